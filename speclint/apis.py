@@ -1,0 +1,237 @@
+"""What speclint knows about the TensorFlow Estimator API, as data.
+
+This table is shared by the static engine and the runtime shim: the spellings of each API, the
+fields of each spec class, what each mode requires, and TF's own rule for counting the arguments
+of a host function. Nothing here imports TensorFlow.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence
+
+# --------------------------------------------------------------------------------------------
+# Canonical API names.  Every spelling of an API resolves to one of these strings.
+ESTIMATOR_SPEC = "EstimatorSpec"
+TPU_ESTIMATOR_SPEC = "TPUEstimatorSpec"
+ESTIMATOR = "Estimator"
+TPU_ESTIMATOR = "TPUEstimator"
+MODE_KEYS = "ModeKeys"
+SCAFFOLD = "Scaffold"
+PARTIAL = "functools.partial"
+
+SPEC_CLASSES = (ESTIMATOR_SPEC, TPU_ESTIMATOR_SPEC)
+ESTIMATOR_CLASSES = (ESTIMATOR, TPU_ESTIMATOR)
+
+# Module-path rewrites applied (repeatedly, first match wins) to a fully qualified dotted name
+# before it is looked up in API_NAMES.  They fold every import path onto the `tf.` spelling.
+_PREFIX_REWRITES: Sequence[tuple] = (
+    ("tensorflow_estimator.python.estimator.tpu.tpu_estimator.", "tf.estimator.tpu."),
+    ("tensorflow_estimator.python.estimator.tpu.tpu_config.", "tf.estimator.tpu."),
+    ("tensorflow_estimator.python.estimator.tpu.", "tf.estimator.tpu."),
+    ("tensorflow_estimator.python.estimator.model_fn.", "tf.estimator."),
+    ("tensorflow_estimator.python.estimator.estimator_lib.", "tf.estimator."),
+    ("tensorflow_estimator.python.estimator.estimator.", "tf.estimator."),
+    ("tensorflow_estimator.python.estimator.mode_keys.", "tf.estimator."),
+    ("tensorflow_estimator.python.estimator.run_config.", "tf.estimator."),
+    ("tensorflow_estimator.compat.v1.estimator.", "tf.estimator."),
+    ("tensorflow_estimator.compat.v2.estimator.", "tf.estimator."),
+    ("tensorflow_estimator.estimator.", "tf.estimator."),
+    ("tensorflow_estimator.", "tf."),
+    ("tensorflow.compat.v1.", "tf."),
+    ("tensorflow.compat.v2.", "tf."),
+    ("tensorflow.", "tf."),
+    ("tf.compat.v1.", "tf."),
+    ("tf.compat.v2.", "tf."),
+    # TF 1.x internal module paths
+    ("tf.python.estimator.model_fn.", "tf.estimator."),
+    ("tf.python.estimator.estimator.", "tf.estimator."),
+    ("tf.python.estimator.", "tf.estimator."),
+    ("tf.contrib.tpu.python.tpu.tpu_estimator.", "tf.contrib.tpu."),
+    ("tf.contrib.tpu.python.tpu.tpu_optimizer.", "tf.contrib.tpu."),
+    ("tf.python.training.training.", "tf.train."),
+    ("tf.python.training.monitored_session.", "tf.train."),
+)
+
+# The `tf.` spelling of each API (after the rewrites above) -> its canonical name.
+API_NAMES = {
+    "tf.estimator.EstimatorSpec": ESTIMATOR_SPEC,
+    "tf.estimator.tpu.TPUEstimatorSpec": TPU_ESTIMATOR_SPEC,
+    "tf.contrib.tpu.TPUEstimatorSpec": TPU_ESTIMATOR_SPEC,
+    "tf.estimator.Estimator": ESTIMATOR,
+    "tf.estimator.tpu.TPUEstimator": TPU_ESTIMATOR,
+    "tf.contrib.tpu.TPUEstimator": TPU_ESTIMATOR,
+    "tf.estimator.ModeKeys": MODE_KEYS,
+    "tf.estimator.mode_keys.ModeKeys": MODE_KEYS,
+    "tf.train.Scaffold": SCAFFOLD,
+    "tf.estimator.Scaffold": SCAFFOLD,
+    "functools.partial": PARTIAL,
+}
+
+# Import paths of the two estimator classes, for the runtime shim to patch (module, attribute).
+ESTIMATOR_IMPORT_PATHS = {
+    ESTIMATOR: (
+        ("tensorflow_estimator.python.estimator.estimator", "Estimator"),
+    ),
+    TPU_ESTIMATOR: (
+        ("tensorflow_estimator.python.estimator.tpu.tpu_estimator", "TPUEstimator"),
+    ),
+}
+
+
+def canonical_path(dotted: str) -> str:
+    """Fold a fully qualified dotted name onto its `tf.` spelling."""
+    for _ in range(4):
+        for prefix, repl in _PREFIX_REWRITES:
+            if dotted.startswith(prefix):
+                dotted = repl + dotted[len(prefix):]
+                break
+        else:
+            return dotted
+    return dotted
+
+
+def api_name(dotted: str) -> Optional[str]:
+    """The canonical API a fully qualified name denotes, or None when it is not one we know."""
+    return API_NAMES.get(canonical_path(dotted))
+
+
+# --------------------------------------------------------------------------------------------
+# Modes
+TRAIN, EVAL, PREDICT = "train", "eval", "infer"
+ALL_MODES = frozenset((TRAIN, EVAL, PREDICT))
+MODE_CONSTANTS = {"TRAIN": TRAIN, "EVAL": EVAL, "PREDICT": PREDICT}
+MODE_DISPLAY = {TRAIN: "TRAIN", EVAL: "EVAL", PREDICT: "PREDICT"}
+MODE_WHEN = {
+    TRAIN: "the first train() call",
+    EVAL: "the first evaluate() call",
+    PREDICT: "predict() or export",
+}
+
+# --------------------------------------------------------------------------------------------
+# Spec classes: fields in positional order (both are namedtuples), and what each mode requires.
+SPEC_FIELDS = {
+    ESTIMATOR_SPEC: (
+        "mode", "predictions", "loss", "train_op", "eval_metric_ops", "export_outputs",
+        "training_chief_hooks", "training_hooks", "scaffold", "evaluation_hooks",
+        "prediction_hooks",
+    ),
+    TPU_ESTIMATOR_SPEC: (
+        "mode", "predictions", "loss", "train_op", "eval_metrics", "export_outputs",
+        "scaffold_fn", "host_call", "training_hooks", "evaluation_hooks", "prediction_hooks",
+    ),
+}
+
+# model_fn.py checks these in this order; the first missing one is what TF reports.
+REQUIRED_FIELDS = {
+    TRAIN: ("train_op", "loss"),
+    EVAL: ("loss",),
+    PREDICT: ("predictions",),
+}
+
+HOST_CALL_FIELDS = ("eval_metrics", "host_call")
+
+# Keywords that belong to the other spec class: what to write instead (SL018's fix text).
+CROSS_CLASS_FIXES = {
+    (ESTIMATOR_SPEC, "eval_metrics"): (
+        "eval_metric_ops",
+        "EstimatorSpec takes `eval_metric_ops=metric_fn(*tensors)` (a dict of metric ops), "
+        "or return a TPUEstimatorSpec and let TPUEstimator(use_tpu=False) convert it",
+    ),
+    (ESTIMATOR_SPEC, "scaffold_fn"): (
+        "scaffold",
+        "EstimatorSpec takes `scaffold=scaffold_fn()` (a Scaffold instance, not the function)",
+    ),
+    (ESTIMATOR_SPEC, "host_call"): (
+        None,
+        "EstimatorSpec has no host_call: write the summaries in model_fn directly, or return a "
+        "TPUEstimatorSpec and let TPUEstimator(use_tpu=False) convert it",
+    ),
+    (TPU_ESTIMATOR_SPEC, "eval_metric_ops"): (
+        "eval_metrics",
+        "TPUEstimatorSpec takes `eval_metrics=(metric_fn, tensors)`: metric_fn returns the dict "
+        "of metric ops and tensors are the batch-major tensors it needs",
+    ),
+    (TPU_ESTIMATOR_SPEC, "scaffold"): (
+        "scaffold_fn",
+        "TPUEstimatorSpec takes `scaffold_fn=<function returning a Scaffold>`",
+    ),
+    (TPU_ESTIMATOR_SPEC, "training_chief_hooks"): (
+        "training_hooks",
+        "TPUEstimatorSpec has no chief-only hooks: pass them in `training_hooks=`",
+    ),
+}
+
+
+def keyword_fix(cls: str, keyword: str) -> tuple:
+    """(replacement keyword or None, fix sentence) for a keyword `cls` does not accept."""
+    if (cls, keyword) in CROSS_CLASS_FIXES:
+        return CROSS_CLASS_FIXES[(cls, keyword)]
+    close = difflib.get_close_matches(keyword, SPEC_FIELDS[cls], n=1, cutoff=0.6)
+    if close:
+        return close[0], f"Did you mean `{close[0]}=`?"
+    return None, f"{cls} accepts: " + ", ".join(SPEC_FIELDS[cls][1:])
+
+
+# --------------------------------------------------------------------------------------------
+# Host functions (eval_metrics[0] / host_call[0]): TF's own argument counting.
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str  # "positional" (incl. positional-only), "keyword_only", "var_positional", "var_keyword"
+    has_default: bool = False
+
+
+@dataclass(frozen=True)
+class HostFnSignature:
+    """A host function's parameters as TF sees them (after partial binding and bound self)."""
+
+    params: tuple  # of Param
+    bound_positional: int = 0  # functools.partial positional args
+    bound_keywords: frozenset = frozenset()  # functools.partial keyword names
+    drops_first: bool = False  # bound method: TF drops the first positional argument
+
+    def fn_args(self) -> tuple:
+        """Exactly `tensorflow.python.util.function_utils.fn_args`."""
+        args = [p.name for p in self.params if p.kind == "positional"]
+        if self.drops_first and args:
+            args.pop(0)
+        args = args[self.bound_positional:]
+        return tuple(a for a in args if a not in self.bound_keywords)
+
+    @property
+    def has_varargs(self) -> bool:
+        return any(p.kind == "var_positional" for p in self.params)
+
+    @property
+    def has_varkw(self) -> bool:
+        return any(p.kind == "var_keyword" for p in self.params)
+
+    def arity_mismatch(self, n_tensors: int) -> Optional[int]:
+        """TPUEstimatorSpec's list check: the count TF expects, or None when it accepts."""
+        if self.has_varargs:
+            return None
+        expected = len(self.fn_args())
+        return None if expected == n_tensors else expected
+
+    def keyword_problems(self, keys: Iterable[str]) -> tuple:
+        """`fn(**tensors)`: (unexpected keys, missing required parameters)."""
+        keys = list(keys)
+        positional = [p for p in self.params if p.kind == "positional"]
+        if self.drops_first and positional:
+            positional = positional[1:]
+        positional = positional[self.bound_positional:]
+        accepted = {p.name for p in positional} | {
+            p.name for p in self.params if p.kind == "keyword_only"
+        }
+        unexpected = [] if self.has_varkw else [k for k in keys if k not in accepted]
+        required = [p.name for p in positional if not p.has_default] + [
+            p.name for p in self.params if p.kind == "keyword_only" and not p.has_default
+        ]
+        missing = [
+            r for r in required if r not in keys and r not in self.bound_keywords
+        ]
+        return unexpected, missing
+
+
+RESERVED_METRIC_NAMES = ("loss", "global_step")

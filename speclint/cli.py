@@ -1,0 +1,160 @@
+"""Command line: `speclint PATH...` (== `speclint check PATH...`), `speclint rules`, `speclint rule`.
+
+Exit codes: 0 nothing found, 1 diagnostics found, 2 usage, configuration or internal error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import List, Optional
+
+import click
+
+from speclint import __version__, rulebook
+from speclint.config import TARGETS, ConfigError, Resolver, validate_selectors
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+class _DefaultToCheck(click.Group):
+    """`speclint ARGS` means `speclint check ARGS` unless ARGS starts with a command name."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["check"] + list(args)
+        return super().parse_args(ctx, args)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"speclint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _selectors(values) -> Optional[List[str]]:
+    if not values:
+        return None
+    out: List[str] = []
+    for v in values:
+        out.extend(s for s in v.split(",") if s.strip())
+    return out
+
+
+def _use_color(mode: str) -> bool:
+    if mode == "always":
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+@click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="speclint")
+def cli():
+    """Find misuse of tf.estimator.EstimatorSpec / TPUEstimatorSpec in model_fn code.
+
+    `speclint PATH...` is short for `speclint check PATH...`.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, file_okay=True, allow_dash=True))
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rules: codes (SL005), prefixes (SL0), rule names, or ALL; comma-separated. Overrides the config file.")
+@click.option("--ignore", multiple=True, metavar="CODES",
+              help="Skip these rules (same forms as --select). Overrides the config file.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print diagnostics.")
+@click.option("--target", type=click.Choice(TARGETS), default=None,
+              help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
+@click.option("--stdin-filename", default=None, metavar="PATH",
+              help="The path to report (and to match config against) for code read from stdin (`-`).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics are found.")
+@click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line.")
+@click.option("--statistics", is_flag=True, help="Also print the number of diagnostics per rule.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text output (auto: only on a terminal).")
+def check(paths, select, ignore, output_format, target, config_file, stdin_filename, exit_zero,
+          quiet, statistics, color):
+    """Check files and directories (recursively, *.py). `-` reads from stdin."""
+    from speclint import engine
+    from speclint.report import FORMATS
+    from speclint.report.text import render as render_text
+
+    paths = list(paths) or ["."]
+    try:
+        overrides = {}
+        sel = _selectors(select)
+        ign = _selectors(ignore)
+        if sel is not None:
+            overrides["select"] = validate_selectors(sel, "--select")
+        if ign is not None:
+            overrides["ignore"] = validate_selectors(ign, "--ignore")
+        if target is not None:
+            overrides["target"] = target
+        resolver = Resolver(config_file, overrides)
+        missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
+        if missing:
+            _fail(f"no such file or directory: {missing[0]}")
+        result = engine.RunResult()
+        file_paths = [p for p in paths if p != "-"]
+        if file_paths:
+            result = engine.check_paths(file_paths, resolver)
+        if "-" in paths:
+            data = sys.stdin.buffer.read()
+            result.files.extend(engine.check_stdin(data, stdin_filename, resolver).files)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except rulebook.RulebookError as exc:
+        _fail(f"speclint's rulebook is broken: {exc}")
+
+    if output_format == "text":
+        out = render_text(result, color=_use_color(color), quiet=quiet, statistics=statistics)
+    else:
+        out = FORMATS[output_format](result)
+    if out:
+        click.echo(out, nl=False, color=True)
+    for f in result.internal_errors:
+        click.echo(f"speclint: internal error while checking {f.path}: {f.internal_error} "
+                   "(please report this; other files were checked)", err=True)
+    if result.internal_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FOUND if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command("rules")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(output_format):
+    """List every rule: code, name, severity, engines, summary."""
+    book = rulebook.load()
+    if output_format == "json":
+        click.echo(json.dumps([
+            {"code": r.code, "name": r.name, "severity": r.severity, "engines": list(r.engines),
+             "tpu_only": r.tpu_only, "default_enabled": r.default_enabled, "summary": r.summary}
+            for r in book], indent=2))
+        return
+    width = max(len(r.name) for r in book)
+    for r in book:
+        flags = "/".join(r.engines) + (", tpu-only" if r.tpu_only else "")
+        off = "" if r.default_enabled else " (off by default)"
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity:<7}  {flags:<24}  {r.summary}{off}")
+
+
+@cli.command("rule")
+@click.argument("code_or_name")
+def show_rule(code_or_name):
+    """Print a rule's documentation (by code, e.g. SL005, or name, e.g. outfeed-scalar-tensor)."""
+    rule = rulebook.load().lookup(code_or_name)
+    if rule is None:
+        _fail(f"unknown rule {code_or_name!r} (see `speclint rules`)")
+    click.echo(f"{rule.code} {rule.name} ({rule.severity}; engines: {', '.join(rule.engines)}"
+               f"{'; TPU only' if rule.tpu_only else ''})\n")
+    click.echo(rule.doc, nl=False)
+
+
+def main() -> None:
+    cli(prog_name="speclint")

@@ -1,0 +1,209 @@
+"""Configuration: `[tool.speclint]` in pyproject.toml, found from each linted file upwards.
+
+Keys: select, ignore, per-file-ignores, exclude, extend-exclude, target.  Command-line flags
+override the file.  A bad file is a ConfigError naming the file and key (exit code 2).
+"""
+from __future__ import annotations
+
+import fnmatch
+import functools
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Dict, List, Optional
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as tomllib
+
+from speclint import rulebook
+
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytest_cache",
+    ".ruff_cache", ".speclint_cache", ".svn", ".tox", ".venv", "__pycache__", "__pypackages__",
+    "_build", "buck-out", "build", "dist", "node_modules", "venv",
+)
+TARGETS = ("auto", "tpu", "cpu")
+_KEYS = {"select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "target"}
+
+
+class ConfigError(Exception):
+    """A bad configuration or selector; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    source: Optional[Path] = None
+    select: Optional[tuple] = None  # selectors; None = every rule enabled by default
+    ignore: tuple = ()
+    per_file_ignores: tuple = ()  # ((pattern, (selectors...)), ...)
+    exclude: tuple = DEFAULT_EXCLUDE
+    extend_exclude: tuple = ()
+    target: str = "auto"
+
+    def with_overrides(self, select=None, ignore=None, target=None) -> "Config":
+        changes = {}
+        if select is not None:
+            changes["select"] = tuple(select)
+        if ignore is not None:
+            changes["ignore"] = tuple(ignore)
+        if target is not None:
+            changes["target"] = target
+        return replace(self, **changes) if changes else self
+
+    # ---- which rules apply ----------------------------------------------------------------------
+    def enabled_codes(self, rel_path: Optional[str] = None) -> frozenset:
+        return _enabled(self.select, self.ignore + self._file_ignores(rel_path))
+
+    def _file_ignores(self, rel_path: Optional[str]) -> tuple:
+        if not rel_path or not self.per_file_ignores:
+            return ()
+        out: tuple = ()
+        for pattern, selectors in self.per_file_ignores:
+            if _matches(pattern, rel_path):
+                out += tuple(selectors)
+        return out
+
+    def is_excluded(self, rel_path: str) -> bool:
+        return any(_matches(p, rel_path) for p in self.exclude + self.extend_exclude)
+
+    def relative(self, path: Path) -> Optional[str]:
+        try:
+            return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+
+def _matches(pattern: str, rel_path: str) -> bool:
+    pattern = pattern.rstrip("/")
+    if fnmatch.fnmatchcase(rel_path, pattern):
+        return True
+    parts = PurePosixPath(rel_path).parts
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(p, pattern) for p in parts)
+    # a pattern with a slash also matches every path below the directory it names
+    return any(fnmatch.fnmatchcase("/".join(parts[:i]), pattern) for i in range(1, len(parts)))
+
+
+@functools.lru_cache(maxsize=256)
+def _enabled(select, ignore) -> frozenset:
+    book = rulebook.load()
+    if select is None:
+        codes = {r.code for r in book if r.default_enabled}
+    else:
+        codes = set()
+        for s in select:
+            codes |= set(book.expand(s))
+    for s in ignore:
+        codes -= set(book.expand(s))
+    return frozenset(codes)
+
+
+def validate_selectors(selectors, where: str) -> list:
+    book = rulebook.load()
+    out = []
+    for s in selectors:
+        s = s.strip()
+        if not s:
+            continue
+        if not book.expand(s):
+            raise ConfigError(f"{where}: unknown rule selector {s!r} (see `speclint rules`)")
+        out.append(s)
+    return out
+
+
+def _str_list(value, where: str) -> tuple:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def parse(table: dict, source: Path, root: Path) -> Config:
+    where = f"{source}: [tool.speclint]"
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected one of: {', '.join(sorted(_KEYS))})")
+    kw: Dict[str, object] = {}
+    if "select" in table:
+        kw["select"] = tuple(validate_selectors(_str_list(table["select"], f"{where} select"), f"{where} select"))
+    if "ignore" in table:
+        kw["ignore"] = tuple(validate_selectors(_str_list(table["ignore"], f"{where} ignore"), f"{where} ignore"))
+    if "per-file-ignores" in table:
+        pfi = table["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{where} per-file-ignores must be a table of glob = [codes]")
+        items = []
+        for pattern, sel in pfi.items():
+            k = f"{where} per-file-ignores.{pattern!r}"
+            items.append((pattern, tuple(validate_selectors(_str_list(sel, k), k))))
+        kw["per_file_ignores"] = tuple(items)
+    for key, attr in (("exclude", "exclude"), ("extend-exclude", "extend_exclude")):
+        if key in table:
+            kw[attr] = _str_list(table[key], f"{where} {key}")
+    if "target" in table:
+        if table["target"] not in TARGETS:
+            raise ConfigError(f"{where} target must be one of {', '.join(TARGETS)}, not {table['target']!r}")
+        kw["target"] = table["target"]
+    return Config(root=root, source=source, **kw)
+
+
+def load_file(path: Path) -> Config:
+    """Load a config file: pyproject.toml ([tool.speclint]) or a speclint.toml (top level)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("speclint") if isinstance(data.get("tool"), dict) else None
+    if table is None:
+        table = {} if path.name == "pyproject.toml" else data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.speclint] must be a table")
+    return parse(table, path, Path(os.path.abspath(path.parent)))
+
+
+class Resolver:
+    """Finds and caches the config that applies to each directory."""
+
+    def __init__(self, explicit: Optional[Path] = None, overrides: Optional[dict] = None):
+        self.overrides = overrides or {}
+        self._explicit = load_file(explicit).with_overrides(**self.overrides) if explicit else None
+        self._by_dir: Dict[str, Config] = {}
+
+    def for_path(self, path: Path) -> Config:
+        if self._explicit is not None:
+            return self._explicit
+        d = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        return self._for_dir(d)
+
+    def _for_dir(self, d: str) -> Config:
+        if d in self._by_dir:
+            return self._by_dir[d]
+        candidate = os.path.join(d, "pyproject.toml")
+        config = None
+        if os.path.isfile(candidate) and _has_table(candidate):
+            config = load_file(Path(candidate)).with_overrides(**self.overrides)
+        else:
+            parent = os.path.dirname(d)
+            if parent and parent != d:
+                config = self._for_dir(parent)
+            else:
+                config = Config(root=Path(os.getcwd())).with_overrides(**self.overrides)
+        self._by_dir[d] = config
+        return config
+
+
+def _has_table(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b"[tool.speclint" in fh.read()
+    except OSError:
+        return False

@@ -1,0 +1,29 @@
+"""The one diagnostic type both engines produce."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A finding at a source range. Lines and columns are 1-based; end_column is exclusive."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    severity: str  # "error" | "warning"
+    message: str
+    engine: str = "static"  # "static" | "runtime"
+    url: Optional[str] = field(default=None, compare=False)
+    fix: Optional[dict] = field(default=None, compare=False)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code, self.message)

@@ -1,0 +1,123 @@
+"""The per-file pipeline and the run over many files.
+
+read -> prefilter -> parse -> analyse -> checks -> positions (reported nodes only) -> diagnostics
+-> suppressions.  The static analyser (and libcst) is imported only when a file survives the
+prefilter.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+from speclint import files, rulebook
+from speclint.config import Config, Resolver
+from speclint.diagnostics import Diagnostic
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    skipped: bool = False  # no Estimator API mentioned: not parsed
+    internal_error: Optional[str] = None
+
+
+@dataclass
+class RunResult:
+    files: List[FileResult] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> List[Diagnostic]:
+        out = [d for f in self.files for d in f.diagnostics]
+        out.sort(key=Diagnostic.sort_key)
+        return out
+
+    @property
+    def internal_errors(self) -> List[FileResult]:
+        return [f for f in self.files if f.internal_error]
+
+
+def display_path(path: str) -> str:
+    """Relative to the current directory when under it, with forward slashes."""
+    if path == "-":
+        return path
+    try:
+        rel = os.path.relpath(os.path.abspath(path))
+    except ValueError:
+        return path
+    if rel.startswith(".."):
+        return os.path.abspath(path)
+    return rel.replace(os.sep, "/")
+
+
+def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
+    rule = rulebook.load()[code]
+    line, col, end_line, end_col = rng
+    return Diagnostic(path, line, col + 1, end_line, end_col + 1, code, rule.name, rule.severity,
+                      message, "static")
+
+
+def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None) -> FileResult:
+    """Lint one file's bytes. `path` is the path to report."""
+    result = FileResult(path)
+    enabled = config.enabled_codes(rel_path)
+    if not files.may_matter(data):
+        result.skipped = True
+        return result
+    from speclint.static import pipeline  # imports libcst: only for files that may matter
+
+    parsed = pipeline.parse(data)
+    if parsed.error is not None:
+        if "SL000" in enabled:
+            result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(reason=parsed.error), parsed.error_range))
+        return result
+    try:
+        result.diagnostics = pipeline.diagnose(parsed, path, config.target, enabled)
+    except RecursionError:
+        if "SL000" in enabled:
+            result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
+                reason="the code is nested too deeply to analyse")))
+    return result
+
+
+def check_file(entry: files.Entry, config: Config) -> FileResult:
+    shown = display_path(entry.path)
+    rel = config.relative(Path(entry.path))
+    if entry.error is None:
+        try:
+            with open(entry.path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            entry = files.Entry(entry.path, exc.strerror or str(exc))
+    if entry.error is not None:
+        result = FileResult(shown)
+        if "SL000" in config.enabled_codes(rel):
+            result.diagnostics.append(_diag("SL000", shown, rulebook.load()["SL000"].message(
+                reason=f"cannot read file ({entry.error})")))
+        return result
+    try:
+        return check_source(data, shown, config, rel)
+    except Exception as exc:  # noqa: BLE001 - a bug in speclint must not stop the run
+        return FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
+
+
+def check_paths(paths: Iterable[str], resolver: Resolver) -> RunResult:
+    run = RunResult()
+    for entry in files.walk(paths, resolver):
+        run.files.append(check_file(entry, resolver.for_path(Path(entry.path))))
+    return run
+
+
+def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver) -> RunResult:
+    name = filename or "-"
+    config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
+    rel = config.relative(Path(filename)) if filename else None
+    shown = display_path(name)
+    try:
+        result = check_source(data, shown, config, rel)
+    except Exception as exc:  # noqa: BLE001
+        result = FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
+    return RunResult([result])

@@ -1,0 +1,6 @@
+"""Reporters: turn diagnostics into text for a consumer.  A reporter never analyses."""
+from __future__ import annotations
+
+from speclint.report import json_report, text
+
+FORMATS = {"text": text.render, "json": json_report.render}

@@ -1,0 +1,139 @@
+"""The rulebook: one Markdown file per rule in `rules/`, the single source of truth.
+
+Each file starts with TOML front matter between `+++` lines (code, name, severity, engines,
+summary, and the message templates both engines format), followed by the documentation with the
+sections What it does / Why is this bad? / What TensorFlow does / Example / Use instead.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - exercised on Python < 3.11
+    import tomli as tomllib
+
+_FRONT_MATTER = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n?(.*)\Z", re.S)
+_CODE_RE = re.compile(r"^SL\d{3}$")
+SEVERITIES = ("error", "warning")
+ENGINES = ("static", "runtime")
+
+
+class RulebookError(Exception):
+    """A rule file is malformed (a bug in speclint's own data, reported as exit 2)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: str
+    summary: str
+    engines: Tuple[str, ...]
+    doc: str
+    path: Path
+    messages: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    tpu_only: bool = False
+    default_enabled: bool = True
+
+    def message(self, variant: str = "default", **params) -> str:
+        try:
+            template = self.messages[variant]
+        except KeyError:
+            raise KeyError(f"{self.code} has no message variant {variant!r}") from None
+        return template.format(**params)
+
+    def examples(self) -> Dict[str, list]:
+        """The ```python blocks of each `## Section` of the doc: {"Example": [...], ...}."""
+        out: Dict[str, list] = {}
+        section = None
+        for m in re.finditer(r"^## (.+)$|^```python\n(.*?)^```", self.doc, re.S | re.M):
+            if m.group(1):
+                section = m.group(1).strip()
+            elif section is not None:
+                out.setdefault(section, []).append(m.group(2))
+        return out
+
+
+def rules_dir() -> Path:
+    """`speclint/_rules` inside an installed wheel, else `rules/` beside the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_rules", here.parent / "rules"):
+        if candidate.is_dir():
+            return candidate
+    raise RulebookError(f"no rules directory found near {here}")
+
+
+def parse_rule(path: Path) -> Rule:
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    m = _FRONT_MATTER.match(text)
+    if not m:
+        raise RulebookError(f"{path.name}: missing +++ TOML front matter")
+    try:
+        meta = tomllib.loads(m.group(1))
+    except tomllib.TOMLDecodeError as exc:
+        raise RulebookError(f"{path.name}: {exc}") from None
+    for key in ("code", "name", "severity", "summary", "engines", "messages"):
+        if key not in meta:
+            raise RulebookError(f"{path.name}: front matter lacks `{key}`")
+    if not _CODE_RE.match(meta["code"]) or not path.name.startswith(meta["code"] + "-"):
+        raise RulebookError(f"{path.name}: code {meta['code']!r} does not match the file name")
+    if path.stem != f"{meta['code']}-{meta['name']}":
+        raise RulebookError(f"{path.name}: file must be named {meta['code']}-{meta['name']}.md")
+    if meta["severity"] not in SEVERITIES:
+        raise RulebookError(f"{path.name}: severity must be one of {SEVERITIES}")
+    if not set(meta["engines"]) <= set(ENGINES):
+        raise RulebookError(f"{path.name}: engines must be a subset of {ENGINES}")
+    return Rule(
+        code=meta["code"],
+        name=meta["name"],
+        severity=meta["severity"],
+        summary=meta["summary"],
+        engines=tuple(meta["engines"]),
+        doc=m.group(2).strip() + "\n",
+        path=path,
+        messages=dict(meta["messages"]),
+        tpu_only=bool(meta.get("tpu_only", False)),
+        default_enabled=bool(meta.get("default_enabled", True)),
+    )
+
+
+class Rulebook:
+    def __init__(self, rules):
+        self.rules = sorted(rules, key=lambda r: r.code)
+        self.by_code = {r.code: r for r in self.rules}
+        self.by_name = {r.name: r for r in self.rules}
+        if len(self.by_code) != len(self.rules) or len(self.by_name) != len(self.rules):
+            raise RulebookError("duplicate rule code or name in the rulebook")
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __getitem__(self, code: str) -> Rule:
+        return self.by_code[code]
+
+    def lookup(self, code_or_name: str) -> Optional[Rule]:
+        key = code_or_name.strip()
+        return self.by_code.get(key.upper()) or self.by_name.get(key.lower())
+
+    def expand(self, selector: str) -> list:
+        """Codes a selector means: a code, a code prefix (`SL0`), a rule name, or `ALL`."""
+        sel = selector.strip()
+        if sel.upper() == "ALL":
+            return [r.code for r in self.rules]
+        rule = self.lookup(sel)
+        if rule:
+            return [rule.code]
+        if re.fullmatch(r"SL\d{0,3}", sel.upper()):
+            return [r.code for r in self.rules if r.code.startswith(sel.upper())]
+        return []
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Rulebook:
+    directory = rules_dir()
+    return Rulebook(parse_rule(p) for p in sorted(directory.glob("SL[0-9][0-9][0-9]-*.md")))

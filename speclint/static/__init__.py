@@ -1,0 +1,1 @@
+"""The static engine (libcst).  Importing it imports libcst, never TensorFlow."""

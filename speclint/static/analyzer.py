@@ -1,0 +1,217 @@
+"""Per-module analysis: find the model_fns and run them, producing facts for the checks.
+
+One pre-pass over the tree collects imports, function nesting, class methods and the calls that
+construct specs or estimators.  Then:
+1. the module body is interpreted (module-level names, top-level Estimator constructions);
+2. functions that construct an Estimator are interpreted, which resolves the model_fn each one
+   receives (by name, through variables, `functools.partial`, `*_builder(...)` factories, methods);
+3. every model_fn is interpreted with `features`/`labels` as batch tensors and `mode` ranging over
+   TRAIN/EVAL/PREDICT: functions given to an Estimator, and functions with `features` and `mode`
+   parameters that construct a spec;
+4. other functions that construct specs (helpers) are interpreted on their own, with unknown
+   arguments, so context-free rules still see them; a helper called from a model_fn was already
+   seen there with the model_fn's values.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from speclint import apis
+from speclint.static import tfops
+from speclint.static.imports import ImportTable
+from speclint.static.interpret import FunctionRun, ModelFnContext, State
+from speclint.static.scopes import param_names
+from speclint.static.values import (
+    BATCH, UNKNOWN, ApiRef, Callable, Mode, Tensor, Value, members,
+)
+
+
+class _Prepass(cst.CSTVisitor):
+    def __init__(self, an: "ModuleAnalyzer"):
+        self.an = an
+        self.fn_stack: List[cst.FunctionDef] = []
+        self.class_stack: List[tuple] = []
+        self.calls: List[tuple] = []
+
+    def visit_Import(self, node):
+        self.an.imports.add(node)
+
+    def visit_ImportFrom(self, node):
+        self.an.imports.add(node)
+
+    def visit_ClassDef(self, node):
+        self.class_stack.append((node, len(self.fn_stack)))
+        self.an.methods[node] = {}
+
+    def leave_ClassDef(self, node):
+        self.class_stack.pop()
+
+    def visit_FunctionDef(self, node):
+        self.an.parent_def[node] = self.fn_stack[-1] if self.fn_stack else None
+        if self.class_stack and self.class_stack[-1][1] == len(self.fn_stack):
+            cls = self.class_stack[-1][0]
+            self.an.class_def[node] = cls
+            self.an.methods[cls].setdefault(node.name.value, node)
+        self.fn_stack.append(node)
+
+    def leave_FunctionDef(self, node):
+        self.fn_stack.pop()
+
+    def visit_Call(self, node):
+        if isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.calls.append((node, self.fn_stack[-1] if self.fn_stack else None))
+
+
+class ModuleAnalyzer:
+    def __init__(self, module: cst.Module):
+        self.module = module
+        self.imports = ImportTable()
+        self.spec_facts: list = []
+        self.estimator_facts: list = []
+        self.active: set = set()
+        self.parent_def: Dict[cst.FunctionDef, Optional[cst.FunctionDef]] = {}
+        self.class_def: Dict[cst.FunctionDef, cst.ClassDef] = {}
+        self.methods: Dict[cst.ClassDef, Dict[str, cst.FunctionDef]] = {}
+        self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
+        self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
+        self.module_run: Optional[FunctionRun] = None
+
+    # ---- services for the interpreter ---------------------------------------------------------
+    def api_value(self, full: str) -> Value:
+        canon = apis.canonical_path(full)
+        parent, _, last = canon.rpartition(".")
+        if apis.API_NAMES.get(parent) == apis.MODE_KEYS:
+            if last in apis.MODE_CONSTANTS:
+                return Mode(frozenset((apis.MODE_CONSTANTS[last],)), True, True)
+            return UNKNOWN
+        v = tfops.attribute(full)
+        return v if v is not None else ApiRef(full)
+
+    def class_of_method(self, fn) -> Optional[cst.ClassDef]:
+        return self.class_def.get(fn)
+
+    def method(self, cls: cst.ClassDef, name: str) -> Optional[Callable]:
+        fn = self.methods.get(cls, {}).get(name)
+        if fn is None:
+            return None
+        static = any(
+            isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
+            for d in fn.decorators
+        )
+        return Callable(node=fn, name=name, run=self.module_run, drops_first=not static,
+                        decorated=any(not _is_method_decorator(d) for d in fn.decorators))
+
+    # ---- the analysis -------------------------------------------------------------------------
+    def analyze(self) -> "ModuleAnalyzer":
+        pre = _Prepass(self)
+        self.module.visit(pre)
+        self.module_run = FunctionRun(self, self.module, None)
+        self.module_run.execute(self.module.body, [State({}, apis.ALL_MODES, False)])
+
+        spec_aliases = set()
+        env = self.module_run.final_env()
+        for name, v in env.items():
+            if isinstance(v, ApiRef) and apis.api_name(v.path) in apis.SPEC_CLASSES + apis.ESTIMATOR_CLASSES:
+                spec_aliases.add(name)
+        with_spec: List[cst.FunctionDef] = []
+        with_estimator: List[cst.FunctionDef] = []
+        for call, fn in pre.calls:
+            api = None
+            full = self.imports.resolve_expr(call.func)
+            if full is not None:
+                api = apis.api_name(full)
+            elif isinstance(call.func, cst.Name) and call.func.value in spec_aliases:
+                api = apis.api_name(env[call.func.value].path)
+            if fn is None or api is None:
+                continue
+            if api in apis.SPEC_CLASSES and fn not in with_spec:
+                with_spec.append(fn)
+            elif api in apis.ESTIMATOR_CLASSES and fn not in with_estimator:
+                with_estimator.append(fn)
+
+        for fn in sorted(with_estimator, key=self._depth):
+            self.standalone(fn)
+
+        found: Dict[cst.FunctionDef, tuple] = {}
+        for fact in self.estimator_facts:
+            for m in members(fact.model_fn):
+                if isinstance(m, Callable) and isinstance(m.node, cst.FunctionDef):
+                    ctx, run = found.get(m.node, (ModelFnContext(m.node.name.value), m.run))
+                    if fact.kind == apis.TPU_ESTIMATOR:
+                        ctx.tpu_estimator = True
+                    else:
+                        ctx.plain_estimator = True
+                    found[m.node] = (ctx, run)
+        for fn in with_spec:
+            names = param_names(fn.params)
+            if fn not in found and "features" in names and "mode" in names:
+                found[fn] = (ModelFnContext(fn.name.value), None)
+        for fn, (ctx, parent) in sorted(found.items(), key=lambda kv: self._depth(kv[0])):
+            self.run_model_fn(fn, ctx, parent)
+
+        for fn in sorted(with_spec, key=self._depth):
+            if fn not in self.model_fns:
+                self.standalone(fn)
+        return self
+
+    def _depth(self, fn) -> int:
+        d = 0
+        while self.parent_def.get(fn) is not None:
+            fn = self.parent_def[fn]
+            d += 1
+        return d
+
+    def _parent_run(self, fn) -> FunctionRun:
+        parent = self.parent_def.get(fn)
+        if parent is None:
+            return self.module_run
+        return self.standalone(parent)
+
+    def standalone(self, fn: cst.FunctionDef) -> FunctionRun:
+        """Interpret `fn` with unknown arguments (once)."""
+        if fn in self.primary_run:
+            return self.primary_run[fn]
+        parent = self._parent_run(fn)
+        run = FunctionRun(self, fn, parent, method_of=self.class_def.get(fn))
+        self.primary_run[fn] = run
+        env = {n: UNKNOWN for n in param_names(fn.params)}
+        if "mode" in env:
+            env["mode"] = Mode(apis.ALL_MODES, False)
+        self.active.add(fn)
+        try:
+            run.execute(list(_body(fn)), [State(env, apis.ALL_MODES, False)])
+        finally:
+            self.active.discard(fn)
+        return run
+
+    def run_model_fn(self, fn: cst.FunctionDef, ctx: ModelFnContext, parent: Optional[FunctionRun]):
+        if fn in self.model_fns:
+            return
+        self.model_fns[fn] = ctx
+        if parent is None:
+            parent = self._parent_run(fn)
+        run = FunctionRun(self, fn, parent, ctx=ctx, method_of=self.class_def.get(fn))
+        self.primary_run[fn] = run
+        env: Dict[str, Value] = {n: UNKNOWN for n in param_names(fn.params)}
+        for seed in ("features", "labels"):
+            if seed in env:
+                env[seed] = Tensor(BATCH)
+        if "mode" in env:
+            env["mode"] = Mode(apis.ALL_MODES, True)
+        self.active.add(fn)
+        try:
+            run.execute(list(_body(fn)), [State(env, apis.ALL_MODES, True)])
+        finally:
+            self.active.discard(fn)
+
+
+def _body(fn: cst.FunctionDef):
+    if isinstance(fn.body, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        return fn.body.body
+    return ()
+
+
+def _is_method_decorator(d: cst.Decorator) -> bool:
+    return isinstance(d.decorator, cst.Name) and d.decorator.value in ("staticmethod", "classmethod")

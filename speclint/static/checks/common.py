@@ -1,0 +1,75 @@
+"""Helpers shared by the checks: host-call pairs, host function signatures, closures."""
+from __future__ import annotations
+
+from typing import Iterator, Optional, Tuple
+
+import libcst as cst
+
+from speclint import apis
+from speclint.static.scopes import free_names
+from speclint.static.values import Callable, Seq, Value, all_members, is_model_tensor, members
+
+
+def host_call_pairs(fact) -> Iterator[Tuple[str, object, Seq]]:
+    """(field, FieldArg, the (fn, tensors) Seq) for each host call of a TPUEstimatorSpec whose
+    value is a complete 2-element tuple/list on every path."""
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC:
+        return
+    for name in apis.HOST_CALL_FIELDS:
+        fa = fact.fields.get(name)
+        if fa is None:
+            continue
+        ms = members(fa.value)
+        if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].complete and len(ms[0].items) == 2:
+            yield name, fa, ms[0]
+
+
+def only(v: Value, cls) -> Optional[Value]:
+    """The value if it is certainly an instance of `cls` (the same one on every path)."""
+    ms = members(v)
+    if len(ms) == 1 and isinstance(ms[0], cls):
+        return ms[0]
+    return None
+
+
+def signature(fn: Callable) -> Optional[apis.HostFnSignature]:
+    node = fn.node
+    if not isinstance(node, (cst.FunctionDef, cst.Lambda)) or fn.decorated:
+        return None
+    p = node.params
+    params = [apis.Param(x.name.value, "positional", x.default is not None)
+              for x in list(p.posonly_params) + list(p.params)]
+    if isinstance(p.star_arg, cst.Param):
+        params.append(apis.Param(p.star_arg.name.value, "var_positional"))
+    params += [apis.Param(x.name.value, "keyword_only", x.default is not None) for x in p.kwonly_params]
+    if p.star_kwarg is not None:
+        params.append(apis.Param(p.star_kwarg.name.value, "var_keyword"))
+    return apis.HostFnSignature(tuple(params), fn.bound_positional, fn.bound_keywords, fn.drops_first)
+
+
+def captured_tensors(fact, fn: Callable, ctx) -> Iterator[Tuple[str, cst.Name]]:
+    """(name, first use) for each name `fn` reads from the model_fn that is certainly a tensor."""
+    node = fn.node
+    run = fn.run
+    if not isinstance(node, (cst.FunctionDef, cst.Lambda)) or run is None:
+        return
+    for name, use in free_names(node).items():
+        if run is fact.run and name in fact.env:
+            value, owner = fact.env[name], run
+        else:
+            value, owner = run.lookup(name)
+        if owner is None or owner is ctx.module_run or owner.root is not fact.root:
+            continue
+        if all_members(value, is_model_tensor):
+            yield name, use
+
+
+def fn_label(fn: Callable) -> str:
+    return fn.name if fn.name != "<lambda>" else "the lambda"
+
+
+def when_built(fact) -> str:
+    modes = fact.reaching_modes()
+    if modes == frozenset((apis.EVAL,)):
+        return " (this spec is built only in EVAL: at the first evaluate())"
+    return ""

@@ -1,0 +1,52 @@
+"""Field contracts of both spec classes: SL018, SL019, SL020."""
+from __future__ import annotations
+
+from speclint import apis
+from speclint.static.checks import Finding, check, source
+from speclint.static.checks.common import when_built
+from speclint.static.values import BATCH, NONE, Tensor, all_members
+
+
+@check("SL018")
+def keywords(fact, ctx):
+    when = when_built(fact)
+    for arg in fact.bad_keywords:
+        kw = arg.keyword.value
+        replacement, fix = apis.keyword_fix(fact.cls, kw)
+        yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when))
+    if fact.extra_positional:
+        yield Finding("SL018", fact.extra_positional[0].value, "too_many_positional", dict(
+            cls=fact.cls, max=len(apis.SPEC_FIELDS[fact.cls]), max1=len(apis.SPEC_FIELDS[fact.cls]) + 1,
+            n=len(apis.SPEC_FIELDS[fact.cls]) + len(fact.extra_positional), when=when))
+    for arg in fact.duplicates:
+        yield Finding("SL018", arg.keyword, "duplicate", dict(cls=fact.cls, kw=arg.keyword.value, when=when))
+
+
+@check("SL019")
+def required_fields(fact, ctx):
+    modes = fact.reaching_modes()
+    if not modes or fact.splat:
+        return
+    # a misspelled keyword meant for the missing field is reported once, by SL018
+    intended = {apis.keyword_fix(fact.cls, a.keyword.value)[0] for a in fact.bad_keywords}
+    for mode in sorted(modes):
+        for name in apis.REQUIRED_FIELDS[mode]:
+            fa = fact.fields.get(name)
+            if fa is None:
+                if name in intended:
+                    break
+                variant = "missing"
+            elif all_members(fa.value, lambda m: m == NONE):
+                variant = "none"
+            else:
+                continue
+            yield Finding("SL019", fact.node, variant, dict(
+                cls=fact.cls, field=name, mode=apis.MODE_DISPLAY[mode], when=apis.MODE_WHEN[mode]))
+            break
+
+
+@check("SL020")
+def scalar_loss(fact, ctx):
+    fa = fact.fields.get("loss")
+    if fa is not None and all_members(fa.value, lambda m: isinstance(m, Tensor) and m.shape == BATCH):
+        yield Finding("SL020", fa.node, "default", dict(expr=source(fa.node)))

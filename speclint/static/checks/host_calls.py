@@ -1,0 +1,124 @@
+"""eval_metrics / host_call of TPUEstimatorSpec: SL001, SL002, SL003, SL005, SL007."""
+from __future__ import annotations
+
+import difflib
+
+from speclint import apis
+from speclint.static.checks import Finding, check, source
+from speclint.static.checks.common import (
+    captured_tensors, fn_label, host_call_pairs, only, signature, when_built,
+)
+from speclint.static.values import (
+    NONE, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
+    all_members, members,
+)
+
+_NOT_CALLABLE = (Tensor, Dict, Seq, Const, Operation, Scaffold, Spec)
+_NOT_CONTAINER = (Tensor, Const, Callable, Operation, Scaffold, Spec)
+
+
+def _pair_problem(v):
+    """(variant, params) when a host-call value is certainly not a (fn, tensors) pair."""
+    if v == NONE:
+        return None
+    if isinstance(v, (Dict, Callable, Tensor, Operation, Scaffold, Spec, Const)):
+        return "not_pair", {"got": v.describe()}
+    if isinstance(v, Seq):
+        if not v.complete:
+            return None
+        if len(v.items) != 2:
+            return "wrong_length", {"n": len(v.items)}
+        first, second = v.items[0].value, v.items[1].value
+        if all_members(first, lambda m: isinstance(m, _NOT_CALLABLE)):
+            return "fn_not_callable", {"got": first.describe() if not members(first)[1:] else "not a function"}
+        if all_members(second, lambda m: isinstance(m, _NOT_CONTAINER)):
+            return "tensors_not_container", {"got": second.describe() if not members(second)[1:] else "not a container"}
+    return None
+
+
+@check("SL001")
+def pair_form(fact, ctx):
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC:
+        return
+    for name in apis.HOST_CALL_FIELDS:
+        fa = fact.fields.get(name)
+        if fa is None:
+            continue
+        problems = [_pair_problem(m) for m in members(fa.value)]
+        if not problems or any(p is None or isinstance(m, Unknown) for p, m in zip(problems, members(fa.value))):
+            continue
+        variant, params = problems[0]
+        yield Finding("SL001", fa.node, variant, dict(params, field=name, when=when_built(fact)))
+
+
+@check("SL002", "SL003")
+def arguments(fact, ctx):
+    for name, fa, pair in host_call_pairs(fact):
+        fn = only(pair.items[0].value, Callable)
+        sig = signature(fn) if fn else None
+        if sig is None:
+            continue
+        tensors_item = pair.items[1]
+        seq = only(tensors_item.value, Seq)
+        if seq is not None and seq.complete:
+            expected = sig.arity_mismatch(len(seq.items))
+            if expected is not None:
+                args = sig.fn_args()
+                yield Finding("SL002", seq.node or tensors_item.node, "default", dict(
+                    field=name, n=len(seq.items), fn=fn_label(fn), m=expected,
+                    args=", ".join(args) if args else "none",
+                    note=" (TF counts parameters that have defaults)"
+                    if any(p.has_default for p in sig.params if p.kind == "positional") else ""))
+            continue
+        d = only(tensors_item.value, Dict)
+        keys = d.literal_keys() if d is not None else None
+        if keys is None:
+            continue
+        unexpected, missing = sig.keyword_problems(keys)
+        node = d.node or tensors_item.node
+        if unexpected:
+            accepted = [p.name for p in sig.params if p.kind in ("positional", "keyword_only")]
+            close = difflib.get_close_matches(unexpected[0], accepted, n=1, cutoff=0.5)
+            yield Finding("SL003", node, "unexpected", dict(
+                field=name, fn=fn_label(fn), keys=", ".join(repr(k) for k in unexpected),
+                key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""))
+        if missing:
+            yield Finding("SL003", node, "missing", dict(
+                field=name, fn=fn_label(fn), params=", ".join(f"`{p}`" for p in missing),
+                param=missing[0]))
+
+
+@check("SL005")
+def scalar_outfeed(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    for name, fa, pair in host_call_pairs(fact):
+        tensors = members(pair.items[1].value)
+        if len(tensors) != 1:
+            continue
+        t = tensors[0]
+        if isinstance(t, Seq):
+            entries = [(f"[{i}]" if t.complete else "", item.value, item.node)
+                       for i, item in enumerate(t.items)]
+        elif isinstance(t, Dict):
+            entries = [(f"[{e.key!r}]" if e.key is not None else "", e.value, e.node) for e in t.entries]
+        else:
+            continue
+        for where, value, node in entries:
+            if node is None:
+                continue
+            if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == SCALAR):
+                yield Finding("SL005", node, "default", dict(
+                    field=name, where=where, expr=source(node)))
+
+
+@check("SL007")
+def host_fn_closure(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    for name, fa, pair in host_call_pairs(fact):
+        fn = only(pair.items[0].value, Callable)
+        if fn is None:
+            continue
+        for captured, use in captured_tensors(fact, fn, ctx):
+            yield Finding("SL007", use, "default", dict(field=name, fn=fn_label(fn), name=captured))

@@ -1,0 +1,100 @@
+"""Source positions for reported nodes only.
+
+libcst's PositionProvider (plus MetadataWrapper's deep copy) costs about three parses per file
+(DESIGN.md).  Most files have nothing to report, so positions are computed after the checks, only
+for files with findings, by one code-generation pass that records the syntactic range of each
+node and stops as soon as every reported node (and the statement holding it) has been seen.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Dict, Iterable, Optional, Tuple
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+_NEWLINE = re.compile(r"\r\n?|\n")
+Range = Tuple[int, int, int, int]  # 1-based line, 0-based column, end line, end column
+
+
+class _Done(Exception):
+    pass
+
+
+class _PositionState(CodegenState):
+    def __init__(self, module: cst.Module, targets: set):
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1
+        self.column = 0
+        self.ranges: Dict[cst.CSTNode, Range] = {}
+        self.targets = set(targets)
+        self.pending = set(targets)
+        self.stmt_stack: list = []
+        self.stmt_of: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self._starts: list = []
+
+    def add_indent_tokens(self) -> None:
+        for tok in self.indent_tokens:
+            self.add_token(tok)
+
+    def add_token(self, value: str) -> None:
+        parts = _NEWLINE.split(value)
+        if len(parts) == 1:
+            self.column += len(value)
+        else:
+            self.line += len(parts) - 1
+            self.column = len(parts[-1])
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            self.stmt_stack.append(node)
+        if node in self.targets and self.stmt_stack:
+            stmt = self.stmt_stack[-1]
+            self.stmt_of[node] = stmt
+            if stmt not in self.ranges:
+                self.pending.add(stmt)
+        self._starts.append((self.line, self.column))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._starts.pop()
+        if node not in self.ranges:
+            self.ranges[node] = (start[0], start[1], self.line, self.column)
+        if self.stmt_stack and self.stmt_stack[-1] is node:
+            self.stmt_stack.pop()
+        if node in self.pending:
+            self.pending.discard(node)
+            if not self.pending:
+                raise _Done
+
+    @contextmanager
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        start = (self.line, self.column)
+        try:
+            yield
+        finally:
+            end = (self.line, self.column)
+            if start_node is not None and start_node in self.ranges:
+                start = self.ranges[start_node][:2]
+            if end_node is not None and end_node in self.ranges:
+                end = self.ranges[end_node][2:]
+            self.ranges[node] = (start[0], start[1], end[0], end[1])
+
+
+def compute(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Tuple[Dict, Dict]:
+    """({node: range}, {node: enclosing statement}) for `nodes` of `module`."""
+    targets = set(nodes)
+    if not targets:
+        return {}, {}
+    state = _PositionState(module, targets)
+    try:
+        module._codegen(state)
+    except _Done:
+        pass
+    ranges = {n: state.ranges[n] for n in targets if n in state.ranges}
+    stmts = {n: state.ranges.get(s) for n, s in state.stmt_of.items()}
+    return ranges, stmts
+
+
+def statement_line(stmt_range: Optional[Range], fallback: int) -> int:
+    return stmt_range[0] if stmt_range else fallback

@@ -1,0 +1,304 @@
+"""What TF functions return, for the static engine: a table from `tf.` spelling to behaviour.
+
+Only what is certain is recorded.  A function missing from the table returns Unknown, and an
+op whose result depends on arguments we cannot read (an `axis` held in a variable) returns a
+Tensor of unknown shape.
+"""
+from __future__ import annotations
+
+from typing import Callable as Fn, Dict, List, Optional, Tuple
+
+from speclint import apis
+from speclint.static.values import (
+    BATCH, GE1, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item, Operation,
+    Scaffold, Seq, Tensor, Unknown, Value,
+)
+
+Args = List[Tuple[Value, object]]  # (value, node)
+Kwargs = Dict[str, Tuple[Value, object]]
+
+_RANKED = (ONE, BATCH, GE1)
+
+
+def shape_of(v: Value) -> str:
+    if isinstance(v, Tensor):
+        return v.shape
+    if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
+        return SCALAR
+    return UNKNOWN_SHAPE
+
+
+def broadcast(a: str, b: str) -> str:
+    """Shape class of an elementwise op on two operands."""
+    if a == SCALAR:
+        return b
+    if b == SCALAR:
+        return a
+    if a == ONE:
+        return b if b in _RANKED else UNKNOWN_SHAPE
+    if b == ONE:
+        return a if a in _RANKED else UNKNOWN_SHAPE
+    if a == BATCH and b == BATCH:
+        return BATCH
+    if a in _RANKED or b in _RANKED:
+        return GE1
+    return UNKNOWN_SHAPE
+
+
+def _arg(args: Args, kwargs: Kwargs, index: int, *names: str):
+    for n in names:
+        if n in kwargs:
+            return kwargs[n]
+    if index < len(args):
+        return args[index]
+    return None
+
+
+def _first(args: Args, kwargs: Kwargs, *names: str) -> Value:
+    a = _arg(args, kwargs, 0, *names)
+    return a[0] if a else UNKNOWN
+
+
+def _is_none(a) -> bool:
+    return a is None or a[0] == NONE
+
+
+def _literal_shape(v: Value) -> Optional[list]:
+    """The shape list literal of `tf.reshape(x, [..])`-style arguments, else None."""
+    if isinstance(v, Seq) and v.complete:
+        return [i.value for i in v.items]
+    return None
+
+
+# --- handlers ---------------------------------------------------------------------------------
+def _tensor(shape: str) -> Fn:
+    return lambda args, kwargs, raw: Tensor(shape)
+
+
+def _same_as_first(args, kwargs, raw) -> Value:
+    return Tensor(shape_of(_first(args, kwargs, "x", "input", "features", "logits", "t", "tensor", "value")))
+
+
+def _elementwise2(args, kwargs, raw) -> Value:
+    a = _arg(args, kwargs, 0, "x")
+    b = _arg(args, kwargs, 1, "y")
+    if not a or not b:
+        return Tensor()
+    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])))
+
+
+def _add_n(args, kwargs, raw) -> Value:
+    inputs = _first(args, kwargs, "inputs")
+    if isinstance(inputs, Seq) and inputs.complete and inputs.items:
+        shape = shape_of(inputs.items[0].value)
+        for item in inputs.items[1:]:
+            shape = broadcast(shape, shape_of(item.value))
+        return Tensor(shape)
+    return Tensor()
+
+
+def _reduction(args, kwargs, raw) -> Value:
+    axis = _arg(args, kwargs, 1, "axis", "reduction_indices")
+    keep = _arg(args, kwargs, 2, "keepdims", "keep_dims")
+    keep_false = keep is None or keep[0] in (Const(False), NONE)
+    if _is_none(axis) and keep_false:
+        return Tensor(SCALAR)
+    return Tensor()
+
+
+def _reshape(args, kwargs, raw) -> Value:
+    shape = _arg(args, kwargs, 1, "shape")
+    dims = _literal_shape(shape[0]) if shape else None
+    if dims is None:
+        return Tensor()
+    if not dims:
+        return Tensor(SCALAR)
+    if len(dims) == 1 and dims[0] == Const(1):
+        return Tensor(ONE)
+    return Tensor(GE1)
+
+
+def _expand_dims(args, kwargs, raw) -> Value:
+    x = shape_of(_first(args, kwargs, "input"))
+    axis = _arg(args, kwargs, 1, "axis", "dim")
+    if x == SCALAR:
+        return Tensor(ONE)
+    if x == BATCH and axis and isinstance(axis[0], Const) and axis[0].value not in (0,):
+        return Tensor(BATCH)
+    return Tensor(GE1)
+
+
+def _tile(args, kwargs, raw) -> Value:
+    x = shape_of(_first(args, kwargs, "input"))
+    if x == SCALAR:
+        return Tensor(SCALAR)
+    return Tensor(GE1 if x in _RANKED else UNKNOWN_SHAPE)
+
+
+def _filled(args, kwargs, raw) -> Value:
+    dims = _literal_shape(_first(args, kwargs, "shape", "dims"))
+    if dims is None:
+        return Tensor()
+    if not dims:
+        return Tensor(SCALAR)
+    return Tensor(ONE if dims == [Const(1)] else GE1)
+
+
+def _constant(args, kwargs, raw) -> Value:
+    v = _first(args, kwargs, "value")
+    if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
+        return Tensor(SCALAR)
+    if isinstance(v, Seq):
+        return Tensor(GE1)
+    return Tensor()
+
+
+def _batch_if_first_batch(args, kwargs, raw) -> Value:
+    x = shape_of(_first(args, kwargs, "inputs", "a", "x", "input"))
+    return Tensor(BATCH if x == BATCH else UNKNOWN_SHAPE)
+
+
+def _v1_loss(args, kwargs, raw) -> Value:
+    # tf.compat.v1.losses.*: default reduction is SUM_BY_NONZERO_WEIGHTS (a scalar).
+    red = kwargs.get("reduction")
+    if red is None:
+        return Tensor(SCALAR)
+    v = red[0]
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return Tensor(BATCH if v.value == "none" else SCALAR)
+    if isinstance(v, _ReductionRef):
+        return Tensor(BATCH if v.name == "NONE" else SCALAR)
+    return Tensor()
+
+
+class _ReductionRef(Unknown):
+    """`tf.losses.Reduction.X`: kept apart from Unknown only to read the reduction name."""
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "name", name)
+
+    def __eq__(self, other):
+        return isinstance(other, _ReductionRef) and other.name == self.name
+
+    def __hash__(self):
+        return hash(("reduction", self.name))
+
+
+def _variable(args, kwargs, raw) -> Value:
+    init = _first(args, kwargs, "initial_value")
+    shape = SCALAR if isinstance(init, Const) and isinstance(init.value, (int, float)) else UNKNOWN_SHAPE
+    return Tensor(shape, variable=True)
+
+
+def _get_variable(args, kwargs, raw) -> Value:
+    shape = _arg(args, kwargs, 1, "shape")
+    dims = _literal_shape(shape[0]) if shape else None
+    if dims is None:
+        return Tensor(UNKNOWN_SHAPE, variable=True)
+    return Tensor(SCALAR if not dims else GE1, variable=True)
+
+
+def _variables(args, kwargs, raw) -> Value:
+    return Seq("list", (), complete=False)
+
+
+def _operation(args, kwargs, raw) -> Value:
+    return Operation()
+
+
+def _scaffold(args, kwargs, raw) -> Value:
+    return Scaffold()
+
+
+def _v1_metric(args, kwargs, raw) -> Value:
+    return Seq("tuple", (Item(Tensor(SCALAR)), Item(Operation())))
+
+
+# --- the table --------------------------------------------------------------------------------
+_UNARY = """abs acos acosh asin asinh atan atanh ceil cos cosh digamma erf erfc exp expm1 floor
+ is_finite is_inf is_nan lgamma log log1p log_sigmoid logical_not negative reciprocal rint round
+ rsqrt sigmoid sign sin sinh softplus softsign sqrt square tan tanh cast identity stop_gradient
+ to_float to_double to_int32 to_int64 to_bfloat16 saturate_cast clip_by_value zeros_like
+ ones_like nn.relu nn.relu6 nn.elu nn.selu nn.gelu nn.leaky_relu nn.sigmoid nn.tanh nn.softmax
+ nn.log_softmax nn.dropout nn.bias_add nn.l2_normalize nn.softplus nn.swish nn.silu
+ nn.sigmoid_cross_entropy_with_logits_v2""".split()
+_BINARY = """add subtract multiply divide truediv realdiv div floordiv mod maximum minimum pow
+ squared_difference equal not_equal less less_equal greater greater_equal logical_and
+ logical_or logical_xor add_v2 divide_no_nan multiply_no_nan""".split()
+_REDUCTIONS = """reduce_mean reduce_sum reduce_max reduce_min reduce_prod reduce_any reduce_all
+ reduce_logsumexp reduce_std reduce_variance reduce_euclidean_norm count_nonzero""".split()
+_PER_EXAMPLE_NN = """nn.softmax_cross_entropy_with_logits nn.softmax_cross_entropy_with_logits_v2
+ nn.sparse_softmax_cross_entropy_with_logits nn.sigmoid_cross_entropy_with_logits
+ nn.weighted_cross_entropy_with_logits""".split()
+_V1_LOSSES = """absolute_difference compute_weighted_loss cosine_distance hinge_loss huber_loss
+ log_loss mean_pairwise_squared_error mean_squared_error sigmoid_cross_entropy
+ softmax_cross_entropy sparse_softmax_cross_entropy""".split()
+# Names that exist in tf.losses in TF1 only: with a plain `import tensorflow as tf` they are still
+# the v1 losses.  `mean_squared_error` is both (v2's is per-example), so it needs compat.v1.
+_V1_ONLY_LOSSES = set(_V1_LOSSES) - {"mean_squared_error"}
+_LR_SCHEDULES = """exponential_decay polynomial_decay cosine_decay cosine_decay_restarts
+ linear_cosine_decay natural_exp_decay inverse_time_decay piecewise_constant noisy_linear_cosine_decay""".split()
+
+TABLE: Dict[str, Fn] = {}
+for _n in _UNARY:
+    TABLE["tf." + _n] = _same_as_first
+    TABLE["tf.math." + _n] = _same_as_first
+for _n in _BINARY:
+    TABLE["tf." + _n] = _elementwise2
+    TABLE["tf.math." + _n] = _elementwise2
+for _n in _REDUCTIONS:
+    TABLE["tf." + _n] = _reduction
+    TABLE["tf.math." + _n] = _reduction
+for _n in _PER_EXAMPLE_NN:
+    TABLE["tf." + _n] = _tensor(BATCH)
+for _n in _LR_SCHEDULES:
+    TABLE["tf.train." + _n] = _tensor(SCALAR)
+TABLE.update({
+    "tf.add_n": _add_n, "tf.math.add_n": _add_n,
+    "tf.reshape": _reshape, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
+    "tf.zeros": _filled, "tf.ones": _filled, "tf.fill": _filled,
+    "tf.constant": _constant, "tf.convert_to_tensor": _constant,
+    "tf.shape": _tensor(GE1), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
+    "tf.nn.l2_loss": _tensor(SCALAR),
+    "tf.losses.get_total_loss": _tensor(SCALAR),
+    "tf.losses.get_regularization_loss": _tensor(SCALAR),
+    "tf.matmul": _batch_if_first_batch, "tf.linalg.matmul": _batch_if_first_batch,
+    "tf.layers.dense": _batch_if_first_batch,
+    "tf.train.get_global_step": _tensor(SCALAR), "tf.train.get_or_create_global_step": _tensor(SCALAR),
+    "tf.Variable": _variable, "tf.get_variable": _get_variable,
+    "tf.trainable_variables": _variables, "tf.global_variables": _variables,
+    "tf.group": _operation, "tf.no_op": _operation,
+    "tf.train.Scaffold": _scaffold,
+})
+_GLOBAL_STEP = {"tf.train.get_global_step", "tf.train.get_or_create_global_step"}
+
+
+def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
+    """The value of calling the TF function `raw_path` (as imported) with these arguments."""
+    path = apis.canonical_path(raw_path)
+    v1 = "compat.v1" in raw_path or raw_path.startswith("tensorflow.contrib")
+    if path in _GLOBAL_STEP:
+        return Tensor(SCALAR, variable=True)
+    handler = TABLE.get(path)
+    if handler is not None:
+        return handler(args, kwargs, raw_path)
+    if path.startswith("tf.losses.") and path.count(".") == 2:
+        name = path.rsplit(".", 1)[1]
+        if name in _V1_ONLY_LOSSES or (v1 and name in _V1_LOSSES):
+            return _v1_loss(args, kwargs, raw_path)
+        return UNKNOWN
+    if path.startswith("tf.metrics.") and path.count(".") == 2 and v1:
+        name = path.rsplit(".", 1)[1]
+        if name[:1].islower():
+            return _v1_metric(args, kwargs, raw_path)
+    return UNKNOWN
+
+
+def attribute(raw_path: str) -> Optional[Value]:
+    """The value of an uncalled TF attribute we know (`tf.losses.Reduction.NONE`), else None."""
+    path = apis.canonical_path(raw_path)
+    if path.startswith(("tf.losses.Reduction.", "tf.keras.losses.Reduction.")):
+        return _ReductionRef(path.rsplit(".", 1)[1])
+    if apis.api_name(raw_path) == apis.SCAFFOLD:
+        return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
+    return None

@@ -1,0 +1,229 @@
+"""Abstract values for names inside a function.
+
+A value says what an expression is known to be: a Tensor with a known shape class, a Variable, an
+Operation, a Scaffold, a spec, a callable resolved to its definition, a container of values, a
+Python constant, the model_fn's mode, or Unknown.  Unknown never produces a diagnostic.
+Containers remember the expression node of each element, so a check can point at the element
+even when the container was built in a variable first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, FrozenSet, Optional, Tuple
+
+import libcst as cst
+
+# Tensor shape classes.
+SCALAR = "scalar"  # rank 0
+ONE = "one"  # exactly one element of rank 1 (the `tf.reshape(x, [1])` batch-1 idiom)
+BATCH = "batch"  # rank >= 1 with the batch as dimension 0 (per-example values)
+GE1 = "ge1"  # rank >= 1, dimension 0 unknown
+UNKNOWN_SHAPE = "unknown"
+_RANKED = (ONE, BATCH, GE1)
+
+
+class Value:
+    __slots__ = ()
+
+    def describe(self) -> str:
+        return "a value"
+
+
+@dataclass(frozen=True)
+class Unknown(Value):
+    def describe(self) -> str:
+        return "an unknown value"
+
+
+UNKNOWN = Unknown()
+
+
+@dataclass(frozen=True)
+class Const(Value):
+    value: Any
+
+    def describe(self) -> str:
+        if self.value is None:
+            return "None"
+        if isinstance(self.value, bool):
+            return "a bool"
+        if isinstance(self.value, (int, float)):
+            return f"the number {self.value!r}"
+        if isinstance(self.value, str):
+            return "a string"
+        return "a constant"
+
+
+NONE = Const(None)
+
+
+@dataclass(frozen=True)
+class Tensor(Value):
+    shape: str = UNKNOWN_SHAPE
+    variable: bool = False  # a tf.Variable (global step, get_variable): fine to capture
+
+    def describe(self) -> str:
+        what = "a variable" if self.variable else "a tensor"
+        if self.shape == SCALAR:
+            return f"a scalar {what[2:]}" if self.variable else "a scalar tensor"
+        return what
+
+
+@dataclass(frozen=True)
+class Operation(Value):
+    def describe(self) -> str:
+        return "an operation"
+
+
+@dataclass(frozen=True)
+class Scaffold(Value):
+    def describe(self) -> str:
+        return "a Scaffold instance"
+
+
+@dataclass(frozen=True)
+class Spec(Value):
+    cls: str
+    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return f"a {self.cls}"
+
+
+@dataclass(frozen=True)
+class Mode(Value):
+    """The model_fn's `mode` (modes it may hold here) or a ModeKeys constant."""
+
+    modes: FrozenSet[str]
+    exact: bool  # False: we do not know which modes reach here (a helper's own parameter)
+    constant: bool = False
+
+    def describe(self) -> str:
+        return "the mode"
+
+
+@dataclass(frozen=True)
+class ModeTest(Value):
+    """A boolean that is true exactly when the mode is in `modes` (e.g. `mode == TRAIN`)."""
+
+    modes: FrozenSet[str]
+    exact: bool
+
+
+@dataclass(frozen=True)
+class Callable(Value):
+    """A function value: a def, a lambda, a functools.partial of one, or a known class."""
+
+    node: Optional[cst.CSTNode]  # FunctionDef | Lambda, or None for an API class
+    name: str
+    run: Any = field(default=None, compare=False)  # the FunctionRun it was defined in
+    bound_positional: int = 0
+    bound_keywords: FrozenSet[str] = frozenset()
+    drops_first: bool = False  # a method bound to self
+    api: Optional[str] = None  # e.g. "Scaffold" for the class tf.train.Scaffold
+    decorated: bool = False
+
+    def describe(self) -> str:
+        if self.api:
+            return f"the class {self.api}"
+        return f"the function `{self.name}`"
+
+
+@dataclass(frozen=True)
+class Item:
+    value: Value
+    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Seq(Value):
+    kind: str  # "tuple" | "list"
+    items: Tuple[Item, ...]
+    complete: bool = True  # False: starred elements or mutation we could not follow
+    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        if not self.complete:
+            return f"a {self.kind}"
+        return f"a {len(self.items)}-element {self.kind}"
+
+
+@dataclass(frozen=True)
+class DictEntry:
+    key: Any  # the literal key (str/int), or None when not a literal
+    value: Value
+    key_node: Optional[cst.CSTNode] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Dict(Value):
+    entries: Tuple[DictEntry, ...]
+    complete: bool = True  # False: non-literal keys, ** splats, updates we could not follow
+    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return "a dict"
+
+    def literal_keys(self) -> Optional[list]:
+        if not self.complete or any(not isinstance(e.key, str) for e in self.entries):
+            return None
+        return [e.key for e in self.entries]
+
+
+@dataclass(frozen=True)
+class ApiRef(Value):
+    """A reference to a TF module, function or class, by its canonical dotted path."""
+
+    path: str
+
+    def describe(self) -> str:
+        return f"`{self.path}`"
+
+
+@dataclass(frozen=True)
+class Union(Value):
+    """One of several values, from different paths we could not tell apart."""
+
+    members: FrozenSet[Value]
+
+
+def members(v: Value) -> tuple:
+    return tuple(v.members) if isinstance(v, Union) else (v,)
+
+
+def join(a: Value, b: Value) -> Value:
+    if a is b or a == b:
+        return a
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return UNKNOWN
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        shape = a.shape if a.shape == b.shape else (GE1 if a.shape in _RANKED and b.shape in _RANKED else UNKNOWN_SHAPE)
+        return Tensor(shape, a.variable and b.variable)
+    if isinstance(a, Mode) and isinstance(b, Mode):
+        return Mode(a.modes | b.modes, a.exact and b.exact, a.constant and b.constant)
+    ms = set(members(a)) | set(members(b))
+    if len(ms) > 6:
+        return UNKNOWN
+    return Union(frozenset(ms))
+
+
+def all_members(v: Value, pred) -> bool:
+    """True when every value `v` may be satisfies `pred` (and none is Unknown)."""
+    ms = members(v)
+    return all(not isinstance(m, Unknown) and pred(m) for m in ms)
+
+
+def is_tensor_like(v: Value) -> bool:
+    return isinstance(v, Tensor)
+
+
+def is_model_tensor(v: Value) -> bool:
+    """A non-variable tensor, or a container holding one (what a host fn must not capture)."""
+    if isinstance(v, Tensor):
+        return not v.variable
+    if isinstance(v, Seq):
+        return any(is_model_tensor(i.value) for i in v.items)
+    if isinstance(v, Dict):
+        return any(is_model_tensor(e.value) for e in v.entries)
+    return False
