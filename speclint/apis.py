@@ -7,6 +7,7 @@ of a host function. Nothing here imports TensorFlow.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
@@ -79,6 +80,7 @@ ESTIMATOR_IMPORT_PATHS = {
 }
 
 
+@functools.lru_cache(maxsize=8192)
 def canonical_path(dotted: str) -> str:
     """Fold a fully qualified dotted name onto its `tf.` spelling."""
     for _ in range(4):
@@ -91,6 +93,7 @@ def canonical_path(dotted: str) -> str:
     return dotted
 
 
+@functools.lru_cache(maxsize=8192)
 def api_name(dotted: str) -> Optional[str]:
     """The canonical API a fully qualified name denotes, or None when it is not one we know."""
     return API_NAMES.get(canonical_path(dotted))

@@ -14,6 +14,7 @@ construct specs or estimators.  Then:
 """
 from __future__ import annotations
 
+import functools
 from typing import Dict, List, Optional
 
 import libcst as cst
@@ -71,6 +72,9 @@ class ModuleAnalyzer:
         self.spec_facts: list = []
         self.estimator_facts: list = []
         self.active: set = set()
+        self._repeated: dict = {}
+        self.call_cache: dict = {}  # (def, arguments, path state) -> return value
+        self.call_budget: Dict[object, int] = {}  # root run -> helper calls still allowed
         self.parent_def: Dict[cst.FunctionDef, Optional[cst.FunctionDef]] = {}
         self.class_def: Dict[cst.FunctionDef, cst.ClassDef] = {}
         self.methods: Dict[cst.ClassDef, Dict[str, cst.FunctionDef]] = {}
@@ -80,14 +84,22 @@ class ModuleAnalyzer:
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:
-        canon = apis.canonical_path(full)
-        parent, _, last = canon.rpartition(".")
-        if apis.API_NAMES.get(parent) == apis.MODE_KEYS:
-            if last in apis.MODE_CONSTANTS:
-                return Mode(frozenset((apis.MODE_CONSTANTS[last],)), True, True)
-            return UNKNOWN
-        v = tfops.attribute(full)
-        return v if v is not None else ApiRef(full)
+        return _api_value(full)
+
+    def repeated_conditions(self, fn) -> frozenset:
+        """Texts of the conditions tested more than once in `fn` (its own body, not nested defs)."""
+        found = self._repeated.get(fn)
+        if found is None:
+            counter = _ConditionCounter()
+            body = fn.body if isinstance(fn, cst.FunctionDef) else fn
+            if isinstance(body, cst.Module):
+                for stmt in body.body:
+                    stmt.visit(counter)
+            else:
+                body.visit(counter)
+            found = frozenset(t for t, n in counter.counts.items() if n > 1)
+            self._repeated[fn] = found
+        return found
 
     def class_of_method(self, fn) -> Optional[cst.ClassDef]:
         return self.class_def.get(fn)
@@ -205,6 +217,54 @@ class ModuleAnalyzer:
             run.execute(list(_body(fn)), [State(env, apis.ALL_MODES, True)])
         finally:
             self.active.discard(fn)
+
+
+class _ConditionCounter(cst.CSTVisitor):
+    """Counts the conditions (and their and/or/not parts) of if/while/assert/ternaries."""
+
+    def __init__(self):
+        self.counts: Dict[str, int] = {}
+
+    def _add(self, test) -> None:
+        while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test = test.expression
+        if isinstance(test, cst.BooleanOperation):
+            self._add(test.left)
+            self._add(test.right)
+            return
+        text = " ".join(cst.Module([]).code_for_node(test).split())
+        self.counts[text] = self.counts.get(text, 0) + 1
+
+    def visit_If(self, node):
+        self._add(node.test)
+
+    def visit_While(self, node):
+        self._add(node.test)
+
+    def visit_IfExp(self, node):
+        self._add(node.test)
+
+    def visit_Assert(self, node):
+        self._add(node.test)
+
+    def visit_FunctionDef(self, node):
+        return False
+
+    def visit_Lambda(self, node):
+        return False
+
+
+@functools.lru_cache(maxsize=8192)
+def _api_value(full: str) -> Value:
+    """The value of a dotted name that resolves through the imports."""
+    canon = apis.canonical_path(full)
+    parent, _, last = canon.rpartition(".")
+    if apis.API_NAMES.get(parent) == apis.MODE_KEYS:
+        if last in apis.MODE_CONSTANTS:
+            return Mode(frozenset((apis.MODE_CONSTANTS[last],)), True, True)
+        return UNKNOWN
+    v = tfops.attribute(full)
+    return v if v is not None else ApiRef(full)
 
 
 def _body(fn: cst.FunctionDef):

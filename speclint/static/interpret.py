@@ -28,6 +28,7 @@ from speclint.static.values import (
 
 MAX_STATES = 24
 MAX_DEPTH = 3
+MAX_CALLS_PER_ROOT = 200  # helper calls followed per model_fn (or standalone) analysis
 _TPU_WORDS = ("use_tpu", "on_tpu", "is_tpu")
 
 
@@ -52,7 +53,9 @@ class State:
                 del self.facts[k]
 
     def key(self):
-        return (self.modes, self.exact, self.tpu, frozenset((k, v[0]) for k, v in self.facts.items()))
+        if not self.facts:
+            return (self.modes, self.exact)
+        return (self.modes, self.exact, frozenset((k, v[0]) for k, v in self.facts.items()))
 
 
 def _join_states(a: State, b: State, keep_facts: bool = True) -> State:
@@ -122,7 +125,11 @@ class SpecFact:
         if isinstance(v, Mode):
             if v.constant:
                 return v.modes
-            return self.modes if (self.exact and v.exact) else None
+            # a model_fn that never looks at its mode (train-only scripts) is not held to the
+            # other modes' requirements: only paths of a model_fn that handles modes are checked
+            if not (self.exact and v.exact and self.root.mode_tested):
+                return None
+            return self.modes
         if isinstance(v, Const) and v.value in apis.MODE_DISPLAY:
             return frozenset((v.value,))
         return None
@@ -151,12 +158,17 @@ class FunctionRun:
         self.root = root or self
         self.ctx = ctx
         self.method_of = method_of
+        self.mode_tested = False  # this model_fn (root) branches on its mode somewhere
         self.returns: List[Tuple[Value, Optional[cst.CSTNode], State]] = []
         self.fallthrough: List[State] = []
         self.current: Optional[State] = None
         self.finished = False
         self._final_env: Optional[Dict[str, Value]] = None
         self.active = an.active  # defs being executed (recursion guard)
+        self.self_name: Optional[str] = None
+        if method_of is not None and isinstance(node, cst.FunctionDef):
+            names = param_names(node.params)
+            self.self_name = names[0] if names else None
 
     # ---- name lookup ------------------------------------------------------------------------
     def final_env(self) -> Dict[str, Value]:
@@ -418,19 +430,25 @@ class FunctionRun:
             if text in s.facts:
                 return ([s], []) if s.facts[text][0] else ([], [s])
             t, f = s, s.copy()
-            t.facts[text] = (True, names)
-            f.facts[text] = (False, names)
-            if any(w in text.lower() for w in _TPU_WORDS):
+            tpu_flag = any(w in text.lower() for w in _TPU_WORDS)
+            if tpu_flag or text in self.an.repeated_conditions(self.node):
+                # Keep the two sides apart when the condition is tested again later, or when it
+                # is a TPU flag (the choice of spec class and of host-call forms follows those):
+                # this is what keeps correlated branches from mixing.
+                t.facts[text] = (True, names)
+                f.facts[text] = (False, names)
+            if tpu_flag:
                 t.tpu, f.tpu = True, False
             return [t], [f]
         t, f = s, s.copy()
-        if self._mentions_mode(test, s):
+        if any(isinstance(v, (Mode, ModeTest)) for v in s.env.values()) and self._mentions_mode(test, s):
             t.exact = f.exact = False
         return [t], [f]
 
     def _split_modes(self, s: State, modes, exact: bool):
         true_modes = s.modes & modes
         false_modes = s.modes - modes
+        self.root.mode_tested = True
         out_t, out_f = [], []
         if true_modes:
             t = s.copy()
@@ -514,18 +532,12 @@ class FunctionRun:
             full = self.an.imports.resolve_expr(node)  # t2t's contrib.tpu().X
             if full is not None:
                 return self.an.api_value(full)
-        if self.method_of is not None and isinstance(node.value, cst.Name) \
-                and node.value.value == self._self_name():
+        if self.self_name is not None and isinstance(node.value, cst.Name) \
+                and node.value.value == self.self_name:
             method = self.an.method(self.method_of, attr)
             if method is not None:
                 return method
         return UNKNOWN
-
-    def _self_name(self) -> Optional[str]:
-        if isinstance(self.node, cst.FunctionDef):
-            names = param_names(self.node.params)
-            return names[0] if names else None
-        return None
 
     def e_Integer(self, node, s):
         try:
@@ -816,6 +828,27 @@ class FunctionRun:
         node = fn.node
         if self.depth >= MAX_DEPTH or node in self.active:
             return UNKNOWN
+        try:
+            key = (node, fn.bound_positional, fn.bound_keywords, fn.drops_first,
+                   tuple(a[0] for a in args), tuple(sorted((k, v[0]) for k, v in kwargs.items())),
+                   s.modes, s.exact, s.tpu, id(fn.run), id(self.root))
+            hash(key)
+        except TypeError:
+            key = None
+        cache = self.an.call_cache
+        if key is not None and key in cache:
+            return cache[key]
+        budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
+        if budget <= 0:
+            return UNKNOWN
+        self.an.call_budget[self.root] = budget - 1
+        result = self._run_call(fn, args, kwargs, s)
+        if key is not None:
+            cache[key] = result
+        return result
+
+    def _run_call(self, fn: Callable, args, kwargs, s: State) -> Value:
+        node = fn.node
         method_of = self.an.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
         child = FunctionRun(self.an, node, fn.run, self.depth + 1, self.root, self.ctx, method_of)
         env: Dict[str, Value] = {}
@@ -823,10 +856,11 @@ class FunctionRun:
         values = [UNKNOWN] * fn.drops_first + [UNKNOWN] * fn.bound_positional + [a[0] for a in args]
         for p, v in zip(params, values):
             env[p] = v
+        defaults = _literal_defaults(node.params)
         for p in params[len(values):]:
-            env.setdefault(p, UNKNOWN)
+            env.setdefault(p, defaults.get(p, UNKNOWN))
         for name in param_names(node.params):
-            env.setdefault(name, UNKNOWN)
+            env.setdefault(name, defaults.get(name, UNKNOWN))
         for k, (v, _) in kwargs.items():
             if k in env:
                 env[k] = v
@@ -855,6 +889,17 @@ class FunctionRun:
 def _literal(node) -> bool:
     return isinstance(node, (cst.SimpleString, cst.Integer, cst.Float)) or (
         isinstance(node, cst.Name) and node.value in ("None", "True", "False"))
+
+
+def _literal_defaults(params: cst.Parameters) -> Dict[str, Value]:
+    out: Dict[str, Value] = {}
+    for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params):
+        d = p.default
+        if isinstance(d, cst.Name) and d.value in ("None", "True", "False"):
+            out[p.name.value] = NONE if d.value == "None" else Const(d.value == "True")
+        elif isinstance(d, (cst.Integer, cst.Float, cst.SimpleString)):
+            out[p.name.value] = Const(d.evaluated_value if hasattr(d, "evaluated_value") else None)
+    return out
 
 
 def _mode_set(v: Value) -> Optional[FrozenSet[str]]:
