@@ -99,7 +99,8 @@ class ImportTable:
         if len(fulls) == 1:
             return next(iter(fulls))
         canon = {apis.canonical_path(f) for f in fulls}
-        if len(canon) == 1:
+        named = {apis.api_name(f) for f in fulls}
+        if len(canon) == 1 or (len(named) == 1 and None not in named):
             # Same API under different import paths (try/except imports): keep one spelling
             # deterministically, preferring an explicit compat.v1 path.
             return sorted(fulls, key=lambda f: ("compat.v1" not in f, f))[0]
