@@ -528,10 +528,16 @@ class FunctionRun:
         attr = node.attr.value
         if isinstance(base, ApiRef):
             return self.an.api_value(base.path + "." + attr)
-        if isinstance(base, Unknown) and dotted(node) is None:
-            full = self.an.imports.resolve_expr(node)  # t2t's contrib.tpu().X
-            if full is not None:
-                return self.an.api_value(full)
+        if isinstance(base, Unknown):
+            # the whole chain may resolve where its prefix is ambiguous (try/except imports of
+            # two modules that both hold the API), or go through a call (t2t's contrib.tpu().X)
+            root = node.value
+            while isinstance(root, cst.Attribute):
+                root = root.value
+            if not (isinstance(root, cst.Name) and self.lookup(root.value, s)[0] is not None):
+                full = self.an.imports.resolve_expr(node)
+                if full is not None:
+                    return self.an.api_value(full)
         if self.self_name is not None and isinstance(node.value, cst.Name) \
                 and node.value.value == self.self_name:
             method = self.an.method(self.method_of, attr)

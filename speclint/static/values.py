@@ -84,7 +84,7 @@ class Scaffold(Value):
 @dataclass(frozen=True)
 class Spec(Value):
     cls: str
-    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         return f"a {self.cls}"
@@ -114,9 +114,9 @@ class ModeTest(Value):
 class Callable(Value):
     """A function value: a def, a lambda, a functools.partial of one, or a known class."""
 
-    node: Optional[cst.CSTNode]  # FunctionDef | Lambda, or None for an API class
+    node: Optional[cst.CSTNode] = field(repr=False)  # FunctionDef | Lambda, or None for an API class
     name: str
-    run: Any = field(default=None, compare=False)  # the FunctionRun it was defined in
+    run: Any = field(default=None, compare=False, repr=False)  # the FunctionRun it was defined in
     bound_positional: int = 0
     bound_keywords: FrozenSet[str] = frozenset()
     drops_first: bool = False  # a method bound to self
@@ -132,7 +132,7 @@ class Callable(Value):
 @dataclass(frozen=True)
 class Item:
     value: Value
-    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class Seq(Value):
     kind: str  # "tuple" | "list"
     items: Tuple[Item, ...]
     complete: bool = True  # False: starred elements or mutation we could not follow
-    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         if not self.complete:
@@ -152,15 +152,15 @@ class Seq(Value):
 class DictEntry:
     key: Any  # the literal key (str/int), or None when not a literal
     value: Value
-    key_node: Optional[cst.CSTNode] = field(default=None, compare=False)
-    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+    key_node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Dict(Value):
     entries: Tuple[DictEntry, ...]
     complete: bool = True  # False: non-literal keys, ** splats, updates we could not follow
-    node: Optional[cst.CSTNode] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         return "a dict"
