@@ -25,7 +25,7 @@ from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    BATCH, UNKNOWN, ApiRef, Callable, Mode, Tensor, Value, members,
+    BATCH, UNKNOWN, ApiRef, Callable, Config, Mode, Tensor, Value, members,
 )
 
 
@@ -210,6 +210,8 @@ class ModuleAnalyzer:
         for seed in ("features", "labels"):
             if seed in env:
                 env[seed] = Tensor(BATCH)
+        if "params" in env:
+            env["params"] = Config()  # TPUEstimator's params: a dict of Python values
         if "mode" in env:
             env["mode"] = Mode(apis.ALL_MODES, True)
         self.active.add(fn)
@@ -258,6 +260,8 @@ class _ConditionCounter(cst.CSTVisitor):
 def _api_value(full: str) -> Value:
     """The value of a dotted name that resolves through the imports."""
     canon = apis.canonical_path(full)
+    if canon.endswith("flags.FLAGS"):  # absl.flags.FLAGS, tf.flags.FLAGS, tf.app.flags.FLAGS
+        return Config()
     parent, _, last = canon.rpartition(".")
     if apis.API_NAMES.get(parent) == apis.MODE_KEYS:
         if last in apis.MODE_CONSTANTS:

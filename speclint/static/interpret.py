@@ -22,7 +22,7 @@ from speclint.static import tfops
 from speclint.static.imports import ImportTable, dotted
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    ApiRef, BATCH, NONE, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
+    ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
 
@@ -521,11 +521,15 @@ class FunctionRun:
         full = self.an.imports.resolve_expr(node)
         if full is not None:
             return self.an.api_value(full)
+        if name == "FLAGS":  # absl / tf.flags: every attribute is a Python value
+            return Config()
         return UNKNOWN
 
     def e_Attribute(self, node: cst.Attribute, s: State) -> Value:
         base = self.eval(node.value, s)
         attr = node.attr.value
+        if isinstance(base, Config):
+            return PyValue()
         if isinstance(base, ApiRef):
             return self.an.api_value(base.path + "." + attr)
         if isinstance(base, Unknown):
@@ -609,7 +613,15 @@ class FunctionRun:
         return DictV((), False, node)
 
     def e_ListComp(self, node, s):
-        return Seq("list", (), False, node)
+        inner = s.copy()
+        comp = node.for_in
+        while comp is not None:
+            self.eval(comp.iter, inner)
+            self.assign(comp.target, UNKNOWN, None, inner)
+            comp = comp.inner_for_in
+        element = self.eval(node.elt, inner)
+        self.current = s
+        return Seq("list", (), False, node, element)
 
     def e_Lambda(self, node: cst.Lambda, s):
         return Callable(node=node, name="<lambda>", run=self)
@@ -646,6 +658,8 @@ class FunctionRun:
                 if e.key == key:
                     return e.value
             return UNKNOWN
+        if isinstance(base, Config) and isinstance(key, str):
+            return PyValue()
         if isinstance(base, Tensor):
             if base.shape == BATCH and isinstance(key, str):
                 return Tensor(BATCH)  # features["input_ids"]
@@ -663,8 +677,8 @@ class FunctionRun:
         if isinstance(a, Seq) and isinstance(b, Seq) and isinstance(op, (cst.Add, cst.AddAssign)) \
                 and a.kind == b.kind:
             return Seq(a.kind, a.items + b.items, a.complete and b.complete)
-        if isinstance(a, Const) and isinstance(b, Const):
-            return Const(None) if a.value is None else UNKNOWN
+        if isinstance(a, (Const, PyValue)) and isinstance(b, (Const, PyValue)):
+            return PyValue()
         return UNKNOWN
 
     def e_UnaryOperation(self, node: cst.UnaryOperation, s):
@@ -695,6 +709,9 @@ class FunctionRun:
         left = self.eval(node.left, s)
         right = self.eval(comp.comparator, s)
         op = comp.operator
+        if (isinstance(left, Tensor) or isinstance(right, Tensor)) and isinstance(
+                op, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)):
+            return Tensor(tfops.broadcast(tfops.shape_of(left), tfops.shape_of(right)))
         if isinstance(right, Mode) and not right.constant and isinstance(left, (Mode, Const)):
             left, right = right, left
         if not (isinstance(left, Mode) and not left.constant):
@@ -769,6 +786,12 @@ class FunctionRun:
 
     def _method_call(self, node: cst.Call, func: cst.Attribute, s: State) -> Optional[Value]:
         name = func.attr.value
+        if name == "get" and isinstance(func.value, cst.Name):
+            recv, _ = self.lookup(func.value.value, s)
+            if isinstance(recv, Config):
+                for a in node.args:
+                    self.eval(a.value, s)
+                return PyValue()
         if name in ("minimize", "apply_gradients"):
             self.eval(func.value, s)
             for a in node.args:

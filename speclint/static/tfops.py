@@ -11,7 +11,7 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 from speclint import apis
 from speclint.static.values import (
     BATCH, GE1, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item, Operation,
-    Scaffold, Seq, Tensor, Unknown, Value,
+    PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
 Args = List[Tuple[Value, object]]  # (value, node)
@@ -24,6 +24,8 @@ def shape_of(v: Value) -> str:
     if isinstance(v, Tensor):
         return v.shape
     if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
+        return SCALAR
+    if isinstance(v, PyValue):
         return SCALAR
     return UNKNOWN_SHAPE
 
@@ -89,12 +91,24 @@ def _elementwise2(args, kwargs, raw) -> Value:
 
 def _add_n(args, kwargs, raw) -> Value:
     inputs = _first(args, kwargs, "inputs")
+    if isinstance(inputs, Seq) and not inputs.complete and inputs.element is not None:
+        return Tensor(shape_of(inputs.element))
     if isinstance(inputs, Seq) and inputs.complete and inputs.items:
         shape = shape_of(inputs.items[0].value)
         for item in inputs.items[1:]:
             shape = broadcast(shape, shape_of(item.value))
         return Tensor(shape)
     return Tensor()
+
+
+def _where(args, kwargs, raw) -> Value:
+    parts = [_arg(args, kwargs, i, n) for i, n in enumerate(("condition", "x", "y"))]
+    if any(p is None for p in parts):
+        return Tensor()
+    shape = shape_of(parts[0][0])
+    for p in parts[1:]:
+        shape = broadcast(shape, shape_of(p[0]))
+    return Tensor(shape)
 
 
 def _reduction(args, kwargs, raw) -> Value:
@@ -268,9 +282,25 @@ TABLE.update({
     "tf.Variable": _variable, "tf.get_variable": _get_variable,
     "tf.trainable_variables": _variables, "tf.global_variables": _variables,
     "tf.group": _operation, "tf.no_op": _operation,
+    "tf.where": _where, "tf.where_v2": _where, "tf.math.where": _where,
     "tf.train.Scaffold": _scaffold,
 })
 _GLOBAL_STEP = {"tf.train.get_global_step", "tf.train.get_or_create_global_step"}
+
+# Functions known to return one tensor (shape not tracked): the rest of the common top-level ops,
+# and lowercase functions of the op modules, minus those that return tuples or lists.
+_TENSOR_FUNCTIONS = set("""argmax argmin argsort batch_gather boolean_mask clip_by_norm concat cumprod
+ cumsum diag einsum eye gather gather_nd linspace matrix_band_part one_hot pad range reverse
+ scatter_nd segment_sum sequence_mask slice sort sparse_tensor_to_dense stack strided_slice
+ tensordot transpose truncated_normal random_normal random_uniform squeeze image.resize_images
+ reduce_join string_to_number""".split())
+_TENSOR_MODULES = ("tf.nn.", "tf.math.", "tf.linalg.", "tf.image.", "tf.layers.", "tf.random.",
+                   "tf.signal.", "tf.strings.")
+_NOT_ONE_TENSOR = set("""nn.moments nn.sufficient_statistics nn.top_k math.top_k nn.dynamic_rnn
+ nn.bidirectional_dynamic_rnn nn.static_rnn nn.raw_rnn nn.ctc_beam_search_decoder
+ nn.ctc_greedy_decoder nn.fused_batch_norm nn.weighted_moments nn.normalize_moments
+ linalg.eigh linalg.svd linalg.qr linalg.lu math.unsorted_segment_max nn.compute_sampled_logits
+ image.non_max_suppression_padded nn.uniform_candidate_sampler layers.Layer""".split())
 
 
 def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
@@ -291,6 +321,11 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
         name = path.rsplit(".", 1)[1]
         if name[:1].islower():
             return _v1_metric(args, kwargs, raw_path)
+    short = path[3:]
+    last = path.rsplit(".", 1)[1]
+    if short in _TENSOR_FUNCTIONS or (path.startswith(_TENSOR_MODULES) and path.count(".") == 2
+                                      and last[:1].islower() and short not in _NOT_ONE_TENSOR):
+        return Tensor()
     return UNKNOWN
 
 

@@ -58,6 +58,22 @@ NONE = Const(None)
 
 
 @dataclass(frozen=True)
+class PyValue(Value):
+    """A Python configuration value of unknown content (`FLAGS.x`, `params["x"]`): never a tensor."""
+
+    def describe(self) -> str:
+        return "a Python value"
+
+
+@dataclass(frozen=True)
+class Config(Value):
+    """A configuration object whose items are Python values: absl `FLAGS`, the model_fn's `params`."""
+
+    def describe(self) -> str:
+        return "a configuration object"
+
+
+@dataclass(frozen=True)
 class Tensor(Value):
     shape: str = UNKNOWN_SHAPE
     variable: bool = False  # a tf.Variable (global step, get_variable): fine to capture
@@ -141,6 +157,7 @@ class Seq(Value):
     items: Tuple[Item, ...]
     complete: bool = True  # False: starred elements or mutation we could not follow
     node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+    element: Optional[Value] = None  # a comprehension's element value (items unknown)
 
     def describe(self) -> str:
         if not self.complete:
@@ -188,6 +205,10 @@ class Union(Value):
     members: FrozenSet[Value]
 
 
+def _py(v: Value) -> bool:
+    return isinstance(v, PyValue) or (isinstance(v, Const) and v.value is not None)
+
+
 def members(v: Value) -> tuple:
     return tuple(v.members) if isinstance(v, Union) else (v,)
 
@@ -202,6 +223,12 @@ def join(a: Value, b: Value) -> Value:
         return Tensor(shape, a.variable and b.variable)
     if isinstance(a, Mode) and isinstance(b, Mode):
         return Mode(a.modes | b.modes, a.exact and b.exact, a.constant and b.constant)
+    if _py(a) and _py(b):
+        return PyValue()
+    if (isinstance(a, Seq) and isinstance(b, Seq) and a.kind == b.kind and a.complete and b.complete
+            and len(a.items) == len(b.items)):
+        return Seq(a.kind, tuple(Item(join(x.value, y.value), x.node if x.node is y.node else None)
+                                 for x, y in zip(a.items, b.items)))
     ms = set(members(a)) | set(members(b))
     if len(ms) > 6:
         return UNKNOWN
@@ -212,6 +239,18 @@ def all_members(v: Value, pred) -> bool:
     """True when every value `v` may be satisfies `pred` (and none is Unknown)."""
     ms = members(v)
     return all(not isinstance(m, Unknown) and pred(m) for m in ms)
+
+
+def none_or_all(v: Value, pred) -> bool:
+    """True when `v` is None on some paths and satisfies `pred` on every other path.
+
+    The classic latent bug: a field that is None by default and becomes wrong when a flag is
+    set (`scaffold_fn = None; if FLAGS.x: scaffold_fn = fn; EstimatorSpec(scaffold=scaffold_fn)`).
+    Paths are told apart by mode and by TPU flags before this point, so a None that only reaches
+    the construction on other paths never mixes in here.
+    """
+    ms = [m for m in members(v) if m != NONE]
+    return bool(ms) and all(not isinstance(m, Unknown) and pred(m) for m in ms)
 
 
 def is_tensor_like(v: Value) -> bool:

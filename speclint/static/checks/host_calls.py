@@ -44,8 +44,9 @@ def pair_form(fact, ctx):
         fa = fact.fields.get(name)
         if fa is None:
             continue
-        problems = [_pair_problem(m) for m in members(fa.value)]
-        if not problems or any(p is None or isinstance(m, Unknown) for p, m in zip(problems, members(fa.value))):
+        ms = [m for m in members(fa.value) if m != NONE]
+        problems = [_pair_problem(m) for m in ms]
+        if not problems or any(p is None or isinstance(m, Unknown) for p, m in zip(problems, ms)):
             continue
         variant, params = problems[0]
         yield Finding("SL001", fa.node, variant, dict(params, field=name, when=when_built(fact)))
@@ -76,13 +77,13 @@ def arguments(fact, ctx):
             continue
         unexpected, missing = sig.keyword_problems(keys)
         node = d.node or tensors_item.node
-        if unexpected:
+        if unexpected:  # a misspelt key also leaves its parameter missing: one diagnostic
             accepted = [p.name for p in sig.params if p.kind in ("positional", "keyword_only")]
             close = difflib.get_close_matches(unexpected[0], accepted, n=1, cutoff=0.5)
             yield Finding("SL003", node, "unexpected", dict(
                 field=name, fn=fn_label(fn), keys=", ".join(repr(k) for k in unexpected),
                 key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""))
-        if missing:
+        elif missing:
             yield Finding("SL003", node, "missing", dict(
                 field=name, fn=fn_label(fn), params=", ".join(f"`{p}`" for p in missing),
                 param=missing[0]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from speclint import apis
 from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import captured_tensors, fn_label, only, when_built
-from speclint.static.values import Callable, Scaffold, all_members
+from speclint.static.values import Callable, Scaffold, none_or_all
 
 
 def _keyword_or_value(fa):
@@ -15,12 +15,12 @@ def _keyword_or_value(fa):
 def scaffold_kind(fact, ctx):
     if fact.cls == apis.ESTIMATOR_SPEC:
         fa = fact.fields.get("scaffold")
-        if fa is not None and all_members(fa.value, lambda m: isinstance(m, Callable)):
+        if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Callable)):
             yield Finding("SL013", _keyword_or_value(fa), "callable_scaffold", dict(
                 expr=source(fa.node), when=when_built(fact)))
     else:
         fa = fact.fields.get("scaffold_fn")
-        if fa is not None and all_members(fa.value, lambda m: isinstance(m, Scaffold)):
+        if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)):
             yield Finding("SL013", _keyword_or_value(fa), "scaffold_instance", dict(expr=source(fa.node)))
 
 
