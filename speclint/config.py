@@ -8,9 +8,9 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 try:
     import tomllib

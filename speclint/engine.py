@@ -7,7 +7,6 @@ prefilter.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, List, Optional

@@ -12,19 +12,21 @@ construction (EstimatorFact).  Checks never walk the tree themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
 from speclint import apis
 from speclint.static import tfops
-from speclint.static.imports import ImportTable, dotted
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from speclint.static.analyzer import ModuleAnalyzer
 
 MAX_STATES = 24
 MAX_DEPTH = 3
@@ -565,13 +567,13 @@ class FunctionRun:
         try:
             return Const(node.evaluated_value)
         except Exception:  # noqa: BLE001 - odd literals (bytes prefixes) are just strings
-            return Const("")
+            return PyValue()
 
     def e_ConcatenatedString(self, node, s):
-        return Const("")
+        return PyValue()
 
     def e_FormattedString(self, node, s):
-        return Const("")
+        return PyValue()
 
     def e_Tuple(self, node, s):
         return self._seq("tuple", node, s)

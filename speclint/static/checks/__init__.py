@@ -3,7 +3,7 @@ tree: it reads SpecFacts and returns Findings (code, node, message variant, para
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Dict, List, Optional
 
 import libcst as cst
 
