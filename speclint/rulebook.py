@@ -51,7 +51,7 @@ class Rule:
         """The ```python blocks of each `## Section` of the doc: {"Example": [...], ...}."""
         out: Dict[str, list] = {}
         section = None
-        for m in re.finditer(r"^## (.+)$|^```python\n(.*?)^```", self.doc, re.S | re.M):
+        for m in re.finditer(r"^## ([^\n]+)$|^```python\n(.*?)^```", self.doc, re.S | re.M):
             if m.group(1):
                 section = m.group(1).strip()
             elif section is not None:

@@ -228,3 +228,47 @@ def test_diagnostic_points_at_the_expression():
     line = source.splitlines()[d.line - 1]
     assert line[d.column - 1:d.end_column - 1] == "loss" and d.line == d.end_line
     assert line[d.column - 1 + 4:].startswith("])")
+
+
+def test_model_fn_found_through_the_spec_helper_it_calls():
+    source = HEAD + textwrap.dedent("""
+        def helper_spec(mode, loss, labels, logits):
+            def metric_fn(labels):
+                return {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}  # expect: SL007
+            return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, eval_metrics=(metric_fn, [labels]))
+
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 10)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            return helper_spec(mode, loss, labels, logits)
+        """).lstrip("\\n")
+    assert mismatches(source) == []
+
+
+def test_converted_in_place_is_not_a_tpu_spec():
+    source = HEAD + textwrap.dedent("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 10)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            def metric_fn(loss, labels):
+                return {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
+            return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
+                eval_metrics=(metric_fn, [loss, labels])).as_estimator_spec()
+        """).lstrip("\\n")
+    assert actual(source)[1] == []
+
+
+@pytest.mark.parametrize("expr", [
+    "tf.square(labels - tf.squeeze(tf.layers.dense(features['x'], 1), axis=1))",
+    "tf.square(labels - tf.reshape(tf.layers.dense(features['x'], 1), [-1]))",
+    "tf.square(labels - tf.layers.dense(features['x'], 1)[:, 0])",
+    "tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, "
+    "reduction=tf.keras.losses.Reduction.NONE)(labels, features['x'])",
+])
+def test_per_example_losses(expr):
+    source = HEAD + textwrap.dedent(f"""
+        def model_fn(features, labels, mode, params):
+            return tf.estimator.EstimatorSpec(mode, loss={expr},  # expect: SL020
+                                              train_op=tf.no_op())
+        """).lstrip("\\n")
+    assert mismatches(source) == []

@@ -35,6 +35,7 @@ class _Prepass(cst.CSTVisitor):
         self.fn_stack: List[cst.FunctionDef] = []
         self.class_stack: List[tuple] = []
         self.calls: List[tuple] = []
+        self.callees: Dict[cst.FunctionDef, set] = {}  # names a function calls directly
 
     def visit_Import(self, node):
         self.an.imports.add(node)
@@ -62,7 +63,10 @@ class _Prepass(cst.CSTVisitor):
 
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
-            self.calls.append((node, self.fn_stack[-1] if self.fn_stack else None))
+            fn = self.fn_stack[-1] if self.fn_stack else None
+            self.calls.append((node, fn))
+            if fn is not None and isinstance(node.func, cst.Name):
+                self.callees.setdefault(fn, set()).add(node.func.value)
 
 
 class ModuleAnalyzer:
@@ -156,9 +160,14 @@ class ModuleAnalyzer:
                     else:
                         ctx.plain_estimator = True
                     found[m.node] = (ctx, run)
-        for fn in with_spec:
+        # functions with model_fn parameters that build a spec, or call a module-level helper
+        # that does (`return _build_spec(mode, loss, ...)`)
+        builders = {fn.name.value for fn in with_spec if self.parent_def.get(fn) is None}
+        for fn in self.parent_def:
             names = param_names(fn.params)
-            if fn not in found and "features" in names and "mode" in names:
+            if fn in found or "features" not in names or "mode" not in names:
+                continue
+            if fn in with_spec or pre.callees.get(fn, set()) & builders:
                 found[fn] = (ModelFnContext(fn.name.value), None)
         for fn, (ctx, parent) in sorted(found.items(), key=lambda kv: self._depth(kv[0])):
             self.run_model_fn(fn, ctx, parent)

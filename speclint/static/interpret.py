@@ -117,6 +117,7 @@ class SpecFact:
     env: Dict[str, Value]
     run: "FunctionRun"
     root: "FunctionRun"
+    converted: bool = False  # `.as_estimator_spec()` called on the construction itself
 
     def reaching_modes(self) -> Optional[FrozenSet[str]]:
         """The modes this spec is built in, when certain."""
@@ -665,6 +666,10 @@ class FunctionRun:
         if isinstance(base, Tensor):
             if base.shape == BATCH and isinstance(key, str):
                 return Tensor(BATCH)  # features["input_ids"]
+            first = node.slice[0].slice if node.slice else None
+            if (base.shape == BATCH and len(node.slice) > 1 and isinstance(first, cst.Slice)
+                    and first.lower is None and first.upper is None and first.step is None):
+                return Tensor(BATCH)  # x[:, 0]
             return Tensor(UNKNOWN_SHAPE)
         return UNKNOWN
 
@@ -779,6 +784,8 @@ class FunctionRun:
             if splat:
                 return UNKNOWN
             return tfops.call(fv.path, args, kwargs)
+        if isinstance(fv, tfops.PerExampleLoss):
+            return Tensor(BATCH)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
@@ -800,8 +807,14 @@ class FunctionRun:
                 self.eval(a.value, s)
             return Operation()
         if name == "as_estimator_spec":
+            before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)
             if isinstance(recv, Spec) and recv.cls == apis.TPU_ESTIMATOR_SPEC:
+                if isinstance(func.value, cst.Call):
+                    # converted where it is built: this spec never reaches the TPU
+                    for fact in self.an.spec_facts[before:]:
+                        if fact.node is func.value:
+                            fact.converted = True
                 return Spec(apis.ESTIMATOR_SPEC, node)
             return UNKNOWN
         if isinstance(func.value, cst.Name) and name in ("append", "extend", "update", "insert", "pop", "setdefault"):

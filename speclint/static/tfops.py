@@ -40,8 +40,8 @@ def broadcast(a: str, b: str) -> str:
         return b if b in _RANKED else UNKNOWN_SHAPE
     if b == ONE:
         return a if a in _RANKED else UNKNOWN_SHAPE
-    if a == BATCH and b == BATCH:
-        return BATCH
+    if a == BATCH or b == BATCH:
+        return BATCH  # broadcasting never removes the batch dimension
     if a in _RANKED or b in _RANKED:
         return GE1
     return UNKNOWN_SHAPE
@@ -129,7 +129,20 @@ def _reshape(args, kwargs, raw) -> Value:
         return Tensor(SCALAR)
     if len(dims) == 1 and dims[0] == Const(1):
         return Tensor(ONE)
+    if len(dims) == 1 and dims[0] == Const(-1) and shape_of(_first(args, kwargs, "tensor")) == BATCH:
+        return Tensor(BATCH)  # flattening keeps every example
     return Tensor(GE1)
+
+
+def _squeeze(args, kwargs, raw) -> Value:
+    x = shape_of(_first(args, kwargs, "input"))
+    axis = _arg(args, kwargs, 1, "axis", "squeeze_dims")
+    if x == BATCH and axis and isinstance(axis[0], Const) and axis[0].value not in (0, None):
+        return Tensor(BATCH)
+    if x == BATCH and axis and isinstance(axis[0], Seq) and axis[0].complete and axis[0].items and all(
+            isinstance(i.value, Const) and i.value.value not in (0, None) for i in axis[0].items):
+        return Tensor(BATCH)
+    return Tensor()
 
 
 def _expand_dims(args, kwargs, raw) -> Value:
@@ -269,7 +282,7 @@ for _n in _LR_SCHEDULES:
     TABLE["tf.train." + _n] = _tensor(SCALAR)
 TABLE.update({
     "tf.add_n": _add_n, "tf.math.add_n": _add_n,
-    "tf.reshape": _reshape, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
+    "tf.reshape": _reshape, "tf.squeeze": _squeeze, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
     "tf.zeros": _filled, "tf.ones": _filled, "tf.fill": _filled,
     "tf.constant": _constant, "tf.convert_to_tensor": _constant,
     "tf.shape": _tensor(GE1), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
@@ -312,6 +325,9 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
     handler = TABLE.get(path)
     if handler is not None:
         return handler(args, kwargs, raw_path)
+    loss_object = keras_loss(raw_path, kwargs)
+    if loss_object is not None:
+        return loss_object
     if path.startswith("tf.losses.") and path.count(".") == 2:
         name = path.rsplit(".", 1)[1]
         if name in _V1_ONLY_LOSSES or (v1 and name in _V1_LOSSES):
@@ -327,6 +343,33 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
                                       and last[:1].islower() and short not in _NOT_ONE_TENSOR):
         return Tensor()
     return UNKNOWN
+
+
+# Keras loss classes whose unreduced value has the batch as dimension 0 for any input rank.
+_KERAS_PER_EXAMPLE = {"SparseCategoricalCrossentropy", "CategoricalCrossentropy"}
+
+
+def keras_loss(raw_path: str, kwargs: Kwargs) -> Optional[Value]:
+    """`tf.keras.losses.X(reduction=NONE)`: a callable whose result is per-example."""
+    path = apis.canonical_path(raw_path)
+    if not path.startswith(("tf.keras.losses.", "tf.losses.")):
+        return None
+    cls = path.rsplit(".", 1)[1]
+    red = kwargs.get("reduction")
+    if cls in _KERAS_PER_EXAMPLE and red is not None and (
+            red[0] == Const("none") or (isinstance(red[0], _ReductionRef) and red[0].name == "NONE")):
+        return PerExampleLoss()
+    return None
+
+
+class PerExampleLoss(Unknown):
+    """A Keras loss object built with reduction NONE; calling it gives per-example values."""
+
+    def __eq__(self, other):
+        return isinstance(other, PerExampleLoss)
+
+    def __hash__(self):
+        return hash("PerExampleLoss")
 
 
 def attribute(raw_path: str) -> Optional[Value]:

@@ -23,7 +23,7 @@ class CheckContext:
 
     def on_tpu(self, fact) -> bool:
         """Whether TPU-only rules apply to this spec construction."""
-        if self.target == "cpu":
+        if self.target == "cpu" or fact.converted:
             return False
         if self.target == "tpu":
             return True
