@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -95,6 +95,3 @@ def compute(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Tuple[Dict, Dic
     stmts = {n: state.ranges.get(s) for n, s in state.stmt_of.items()}
     return ranges, stmts
 
-
-def statement_line(stmt_range: Optional[Range], fallback: int) -> int:
-    return stmt_range[0] if stmt_range else fallback

@@ -253,10 +253,6 @@ def none_or_all(v: Value, pred) -> bool:
     return bool(ms) and all(not isinstance(m, Unknown) and pred(m) for m in ms)
 
 
-def is_tensor_like(v: Value) -> bool:
-    return isinstance(v, Tensor)
-
-
 def is_model_tensor(v: Value) -> bool:
     """A non-variable tensor, or a container holding one (what a host fn must not capture)."""
     if isinstance(v, Tensor):
