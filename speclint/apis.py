@@ -69,16 +69,6 @@ API_NAMES = {
     "functools.partial": PARTIAL,
 }
 
-# Import paths of the two estimator classes, for the runtime shim to patch (module, attribute).
-ESTIMATOR_IMPORT_PATHS = {
-    ESTIMATOR: (
-        ("tensorflow_estimator.python.estimator.estimator", "Estimator"),
-    ),
-    TPU_ESTIMATOR: (
-        ("tensorflow_estimator.python.estimator.tpu.tpu_estimator", "TPUEstimator"),
-    ),
-}
-
 
 @functools.lru_cache(maxsize=8192)
 def canonical_path(dotted: str) -> str:

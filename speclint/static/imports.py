@@ -38,7 +38,6 @@ def _module_name(node) -> str:
 class ImportTable:
     def __init__(self) -> None:
         self.bindings: Dict[str, Set[str]] = {}
-        self.relative: Dict[str, Set[str]] = {}  # name -> "." paths (for the module index)
 
     def _bind(self, name: str, target: str) -> None:
         self.bindings.setdefault(name, set()).add(target)
@@ -54,23 +53,12 @@ class ImportTable:
                     self._bind(root, root)
         elif isinstance(node, cst.ImportFrom):
             module = _module_name(node.module) if node.module is not None else ""
-            if node.relative:
-                prefix = "." * len(node.relative) + module
-                if isinstance(node.names, cst.ImportStar):
-                    return
-                for alias in node.names:
-                    local = alias.asname.name.value if alias.asname else alias.name.value
-                    self.relative.setdefault(local, set()).add(prefix + "." + _module_name(alias.name))
-                return
-            if isinstance(node.names, cst.ImportStar):
+            if node.relative or isinstance(node.names, cst.ImportStar):
                 return
             for alias in node.names:
                 name = _module_name(alias.name)
                 local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
                 self._bind(local, f"{module}.{name}" if module else name)
-
-    def full_names(self, name: str) -> Set[str]:
-        return self.bindings.get(name, set())
 
     def resolve_expr(self, node: cst.BaseExpression) -> Optional[str]:
         """The fully qualified dotted name an expression denotes, when every binding agrees.

@@ -334,9 +334,9 @@ class FunctionRun:
 
     def s_With(self, st: cst.With, s: State):
         for item in st.items:
-            v = self.eval(item.item, s)
+            self.eval(item.item, s)
             if item.asname is not None:
-                self.assign(item.asname.name, UNKNOWN if not isinstance(v, Unknown) else v, None, s)
+                self.assign(item.asname.name, UNKNOWN, None, s)
         return self.block(self.body_of(st.body), [s])
 
     def s_FunctionDef(self, st: cst.FunctionDef, s: State):
