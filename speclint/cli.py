@@ -78,8 +78,17 @@ def cli():
 @click.option("--statistics", is_flag=True, help="Also print the number of diagnostics per rule.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the text output (auto: only on a terminal).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Worker processes for analysing files (default 0: one per CPU core; 1: none). Small runs stay in one process.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.speclint_cache/).")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Where to keep the cache (default: .speclint_cache/ in the project root; also $SPECLINT_CACHE_DIR).")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None,
+              help="Skip files ignored by .gitignore when walking directories (default: on; config key respect-gitignore).")
+@click.option("--no-prefilter", is_flag=True, hidden=True,
+              help="Analyse every file, even those that never mention the spec API (robustness testing).")
 def check(paths, select, ignore, output_format, target, config_file, stdin_filename, exit_zero,
-          quiet, statistics, color):
+          quiet, statistics, color, jobs, no_cache, cache_dir, respect_gitignore, no_prefilter):
     """Check files and directories (recursively, *.py). `-` reads from stdin."""
     from speclint import engine
     from speclint.report import FORMATS
@@ -96,6 +105,8 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
             overrides["ignore"] = validate_selectors(ign, "--ignore")
         if target is not None:
             overrides["target"] = target
+        if respect_gitignore is not None:
+            overrides["respect_gitignore"] = respect_gitignore
         resolver = Resolver(config_file, overrides)
         missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
         if missing:
@@ -103,10 +114,14 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
         result = engine.RunResult()
         file_paths = [p for p in paths if p != "-"]
         if file_paths:
-            result = engine.check_paths(file_paths, resolver)
+            from speclint.cache import Caches
+            result = engine.check_paths(file_paths, resolver, jobs=jobs or engine.default_jobs(),
+                                        caches=None if no_cache else Caches(cache_dir),
+                                        prefilter=not no_prefilter)
         if "-" in paths:
             data = sys.stdin.buffer.read()
-            result.files.extend(engine.check_stdin(data, stdin_filename, resolver).files)
+            result.files.extend(engine.check_stdin(data, stdin_filename, resolver,
+                                                   prefilter=not no_prefilter).files)
     except ConfigError as exc:
         _fail(str(exc))
     except rulebook.RulebookError as exc:
@@ -124,6 +139,36 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
     if result.internal_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FOUND if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command("clean")
+@click.argument("paths", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Also remove this cache directory (as given to `check --cache-dir`).")
+def clean(paths, cache_dir):
+    """Remove the result cache (.speclint_cache/) of the project at PATHS (default: here)."""
+    from pathlib import Path
+
+    from speclint import cache
+
+    targets = []
+    try:
+        resolver = Resolver()
+        for p in list(paths) or ["."]:
+            targets.append(cache.cache_root(resolver.for_path(Path(p)).root))
+            targets.append(Path(p) / cache.CACHE_DIR_NAME)
+    except ConfigError as exc:
+        _fail(str(exc))
+    if cache_dir or os.environ.get(cache.ENV_CACHE_DIR):
+        targets.append(Path(cache_dir or os.environ[cache.ENV_CACHE_DIR]))
+    done = set()
+    for t in targets:
+        key = os.path.abspath(t)
+        if key in done:
+            continue
+        done.add(key)
+        if cache.clean(t):
+            click.echo(f"Removed cache at: {t}")
 
 
 @cli.command("rules")

@@ -1,13 +1,14 @@
 """Configuration: `[tool.speclint]` in pyproject.toml, found from each linted file upwards.
 
-Keys: select, ignore, per-file-ignores, exclude, extend-exclude, target.  Command-line flags
-override the file.  A bad file is a ConfigError naming the file and key (exit code 2).
+Keys: select, ignore, per-file-ignores, exclude, extend-exclude, target, respect-gitignore.
+Command-line flags override the file.  A bad file is a ConfigError naming the file and key (exit code 2).
 """
 from __future__ import annotations
 
 import fnmatch
 import functools
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Dict, Optional
@@ -25,7 +26,7 @@ DEFAULT_EXCLUDE = (
     "_build", "buck-out", "build", "dist", "node_modules", "venv",
 )
 TARGETS = ("auto", "tpu", "cpu")
-_KEYS = {"select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "target"}
+_KEYS = {"select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "target", "respect-gitignore"}
 
 
 class ConfigError(Exception):
@@ -42,9 +43,12 @@ class Config:
     exclude: tuple = DEFAULT_EXCLUDE
     extend_exclude: tuple = ()
     target: str = "auto"
+    respect_gitignore: bool = True
 
-    def with_overrides(self, select=None, ignore=None, target=None) -> "Config":
+    def with_overrides(self, select=None, ignore=None, target=None, respect_gitignore=None) -> "Config":
         changes = {}
+        if respect_gitignore is not None:
+            changes["respect_gitignore"] = respect_gitignore
         if select is not None:
             changes["select"] = tuple(select)
         if ignore is not None:
@@ -122,6 +126,48 @@ def _str_list(value, where: str) -> tuple:
     return tuple(value)
 
 
+def _globs(value, where: str) -> tuple:
+    patterns = _str_list(value, where)
+    for p in patterns:
+        check_glob(p, where)
+    return patterns
+
+
+def check_glob(pattern: str, where: str) -> None:
+    """Reject a glob that can never match what it looks meant to (fnmatch accepts anything)."""
+    problem = None
+    if not pattern.strip():
+        problem = "is empty"
+    elif "\0" in pattern:
+        problem = "contains a NUL character"
+    elif pattern.startswith("/") or (len(pattern) > 1 and pattern[1] == ":"):
+        problem = "is absolute; patterns are relative to the directory of the config file"
+    else:
+        i = 0
+        while i < len(pattern):
+            if pattern[i] == "[":
+                j = i + 1
+                if j < len(pattern) and pattern[j] in "!^":
+                    j += 1
+                if j < len(pattern) and pattern[j] == "]":
+                    j += 1
+                close = pattern.find("]", j)
+                if close < 0:
+                    problem = "has an unclosed '['"
+                    break
+                body = pattern[i + 1:close].lstrip("!^")
+                for m in re.finditer(r"(.)-(.)", body):
+                    if m.group(1) > m.group(2):
+                        problem = f"has an empty character range {m.group(0)!r}"
+                        break
+                if problem:
+                    break
+                i = close
+            i += 1
+    if problem:
+        raise ConfigError(f"{where}: glob {pattern!r} {problem}")
+
+
 def parse(table: dict, source: Path, root: Path) -> Config:
     where = f"{source}: [tool.speclint]"
     unknown = sorted(set(table) - _KEYS)
@@ -139,15 +185,20 @@ def parse(table: dict, source: Path, root: Path) -> Config:
         items = []
         for pattern, sel in pfi.items():
             k = f"{where} per-file-ignores.{pattern!r}"
+            check_glob(pattern, f"{where} per-file-ignores")
             items.append((pattern, tuple(validate_selectors(_str_list(sel, k), k))))
         kw["per_file_ignores"] = tuple(items)
     for key, attr in (("exclude", "exclude"), ("extend-exclude", "extend_exclude")):
         if key in table:
-            kw[attr] = _str_list(table[key], f"{where} {key}")
+            kw[attr] = _globs(table[key], f"{where} {key}")
     if "target" in table:
         if table["target"] not in TARGETS:
             raise ConfigError(f"{where} target must be one of {', '.join(TARGETS)}, not {table['target']!r}")
         kw["target"] = table["target"]
+    if "respect-gitignore" in table:
+        if not isinstance(table["respect-gitignore"], bool):
+            raise ConfigError(f"{where} respect-gitignore must be true or false, not {table['respect-gitignore']!r}")
+        kw["respect_gitignore"] = table["respect-gitignore"]
     return Config(root=root, source=source, **kw)
 
 
@@ -202,8 +253,19 @@ class Resolver:
 
 
 def _has_table(path: str) -> bool:
+    """Whether a pyproject.toml configures speclint (`[tool.speclint]`, `[tool]` with a
+    `speclint` key, or dotted `tool.speclint.x = ...`).  Invalid TOML that mentions speclint
+    counts (loading it then reports the error, naming the file)."""
     try:
         with open(path, "rb") as fh:
-            return b"[tool.speclint" in fh.read()
+            data = fh.read()
     except OSError:
         return False
+    if b"speclint" not in data:
+        return False
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    tool = doc.get("tool")
+    return isinstance(tool, dict) and "speclint" in tool

@@ -1,15 +1,20 @@
 """The per-file pipeline and the run over many files.
 
-read -> prefilter -> parse -> analyse -> checks -> positions (reported nodes only) -> diagnostics
--> suppressions.  The static analyser (and libcst) is imported only when a file survives the
-prefilter.
+read -> prefilter -> cache lookup -> parse -> analyse -> checks -> positions (reported nodes only)
+-> diagnostics -> suppressions -> cache store.  The static analyser (and libcst) is imported only
+when a file survives the prefilter and misses the cache.
+
+Reading, the prefilter and the cache are done in the main process (they cost less than sending a
+file to another process); the files left are analysed in a process pool when there are enough of
+them (`POOL_MIN_BYTES`), else in the main process.  Results keep the walk's order either way.
 """
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from speclint import files, rulebook
 from speclint.config import Config, Resolver
@@ -22,6 +27,10 @@ class FileResult:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     skipped: bool = False  # no Estimator API mentioned: not parsed
     internal_error: Optional[str] = None
+    # Other files the analysis consulted, {absolute path: cache.content_hash(bytes)}; the cache
+    # entry is valid only while each still hashes the same.  Filled by the cross-module index.
+    deps: Dict[str, str] = field(default_factory=dict)
+    cached: bool = False  # served from the cache
 
 
 @dataclass
@@ -40,16 +49,22 @@ class RunResult:
 
 
 def display_path(path: str) -> str:
-    """Relative to the current directory when under it, with forward slashes."""
+    """Relative to the current directory when under it, with forward slashes; printable (bytes
+    of a file name that are not UTF-8 are shown as `\\xNN`)."""
     if path == "-":
         return path
     try:
         rel = os.path.relpath(os.path.abspath(path))
     except ValueError:
-        return path
+        rel = path
     if rel.startswith(".."):
-        return os.path.abspath(path)
-    return rel.replace(os.sep, "/")
+        rel = os.path.abspath(path)
+    rel = rel.replace(os.sep, "/")
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        rel = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return rel
 
 
 def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
@@ -59,11 +74,16 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
                       message, "static")
 
 
-def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None) -> FileResult:
-    """Lint one file's bytes. `path` is the path to report."""
+def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
+                 prefilter: bool = True) -> FileResult:
+    """Lint one file's bytes. `path` is the path to report.
+
+    Keyword-only options (more may be added): `prefilter=False` analyses the file even when it
+    never mentions the spec API (the robustness sweep uses it to exercise the parser path).
+    """
     result = FileResult(path)
     enabled = config.enabled_codes(rel_path)
-    if not files.may_matter(data):
+    if prefilter and not files.may_matter(data):
         result.skipped = True
         return result
     from speclint.static import pipeline  # imports libcst: only for files that may matter
@@ -82,41 +102,196 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
     return result
 
 
-def check_file(entry: files.Entry, config: Config) -> FileResult:
-    shown = display_path(entry.path)
-    rel = config.relative(Path(entry.path))
-    if entry.error is None:
-        try:
-            with open(entry.path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            entry = files.Entry(entry.path, exc.strerror or str(exc))
-    if entry.error is not None:
-        result = FileResult(shown)
-        if "SL000" in config.enabled_codes(rel):
-            result.diagnostics.append(_diag("SL000", shown, rulebook.load()["SL000"].message(
-                reason=f"cannot read file ({entry.error})")))
-        return result
+def _sl000(shown: str, config: Config, rel: Optional[str], reason: str) -> FileResult:
+    result = FileResult(shown)
+    if "SL000" in config.enabled_codes(rel):
+        result.diagnostics.append(_diag("SL000", shown, rulebook.load()["SL000"].message(reason=reason)))
+    return result
+
+
+def _read(path: str) -> bytes:
+    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory)."""
+    with open(path, "rb") as fh:
+        if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        return fh.read()
+
+
+def _safe_check(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
     try:
-        return check_source(data, shown, config, rel)
+        return check_source(data, shown, config, rel, **options)
     except Exception as exc:  # noqa: BLE001 - a bug in speclint must not stop the run
         return FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
 
 
-def check_paths(paths: Iterable[str], resolver: Resolver) -> RunResult:
-    run = RunResult()
-    for entry in files.walk(paths, resolver):
-        run.files.append(check_file(entry, resolver.for_path(Path(entry.path))))
-    return run
+def check_file(entry: files.Entry, config: Config, **options) -> FileResult:
+    """Lint one walked file (no cache). Keyword options are passed on to `check_source`."""
+    shown = display_path(entry.path)
+    rel = config.relative(Path(entry.path))
+    if entry.error is not None:
+        return _sl000(shown, config, rel, f"cannot read file ({entry.error})")
+    try:
+        data = _read(entry.path)
+    except OSError as exc:
+        return _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
+    return _safe_check(data, shown, config, rel, options)
 
 
-def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver) -> RunResult:
+# ---- a run over many files -------------------------------------------------------------------
+# Below this many bytes of files to analyse (after the prefilter and the cache), a run stays in
+# one process: starting workers costs more than it saves.  Measured on the 2-core benchmark
+# machine (bench/bench_pool.py): a forked 2-worker pool costs about 15 ms to start and 1 ms
+# per file sent; libcst analyses about 0.5 MB/s per core, so the pool pays from ~30 KB of source;
+# the threshold leaves a margin.
+POOL_MIN_BYTES = 64 * 1024
+_MAX_IN_FLIGHT_PER_WORKER = 4  # bounds the bytes held in memory while the walk runs ahead
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class _Work:
+    index: int
+    data: bytes
+    shown: str
+    config: Config
+    rel: Optional[str]
+    abspath: str
+    cache: object = None  # cache.Cache
+    chash: str = ""
+    ckey: str = ""
+
+
+def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
+    return _safe_check(data, shown, config, rel, options)
+
+
+def _start_pool(jobs: int):
+    import multiprocessing
+    import sys
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "spawn"
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        # fork: workers inherit libcst and the rulebook, already loaded here (no re-import).
+        method = "fork"
+        from speclint.static import pipeline  # noqa: F401
+        rulebook.load()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+
+
+def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
+                prefilter: bool = True, **options) -> RunResult:
+    """Lint every file under `paths`.  `jobs`: worker processes (1: none); `caches`: a
+    `cache.Caches` or None; other keyword options are passed on to `check_source`.  The result
+    is the same, in the same order, whatever `jobs` and `caches` are."""
+    options = dict(options, prefilter=prefilter)
+    slots: List[Optional[FileResult]] = []
+    pending: List[_Work] = []
+    pending_bytes = 0
+    pool = None
+    in_flight = []  # (work, future), oldest first
+    try:
+        for entry in files.walk(paths, resolver):
+            index = len(slots)
+            slots.append(None)
+            config = resolver.for_path(Path(entry.path))
+            work = _prepare(index, entry, config, caches, prefilter, slots)
+            if work is None:
+                continue
+            if pool is None:
+                pending.append(work)
+                pending_bytes += len(work.data)
+                if jobs > 1 and len(pending) > 1 and pending_bytes >= POOL_MIN_BYTES:
+                    pool = _start_pool(jobs)
+                    for w in pending:
+                        in_flight.append((w, pool.submit(_pool_task, w.data, w.shown, w.config, w.rel, options)))
+                    pending = []
+            else:
+                while len(in_flight) >= jobs * _MAX_IN_FLIGHT_PER_WORKER:
+                    _collect(in_flight.pop(0), slots, options)
+                in_flight.append((work, pool.submit(_pool_task, work.data, work.shown, work.config,
+                                                    work.rel, options)))
+            if pool is not None:
+                while in_flight and in_flight[0][1].done():
+                    _collect(in_flight.pop(0), slots, options)
+        for work in pending:
+            _finish(work, _safe_check(work.data, work.shown, work.config, work.rel, options), slots)
+        while in_flight:
+            _collect(in_flight.pop(0), slots, options)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return RunResult([r for r in slots if r is not None])
+
+
+def _prepare(index, entry, config, caches, prefilter, slots) -> Optional[_Work]:
+    """Read, prefilter and look up one file; a _Work when it still needs analysing."""
+    from speclint import cache as cache_mod
+
+    shown = display_path(entry.path)
+    rel = config.relative(Path(entry.path))
+    if entry.error is not None:
+        slots[index] = _sl000(shown, config, rel, f"cannot read file ({entry.error})")
+        return None
+    try:
+        data = _read(entry.path)
+    except OSError as exc:
+        slots[index] = _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
+        return None
+    if prefilter and not files.may_matter(data):
+        slots[index] = FileResult(shown, skipped=True)
+        return None
+    abspath = os.path.abspath(entry.path)
+    work = _Work(index, data, shown, config, rel, abspath)
+    if caches is not None:
+        work.cache = caches.for_project(config.root)
+        work.chash = cache_mod.content_hash(data)
+        work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target, prefilter)
+        hit = work.cache.get(abspath, work.chash, work.ckey, shown)
+        if hit is not None:
+            slots[index] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
+            return None
+    return work
+
+
+def _collect(item, slots, options) -> None:
+    work, future = item
+    try:
+        result = future.result()
+    except Exception as exc:  # noqa: BLE001 - a worker died (crash, out of memory): isolate the file
+        result = _isolated(work, options, exc)
+    _finish(work, result, slots)
+
+
+def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
+    """Retry one file in a fresh one-worker pool, so a file that kills a worker is named and the
+    others are not blamed."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, options).result()
+    except Exception as exc:  # noqa: BLE001
+        return FileResult(work.shown, internal_error=f"the analysis process died ({type(exc).__name__}: {exc or first})")
+
+
+def _finish(work: _Work, result: FileResult, slots) -> None:
+    slots[work.index] = result
+    if work.cache is not None and result.internal_error is None:
+        work.cache.put(work.abspath, work.chash, work.ckey, result.diagnostics, result.deps)
+
+
+def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
     name = filename or "-"
     config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
     rel = config.relative(Path(filename)) if filename else None
     shown = display_path(name)
-    try:
-        result = check_source(data, shown, config, rel)
-    except Exception as exc:  # noqa: BLE001
-        result = FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
-    return RunResult([result])
+    return RunResult([_safe_check(data, shown, config, rel, options)])

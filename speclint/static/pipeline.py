@@ -8,7 +8,7 @@ import libcst as cst
 
 from speclint import rulebook, suppressions
 from speclint.diagnostics import Diagnostic
-from speclint.static import checks, positions
+from speclint.static import checks, positions, safeparse
 from speclint.static.analyzer import ModuleAnalyzer
 
 
@@ -20,8 +20,11 @@ class Parsed:
 
 
 def parse(data: bytes) -> Parsed:
+    reason = safeparse.too_deep(data)
+    if reason is not None:
+        return Parsed(None, reason)
     try:
-        return Parsed(cst.parse_module(data))
+        return Parsed(safeparse.run_with_big_stack(cst.parse_module, data))
     except cst.ParserSyntaxError as exc:
         line = max(exc.raw_line, 1)
         col = max(exc.raw_column, 0)
