@@ -86,8 +86,13 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
     if prefilter and not files.may_matter(data):
         result.skipped = True
         return result
-    from speclint.static import pipeline  # imports libcst: only for files that may matter
+    from speclint.static import pipeline, safeparse  # imports libcst: only for files that may matter
 
+    # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
+    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result)
+
+
+def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult) -> FileResult:
     parsed = pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:

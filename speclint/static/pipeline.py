@@ -23,6 +23,17 @@ def parse(data: bytes) -> Parsed:
     reason = safeparse.too_deep(data)
     if reason is not None:
         return Parsed(None, reason)
+    parsed = _parse(data)
+    if parsed.error is not None and parsed.error.startswith("syntax error") and b"\f" in data:
+        # libcst rejects a form feed in indentation ("no matching outer block for dedent"), which
+        # Python accepts (it resets the column); retry with those form feeds removed.
+        retry = _parse(safeparse.without_indent_formfeeds(data))
+        if retry.error is None:
+            return retry
+    return parsed
+
+
+def _parse(data: bytes) -> Parsed:
     try:
         return Parsed(safeparse.run_with_big_stack(cst.parse_module, data))
     except cst.ParserSyntaxError as exc:

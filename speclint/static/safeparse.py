@@ -10,25 +10,34 @@ So, measured with libcst 1.9 (see tests/test_robustness.py):
    reports the nesting too deep (RecursionError, MemoryError, "too many nested parentheses"),
    the file is SL000 without calling libcst.  When it reports any other syntax error (code for a
    newer Python, or not Python), libcst still gets the file unless a bracket count says more than
-   200 levels (CPython's own limit).  A boolean chain longer than `MAX_BOOL_OPERANDS` is SL000.
+   200 levels (CPython's own limit).  Code nested deeper than `MAX_AST_DEPTH` (where libcst
+   turns slow: seconds to minutes) is SL000 too; a chain of `and`/`or` operands counts as
+   nested, as libcst builds it.
 2. libcst runs in a thread with a 256 MB stack (virtual memory; only the pages used are touched),
    so the caller's stack size (a small thread of a language server, macOS's 512 KB) does not
-   matter, and the remaining nesting CPython accepts fits.
+   matter, and the remaining nesting fits; the analysis runs there too, with a Python recursion
+   limit of `ANALYSIS_RECURSION_LIMIT` (libcst's visitors recurse).
 """
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import sys
 import threading
 import warnings
 from typing import Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
 MAX_BRACKET_DEPTH = 200  # CPython's MAXLEVEL
-MAX_BOOL_OPERANDS = 20_000  # libcst parses 50,000 in 3 s with the big stack; 100,000 crash 64 MB
+# Deeper than this (CPython accepts up to about 3,000) libcst takes seconds to minutes: subscripts
+# `a[0][0]...` 1,000 deep take 1.4 s, 2,900 deep 20 s.  Real code stays far below 100.
+MAX_AST_DEPTH = 1000
+# The analysis runs libcst visitors (about 3 Python frames per level) on the big stack.
+ANALYSIS_RECURSION_LIMIT = 20_000
 _STACK_LOCK = threading.Lock()
+_THREAD_NAME = "speclint-big-stack"
 _TOO_DEEP = "the code is nested too deeply to parse"
-_BOOL_WORDS = re.compile(rb"\b(?:and|or)\b")
 
 
 def too_deep(data: bytes) -> Optional[str]:
@@ -48,14 +57,29 @@ def too_deep(data: bytes) -> Optional[str]:
     except (ValueError, UnicodeError, LookupError, OverflowError):
         # NUL bytes, undecodable bytes, unknown coding cookie: libcst reports these itself
         return _TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None
-    if len(_BOOL_WORDS.findall(data)) > MAX_BOOL_OPERANDS:
-        stack = [tree]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOL_OPERANDS:
-                return _TOO_DEEP
-            stack.extend(ast.iter_child_nodes(node))
+    if _ast_depth(tree) > MAX_AST_DEPTH:
+        return _TOO_DEEP
     return None
+
+
+def _ast_depth(tree) -> int:
+    """Nesting depth as libcst will build it (a chain of `and`/`or` operands nests there), with
+    an early exit past the limit.  About a tenth of a libcst parse."""
+    stack = [(tree, 1)]
+    deepest = 0
+    children = ast.iter_child_nodes
+    bool_op = ast.BoolOp
+    while stack:
+        node, depth = stack.pop()
+        if type(node) is bool_op:
+            depth += len(node.values)
+        if depth > deepest:
+            deepest = depth
+            if depth > MAX_AST_DEPTH:
+                break
+        for child in children(node):
+            stack.append((child, depth + 1))
+    return deepest
 
 
 def _bracket_depth(data: bytes) -> int:
@@ -74,14 +98,39 @@ def _bracket_depth(data: bytes) -> int:
     return deepest
 
 
+_limit_users = 0
+_saved_limit = 0
+
+
+@contextlib.contextmanager
+def _deep_recursion():
+    """Raise the (process-wide) recursion limit while any big-stack thread runs; restore after."""
+    global _limit_users, _saved_limit
+    with _STACK_LOCK:
+        if _limit_users == 0:
+            _saved_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_saved_limit, ANALYSIS_RECURSION_LIMIT))
+        _limit_users += 1
+    try:
+        yield
+    finally:
+        with _STACK_LOCK:
+            _limit_users -= 1
+            if _limit_users == 0:
+                sys.setrecursionlimit(_saved_limit)
+
+
 def run_with_big_stack(fn, *args):
     """fn(*args) in a thread with a PARSER_STACK_BYTES stack; returns its value or raises its
     exception."""
+    if threading.current_thread().name == _THREAD_NAME:
+        return fn(*args)  # already on a big stack
     box = {}
 
     def target():
         try:
-            box["value"] = fn(*args)
+            with _deep_recursion():
+                box["value"] = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             box["error"] = exc
 
@@ -89,7 +138,7 @@ def run_with_big_stack(fn, *args):
         old = threading.stack_size()
         try:
             threading.stack_size(PARSER_STACK_BYTES)
-            thread = threading.Thread(target=target, name="speclint-parse", daemon=True)
+            thread = threading.Thread(target=target, name=_THREAD_NAME, daemon=True)
             thread.start()
         finally:
             threading.stack_size(old)
@@ -97,3 +146,13 @@ def run_with_big_stack(fn, *args):
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+_INDENT_FF = re.compile(rb"(?m)^[ \t\f]*\f")
+
+
+def without_indent_formfeeds(data: bytes) -> bytes:
+    """Python resets the indentation column at a form feed in a line's leading whitespace; libcst
+    does not accept it there.  Dropping the leading whitespace up to the last form feed keeps the
+    meaning and the line numbers (columns on such a line shift by the bytes dropped)."""
+    return _INDENT_FF.sub(b"", data)
