@@ -169,7 +169,7 @@ def check_glob(pattern: str, where: str) -> None:
 
 
 def parse(table: dict, source: Path, root: Path) -> Config:
-    where = f"{source}: [tool.speclint]"
+    where = f"{source}: [tool.speclint]" if Path(source).name == "pyproject.toml" else str(source)
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected one of: {', '.join(sorted(_KEYS))})")
