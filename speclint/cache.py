@@ -20,11 +20,7 @@ directory; a corrupt entry is a miss.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -35,14 +31,22 @@ CACHE_DIR_NAME = ".speclint_cache"
 ENV_CACHE_DIR = "SPECLINT_CACHE_DIR"
 
 
+# hashlib, json, shutil and tempfile are imported where used: a run whose files all fail the
+# prefilter never needs them (start-up time of `speclint FILE` on a file with no TF code).
+
+
 def content_hash(data: bytes) -> str:
     """The content hash used for cache keys and `FileResult.deps` values."""
+    import hashlib
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
 def fingerprint() -> str:
     """speclint's version and the (name, size, mtime) of every module and rule file it loads."""
+    import hashlib
+
     from speclint import rulebook
 
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
@@ -83,6 +87,8 @@ class Cache:
         self._dep_hashes: Dict[str, Optional[str]] = {}
 
     def _entry_path(self, abspath: str, ckey: str) -> Path:
+        import hashlib
+
         name = hashlib.blake2b(f"{abspath}\0{ckey}".encode("utf-8", "surrogateescape"),
                                digest_size=16).hexdigest()
         return self.dir / name[:2] / (name + ".json")
@@ -91,6 +97,8 @@ class Cache:
             ) -> Optional[Tuple[List[Diagnostic], Dict[str, str]]]:
         if self.disabled:
             return None
+        import json
+
         try:
             with open(self._entry_path(abspath, ckey), "rb") as fh:
                 entry = json.loads(fh.read())
@@ -119,6 +127,9 @@ class Cache:
             deps: Dict[str, str]) -> None:
         if self.disabled:
             return
+        import json
+        import tempfile
+
         entry = {
             "path": abspath, "content": chash, "config": ckey, "fingerprint": fingerprint(),
             "deps": deps,
@@ -172,6 +183,8 @@ class Caches:
 
 def clean(directory: Path) -> bool:
     """Remove a cache directory; True if there was one."""
+    import shutil
+
     directory = Path(directory)
     if not directory.is_dir():
         return False

@@ -71,20 +71,49 @@ class Config:
         return out
 
     def is_excluded(self, rel_path: str) -> bool:
-        return any(_matches(p, rel_path) for p in self.exclude + self.extend_exclude)
+        names, globs = self._exclude_split
+        parts = rel_path.split("/")
+        if not names.isdisjoint(parts):
+            return True
+        return any(_matches(p, rel_path, parts) for p in globs)
 
-    def relative(self, path: Path) -> Optional[str]:
-        try:
-            return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
-        except ValueError:
+    @functools.cached_property
+    def _exclude_split(self):
+        """(plain names, other patterns): a plain name (the default list) matches a path when it
+        is one of its parts, a set lookup instead of fnmatch per part (the walk calls this for
+        every file and directory)."""
+        names, globs = set(), []
+        for p in self.exclude + self.extend_exclude:
+            if "/" in p.rstrip("/") or any(c in p for c in "*?["):
+                globs.append(p)
+            else:
+                names.add(p.rstrip("/"))
+        return frozenset(names), tuple(globs)
+
+    def relative(self, path) -> Optional[str]:
+        """`path` relative to the root, with forward slashes; None outside the root.  (String
+        operations: this runs for every walked file.)"""
+        abspath = os.path.abspath(path)
+        root = self._root_str
+        if abspath == root:
+            return "."
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        if not abspath.startswith(prefix):
             return None
+        rel = abspath[len(prefix):]
+        return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+    @functools.cached_property
+    def _root_str(self) -> str:
+        return os.path.abspath(self.root)
 
 
-def _matches(pattern: str, rel_path: str) -> bool:
+def _matches(pattern: str, rel_path: str, parts=None) -> bool:
     pattern = pattern.rstrip("/")
     if fnmatch.fnmatchcase(rel_path, pattern):
         return True
-    parts = PurePosixPath(rel_path).parts
+    if parts is None:
+        parts = PurePosixPath(rel_path).parts
     if "/" not in pattern:
         return any(fnmatch.fnmatchcase(p, pattern) for p in parts)
     # a pattern with a slash also matches every path below the directory it names
@@ -228,6 +257,16 @@ class Resolver:
         self.overrides = overrides or {}
         self._explicit = load_file(explicit).with_overrides(**self.overrides) if explicit else None
         self._by_dir: Dict[str, Config] = {}
+
+    def for_dir(self, directory: str) -> Config:
+        """The config for files in `directory` (no check that it is one)."""
+        if self._explicit is not None:
+            return self._explicit
+        return self._for_dir(os.path.abspath(directory))
+
+    def for_file(self, path: str) -> Config:
+        """The config for the file `path` (its directory's; no file-system access)."""
+        return self.for_dir(os.path.dirname(path) or ".")
 
     def for_path(self, path: Path) -> Config:
         if self._explicit is not None:

@@ -53,12 +53,10 @@ def display_path(path: str) -> str:
     of a file name that are not UTF-8 are shown as `\\xNN`)."""
     if path == "-":
         return path
-    try:
-        rel = os.path.relpath(os.path.abspath(path))
-    except ValueError:
-        rel = path
-    if rel.startswith(".."):
-        rel = os.path.abspath(path)
+    abspath = os.path.abspath(path)
+    cwd = os.getcwd()
+    prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    rel = abspath[len(prefix):] if abspath.startswith(prefix) else abspath
     rel = rel.replace(os.sep, "/")
     try:
         rel.encode("utf-8")
@@ -206,7 +204,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
         for entry in files.walk(paths, resolver):
             index = len(slots)
             slots.append(None)
-            config = resolver.for_path(Path(entry.path))
+            config = resolver.for_file(entry.path)
             work = _prepare(index, entry, config, caches, prefilter, slots)
             if work is None:
                 continue
@@ -241,7 +239,7 @@ def _prepare(index, entry, config, caches, prefilter, slots) -> Optional[_Work]:
     from speclint import cache as cache_mod
 
     shown = display_path(entry.path)
-    rel = config.relative(Path(entry.path))
+    rel = config.relative(entry.path)
     if entry.error is not None:
         slots[index] = _sl000(shown, config, rel, f"cannot read file ({entry.error})")
         return None

@@ -316,16 +316,18 @@ def test_directory_deleted_while_the_walk_goes_on(run, tmp_path, monkeypatch):
     write_bytes(tmp_path, "b/y.py", BAD.encode())
     import shutil
 
-    real_walk = os.walk
+    real_scandir = os.scandir
+    deleted = []
 
-    def walk(top, *a, **k):
-        for dirpath, dirnames, filenames in real_walk(top, *a, **k):
-            if "b" in dirnames:
-                shutil.rmtree(os.path.join(dirpath, "b"))
-            yield dirpath, dirnames, filenames
-    monkeypatch.setattr(os, "walk", walk)
+    def scandir(path="."):
+        if os.path.basename(str(path)) == "b":
+            shutil.rmtree(path)  # listed in its parent, gone before it is read
+            deleted.append(path)
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", scandir)
     code, diags, _ = run(".")
-    assert code == 1 and ("a/x.py", "SL005") in [(d["path"], d["code"]) for d in diags]
+    assert deleted
+    assert code == 1 and [(d["path"], d["code"]) for d in diags] == [("a/x.py", "SL005")]
 
 
 def test_non_utf8_file_name(run, tmp_path):

@@ -17,6 +17,16 @@ class Parsed:
     module: Optional[cst.Module]
     error: Optional[str] = None
     error_range: Tuple[int, int, int, int] = (1, 0, 1, 0)
+    data: bytes = b""  # the bytes parsed (for the source text, without regenerating it)
+
+    def source(self) -> str:
+        """The module's text.  `module.code` regenerates it from the tree (0.05 s for 1,000
+        lines); decoding the parsed bytes gives the same text."""
+        try:
+            text = self.data.decode(self.module.encoding)
+        except (UnicodeDecodeError, LookupError, AttributeError):
+            return self.module.code
+        return text[1:] if text.startswith("\ufeff") else text
 
 
 def parse(data: bytes) -> Parsed:
@@ -35,7 +45,7 @@ def parse(data: bytes) -> Parsed:
 
 def _parse(data: bytes) -> Parsed:
     try:
-        return Parsed(safeparse.run_with_big_stack(cst.parse_module, data))
+        return Parsed(safeparse.run_with_big_stack(cst.parse_module, data), data=data)
     except cst.ParserSyntaxError as exc:
         line = max(exc.raw_line, 1)
         col = max(exc.raw_column, 0)
@@ -67,7 +77,7 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset) -> List
             seen.add(key)
             unique.append((f, rule, message))
     ranges, stmts = positions.compute(module, [f.node for f, _, _ in unique])
-    source = module.code
+    source = parsed.source()
     table = suppressions.parse(source)
     out = []
     for f, rule, message in unique:
