@@ -53,13 +53,42 @@ def run(tree: str, jobs: int, threshold: int, repeat: int) -> float:
     return statistics.median(times)
 
 
+def _echo(x):
+    return x
+
+
+def pool_costs() -> str:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    starts = []
+    for _ in range(10):
+        t = time.perf_counter()
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method)) as pool:
+            list(pool.map(_echo, range(2)))
+        starts.append(time.perf_counter() - t)
+    data = (ROOT / "fixtures" / "resnet_main.py").read_bytes()
+    trips = []
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context(method)) as pool:
+        list(pool.map(_echo, [data] * 4))
+        for _ in range(20):
+            t = time.perf_counter()
+            pool.submit(_echo, data).result()
+            trips.append(time.perf_counter() - t)
+    return (f"{method} pool of 2: start + 2 tasks + shutdown {statistics.median(starts) * 1000:.1f} ms; "
+            f"round trip of a {len(data):,}-byte file {statistics.median(trips) * 1000:.2f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     files = corpus()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; median of {args.repeat} runs")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; median of {args.repeat} runs; "
+          f"load average {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(pool_costs())
     print(f"| bytes analysed | files | jobs 1 s | jobs {args.jobs} (pool forced) s |")
     print("| ---: | ---: | ---: | ---: |")
     for size in SIZES:

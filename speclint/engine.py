@@ -142,10 +142,11 @@ def check_file(entry: files.Entry, config: Config, **options) -> FileResult:
 
 # ---- a run over many files -------------------------------------------------------------------
 # Below this many bytes of files to analyse (after the prefilter and the cache), a run stays in
-# one process: starting workers costs more than it saves.  Measured on the 2-core benchmark
-# machine (bench/bench_pool.py): a forked 2-worker pool costs about 15 ms to start and 1 ms
-# per file sent; libcst analyses about 0.5 MB/s per core, so the pool pays from ~30 KB of source;
-# the threshold leaves a margin.
+# one process.  Measured with bench/bench_pool.py on the 2-core benchmark machine: a forked
+# 2-worker pool starts and stops in about 8 ms, a file's round trip costs 0.14 ms, and the engine
+# analyses about 0.4 MB/s per core.  So the pool could pay from ~10 KB on an idle machine; 64 KB
+# (~0.15 s of analysis) keeps the worst case (no idle core: the machine is busy) to ~5 % while
+# an idle core can save up to half.
 POOL_MIN_BYTES = 64 * 1024
 _MAX_IN_FLIGHT_PER_WORKER = 4  # bounds the bytes held in memory while the walk runs ahead
 
