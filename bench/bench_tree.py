@@ -112,7 +112,10 @@ def median_run(cmd, repeat, before=None):
 
 
 def speclint_cmd(*args):
-    return [sys.executable, "-m", "speclint", "-q", "--exit-zero", *args]
+    """The `speclint` console script users run (next to this interpreter), else `python -m`."""
+    script = Path(sys.executable).with_name("speclint")
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "speclint"]
+    return [*base, "-q", "--exit-zero", *args]
 
 
 def machine() -> str:

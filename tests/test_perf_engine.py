@@ -271,3 +271,13 @@ def test_gitignore_outside_a_git_work_tree_is_not_read(run, tmp_path):
     write(tmp_path, ".gitignore", "*.py\n")
     write(tmp_path, "bad.py", BAD)
     assert _linted(run, ".") == ["bad.py"]
+
+
+# ---- the benchmark table ---------------------------------------------------------------------
+def test_readme_quotes_the_benchmark_results():
+    results = (ROOT / "bench" / "RESULTS.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in results.splitlines() if line.startswith(("|", "Machine:"))]
+    assert len(rows) > 8
+    for line in rows:
+        assert line in readme, f"README's Performance section is out of date: {line}"
