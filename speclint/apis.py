@@ -228,3 +228,30 @@ class HostFnSignature:
 
 
 RESERVED_METRIC_NAMES = ("loss", "global_step")
+
+
+# --------------------------------------------------------------------------------------------
+# Host-call family (SL004-SL012, SL027, SL042): summaries and TF 1 detection.
+
+# TF 1 summary functions (`tf.compat.v1.summary.X`) that create the op types TPUEstimator's
+# CatchInvalidHostcallFunctions rejects inside host calls (ScalarSummary, HistogramSummary,
+# ImageSummary, AudioSummary(V2), MergeSummary, TensorSummary(V2)).  `merge_all` is left out: it
+# returns None when there is nothing to merge, and the ops it would merge are reported themselves.
+V1_SUMMARY_OPS = frozenset(("scalar", "histogram", "image", "audio", "text", "tensor_summary", "merge"))
+
+# Attributes of the top-level `tensorflow` module that exist in TF 1 only: a module that uses one
+# through a plain `import tensorflow as tf` is TF 1 code, so its `tf.summary.*` is the v1 API.
+TF1_ONLY_ATTRIBUTES = frozenset((
+    "contrib", "Session", "InteractiveSession", "placeholder", "get_variable", "variable_scope",
+    "get_variable_scope", "logging", "layers", "app", "flags", "global_variables_initializer",
+    "local_variables_initializer", "trainable_variables", "global_variables", "get_collection",
+    "add_to_collection", "GraphKeys", "to_float", "to_int32", "to_int64", "py_func",
+    "get_default_graph", "reset_default_graph", "train.get_global_step",
+    "train.get_or_create_global_step", "train.AdamOptimizer", "train.GradientDescentOptimizer",
+    "train.MomentumOptimizer", "train.Saver", "losses.sparse_softmax_cross_entropy",
+    "losses.softmax_cross_entropy", "metrics.accuracy",
+))
+
+# Calls in a host function that size data by their argument (SL042): the function, as spelled
+# after the `tf.` rewrites, and which argument holds the size.
+BATCH_SIZED_CALLS = {"range": "range", "tf.reshape": "shape", "tf.tile": "multiples"}

@@ -256,7 +256,7 @@ def model_fn(features, labels, mode, params):
         metrics = metric_fn(labels, logits)
     if params["eval_on_tpu"]:
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, eval_metrics=metrics)  # expect: SL001
-    return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=metrics)
+    return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=metrics)  # expect: SL027
 """,
     "mode_chain_missing_predict": """
 def model_fn(features, labels, mode, params):

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import events, tfops
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
@@ -85,6 +85,7 @@ class ModuleAnalyzer:
         self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
         self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
         self.module_run: Optional[FunctionRun] = None
+        self.recorder = events.Recorder()  # calls the interpreter saw (summaries; host functions)
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import events, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
-    ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
+    ApiRef, BATCH, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, UNKNOWN_SHAPE, Callable, Const,
+    Dict as DictV, DictEntry, Item, Mode, ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -662,7 +662,7 @@ class FunctionRun:
                     return e.value
             return UNKNOWN
         if isinstance(base, Config) and isinstance(key, str):
-            return PyValue()
+            return BatchSize() if key == "batch_size" else PyValue()
         if isinstance(base, Tensor):
             if base.shape == BATCH and isinstance(key, str):
                 return Tensor(BATCH)  # features["input_ids"]
@@ -781,11 +781,16 @@ class FunctionRun:
                                     inner.bound_keywords | frozenset(kwargs), inner.drops_first,
                                     inner.api, inner.decorated)
                 return UNKNOWN
+            self.an.recorder.api_call(fv.path, node, args, kwargs, s, self)
             if splat:
                 return UNKNOWN
             return tfops.call(fv.path, args, kwargs)
         if isinstance(fv, tfops.PerExampleLoss):
             return Tensor(BATCH)
+        if isinstance(fv, KerasMetric):
+            return Tensor()  # calling a Keras metric updates it and returns its result
+        if isinstance(fv, Unknown) and isinstance(func, cst.Name) and func.value == "range":
+            self.an.recorder.api_call("range", node, args, kwargs, s, self)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
@@ -798,9 +803,14 @@ class FunctionRun:
         if name == "get" and isinstance(func.value, cst.Name):
             recv, _ = self.lookup(func.value.value, s)
             if isinstance(recv, Config):
+                keys = [self.eval(a.value, s) for a in node.args]
+                return BatchSize() if keys and keys[0] == Const("batch_size") else PyValue()
+        if name in events.KERAS_METRIC_METHODS and isinstance(func.value, cst.Name):
+            recv, _ = self.lookup(func.value.value, s)
+            if isinstance(recv, KerasMetric):
                 for a in node.args:
                     self.eval(a.value, s)
-                return PyValue()
+                return events.KERAS_METRIC_METHODS[name]
         if name in ("minimize", "apply_gradients"):
             self.eval(func.value, s)
             for a in node.args:
@@ -880,6 +890,8 @@ class FunctionRun:
         except TypeError:
             key = None
         cache = self.an.call_cache
+        if self.an.recorder.observing:
+            key = None  # a host function being observed: see every call its helpers make
         if key is not None and key in cache:
             return cache[key]
         budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
@@ -892,6 +904,22 @@ class FunctionRun:
         return result
 
     def _run_call(self, fn: Callable, args, kwargs, s: State) -> Value:
+        child = self.run_child(fn, args, kwargs, s)
+        if fn.decorated:
+            return UNKNOWN
+        return child.result()
+
+    def result(self) -> Value:
+        """The joined value of every return (None where the body falls off its end)."""
+        result: Optional[Value] = None
+        for v, _, _ in self.returns:
+            result = v if result is None else join(result, v)
+        if self.fallthrough:
+            result = NONE if result is None else join(result, NONE)
+        return result if result is not None else UNKNOWN
+
+    def run_child(self, fn: Callable, args, kwargs, s: State) -> "FunctionRun":
+        """Run the def or lambda `fn` with these (value, node) arguments; the finished run."""
         node = fn.node
         method_of = self.an.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
         child = FunctionRun(self.an, node, fn.run, self.depth + 1, self.root, self.ctx, method_of)
@@ -913,21 +941,14 @@ class FunctionRun:
         try:
             if isinstance(node, cst.Lambda):
                 child.current = start
-                result = child.eval(node.body, start)
+                child.returns.append((child.eval(node.body, start), node.body, start))
                 child.finished = True
-                return result
-            child.execute(self.body_of(node.body), [start])
+            else:
+                child.execute(self.body_of(node.body), [start])
         finally:
             self.active.discard(node)
             self.current = s
-        if fn.decorated:
-            return UNKNOWN
-        result: Optional[Value] = None
-        for v, _, _ in child.returns:
-            result = v if result is None else join(result, v)
-        if child.fallthrough:
-            result = NONE if result is None else join(result, NONE)
-        return result if result is not None else UNKNOWN
+        return child
 
 
 def _literal(node) -> bool:

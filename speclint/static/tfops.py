@@ -10,8 +10,8 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, GE1, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item, Operation,
-    PyValue, Scaffold, Seq, Tensor, Unknown, Value,
+    BATCH, GE1, NONE, NOT_BATCH, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item,
+    KerasMetric, Operation, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
 Args = List[Tuple[Value, object]]  # (value, node)
@@ -32,6 +32,8 @@ def shape_of(v: Value) -> str:
 
 def broadcast(a: str, b: str) -> str:
     """Shape class of an elementwise op on two operands."""
+    if a == b:
+        return a
     if a == SCALAR:
         return b
     if b == SCALAR:
@@ -117,6 +119,36 @@ def _reduction(args, kwargs, raw) -> Value:
     keep_false = keep is None or keep[0] in (Const(False), NONE)
     if _is_none(axis) and keep_false:
         return Tensor(SCALAR)
+    if keep_false and _is_axis_zero(axis[0]) and shape_of(_first(args, kwargs, "input_tensor", "input")) == BATCH:
+        return Tensor(NOT_BATCH)  # the batch dimension reduced away
+    return Tensor()
+
+
+def _is_axis_zero(v: Value) -> bool:
+    """`0`, `[0]` or `(0,)`: the axis argument of a reduction over the batch dimension only."""
+    if isinstance(v, Seq) and v.complete and len(v.items) == 1:
+        v = v.items[0].value
+    return isinstance(v, Const) and v.value == 0 and not isinstance(v.value, bool)
+
+
+def _not_zero_axis(a) -> bool:
+    """An explicit integer axis other than 0 (`1`, `-1`)."""
+    return a is not None and isinstance(a[0], Const) and isinstance(a[0].value, int) \
+        and not isinstance(a[0].value, bool) and a[0].value != 0
+
+
+def _argmax(args, kwargs, raw) -> Value:
+    # TF's default axis is 0, so only an explicit other axis keeps the batch
+    x = shape_of(_first(args, kwargs, "input"))
+    if x == BATCH and _not_zero_axis(_arg(args, kwargs, 1, "axis", "dimension")):
+        return Tensor(BATCH)
+    return Tensor()
+
+
+def _one_hot(args, kwargs, raw) -> Value:
+    axis = kwargs.get("axis")
+    if shape_of(_first(args, kwargs, "indices")) == BATCH and (axis is None or _not_zero_axis(axis)):
+        return Tensor(BATCH)
     return Tensor()
 
 
@@ -175,6 +207,12 @@ def _constant(args, kwargs, raw) -> Value:
     v = _first(args, kwargs, "value")
     if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
         return Tensor(SCALAR)
+    if isinstance(v, Seq) and v.complete and v.node is not None:  # a list literal
+        if len(v.items) >= 2:
+            return Tensor(NOT_BATCH)
+        if len(v.items) == 1 and isinstance(v.items[0].value, Const) \
+                and isinstance(v.items[0].value.value, (int, float)):
+            return Tensor(ONE)
     if isinstance(v, Seq):
         return Tensor(GE1)
     return Tensor()
@@ -263,6 +301,17 @@ _V1_LOSSES = """absolute_difference compute_weighted_loss cosine_distance hinge_
 # Names that exist in tf.losses in TF1 only: with a plain `import tensorflow as tf` they are still
 # the v1 losses.  `mean_squared_error` is both (v2's is per-example), so it needs compat.v1.
 _V1_ONLY_LOSSES = set(_V1_LOSSES) - {"mean_squared_error"}
+# tf.compat.v1.metrics functions (each returns a `(value, update_op)` pair).  Under a plain
+# `import tensorflow as tf` the names that TF 2's `tf.metrics` (Keras) lacks can only be the v1
+# functions; the two names both have (`mean_squared_error`, `mean_absolute_error`) need compat.v1.
+_V1_METRICS = """accuracy auc average_precision_at_k false_negatives false_negatives_at_thresholds
+ false_positives false_positives_at_thresholds mean mean_absolute_error mean_cosine_distance mean_iou
+ mean_per_class_accuracy mean_relative_error mean_squared_error mean_tensor percentage_below precision
+ precision_at_k precision_at_thresholds precision_at_top_k recall recall_at_k recall_at_thresholds
+ recall_at_top_k root_mean_squared_error sensitivity_at_specificity sparse_average_precision_at_k
+ sparse_precision_at_k specificity_at_sensitivity true_negatives true_negatives_at_thresholds
+ true_positives true_positives_at_thresholds""".split()
+_V1_ONLY_METRICS = set(_V1_METRICS) - {"mean_squared_error", "mean_absolute_error"}
 _LR_SCHEDULES = """exponential_decay polynomial_decay cosine_decay cosine_decay_restarts
  linear_cosine_decay natural_exp_decay inverse_time_decay piecewise_constant noisy_linear_cosine_decay""".split()
 
@@ -285,7 +334,10 @@ TABLE.update({
     "tf.reshape": _reshape, "tf.squeeze": _squeeze, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
     "tf.zeros": _filled, "tf.ones": _filled, "tf.fill": _filled,
     "tf.constant": _constant, "tf.convert_to_tensor": _constant,
-    "tf.shape": _tensor(GE1), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
+    "tf.shape": _tensor(NOT_BATCH), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
+    "tf.math.confusion_matrix": _tensor(NOT_BATCH), "tf.confusion_matrix": _tensor(NOT_BATCH),
+    "tf.argmax": _argmax, "tf.math.argmax": _argmax, "tf.argmin": _argmax, "tf.math.argmin": _argmax,
+    "tf.one_hot": _one_hot,
     "tf.nn.l2_loss": _tensor(SCALAR),
     "tf.losses.get_total_loss": _tensor(SCALAR),
     "tf.losses.get_regularization_loss": _tensor(SCALAR),
@@ -333,10 +385,13 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
         if name in _V1_ONLY_LOSSES or (v1 and name in _V1_LOSSES):
             return _v1_loss(args, kwargs, raw_path)
         return UNKNOWN
-    if path.startswith("tf.metrics.") and path.count(".") == 2 and v1:
+    if path.startswith("tf.metrics.") and path.count(".") == 2:
         name = path.rsplit(".", 1)[1]
-        if name[:1].islower():
+        if name in _V1_ONLY_METRICS or (v1 and name in _V1_METRICS):
             return _v1_metric(args, kwargs, raw_path)
+    module, _, last = path.rpartition(".")
+    if module in ("tf.keras.metrics", "tf.metrics") and last[:1].isupper():
+        return KerasMetric()  # tf.keras.metrics.Accuracy(), TF 2's tf.metrics.Mean()
     short = path[3:]
     last = path.rsplit(".", 1)[1]
     if short in _TENSOR_FUNCTIONS or (path.startswith(_TENSOR_MODULES) and path.count(".") == 2

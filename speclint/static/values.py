@@ -18,6 +18,10 @@ SCALAR = "scalar"  # rank 0
 ONE = "one"  # exactly one element of rank 1 (the `tf.reshape(x, [1])` batch-1 idiom)
 BATCH = "batch"  # rank >= 1 with the batch as dimension 0 (per-example values)
 GE1 = "ge1"  # rank >= 1, dimension 0 unknown
+# Dimension 0 is certainly not the per-core batch: a shape vector, a confusion matrix, a constant
+# list, or a batch-major tensor reduced over dimension 0 (which may leave rank 0).  Not ranked:
+# the rank itself is not certain.  SL006 reports it in host-call tensors.
+NOT_BATCH = "not_batch"
 UNKNOWN_SHAPE = "unknown"
 _RANKED = (ONE, BATCH, GE1)
 
@@ -63,6 +67,22 @@ class PyValue(Value):
 
     def describe(self) -> str:
         return "a Python value"
+
+
+@dataclass(frozen=True)
+class BatchSize(PyValue):
+    """`params["batch_size"]` of a model_fn: under TPUEstimator the per-core batch size (SL042)."""
+
+    def describe(self) -> str:
+        return "the per-core batch size"
+
+
+@dataclass(frozen=True)
+class KerasMetric(Value):
+    """A `tf.keras.metrics.*` object (its call and `.result()` give tensors)."""
+
+    def describe(self) -> str:
+        return "a Keras metric object"
 
 
 @dataclass(frozen=True)

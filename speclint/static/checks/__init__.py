@@ -48,6 +48,9 @@ def registered_codes() -> set:
 
 def _load() -> None:
     from speclint.static.checks import fields, host_calls, scaffold  # noqa: F401
+    from speclint.static.checks import metrics  # noqa: F401
+    from speclint.static.checks import summaries  # noqa: F401
+    from speclint.static.checks import host_fns  # noqa: F401
 
 
 def run(facts, ctx: CheckContext, selected: Optional[set] = None) -> List[Finding]:

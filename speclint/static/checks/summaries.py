@@ -1,0 +1,57 @@
+"""TF 1 summaries where TPU cannot have them: SL010 (in host functions), SL012 (in a TPU model_fn)."""
+from __future__ import annotations
+
+from speclint import apis
+from speclint.static.checks import Finding, check, source
+from speclint.static.checks.common import fn_label, host_call_pairs
+from speclint.static.hostfns import run_host_fn
+from speclint.static.tfversion import v1_summary_op
+
+
+@check("SL010")
+def host_fn_summaries(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    an = fact.run.an
+    for name, _, pair in host_call_pairs(fact):
+        hr = run_host_fn(fact, pair)
+        if hr is None:
+            continue
+        for ev in hr.calls:
+            op = v1_summary_op(ev.path, an)
+            if op is not None:
+                yield Finding("SL010", ev.node, "default", dict(
+                    fn=fn_label(hr.fn), call=source(ev.node.func), field=name, op=op))
+
+
+def _summaries_removed(an) -> bool:
+    """The module clears the summaries collection (tensor2tensor's `remove_summaries()` before each
+    TPU spec).  speclint does not model graph collections, so SL012 stays silent there."""
+    cached = getattr(an, "_summaries_removed", None)
+    if cached is None:
+        code = an.module.code
+        cached = "remove_summaries" in code or (
+            "SUMMARIES" in code and ("get_collection_ref" in code or "clear_collection" in code))
+        an._summaries_removed = cached
+    return cached
+
+
+@check("SL012")
+def model_fn_summaries(fact, ctx):
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC or not ctx.on_tpu(fact):
+        return
+    an = fact.run.an
+    events = [ev for ev in an.recorder.summary_calls if ev.root is fact.root]
+    if not events:
+        return
+    for ev in events:
+        if ctx.target != "tpu" and ev.tpu is False:
+            continue  # under a CPU-only guard (`if not use_tpu:`)
+        if fact.tpu is not None and ev.tpu is not None and fact.tpu != ev.tpu:
+            continue
+        if not ev.modes & fact.modes:
+            continue
+        op = v1_summary_op(ev.path, an)
+        if op is None or _summaries_removed(an):
+            continue
+        yield Finding("SL012", ev.node, "default", dict(call=source(ev.node.func), op=op))

@@ -1,0 +1,69 @@
+"""Calls the interpreter saw, for rules about what a function *does* rather than what it returns.
+
+The interpreter reports each call of a TF API (and of the builtin `range`) to the module's
+Recorder.  Normally only summary calls are kept (SL012: TF 1 summaries in a TPU model_fn).  While
+a host function is being run for the host-call rules (`observe()`), every call is kept in a window
+of its own, so SL010 (summary ops in host functions) and SL042 (per-core batch sizes) read exactly
+the calls of that function and of the helpers it calls.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+import libcst as cst
+
+from speclint import apis
+from speclint.static.values import Operation, Tensor
+
+# Methods of a Keras metric object and what they return in graph mode.
+KERAS_METRIC_METHODS = {
+    "update_state": Operation(),
+    "result": Tensor(),
+    "reset_states": Operation(),
+    "reset_state": Operation(),
+}
+
+
+@dataclass
+class CallEvent:
+    path: str  # as imported (`tensorflow.compat.v1.summary.scalar`), or "range"
+    node: cst.Call
+    args: List[Tuple[Any, Any]]  # (value, node) of each positional argument
+    kwargs: Dict[str, Tuple[Any, Any]]
+    modes: FrozenSet[str]
+    tpu: Optional[bool]  # the TPU flag of the path the call is on (False: a CPU-only branch)
+    root: Any  # the FunctionRun of the model_fn (or standalone function) being analysed
+
+    @property
+    def canonical(self) -> str:
+        return apis.canonical_path(self.path)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.summary_calls: List[CallEvent] = []
+        self.window: Optional[List[CallEvent]] = None
+        self.host_runs: Dict[Any, Any] = {}  # cache of hostfns.run_host_fn
+
+    @property
+    def observing(self) -> bool:
+        return self.window is not None
+
+    def api_call(self, path: str, node, args, kwargs, state, run) -> None:
+        if self.window is not None:
+            self.window.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu, run.root))
+        elif apis.canonical_path(path).startswith("tf.summary."):
+            self.summary_calls.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu,
+                                                run.root))
+
+    @contextmanager
+    def observe(self):
+        """Collect every call made inside the block (nested windows are not needed)."""
+        saved = self.window
+        self.window = []
+        try:
+            yield self.window
+        finally:
+            self.window = saved
