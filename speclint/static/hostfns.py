@@ -43,19 +43,21 @@ def _arguments(tensors: Value):
     return [], {}  # unknown arguments: every parameter is Unknown
 
 
-def run_host_fn(fact, pair: Seq) -> Optional[HostFnRun]:
-    """Run `pair.items[0]` (when it is certainly one def or lambda) with `pair.items[1]`."""
-    fn_values = members(pair.items[0].value)
-    if len(fn_values) != 1 or not isinstance(fn_values[0], Callable):
-        return None
-    fn = fn_values[0]
+def run_host_fns(fact, pair: Seq) -> List[HostFnRun]:
+    """Run each def or lambda `pair.items[0]` may be (flags may choose between several host
+    functions) with the tensors `pair.items[1]`."""
+    return [r for r in (run_host_fn(fact, fn, pair.items[1].value) for fn in members(pair.items[0].value)
+                        if isinstance(fn, Callable)) if r is not None]
+
+
+def run_host_fn(fact, fn: Callable, tensors: Value) -> Optional[HostFnRun]:
+    """Run `fn` (a def or lambda) with `tensors` where `fact` is built."""
     if fn.node is None or fn.decorated or not isinstance(fn.node, (cst.FunctionDef, cst.Lambda)):
         return None
     run = fact.run
     an = run.an
     recorder = an.recorder
-    args, kwargs = _arguments(pair.items[1].value)
-    key = None
+    args, kwargs = _arguments(tensors)
     try:
         key = (fn.node, fn.bound_positional, fn.bound_keywords, fn.drops_first, id(fn.run),
                tuple(a[0] for a in args), tuple(sorted((k, v[0]) for k, v in kwargs.items())),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from speclint import apis
 from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import fn_label, host_call_pairs
-from speclint.static.hostfns import run_host_fn
+from speclint.static.hostfns import run_host_fns
 from speclint.static.values import NONE, BatchSize, Seq, all_members, members
 
 
@@ -15,12 +15,12 @@ def host_fn_returns_none(fact, ctx):
     for name, _, pair in host_call_pairs(fact):
         if name != "host_call":
             continue
-        hr = run_host_fn(fact, pair)
-        if hr is None or hr.generator:
-            continue
-        values = [v for v, _ in hr.returns] + ([NONE] if hr.falls_through else [])
-        if values and all(v == NONE for v in values):
-            yield Finding("SL011", hr.name_node(), "default", dict(fn=fn_label(hr.fn), field=name))
+        for hr in run_host_fns(fact, pair):
+            if hr.generator:
+                continue
+            values = [v for v, _ in hr.returns] + ([NONE] if hr.falls_through else [])
+            if values and all(v == NONE for v in values):
+                yield Finding("SL011", hr.name_node(), "default", dict(fn=fn_label(hr.fn), field=name))
 
 
 def _batch_size_node(value, node):
@@ -40,21 +40,19 @@ def host_fn_batch_size(fact, ctx):
     if not ctx.on_tpu(fact):
         return
     for name, _, pair in host_call_pairs(fact):
-        hr = run_host_fn(fact, pair)
-        if hr is None:
-            continue
-        for ev in hr.calls:
-            which = apis.BATCH_SIZED_CALLS.get(ev.canonical)
-            if which is None:
-                continue
-            if which == "range":
-                sizes = list(ev.args)
-            else:
-                arg = ev.kwargs.get(which) or (ev.args[1] if len(ev.args) > 1 else None)
-                sizes = [arg] if arg is not None else []
-            for value, node in sizes:
-                where = _batch_size_node(value, node)
-                if where is not None:
-                    yield Finding("SL042", where, "default", dict(
-                        fn=fn_label(hr.fn), expr=source(where), call=source(ev.node.func), field=name))
-                    break
+        for hr in run_host_fns(fact, pair):
+            for ev in hr.calls:
+                which = apis.BATCH_SIZED_CALLS.get(ev.canonical)
+                if which is None:
+                    continue
+                if which == "range":
+                    sizes = list(ev.args)
+                else:
+                    arg = ev.kwargs.get(which) or (ev.args[1] if len(ev.args) > 1 else None)
+                    sizes = [arg] if arg is not None else []
+                for value, node in sizes:
+                    where = _batch_size_node(value, node)
+                    if where is not None:
+                        yield Finding("SL042", where, "default", dict(
+                            fn=fn_label(hr.fn), expr=source(where), call=source(ev.node.func), field=name))
+                        break

@@ -12,7 +12,7 @@ from typing import Iterator, Optional
 from speclint import apis
 from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import fn_label, host_call_pairs, when_built
-from speclint.static.hostfns import run_host_fn
+from speclint.static.hostfns import run_host_fns
 from speclint.static.values import (
     NONE, SCALAR, Callable, Const, Dict, KerasMetric, Operation, Seq, Tensor, Unknown, Value,
     members,
@@ -38,7 +38,7 @@ def _classify(v: Value) -> Optional[tuple]:
         n = len(v.items)
         got = f"a {n}-element {v.kind}"
         if n >= 2:
-            return got, "; on TPU it happens to work (TPUEstimator reads only element 0)"
+            return got, "; on TPU it happens to work (TPUEstimator reads only elements 0 and 1)"
         return got, ""
     if isinstance(v, KerasMetric):
         return "keras"
@@ -47,8 +47,8 @@ def _classify(v: Value) -> Optional[tuple]:
             return "a scalar tensor", (
                 "; on TPU TPUEstimator takes `value[0]` and fails with \"ValueError: Attempting to slice "
                 "scalar input.\"")
-        return "a tensor", ("; on TPU TPUEstimator takes `value[0]` of it, which fails for a scalar and "
-                            "silently gives a wrong metric otherwise")
+        return "a tensor", ("; on TPU TPUEstimator takes `value[0]` and `value[1]` of it, which fails for a "
+                            "scalar and silently gives a wrong metric otherwise")
     if isinstance(v, Operation):
         return "an operation", "; on TPU `value[0]` fails with \"TypeError: 'Operation' object is not subscriptable\""
     if isinstance(v, Const):
@@ -98,9 +98,9 @@ def metric_fn_runs(fact):
     for name, fa, pair in host_call_pairs(fact):
         if name != "eval_metrics":
             continue
-        hr = run_host_fn(fact, pair)
-        if hr is not None and not hr.generator:
-            yield name, fa, hr
+        for hr in run_host_fns(fact, pair):
+            if not hr.generator:
+                yield name, fa, hr
 
 
 @check("SL008")

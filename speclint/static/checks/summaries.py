@@ -4,7 +4,7 @@ from __future__ import annotations
 from speclint import apis
 from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import fn_label, host_call_pairs
-from speclint.static.hostfns import run_host_fn
+from speclint.static.hostfns import run_host_fns
 from speclint.static.tfversion import v1_summary_op
 
 
@@ -14,14 +14,12 @@ def host_fn_summaries(fact, ctx):
         return
     an = fact.run.an
     for name, _, pair in host_call_pairs(fact):
-        hr = run_host_fn(fact, pair)
-        if hr is None:
-            continue
-        for ev in hr.calls:
-            op = v1_summary_op(ev.path, an)
-            if op is not None:
-                yield Finding("SL010", ev.node, "default", dict(
-                    fn=fn_label(hr.fn), call=source(ev.node.func), field=name, op=op))
+        for hr in run_host_fns(fact, pair):
+            for ev in hr.calls:
+                op = v1_summary_op(ev.path, an)
+                if op is not None:
+                    yield Finding("SL010", ev.node, "default", dict(
+                        fn=fn_label(hr.fn), call=source(ev.node.func), field=name, op=op))
 
 
 def _summaries_removed(an) -> bool:
