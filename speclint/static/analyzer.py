@@ -67,6 +67,7 @@ class _Prepass(cst.CSTVisitor):
             self.calls.append((node, fn))
             if fn is not None and isinstance(node.func, cst.Name):
                 self.callees.setdefault(fn, set()).add(node.func.value)
+            self.an.recorder.note_call_site(node)
 
 
 class ModuleAnalyzer:

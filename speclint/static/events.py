@@ -46,6 +46,20 @@ class Recorder:
         self.summary_calls: List[CallEvent] = []
         self.window: Optional[List[CallEvent]] = None
         self.host_runs: Dict[Any, Any] = {}  # cache of hostfns.run_host_fn
+        self.removes_summaries = False  # the module clears the summaries collection (SL012)
+
+    def note_call_site(self, node: cst.Call) -> None:
+        """Seen by the analyzer's pre-pass for every call of the module: tensor2tensor's
+        `remove_summaries()`, `get_collection_ref(tf.GraphKeys.SUMMARIES)` and `clear_collection`."""
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if name == "remove_summaries":
+            self.removes_summaries = True
+        elif name in ("get_collection_ref", "clear_collection") and node.args:
+            key = node.args[0].value
+            if isinstance(key, cst.Name) or (isinstance(key, cst.Attribute) and key.attr.value == "SUMMARIES") \
+                    or (isinstance(key, cst.SimpleString) and "summaries" in key.value):
+                self.removes_summaries = True
 
     @property
     def observing(self) -> bool:

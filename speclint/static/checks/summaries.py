@@ -22,23 +22,15 @@ def host_fn_summaries(fact, ctx):
                         fn=fn_label(hr.fn), call=source(ev.node.func), field=name, op=op))
 
 
-def _summaries_removed(an) -> bool:
-    """The module clears the summaries collection (tensor2tensor's `remove_summaries()` before each
-    TPU spec).  speclint does not model graph collections, so SL012 stays silent there."""
-    cached = getattr(an, "_summaries_removed", None)
-    if cached is None:
-        code = an.module.code
-        cached = "remove_summaries" in code or (
-            "SUMMARIES" in code and ("get_collection_ref" in code or "clear_collection" in code))
-        an._summaries_removed = cached
-    return cached
-
-
 @check("SL012")
 def model_fn_summaries(fact, ctx):
     if fact.cls != apis.TPU_ESTIMATOR_SPEC or not ctx.on_tpu(fact):
         return
     an = fact.run.an
+    if an.recorder.removes_summaries:
+        # tensor2tensor's remove_summaries() before each TPU spec: graph collections are not
+        # modelled, so a module that clears the summaries collection is not checked
+        return
     events = [ev for ev in an.recorder.summary_calls if ev.root is fact.root]
     if not events:
         return
@@ -50,6 +42,6 @@ def model_fn_summaries(fact, ctx):
         if not ev.modes & fact.modes:
             continue
         op = v1_summary_op(ev.path, an)
-        if op is None or _summaries_removed(an):
+        if op is None:
             continue
         yield Finding("SL012", ev.node, "default", dict(call=source(ev.node.func), op=op))
