@@ -497,3 +497,43 @@ def test_tf1_summary_detection():
         assert v1_summary_op("tensorflow.summary.histogram", tf1) == "histogram", tf1_code
     contrib_import = ModuleAnalyzer(cst.parse_module("from tensorflow.contrib import tpu\n")).analyze()
     assert v1_summary_op("tensorflow.summary.image", contrib_import) == "image"
+
+
+def test_host_functions_from_sibling_modules(tmp_path):
+    """A metric_fn / host_call_fn imported from another linted module is run with the caller's
+    tensors; its findings are reported in its own file, and whether its `tf.summary` is TF 1 is
+    decided by its own module."""
+    import os
+
+    from speclint import engine
+    from speclint.config import Resolver
+
+    (tmp_path / "hostfns.py").write_text(textwrap.dedent("""\
+        import tensorflow as tf
+
+        def host_call_fn(gs, loss):
+            tf.summary.scalar("loss", loss[0])
+            return tf.contrib.summary.all_summary_ops()
+
+        def metric_fn(labels, logits):
+            return {"loss": tf.metrics.mean(labels), "acc": tf.reduce_mean(logits)}
+        """))
+    (tmp_path / "train.py").write_text(textwrap.dedent("""\
+        import tensorflow as tf
+        import hostfns
+
+        def model_fn(features, labels, mode, params):
+            logits = tf.compat.v1.layers.dense(features["x"], 2)
+            loss = tf.reduce_mean(logits)
+            gs = tf.compat.v1.train.get_global_step()
+            train_op = tf.compat.v1.train.AdamOptimizer(0.1).minimize(loss, gs)
+            tf.summary.scalar("lr", 0.1)
+            return tf.compat.v1.estimator.tpu.TPUEstimatorSpec(
+                mode, loss=loss, train_op=train_op,
+                eval_metrics=(hostfns.metric_fn, [labels, logits]),
+                host_call=(hostfns.host_call_fn, [tf.reshape(gs, [1]), tf.reshape(loss, [1])]))
+        """))
+    result = engine.check_paths([str(tmp_path)], Resolver(overrides={"select": ("ALL",)}))
+    got = sorted((os.path.basename(d.path), d.line, d.code) for d in result.diagnostics)
+    # train.py's plain tf.summary is TF 2 (no TF 1-only API there); hostfns.py uses tf.contrib
+    assert got == [("hostfns.py", 4, "SL010"), ("hostfns.py", 8, "SL008"), ("hostfns.py", 8, "SL009")]

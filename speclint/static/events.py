@@ -35,6 +35,7 @@ class CallEvent:
     modes: FrozenSet[str]
     tpu: Optional[bool]  # the TPU flag of the path the call is on (False: a CPU-only branch)
     root: Any  # the FunctionRun of the model_fn (or standalone function) being analysed
+    mod: Any = None  # the ModuleAnalyzer of the module the call is written in (its imports)
 
     @property
     def canonical(self) -> str:
@@ -67,10 +68,11 @@ class Recorder:
 
     def api_call(self, path: str, node, args, kwargs, state, run) -> None:
         if self.window is not None:
-            self.window.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu, run.root))
+            self.window.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu, run.root,
+                                         run.mod))
         elif apis.canonical_path(path).startswith("tf.summary."):
             self.summary_calls.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu,
-                                                run.root))
+                                                run.root, run.mod))
 
     @contextmanager
     def observe(self):
