@@ -10,7 +10,7 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, GE1, NONE, NOT_BATCH, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item,
+    BATCH, GE1, NONE, NONBATCH, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item,
     KerasMetric, Operation, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
@@ -119,16 +119,12 @@ def _reduction(args, kwargs, raw) -> Value:
     keep_false = keep is None or keep[0] in (Const(False), NONE)
     if _is_none(axis) and keep_false:
         return Tensor(SCALAR)
-    if keep_false and _is_axis_zero(axis[0]) and shape_of(_first(args, kwargs, "input_tensor", "input")) == BATCH:
-        return Tensor(NOT_BATCH)  # the batch dimension reduced away
+    x = _first(args, kwargs, "input_tensor", "input")
+    if keep_false and shape_of(x) == BATCH and axis is not None and (
+            axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
+                                    and Const(0) in [i.value for i in axis[0].items])):
+        return Tensor(NONBATCH)  # reduced over the batch dimension
     return Tensor()
-
-
-def _is_axis_zero(v: Value) -> bool:
-    """`0`, `[0]` or `(0,)`: the axis argument of a reduction over the batch dimension only."""
-    if isinstance(v, Seq) and v.complete and len(v.items) == 1:
-        v = v.items[0].value
-    return isinstance(v, Const) and v.value == 0 and not isinstance(v.value, bool)
 
 
 def _not_zero_axis(a) -> bool:
@@ -209,7 +205,7 @@ def _constant(args, kwargs, raw) -> Value:
         return Tensor(SCALAR)
     if isinstance(v, Seq) and v.complete and v.node is not None:  # a list literal
         if len(v.items) >= 2:
-            return Tensor(NOT_BATCH)
+            return Tensor(NONBATCH)
         if len(v.items) == 1 and isinstance(v.items[0].value, Const) \
                 and isinstance(v.items[0].value.value, (int, float)):
             return Tensor(ONE)
@@ -334,8 +330,8 @@ TABLE.update({
     "tf.reshape": _reshape, "tf.squeeze": _squeeze, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
     "tf.zeros": _filled, "tf.ones": _filled, "tf.fill": _filled,
     "tf.constant": _constant, "tf.convert_to_tensor": _constant,
-    "tf.shape": _tensor(NOT_BATCH), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
-    "tf.math.confusion_matrix": _tensor(NOT_BATCH), "tf.confusion_matrix": _tensor(NOT_BATCH),
+    "tf.shape": _tensor(NONBATCH), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
+    "tf.math.confusion_matrix": _tensor(NONBATCH), "tf.confusion_matrix": _tensor(NONBATCH),
     "tf.argmax": _argmax, "tf.math.argmax": _argmax, "tf.argmin": _argmax, "tf.math.argmin": _argmax,
     "tf.one_hot": _one_hot,
     "tf.nn.l2_loss": _tensor(SCALAR),

@@ -21,7 +21,7 @@ GE1 = "ge1"  # rank >= 1, dimension 0 unknown
 # Dimension 0 is certainly not the per-core batch: a shape vector, a confusion matrix, a constant
 # list, or a batch-major tensor reduced over dimension 0 (which may leave rank 0).  Not ranked:
 # the rank itself is not certain.  SL006 reports it in host-call tensors.
-NOT_BATCH = "not_batch"
+NONBATCH = "nonbatch"
 UNKNOWN_SHAPE = "unknown"
 _RANKED = (ONE, BATCH, GE1)
 
