@@ -495,6 +495,7 @@ def test_tf1_summary_detection():
                      "tf.logging.info('x')"):
         tf1 = ModuleAnalyzer(cst.parse_module("import tensorflow as tf\n" + tf1_code + "\n")).analyze()
         assert v1_summary_op("tensorflow.summary.histogram", tf1) == "histogram", tf1_code
+        assert v1_summary_op("tensorflow.summary.histogram", tf1, {"step": None}) is None, tf1_code
     contrib_import = ModuleAnalyzer(cst.parse_module("from tensorflow.contrib import tpu\n")).analyze()
     assert v1_summary_op("tensorflow.summary.image", contrib_import) == "image"
 

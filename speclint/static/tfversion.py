@@ -14,11 +14,12 @@ import libcst as cst
 from speclint import apis
 
 
-def v1_summary_op(raw_path: str, an) -> Optional[str]:
-    """The op name (`scalar`) when the call `raw_path` is a TF 1 summary op, else None."""
+def v1_summary_op(raw_path: str, an, keywords=()) -> Optional[str]:
+    """The op name (`scalar`) when the call `raw_path` (with these keyword arguments) is a TF 1
+    summary op, else None.  A `step=` argument is TF 2's signature: TF 1's ops have none."""
     canon = apis.canonical_path(raw_path)
     module, _, op = canon.rpartition(".")
-    if module != "tf.summary" or op not in apis.V1_SUMMARY_OPS:
+    if module != "tf.summary" or op not in apis.V1_SUMMARY_OPS or "step" in keywords:
         return None
     v1, v2 = raw_path.rfind("compat.v1."), raw_path.rfind("compat.v2.")
     if v1 > v2:  # the innermost compat module decides: `tf.compat.v2.summary` under a v1 alias is v2

@@ -16,7 +16,7 @@ def host_fn_summaries(fact, ctx):
     for name, _, pair in host_call_pairs(fact):
         for hr in run_host_fns(fact, pair):
             for ev in hr.calls:
-                op = v1_summary_op(ev.path, ev.mod or an)
+                op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
                 if op is not None:
                     yield Finding("SL010", ev.node, "default", dict(
                         fn=fn_label(hr.fn), call=source(ev.node.func), field=name, op=op))
@@ -41,7 +41,7 @@ def model_fn_summaries(fact, ctx):
             continue
         if not ev.modes & fact.modes:
             continue
-        op = v1_summary_op(ev.path, ev.mod or an)
+        op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
         if op is None:
             continue
         yield Finding("SL012", ev.node, "default", dict(call=source(ev.node.func), op=op))
