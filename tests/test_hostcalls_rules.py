@@ -184,6 +184,31 @@ def model_fn(features, labels, mode, params):
     ops = {"loss": tf.metrics.mean(loss), "loss/mean": tf.metrics.mean(loss)}  # expect: SL009
     return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops)
 """),
+    "SL009_keys_removed_before_the_spec": (V1 + """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    ops = {"loss": tf.metrics.mean(loss), "acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
+    for name in params["extra"]:
+        ops[name] = tf.metrics.mean(features[name])
+    ops.pop("loss")
+    extra = {"global_step": tf.metrics.mean(loss)}
+    del extra["global_step"]
+    ops.update(extra)
+    return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops)
+""", V1 + """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    ops = {"loss": tf.metrics.mean(loss), "acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}  # expect: SL009
+    for name in params["extra"]:
+        ops[name] = tf.metrics.mean(features[name])
+    ops.pop("acc")
+    extra = {"global_step": tf.metrics.mean(loss)}  # expect: SL009
+    del extra["loss"]
+    ops.update(extra)
+    return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=ops)
+"""),
     # ---- SL010 ------------------------------------------------------------------------------
     "SL010_v2_and_contrib_summaries": (V1 + """
 def _write(name, value, step):
@@ -313,6 +338,99 @@ def model_fn(features, labels, mode, params):
     _add_summaries(lr, params["use_tpu"])
     train_op = tf.train.AdamOptimizer(lr).minimize(loss, gs)
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+"""),
+    "SL012_od_api_create_model_fn": ("""\
+import tensorflow as tf
+
+
+def create_model_fn(detection_model_fn, configs, hparams, use_tpu=False):
+  train_config = configs["train_config"]
+
+  def model_fn(features, labels, mode, params=None):
+    params = params or {}
+    total_loss, train_op, detections = None, None, None
+    detection_model = detection_model_fn(is_training=mode == tf.estimator.ModeKeys.TRAIN,
+                                         add_summaries=(not use_tpu))
+    prediction_dict = detection_model.predict(features["image"])
+    if mode in (tf.estimator.ModeKeys.EVAL, tf.estimator.ModeKeys.PREDICT):
+      detections = detection_model.postprocess(prediction_dict)
+    if mode in (tf.estimator.ModeKeys.TRAIN, tf.estimator.ModeKeys.EVAL):
+      losses_dict = detection_model.loss(prediction_dict)
+      total_loss = tf.add_n(list(losses_dict.values()), name="total_loss")
+      global_step = tf.train.get_or_create_global_step()
+      training_optimizer, optimizer_summary_vars = build_optimizer(train_config.optimizer)
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      if use_tpu:
+        training_optimizer = tf.contrib.tpu.CrossShardOptimizer(training_optimizer)
+      if not use_tpu:
+        for var in optimizer_summary_vars:
+          tf.summary.scalar(var.op.name, var)
+      summaries = [] if use_tpu else None
+      train_op = tf.contrib.layers.optimize_loss(
+          loss=total_loss, global_step=global_step, learning_rate=None,
+          optimizer=training_optimizer, summaries=summaries, name="")
+    eval_metric_ops = None
+    if mode == tf.estimator.ModeKeys.EVAL:
+      eval_metric_ops = {}
+      for loss_key, loss_tensor in iter(losses_dict.items()):
+        eval_metric_ops[loss_key] = tf.metrics.mean(loss_tensor)
+      for var in optimizer_summary_vars:
+        eval_metric_ops[var.op.name] = (var, tf.no_op())
+      eval_metric_ops = {str(k): v for k, v in eval_metric_ops.items()}
+    # EVAL executes on CPU, so use regular non-TPU EstimatorSpec.
+    if use_tpu and mode != tf.estimator.ModeKeys.EVAL:
+      return tf.contrib.tpu.TPUEstimatorSpec(
+          mode=mode, predictions=detections, loss=total_loss, train_op=train_op,
+          eval_metrics=eval_metric_ops)
+    return tf.estimator.EstimatorSpec(
+        mode=mode, predictions=detections, loss=total_loss, train_op=train_op,
+        eval_metric_ops=eval_metric_ops)
+
+  return model_fn
+""", """\
+import tensorflow as tf
+
+
+def create_model_fn(detection_model_fn, configs, hparams, use_tpu=False):
+  train_config = configs["train_config"]
+
+  def model_fn(features, labels, mode, params=None):
+    params = params or {}
+    total_loss, train_op, detections = None, None, None
+    detection_model = detection_model_fn(is_training=mode == tf.estimator.ModeKeys.TRAIN,
+                                         add_summaries=(not use_tpu))
+    prediction_dict = detection_model.predict(features["image"])
+    if mode in (tf.estimator.ModeKeys.EVAL, tf.estimator.ModeKeys.PREDICT):
+      detections = detection_model.postprocess(prediction_dict)
+    if mode in (tf.estimator.ModeKeys.TRAIN, tf.estimator.ModeKeys.EVAL):
+      losses_dict = detection_model.loss(prediction_dict)
+      total_loss = tf.add_n(list(losses_dict.values()), name="total_loss")
+      global_step = tf.train.get_or_create_global_step()
+      training_optimizer, optimizer_summary_vars = build_optimizer(train_config.optimizer)
+    if mode == tf.estimator.ModeKeys.TRAIN:
+      if use_tpu:
+        training_optimizer = tf.contrib.tpu.CrossShardOptimizer(training_optimizer)
+      for var in optimizer_summary_vars:
+        tf.summary.scalar(var.op.name, var)  # expect: SL012
+      summaries = [] if use_tpu else None
+      train_op = tf.contrib.layers.optimize_loss(
+          loss=total_loss, global_step=global_step, learning_rate=None,
+          optimizer=training_optimizer, summaries=summaries, name="")
+    eval_metric_ops = None
+    if mode == tf.estimator.ModeKeys.EVAL:
+      eval_metric_ops = {}
+      for loss_key, loss_tensor in iter(losses_dict.items()):
+        eval_metric_ops[loss_key] = tf.metrics.mean(loss_tensor)
+      eval_metric_ops["loss"] = tf.metrics.mean(total_loss)  # expect: SL009
+    if use_tpu and mode != tf.estimator.ModeKeys.EVAL:
+      return tf.contrib.tpu.TPUEstimatorSpec(
+          mode=mode, predictions=detections, loss=total_loss, train_op=train_op,
+          eval_metrics=eval_metric_ops)
+    return tf.estimator.EstimatorSpec(
+        mode=mode, predictions=detections, loss=total_loss, train_op=train_op,
+        eval_metric_ops=eval_metric_ops)
+
+  return model_fn
 """),
     "SL012_estimator_spec_paths_and_as_estimator_spec": (V1 + """
 def model_fn(features, labels, mode, params):

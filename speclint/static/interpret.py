@@ -146,6 +146,10 @@ class EstimatorFact:
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
+# Container methods the interpreter follows on a local list or dict, and those that remove items.
+_MUTATORS = frozenset(("append", "extend", "update", "insert", "pop", "setdefault", "remove", "clear",
+                       "popitem"))
+_REMOVERS = frozenset(("pop", "remove", "clear", "popitem"))
 
 
 class FunctionRun:
@@ -279,8 +283,22 @@ class FunctionRun:
         return true
 
     def s_Del(self, st: cst.Del, s: State):
-        if isinstance(st.target, cst.Name):
-            s.env.pop(st.target.value, None)
+        targets = [e.value for e in st.target.elements] if isinstance(st.target, cst.Tuple) else [st.target]
+        for t in targets:
+            if isinstance(t, cst.Name):
+                s.env.pop(t.value, None)
+            elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
+                name = t.value.value
+                container = s.env.get(name)
+                key = self._index_const(t)
+                if isinstance(container, DictV):
+                    if isinstance(key, (str, int)):
+                        s.env[name] = DictV(tuple(e for e in container.entries if e.key != key),
+                                            container.complete, container.node)
+                    else:
+                        s.env[name] = DictV((), False, container.node)
+                elif isinstance(container, Seq):
+                    s.env[name] = Seq(container.kind, (), False, container.node)
         return [s]
 
     # compound statements
@@ -841,7 +859,7 @@ class FunctionRun:
                             fact.converted = True
                 return Spec(apis.ESTIMATOR_SPEC, node)
             return UNKNOWN
-        if isinstance(func.value, cst.Name) and name in ("append", "extend", "update", "insert", "pop", "setdefault"):
+        if isinstance(func.value, cst.Name) and name in _MUTATORS:
             target = func.value.value
             recv = s.env.get(target)
             if isinstance(recv, Seq) and recv.kind == "list":
@@ -851,13 +869,28 @@ class FunctionRun:
                                         recv.complete, recv.node)
                 elif name == "extend" and len(args) == 1 and isinstance(args[0], Seq) and args[0].complete:
                     s.env[target] = Seq("list", recv.items + args[0].items, recv.complete, recv.node)
+                elif name in _REMOVERS:  # some item is gone: none is known to be there any more
+                    s.env[target] = Seq("list", (), False, recv.node)
                 else:
                     s.env[target] = Seq("list", recv.items, False, recv.node)
                 return NONE if name != "pop" else UNKNOWN
             if isinstance(recv, DictV):
-                for a in node.args:
-                    self.eval(a.value, s)
-                s.env[target] = DictV(recv.entries, False, recv.node)
+                args = [self.eval(a.value, s) for a in node.args]
+                key = args[0].value if args and isinstance(args[0], Const) else None
+                if name == "pop" and isinstance(key, (str, int)) and not isinstance(key, bool):
+                    s.env[target] = DictV(tuple(e for e in recv.entries if e.key != key), recv.complete, recv.node)
+                elif name == "clear":
+                    s.env[target] = DictV((), True, recv.node)
+                elif name == "update" and len(args) == 1 and not node.args[0].star and isinstance(args[0], DictV) \
+                        and not node.args[0].keyword:
+                    new = args[0]
+                    added = {e.key for e in new.entries}
+                    kept = tuple(e for e in recv.entries if e.key is None or e.key not in added)
+                    s.env[target] = DictV(kept + new.entries, recv.complete and new.complete, recv.node)
+                elif name in _REMOVERS:  # a key we cannot name is gone
+                    s.env[target] = DictV((), False, recv.node)
+                else:  # update / setdefault: keys are added, none removed
+                    s.env[target] = DictV(recv.entries, False, recv.node)
                 return UNKNOWN
         return None
 

@@ -249,10 +249,27 @@ def join(a: Value, b: Value) -> Value:
             and len(a.items) == len(b.items)):
         return Seq(a.kind, tuple(Item(join(x.value, y.value), x.node if x.node is y.node else None)
                                  for x, y in zip(a.items, b.items)))
+    if isinstance(a, Dict) and isinstance(b, Dict) and a.node is b.node and a.node is not None:
+        return _join_dicts(a, b)
     ms = set(members(a)) | set(members(b))
     if len(ms) > 6:
         return UNKNOWN
     return Union(frozenset(ms))
+
+
+def _join_dicts(a: "Dict", b: "Dict") -> "Dict":
+    """The same dict built differently on two paths (a loop that adds keys, a branch): the
+    entries both have, with either value; any other key makes the result incomplete."""
+    keys_b = {e.key: e for e in b.entries if e.key is not None}
+    entries = []
+    for e in a.entries:
+        f = keys_b.get(e.key) if e.key is not None else None
+        if f is None:
+            continue
+        entries.append(DictEntry(e.key, join(e.value, f.value), e.key_node if e.key_node is f.key_node else None,
+                                 e.node if e.node is f.node else None))
+    complete = a.complete and b.complete and len(entries) == len(a.entries) == len(b.entries)
+    return Dict(tuple(entries), complete, a.node)
 
 
 def all_members(v: Value, pred) -> bool:

@@ -79,9 +79,8 @@ def metric_problems(d: Dict, on_tpu: bool) -> Iterator[MetricProblem]:
 
 
 def reserved_keys(d: Dict) -> Iterator[tuple]:
-    """(key, node) of each reserved metric name among the dict's literal keys."""
-    if not d.complete:
-        return
+    """(key, node) of each reserved metric name among the dict's literal keys.  A dict that also
+    got keys we cannot name still has these (the interpreter drops entries that may be removed)."""
     for e in d.entries:
         if e.key in apis.RESERVED_METRIC_NAMES:
             node = e.key_node if e.key_node is not None else e.node
