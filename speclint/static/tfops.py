@@ -10,7 +10,7 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, GE1, NONE, NONBATCH, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item,
+    BATCH, GE1, NONE, NOT_BATCH, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item,
     KerasMetric, Operation, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
@@ -123,7 +123,7 @@ def _reduction(args, kwargs, raw) -> Value:
     if keep_false and shape_of(x) == BATCH and axis is not None and (
             axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
                                     and Const(0) in [i.value for i in axis[0].items])):
-        return Tensor(NONBATCH)  # reduced over the batch dimension
+        return Tensor(NOT_BATCH)  # reduced over the batch dimension
     return Tensor()
 
 
@@ -205,7 +205,7 @@ def _constant(args, kwargs, raw) -> Value:
         return Tensor(SCALAR)
     if isinstance(v, Seq) and v.complete and v.node is not None:  # a list literal
         if len(v.items) >= 2:
-            return Tensor(NONBATCH)
+            return Tensor(NOT_BATCH)
         if len(v.items) == 1 and isinstance(v.items[0].value, Const) \
                 and isinstance(v.items[0].value.value, (int, float)):
             return Tensor(ONE)
@@ -330,8 +330,8 @@ TABLE.update({
     "tf.reshape": _reshape, "tf.squeeze": _squeeze, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
     "tf.zeros": _filled, "tf.ones": _filled, "tf.fill": _filled,
     "tf.constant": _constant, "tf.convert_to_tensor": _constant,
-    "tf.shape": _tensor(NONBATCH), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
-    "tf.math.confusion_matrix": _tensor(NONBATCH), "tf.confusion_matrix": _tensor(NONBATCH),
+    "tf.shape": _tensor(NOT_BATCH), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
+    "tf.math.confusion_matrix": _tensor(NOT_BATCH), "tf.confusion_matrix": _tensor(NOT_BATCH),
     "tf.argmax": _argmax, "tf.math.argmax": _argmax, "tf.argmin": _argmax, "tf.math.argmin": _argmax,
     "tf.one_hot": _one_hot,
     "tf.nn.l2_loss": _tensor(SCALAR),

@@ -18,11 +18,11 @@ SCALAR = "scalar"  # rank 0
 ONE = "one"  # exactly one element of rank 1 (the `tf.reshape(x, [1])` batch-1 idiom)
 BATCH = "batch"  # rank >= 1 with the batch as dimension 0 (per-example values)
 GE1 = "ge1"  # rank >= 1, dimension 0 unknown
-# Dimension 0 is certainly not the per-core batch: a shape vector, a confusion matrix, a constant
-# list, or a batch-major tensor reduced over dimension 0 (which may leave rank 0).  Not ranked:
-# the rank itself is not certain.  SL006 reports it in host-call tensors.
-NONBATCH = "nonbatch"
 UNKNOWN_SHAPE = "unknown"
+# Dimension 0 is certainly not the batch: a batch-major tensor reduced over dimension 0 (which may
+# leave rank 0).  Not ranked: the rank itself is not certain.  (Same name and meaning as the
+# host-call family's class for SL006; SL025 reports it in predictions.)
+NOT_BATCH = "not_batch"
 _RANKED = (ONE, BATCH, GE1)
 
 

@@ -11,7 +11,7 @@ from speclint.static.checks.common import (
     captured_tensors, fn_label, host_call_pairs, only, signature, when_built,
 )
 from speclint.static.values import (
-    NONE, NONBATCH, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
+    NONE, NOT_BATCH, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
     all_members, members,
 )
 
@@ -160,7 +160,7 @@ def non_batch_major_outfeed(fact, ctx):
     an = fact.run.an
     for name, fa, pair in host_call_pairs(fact):
         for where, value, node in _tensor_entries(pair):
-            if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == NONBATCH):
+            if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == NOT_BATCH):
                 yield Finding("SL006", node, "default", dict(
                     field=name, where=where, expr=source(node), why=_why_not_batch(node, an)))
 
