@@ -816,7 +816,7 @@ class FunctionRun:
             self.an.recorder.api_call(fv.path, node, args, kwargs, s, self)
             if splat:
                 return UNKNOWN
-            return tfops.call(fv.path, args, kwargs)
+            return tfops.batch_shape(fv.path, tfops.call(fv.path, args, kwargs), args, kwargs)
         if isinstance(fv, tfops.PerExampleLoss):
             return Tensor(BATCH)
         if isinstance(fv, KerasMetric):

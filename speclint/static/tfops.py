@@ -6,6 +6,7 @@ Tensor of unknown shape.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
@@ -119,32 +120,6 @@ def _reduction(args, kwargs, raw) -> Value:
     keep_false = keep is None or keep[0] in (Const(False), NONE)
     if _is_none(axis) and keep_false:
         return Tensor(SCALAR)
-    x = _first(args, kwargs, "input_tensor", "input")
-    if keep_false and shape_of(x) == BATCH and axis is not None and (
-            axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
-                                    and Const(0) in [i.value for i in axis[0].items])):
-        return Tensor(NOT_BATCH)  # reduced over the batch dimension
-    return Tensor()
-
-
-def _not_zero_axis(a) -> bool:
-    """An explicit integer axis other than 0 (`1`, `-1`)."""
-    return a is not None and isinstance(a[0], Const) and isinstance(a[0].value, int) \
-        and not isinstance(a[0].value, bool) and a[0].value != 0
-
-
-def _argmax(args, kwargs, raw) -> Value:
-    # TF's default axis is 0, so only an explicit other axis keeps the batch
-    x = shape_of(_first(args, kwargs, "input"))
-    if x == BATCH and _not_zero_axis(_arg(args, kwargs, 1, "axis", "dimension")):
-        return Tensor(BATCH)
-    return Tensor()
-
-
-def _one_hot(args, kwargs, raw) -> Value:
-    axis = kwargs.get("axis")
-    if shape_of(_first(args, kwargs, "indices")) == BATCH and (axis is None or _not_zero_axis(axis)):
-        return Tensor(BATCH)
     return Tensor()
 
 
@@ -203,12 +178,6 @@ def _constant(args, kwargs, raw) -> Value:
     v = _first(args, kwargs, "value")
     if isinstance(v, Const) and isinstance(v.value, (int, float, bool)):
         return Tensor(SCALAR)
-    if isinstance(v, Seq) and v.complete and v.node is not None:  # a list literal
-        if len(v.items) >= 2:
-            return Tensor(NOT_BATCH)
-        if len(v.items) == 1 and isinstance(v.items[0].value, Const) \
-                and isinstance(v.items[0].value.value, (int, float)):
-            return Tensor(ONE)
     if isinstance(v, Seq):
         return Tensor(GE1)
     return Tensor()
@@ -330,10 +299,7 @@ TABLE.update({
     "tf.reshape": _reshape, "tf.squeeze": _squeeze, "tf.expand_dims": _expand_dims, "tf.tile": _tile,
     "tf.zeros": _filled, "tf.ones": _filled, "tf.fill": _filled,
     "tf.constant": _constant, "tf.convert_to_tensor": _constant,
-    "tf.shape": _tensor(NOT_BATCH), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
-    "tf.math.confusion_matrix": _tensor(NOT_BATCH), "tf.confusion_matrix": _tensor(NOT_BATCH),
-    "tf.argmax": _argmax, "tf.math.argmax": _argmax, "tf.argmin": _argmax, "tf.math.argmin": _argmax,
-    "tf.one_hot": _one_hot,
+    "tf.shape": _tensor(GE1), "tf.size": _tensor(SCALAR), "tf.rank": _tensor(SCALAR),
     "tf.nn.l2_loss": _tensor(SCALAR),
     "tf.losses.get_total_loss": _tensor(SCALAR),
     "tf.losses.get_regularization_loss": _tensor(SCALAR),
@@ -431,3 +397,62 @@ def attribute(raw_path: str) -> Optional[Value]:
     if apis.api_name(raw_path) == apis.SCAFFOLD:
         return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
     return None
+
+
+# --- host-call family (SL006): results that are certainly batch-major, or certainly not ---------
+# Applied by the interpreter on top of `call()`, so that it composes with what other tables record
+# about the same result (its dtype, say): only the shape class changes.
+_NOT_BATCH_RESULTS = {"tf.shape", "tf.shape_n", "tf.math.confusion_matrix", "tf.confusion_matrix"}
+_ARG_EXTREMA = {"tf.argmax", "tf.math.argmax", "tf.argmin", "tf.math.argmin"}
+_BATCH_REDUCTIONS = {"tf." + n for n in _REDUCTIONS} | {"tf.math." + n for n in _REDUCTIONS}
+
+
+def batch_shape(raw_path: str, value: Value, args: Args, kwargs: Kwargs) -> Value:
+    """`value` (the result of calling `raw_path`) with the shape class SL006 needs, when certain:
+    NOT_BATCH for shape vectors, confusion matrices, constant lists and reductions of a batch-major
+    tensor over dimension 0; BATCH for argmax / one_hot of a batch-major tensor; ONE for
+    `tf.constant([x])`."""
+    if not isinstance(value, Tensor) or value.shape == SCALAR:
+        return value
+    shape = _batch_shape(apis.canonical_path(raw_path), args, kwargs)
+    if shape is None or shape == value.shape:
+        return value
+    return dataclasses.replace(value, shape=shape)
+
+
+def _batch_shape(path: str, args: Args, kwargs: Kwargs) -> Optional[str]:
+    if path in _NOT_BATCH_RESULTS:
+        return NOT_BATCH
+    if path in _ARG_EXTREMA:  # TF's default axis is 0: only an explicit other axis keeps the batch
+        x = shape_of(_first(args, kwargs, "input"))
+        return BATCH if x == BATCH and _not_zero_axis(_arg(args, kwargs, 1, "axis", "dimension")) else None
+    if path == "tf.one_hot":
+        axis = kwargs.get("axis")
+        if shape_of(_first(args, kwargs, "indices")) == BATCH and (axis is None or _not_zero_axis(axis)):
+            return BATCH
+        return None
+    if path in ("tf.constant", "tf.convert_to_tensor"):
+        v = _first(args, kwargs, "value")
+        if isinstance(v, Seq) and v.complete and v.node is not None:  # a list literal
+            if len(v.items) >= 2:
+                return NOT_BATCH
+            if len(v.items) == 1 and isinstance(v.items[0].value, Const) \
+                    and isinstance(v.items[0].value.value, (int, float)):
+                return ONE
+        return None
+    if path in _BATCH_REDUCTIONS:
+        axis = _arg(args, kwargs, 1, "axis", "reduction_indices")
+        keep = _arg(args, kwargs, 2, "keepdims", "keep_dims")
+        keep_false = keep is None or keep[0] in (Const(False), NONE)
+        x = _first(args, kwargs, "input_tensor", "input")
+        if keep_false and shape_of(x) == BATCH and axis is not None and (
+                axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
+                                        and Const(0) in [i.value for i in axis[0].items])):
+            return NOT_BATCH  # reduced over the batch dimension
+    return None
+
+
+def _not_zero_axis(a) -> bool:
+    """An explicit integer axis other than 0 (`1`, `-1`)."""
+    return a is not None and isinstance(a[0], Const) and isinstance(a[0].value, int) \
+        and not isinstance(a[0].value, bool) and a[0].value != 0
