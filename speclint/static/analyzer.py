@@ -75,6 +75,7 @@ class ModuleAnalyzer:
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
+        self.call_facts: list = []  # callfacts.CallFact (pairing rules)
         self.active: set = set()
         self._repeated: dict = {}
         self.call_cache: dict = {}  # (def, arguments, path state) -> return value
