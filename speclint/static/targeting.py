@@ -65,9 +65,9 @@ class Targeting:
     def root_tpu_modes(self, root, strict: bool = False) -> Optional[FrozenSet[str]]:
         """Modes in which the model_fn of `root` may run on TPU ("auto" target); None when there
         is no evidence either way.  Without an estimator in sight, the evidence is a returned
-        TPUEstimatorSpec; `strict` asks for more (a TPU-flag branch), for rules about code that is
-        not TPU-specific by itself (optimizers, hooks, checkpoint loading), since TPUEstimatorSpec
-        is also used with TPUEstimator(use_tpu=False) on CPU/GPU."""
+        TPUEstimatorSpec; `strict` asks for a TPU-flag branch (`if use_tpu:`) as well, for rules
+        about code that is not TPU-specific by itself (optimizers, hooks, checkpoint loading),
+        since TPUEstimatorSpec is also used with TPUEstimator(use_tpu=False) on CPU/GPU."""
         key = (id(root), strict)
         if key in self._root_modes:
             return self._root_modes[key]
@@ -99,7 +99,7 @@ class Targeting:
             return apis.ALL_MODES
         if facts or (ctx is not None and ctx.plain_estimator):
             return _NONE  # only plain Estimators
-        if self.has_tpu_path(root) if strict else self.returns_tpu_spec(root):
+        if self.returns_tpu_spec(root) and (not strict or self.has_tpu_path(root)):
             return apis.ALL_MODES
         return None
 
