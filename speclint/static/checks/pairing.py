@@ -158,7 +158,7 @@ def init_from_checkpoint_on_tpu(an, ctx):
             continue
         owner = cf.run.node
         fn = owner.name.value if isinstance(owner, cst.FunctionDef) else "<lambda>"
-        yield Finding("SL016", cf.node, "default", dict(expr=source(cf.node), fn=fn))
+        yield Finding("SL016", cf.node, "default", dict(expr=source(cf.node.func), fn=fn))
 
 
 # ---- SL017 ------------------------------------------------------------------------------------
