@@ -64,7 +64,8 @@ def _replay(fn: Callable, fact) -> Optional[FunctionRun]:
     node = fn.node
     if node in an.active:
         return None
-    method_of = an.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
+    mod = fn.run.mod if fn.run is not None else an  # the module that defines the function
+    method_of = mod.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
     child = FunctionRun(an, node, fn.run, 1, None, None, method_of)
     env = {n: _unknown() for n in param_names(node.params)}
     start = State(env, fact.modes, fact.exact, {}, fact.tpu)
