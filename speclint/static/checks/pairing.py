@@ -6,7 +6,7 @@ Where code runs (TPU or CPU, per mode) is decided by CheckContext.on_tpu / tpu_m
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional
+from typing import Iterator, Optional
 
 import libcst as cst
 
@@ -17,7 +17,7 @@ from speclint.static.checks.common import fn_label, only
 from speclint.static.interpret import FunctionRun, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    NONE, BoundAsEstimatorSpec, Callable, Object, Scaffold, Seq, Spec, Unknown, Value,
+    NONE, UNKNOWN, BoundAsEstimatorSpec, Callable, Object, Scaffold, Seq, Spec, Unknown, Value,
     all_members, members, none_or_all,
 )
 
@@ -67,7 +67,7 @@ def _replay(fn: Callable, fact) -> Optional[FunctionRun]:
     mod = fn.run.mod if fn.run is not None else an  # the module that defines the function
     method_of = mod.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
     child = FunctionRun(an, node, fn.run, 1, None, None, method_of)
-    env = {n: _unknown() for n in param_names(node.params)}
+    env = {n: UNKNOWN for n in param_names(node.params)}
     start = State(env, fact.modes, fact.exact, {}, fact.tpu)
     n_specs = len(an.spec_facts)
     an.replaying = True
@@ -84,11 +84,6 @@ def _replay(fn: Callable, fact) -> Optional[FunctionRun]:
         an.replaying = False
         del an.spec_facts[n_specs:]
     return child
-
-
-def _unknown():
-    from speclint.static.values import UNKNOWN
-    return UNKNOWN
 
 
 def _is_saver(v: Value) -> bool:
