@@ -648,3 +648,44 @@ def test_diagnostics_point_at_the_offending_expression():
     line = source.splitlines()[d.line - 1]
     assert line[d.column - 1:d.end_column - 1] == "loss"
     assert "LoggingTensorHook" in d.message and "training_hooks" in d.message
+
+
+# ---- across modules: the estimator is built in the script, the model_fn in a library ------------
+def _run_tree(tmp_path, files, target="auto"):
+    import os
+
+    from speclint import engine
+    from speclint.config import Resolver
+
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    result = engine.check_paths([str(tmp_path)], Resolver(overrides={"select": ("ALL",), "target": target}))
+    assert not result.internal_errors
+    return sorted((os.path.basename(d.path), d.line, d.code) for d in result.diagnostics)
+
+
+MODEL_LIB = """
+import tensorflow.compat.v1 as tf
+
+def model_fn_builder(learning_rate):
+    def model_fn(features, labels, mode, params):
+        loss = tf.reduce_mean(features["x"])
+        optimizer = tf.train.AdamOptimizer(learning_rate)
+        train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+        return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+    return model_fn
+"""
+
+
+def test_estimator_in_another_module_decides_where_the_model_fn_runs(tmp_path):
+    script = """
+    import tensorflow.compat.v1 as tf
+    import modeling
+
+    estimator = tf.estimator.tpu.TPUEstimator(model_fn=modeling.model_fn_builder(1e-3), use_tpu={})
+    """
+    on_cpu = _run_tree(tmp_path, {"modeling.py": MODEL_LIB, "run.py": script.format("False")})
+    assert on_cpu == []
+    on_tpu = _run_tree(tmp_path, {"modeling.py": MODEL_LIB, "run.py": script.format("True")})
+    # the unwrapped optimizer is reported where it is, in the library
+    assert [c for _, _, c in on_tpu] == ["SL043"] and on_tpu[0][0] == "modeling.py"
