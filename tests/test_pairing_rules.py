@@ -689,3 +689,31 @@ def test_estimator_in_another_module_decides_where_the_model_fn_runs(tmp_path):
     on_tpu = _run_tree(tmp_path, {"modeling.py": MODEL_LIB, "run.py": script.format("True")})
     # the unwrapped optimizer is reported where it is, in the library
     assert [c for _, _, c in on_tpu] == ["SL043"] and on_tpu[0][0] == "modeling.py"
+
+
+def test_hooks_of_user_classes_are_seen():
+    source = _source("""
+    class ThroughputHook(tf.train.SessionRunHook):
+        def __init__(self, tensors, every_n=100):
+            self._tensors = tensors
+
+        def before_run(self, run_context):
+            return tf.train.SessionRunArgs(self._tensors)
+
+
+    class EtaHook(ThroughputHook):
+        pass
+
+
+    def model_fn(features, labels, mode, params):
+        loss = tf.reduce_mean(features["x"])
+        hooks = [
+            ThroughputHook({"loss": loss}),  # expect: SL031
+            EtaHook({} if params["use_tpu"] else {"loss": loss}),
+            EtaHook(tensors=loss),  # expect: SL031
+        ]
+        return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(), training_hooks=hooks)
+
+    estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+    """)
+    assert mismatches(source, "user_hooks.py") == []

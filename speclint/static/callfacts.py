@@ -14,7 +14,7 @@ from typing import Dict, FrozenSet, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static.values import UNKNOWN, Spec, Value
+from speclint.static.values import UNKNOWN, ApiRef, HookClass, Spec, Value
 
 LAST_TPU_SPEC = "<last TPUEstimatorSpec>"
 
@@ -84,3 +84,16 @@ def spec_built(run, fact, s) -> None:
         return
     # a spec built in a helper: its order relative to the model_fn's own specs is not tracked
     root_state.env[LAST_TPU_SPEC] = Spec(fact.cls, fact.node) if run is run.root else UNKNOWN
+
+
+def class_value(run, node: cst.ClassDef, s) -> Value:
+    """The value a `class` statement binds: a HookClass when a base is SessionRunHook (from TF, or
+    a hook class of the linted code), so that `MyHook(loss)` is seen as a hook (SL031)."""
+    for base in node.bases:
+        if base.keyword is not None:
+            continue
+        v = run.eval(base.value, s)
+        if isinstance(v, HookClass) or (
+                isinstance(v, ApiRef) and apis.canonical_path(v.path).endswith(".SessionRunHook")):
+            return HookClass(node=None, name=node.name.value, run=run)
+    return UNKNOWN

@@ -24,7 +24,7 @@ from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
-from speclint.static.values import BoundAsEstimatorSpec
+from speclint.static.values import BoundAsEstimatorSpec, HookClass
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
@@ -351,7 +351,7 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        s.bind(st.name.value, UNKNOWN)
+        s.bind(st.name.value, callfacts.class_value(self, st, s))
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -815,6 +815,8 @@ class FunctionRun:
             return tfops.call(fv.path, args, kwargs)
         if isinstance(fv, tfops.PerExampleLoss):
             return Tensor(BATCH)
+        if isinstance(fv, HookClass):
+            return tfops.hook_instance(fv.name, args, kwargs)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()

@@ -412,6 +412,11 @@ def _model_tensor(v: Value) -> bool:
 
 
 def _hook(args, kwargs, raw) -> Value:
+    return hook_instance(raw.rsplit(".", 1)[-1], args, kwargs)
+
+
+def hook_instance(cls: str, args, kwargs) -> Value:
+    """A SessionRunHook built with these arguments: remembers the model tensors among them."""
     captured = []
     for value, node in list(args) + list(kwargs.values()):
         if _model_tensor(value):
@@ -420,7 +425,7 @@ def _hook(args, kwargs, raw) -> Value:
             captured += [Item(e.value, e.node) for e in value.entries if _model_tensor(e.value)]
         elif isinstance(value, Seq):
             captured += [Item(i.value, i.node) for i in value.items if _model_tensor(i.value)]
-    return Object("hook", raw.rsplit(".", 1)[-1], captured=tuple(captured))
+    return Object("hook", cls, captured=tuple(captured))
 
 
 for _n in apis.V1_OPTIMIZERS:

@@ -291,3 +291,11 @@ class BoundAsEstimatorSpec(Value):
 
     def describe(self) -> str:
         return "the bound method as_estimator_spec"
+
+
+@dataclass(frozen=True)
+class HookClass(Callable):
+    """A class of the linted code that subclasses SessionRunHook; calling it gives a hook."""
+
+    def describe(self) -> str:
+        return f"the hook class `{self.name}`"
