@@ -158,6 +158,50 @@ def model_fn(features, labels, mode, params):
                                               scaffold_fn=scaffold_fn)
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op())  # expect: SL017
 """),
+    "mask_rcnn_scaffold_fn_only_when_a_checkpoint_is_set": ("""
+def model_fn(features, labels, mode, params):
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tpu_estimator.TPUEstimatorSpec(mode=mode, predictions={"x": features["x"]})
+    total_loss = tf.reduce_mean(features["x"])
+    train_op = None
+    scaffold_fn = None
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        optimizer = tf.train.MomentumOptimizer(0.02, 0.9)
+        if params["use_tpu"]:
+            optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+        if params["checkpoint"]:
+            def backbone_scaffold_fn():
+                tf.train.init_from_checkpoint(params["checkpoint"], {"resnet50/": "resnet50/"})
+                return tf.train.Scaffold()
+            scaffold_fn = backbone_scaffold_fn
+        train_op = optimizer.minimize(total_loss, tf.train.get_global_step())
+    if params["use_tpu"]:
+        return tpu_estimator.TPUEstimatorSpec(mode=mode, loss=total_loss, train_op=train_op,
+                                              scaffold_fn=scaffold_fn)
+    return tf.estimator.EstimatorSpec(mode=mode, loss=total_loss, train_op=train_op,
+                                      scaffold=scaffold_fn() if scaffold_fn else None)
+""", """
+def model_fn(features, labels, mode, params):
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tpu_estimator.TPUEstimatorSpec(mode=mode, predictions={"x": features["x"]})
+    total_loss = tf.reduce_mean(features["x"])
+    train_op = None
+    scaffold_fn = None
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        optimizer = tf.train.MomentumOptimizer(0.02, 0.9)
+        if params["use_tpu"]:
+            optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+        if params["checkpoint"]:
+            def backbone_scaffold_fn():
+                tf.train.init_from_checkpoint(params["checkpoint"], {"resnet50/": "resnet50/"})
+                return tf.train.Scaffold()
+            scaffold_fn = backbone_scaffold_fn
+        train_op = optimizer.minimize(total_loss, tf.train.get_global_step())
+    if params["use_tpu"]:
+        return tpu_estimator.TPUEstimatorSpec(mode=mode, loss=total_loss, train_op=train_op,
+                                              scaffold_fn=scaffold_fn)
+    return tf.estimator.EstimatorSpec(mode=mode, loss=total_loss, train_op=train_op)  # expect: SL017
+"""),
     "t2t_cpu_eval_branch_with_eval_metric_ops": ("""
 def metric_fn(labels, logits):
     return {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}

@@ -185,7 +185,6 @@ def dropped(fact, ctx):
         sf = t.fields.get("scaffold_fn")
         if ("scaffold" not in reported and sf is not None
                 and none_or_all(sf.value, lambda m: isinstance(m, Callable) and m.api is None)
-                and not any(m == NONE for m in members(sf.value))
                 and (fa is None or _is_none(fa.value))
                 and not _checkpoint_loaded_off_tpu(an, fact.root)):
             reported.add("scaffold")
