@@ -48,7 +48,7 @@ class CallFact:
 
 
 def _record(run, node, kind, receiver, s, keywords=None) -> None:
-    if getattr(run.an, "replaying", False):
+    if run.an.replaying:
         return  # a check re-running a function body (SL014) records nothing
     run.an.call_facts.append(CallFact(node, kind, receiver, s.modes, s.exact, s.tpu, run, run.root,
                                       keywords or {}))
@@ -77,7 +77,7 @@ def method_call(run, node: cst.Call, name: str, receiver: Value, s, keywords=Non
 
 def spec_built(run, fact, s) -> None:
     """After a spec construction: remember, on the model_fn's path, the last TPUEstimatorSpec."""
-    if fact.cls != apis.TPU_ESTIMATOR_SPEC or getattr(run.an, "replaying", False):
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC or run.an.replaying:
         return
     root_state = s if run is run.root else run.root.current
     if root_state is None:

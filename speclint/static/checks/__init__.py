@@ -21,6 +21,7 @@ class CheckContext:
     target: str  # "auto" | "tpu" | "cpu"
     module_run: object  # the module-level FunctionRun
     _targeting: object = field(default=None, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)  # per-module memo for checks
 
     @property
     def targeting(self):

@@ -24,18 +24,14 @@ from speclint.static.values import (
 _TRAIN_EVAL = frozenset((apis.TRAIN, apis.EVAL))
 
 
-def _model_fn_nodes(an) -> set:
-    """ids of the nodes (spec constructions, calls) seen while running a model_fn: a helper's
-    own standalone run of them, with unknown arguments, is then not reported."""
-    cached = getattr(an, "_pairing_seen", None)
-    if cached is None:
-        cached = {id(f.node) for f in an.spec_facts + an.call_facts if f.root.ctx is not None}
-        an._pairing_seen = cached
-    return cached
-
-
-def _skip(fact, an) -> bool:
-    return fact.root.ctx is None and id(fact.node) in _model_fn_nodes(an)
+def _skip(fact, an, ctx) -> bool:
+    """A fact of a helper's own standalone run (unknown arguments) whose node was also seen
+    while running a model_fn: the model_fn's view, with its values, is the one reported."""
+    seen = ctx.cache.get("pairing_seen")
+    if seen is None:
+        seen = {id(f.node) for f in an.spec_facts + an.call_facts if f.root.ctx is not None}
+        ctx.cache["pairing_seen"] = seen
+    return fact.root.ctx is None and id(fact.node) in seen
 
 
 def _an(fact):
@@ -92,7 +88,7 @@ def _is_saver(v: Value) -> bool:
 
 @check("SL014")
 def scaffold_fn_returns(fact, ctx):
-    if fact.cls != apis.TPU_ESTIMATOR_SPEC or _skip(fact, _an(fact)):
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC or _skip(fact, _an(fact), ctx):
         return
     fa = fact.fields.get("scaffold_fn")
     if fa is None:
@@ -103,7 +99,7 @@ def scaffold_fn_returns(fact, ctx):
     fn = fns[0]
     if fn.api is not None or fn.decorated or not isinstance(fn.node, (cst.FunctionDef, cst.Lambda)):
         return
-    cache = _an(fact).__dict__.setdefault("_sl014", {})
+    cache = ctx.cache.setdefault("SL014", {})
     key = (fn.node, fact.tpu)
     if key not in cache:
         cache[key] = _replay(fn, fact)
@@ -150,7 +146,7 @@ def scaffold_fn_returns(fact, ctx):
 @module_check("SL016")
 def init_from_checkpoint_on_tpu(an, ctx):
     for cf in an.call_facts:
-        if cf.kind != callfacts.INIT_FROM_CHECKPOINT or _skip(cf, an) or not ctx.tpu_modes(cf, True):
+        if cf.kind != callfacts.INIT_FROM_CHECKPOINT or _skip(cf, an, ctx) or not ctx.tpu_modes(cf, True):
             continue
         owner = cf.run.node
         fn = owner.name.value if isinstance(owner, cst.FunctionDef) else "<lambda>"
@@ -168,7 +164,7 @@ def dropped(fact, ctx):
     if fact.cls != apis.ESTIMATOR_SPEC:
         return
     an = _an(fact)
-    if _skip(fact, an):
+    if _skip(fact, an, ctx):
         return
     fa = fact.fields.get("scaffold")
     if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)) \
@@ -202,7 +198,7 @@ def dropped(fact, ctx):
 # ---- SL031 ------------------------------------------------------------------------------------
 @check("SL031")
 def hooks_capture(fact, ctx):
-    if _skip(fact, _an(fact)) or not ctx.tpu_modes(fact, True):
+    if _skip(fact, _an(fact), ctx) or not ctx.tpu_modes(fact, True):
         return
     for field in ("training_hooks", "evaluation_hooks", "prediction_hooks"):
         fa = fact.fields.get(field)
@@ -252,7 +248,7 @@ def _has_hooks(v: Value) -> bool:
 
 @check("SL034")
 def estimator_spec_on_tpu(fact, ctx):
-    if fact.cls != apis.ESTIMATOR_SPEC or _skip(fact, _an(fact)):
+    if fact.cls != apis.ESTIMATOR_SPEC or _skip(fact, _an(fact), ctx):
         return
     tpu_modes = ctx.tpu_modes(fact, True)
     if not tpu_modes:
@@ -328,7 +324,7 @@ def _off_tpu_reason(cf, ctx) -> str:
 def cross_shard(an, ctx):
     aggregated = {id(cf.root) for cf in an.call_facts if cf.kind == callfacts.CROSS_REPLICA_SUM}
     for cf in an.call_facts:
-        if _skip(cf, an):
+        if _skip(cf, an, ctx):
             continue
         if cf.kind == callfacts.MINIMIZE:
             opt = only(cf.receiver, Object)
