@@ -45,7 +45,10 @@ def host_fn(prefix, gs, loss):
 def model_fn(features, labels, mode, params):
     loss = tf.losses.sparse_softmax_cross_entropy(labels, features["x"])
     gs = tf.train.get_global_step()
-    train_op = tf.train.AdamOptimizer(0.1).minimize(loss, gs)
+    optimizer = tf.train.AdamOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, gs)
     if not params["use_tpu"]:
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op,
             host_call=(host_fn, ["train/", gs, loss]))
@@ -318,8 +321,11 @@ def model_fn(features, labels, mode, params):
     lr = tf.train.exponential_decay(0.1, gs, 100, 0.9)
     if not FLAGS.use_tpu:
         tf.summary.scalar("loss", loss)
-    _add_summaries(lr, params["use_tpu"])
-    train_op = tf.train.AdamOptimizer(lr).minimize(loss, gs)
+    _add_summaries(lr, FLAGS.use_tpu)
+    optimizer = tf.train.AdamOptimizer(lr)
+    if FLAGS.use_tpu:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, gs)
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 """, V1 + """
 flags = tf.flags
@@ -335,8 +341,11 @@ def model_fn(features, labels, mode, params):
     lr = tf.train.exponential_decay(0.1, gs, 100, 0.9)
     if FLAGS.use_tpu:
         tf.summary.scalar("loss", loss)  # expect: SL012
-    _add_summaries(lr, params["use_tpu"])
-    train_op = tf.train.AdamOptimizer(lr).minimize(loss, gs)
+    _add_summaries(lr, FLAGS.use_tpu)
+    optimizer = tf.train.AdamOptimizer(lr)
+    if FLAGS.use_tpu:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, gs)
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 """),
     "SL012_od_api_create_model_fn": ("""\
@@ -387,6 +396,12 @@ def create_model_fn(detection_model_fn, configs, hparams, use_tpu=False):
         eval_metric_ops=eval_metric_ops)
 
   return model_fn
+
+
+def create_estimator(run_config, hparams, configs, detection_model_fn, use_tpu):
+  model_fn = create_model_fn(detection_model_fn, configs, hparams, use_tpu=use_tpu)
+  return tf.contrib.tpu.TPUEstimator(model_fn=model_fn, config=run_config, use_tpu=use_tpu,
+                                     eval_on_tpu=False, train_batch_size=8, eval_batch_size=8)
 """, """\
 import tensorflow as tf
 
@@ -431,6 +446,12 @@ def create_model_fn(detection_model_fn, configs, hparams, use_tpu=False):
         eval_metric_ops=eval_metric_ops)
 
   return model_fn
+
+
+def create_estimator(run_config, hparams, configs, detection_model_fn, use_tpu):
+  model_fn = create_model_fn(detection_model_fn, configs, hparams, use_tpu=use_tpu)
+  return tf.contrib.tpu.TPUEstimator(model_fn=model_fn, config=run_config, use_tpu=use_tpu,
+                                     eval_on_tpu=False, train_batch_size=8, eval_batch_size=8)
 """),
     "SL012_estimator_spec_paths_and_as_estimator_spec": (V1 + """
 def model_fn(features, labels, mode, params):
