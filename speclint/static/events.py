@@ -70,7 +70,7 @@ class Recorder:
         if self.window is not None:
             self.window.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu, run.root,
                                          run.mod))
-        elif apis.canonical_path(path).startswith("tf.summary."):
+        elif apis.canonical_path(path).startswith("tf.summary.") and not run.an.replaying:
             self.summary_calls.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu,
                                                 run.root, run.mod))
 

@@ -35,11 +35,11 @@ def model_fn_summaries(fact, ctx):
     if not events:
         return
     for ev in events:
-        if ctx.target != "tpu" and ev.tpu is False:
-            continue  # under a CPU-only guard (`if not use_tpu:`)
-        if fact.tpu is not None and ev.tpu is not None and fact.tpu != ev.tpu:
+        # the call itself runs on TPU (not under a CPU-only guard such as `if not use_tpu:`), in
+        # a mode this TPU spec is built in, on a path with the same TPU flag
+        if not ctx.tpu_modes(ev) & fact.modes:
             continue
-        if not ev.modes & fact.modes:
+        if fact.tpu is not None and ev.tpu is not None and fact.tpu != ev.tpu:
             continue
         op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
         if op is None:
