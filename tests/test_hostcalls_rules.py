@@ -112,6 +112,8 @@ def retinanet_metric_fn(**kwargs):
 
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.tpu.TPUEstimatorSpec(mode, predictions={"logits": logits})
     per_example_loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     loss = tf.reduce_mean(per_example_loss)
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -123,8 +125,9 @@ def model_fn(features, labels, mode, params):
                 electra_metric_fn, [per_example_loss, labels]))
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, eval_metrics=(
             retinanet_metric_fn, {"labels": labels, "logits": logits}))
-    train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
-    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op, predictions={"logits": logits})
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1))
+    train_op = optimizer.minimize(loss, tf.train.get_global_step())
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 """, V1 + """
 def metric_fn(per_example_loss, label_ids, logits, is_real_example):
     predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -137,6 +140,8 @@ def forgot_return(per_example_loss, label_ids):  # expect: SL008
 
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.tpu.TPUEstimatorSpec(mode, predictions={"logits": logits})
     per_example_loss = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     loss = tf.reduce_mean(per_example_loss)
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -145,8 +150,9 @@ def model_fn(features, labels, mode, params):
                 metric_fn, [per_example_loss, labels, logits, features["is_real_example"]]))
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, eval_metrics=(
             forgot_return, [per_example_loss, labels]))
-    train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
-    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op, predictions={"logits": logits})
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1))
+    train_op = optimizer.minimize(loss, tf.train.get_global_step())
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 """),
     "SL008_keras_metric_only_on_the_cpu_path": (V1 + """
 def model_fn(features, labels, mode, params):
