@@ -54,6 +54,8 @@ def run_host_fn(fact, fn: Callable, tensors: Value) -> Optional[HostFnRun]:
     """Run `fn` (a def or lambda) with `tensors` where `fact` is built."""
     if fn.node is None or fn.decorated or not isinstance(fn.node, (cst.FunctionDef, cst.Lambda)):
         return None
+    if isinstance(fn.node, cst.FunctionDef) and fn.node.asynchronous is not None:
+        return None  # calling it gives a coroutine, whatever its body returns
     run = fact.run
     an = run.an
     recorder = an.recorder
