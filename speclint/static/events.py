@@ -15,15 +15,6 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static.values import Operation, Tensor
-
-# Methods of a Keras metric object and what they return in graph mode.
-KERAS_METRIC_METHODS = {
-    "update_state": Operation(),
-    "result": Tensor(),
-    "reset_states": Operation(),
-    "reset_state": Operation(),
-}
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import callfacts, events, tfops
+from speclint.static import callfacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, UNKNOWN_SHAPE, Callable, Const,
@@ -854,12 +854,12 @@ class FunctionRun:
             if isinstance(recv, Config):
                 keys = [self.eval(a.value, s) for a in node.args]
                 return BatchSize() if keys and keys[0] == Const("batch_size") else PyValue()
-        if name in events.KERAS_METRIC_METHODS and isinstance(func.value, cst.Name):
+        if name in tfops.KERAS_METRIC_METHODS and isinstance(func.value, cst.Name):
             recv, _ = self.lookup(func.value.value, s)
             if isinstance(recv, KerasMetric):
                 for a in node.args:
                     self.eval(a.value, s)
-                return events.KERAS_METRIC_METHODS[name]
+                return tfops.KERAS_METRIC_METHODS[name]
         if name in ("minimize", "apply_gradients"):
             recv = self.eval(func.value, s)
             for a in node.args:

@@ -463,6 +463,17 @@ for _p in apis.INIT_FROM_CHECKPOINT_PATHS:
 
 
 
+# --- host-call family (SL008, SL027): Keras metric objects -------------------------------------
+# Methods of a `tf.keras.metrics.*` object and what they return in graph mode (calling the object
+# itself updates it and returns its result, a tensor).
+KERAS_METRIC_METHODS = {
+    "update_state": Operation(),
+    "result": Tensor(),
+    "reset_states": Operation(),
+    "reset_state": Operation(),
+}
+
+
 # --- host-call family (SL006): results that are certainly batch-major, or certainly not ---------
 # Applied by the interpreter on top of `call()`, so that it composes with what other tables record
 # about the same result (its dtype, say): only the shape class changes.
