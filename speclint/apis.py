@@ -278,6 +278,12 @@ TF1_ONLY_ATTRIBUTES = frozenset((
     "losses.softmax_cross_entropy", "metrics.accuracy",
 ))
 
+# Library helpers that write TF 1 summaries themselves (SL012): `tf.` spelling -> (the argument
+# that lists them, its position).  tf.contrib.layers.optimize_loss writes the loss, learning-rate
+# and gradient-norm summaries unless `summaries=[]` (the Object Detection API passes
+# `summaries=[] if use_tpu else None`).
+SUMMARY_WRITING_HELPERS = {"tf.contrib.layers.optimize_loss": ("summaries", 11)}
+
 # Calls in a host function that size data by their argument (SL042): the function, as spelled
 # after the `tf.` rewrites, and which argument holds the size.
 BATCH_SIZED_CALLS = {"range": "range", "tf.reshape": "shape", "tf.tile": "multiples"}

@@ -462,6 +462,34 @@ def create_estimator(run_config, hparams, configs, detection_model_fn, use_tpu):
   return tf.contrib.tpu.TPUEstimator(model_fn=model_fn, config=run_config, use_tpu=use_tpu,
                                      eval_on_tpu=False, train_batch_size=8, eval_batch_size=8)
 """),
+    "SL012_optimize_loss_summaries": ("""\
+import tensorflow as tf
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, features["x"])
+    gs = tf.train.get_global_step()
+    opt = tf.contrib.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1))
+    if params["summarize_gradients"]:
+        summaries = ["gradients"]
+    else:
+        summaries = []
+    train_op = tf.contrib.layers.optimize_loss(loss, gs, None, opt, summaries=[])
+    train_op = tf.contrib.layers.optimize_loss(loss, gs, None, opt, summaries=summaries)
+    return tf.contrib.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+""", """\
+import tensorflow as tf
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, features["x"])
+    gs = tf.train.get_global_step()
+    opt = tf.contrib.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1))
+    train_op = tf.contrib.layers.optimize_loss(loss, gs, None, opt, summaries=None)  # expect: SL012
+    train_op = tf.contrib.layers.optimize_loss(  # expect: SL012
+        loss, gs, None, opt, None, None, None, None, None, None, "", ["loss"])
+    return tf.contrib.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+"""),
     "SL012_estimator_spec_paths_and_as_estimator_spec": (V1 + """
 def model_fn(features, labels, mode, params):
     loss = tf.losses.sparse_softmax_cross_entropy(labels, features["x"])

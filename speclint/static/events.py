@@ -61,7 +61,7 @@ class Recorder:
         if self.window is not None:
             self.window.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu, run.root,
                                          run.mod))
-        elif apis.canonical_path(path).startswith("tf.summary.") and not run.an.replaying:
+        elif not run.an.replaying and _writes_summaries(apis.canonical_path(path)):
             self.summary_calls.append(CallEvent(path, node, list(args), dict(kwargs), state.modes, state.tpu,
                                                 run.root, run.mod))
 
@@ -74,3 +74,7 @@ class Recorder:
             yield self.window
         finally:
             self.window = saved
+
+
+def _writes_summaries(canonical: str) -> bool:
+    return canonical.startswith("tf.summary.") or canonical in apis.SUMMARY_WRITING_HELPERS

@@ -6,6 +6,7 @@ from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import fn_label, host_call_pairs
 from speclint.static.hostfns import run_host_fns
 from speclint.static.tfversion import v1_summary_op
+from speclint.static.values import NONE, Seq
 
 
 @check("SL010")
@@ -41,7 +42,21 @@ def model_fn_summaries(fact, ctx):
             continue
         if fact.tpu is not None and ev.tpu is not None and fact.tpu != ev.tpu:
             continue
+        helper = apis.SUMMARY_WRITING_HELPERS.get(ev.canonical)
+        if helper is not None:
+            if _writes_by_default(ev, *helper):
+                yield Finding("SL012", ev.node, "helper", dict(call=source(ev.node.func), arg=helper[0]))
+            continue
         op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
         if op is None:
             continue
         yield Finding("SL012", ev.node, "default", dict(call=source(ev.node.func), op=op))
+
+
+def _writes_by_default(ev, keyword: str, position: int) -> bool:
+    """The helper's summary list is certainly left to its default (None) or certainly non-empty."""
+    arg = ev.kwargs.get(keyword) or (ev.args[position] if len(ev.args) > position else None)
+    if arg is None:
+        return True
+    v = arg[0]
+    return v == NONE or (isinstance(v, Seq) and v.complete and bool(v.items))
