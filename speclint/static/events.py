@@ -15,6 +15,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
+from speclint.static.values import NOT_BATCH, Tensor
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Recorder:
         self.window: Optional[List[CallEvent]] = None
         self.host_runs: Dict[Any, Any] = {}  # cache of hostfns.run_host_fn
         self.removes_summaries = False  # the module clears the summaries collection (SL012)
+        self.origins: Dict[int, Tuple[Any, str]] = {}  # id(value) -> (value, call path): SL006
 
     def note_call_site(self, node: cst.Call) -> None:
         """Seen by the analyzer's pre-pass for every call of the module: tensor2tensor's
@@ -52,6 +54,17 @@ class Recorder:
             if isinstance(key, cst.Name) or (isinstance(key, cst.Attribute) and key.attr.value == "SUMMARIES") \
                     or (isinstance(key, cst.SimpleString) and "summaries" in key.value):
                 self.removes_summaries = True
+
+    def note_result(self, path: str, value) -> None:
+        """Remember which call made a tensor that is certainly not batch-major (SL006's message
+        names it when the tensor reaches the host call through a variable)."""
+        if isinstance(value, Tensor) and value.shape == NOT_BATCH:
+            self.origins[id(value)] = (value, apis.canonical_path(path))
+
+    def origin(self, value) -> Optional[str]:
+        """The `tf.` path of the call that made `value`, when noted."""
+        found = self.origins.get(id(value))
+        return found[1] if found is not None and found[0] is value else None
 
     @property
     def observing(self) -> bool:

@@ -831,7 +831,9 @@ class FunctionRun:
             if splat:
                 return UNKNOWN
             callfacts.api_call(self, node, fv.path, args, kwargs, s)
-            return tfops.batch_shape(fv.path, tfops.call(fv.path, args, kwargs), args, kwargs)
+            result = tfops.batch_shape(fv.path, tfops.call(fv.path, args, kwargs), args, kwargs)
+            self.an.recorder.note_result(fv.path, result)
+            return result
         if isinstance(fv, tfops.PerExampleLoss):
             return Tensor(BATCH)
         if isinstance(fv, HookClass):

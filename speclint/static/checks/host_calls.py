@@ -162,7 +162,7 @@ def non_batch_major_outfeed(fact, ctx):
         for where, value, node in _tensor_entries(pair):
             if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == NOT_BATCH):
                 yield Finding("SL006", node, "default", dict(
-                    field=name, where=where, expr=source(node), why=_why_not_batch(node, an)))
+                    field=name, where=where, expr=source(node), why=_why_not_batch(node, value, an)))
 
 
 _WHY = {
@@ -174,15 +174,17 @@ _WHY = {
 }
 
 
-def _why_not_batch(node, an) -> str:
-    """Why dimension 0 is not the batch, from the call that made the value when it is written inline."""
-    if isinstance(node, cst.Call):
+def _why_not_batch(node, value, an) -> str:
+    """Why dimension 0 is not the batch, from the call that made the value (written inline, or
+    noted by the interpreter when the value went through a variable)."""
+    canon = an.recorder.origin(value) or ""
+    if not canon and isinstance(node, cst.Call):
         full = an.imports.resolve_expr(node.func)
         canon = apis.canonical_path(full) if full else ""
-        if canon in _WHY:
-            return _WHY[canon]
-        if canon.startswith(("tf.reduce_", "tf.math.reduce_")):
-            return "it reduces a batch-major tensor over dimension 0, the batch"
+    if canon in _WHY:
+        return _WHY[canon]
+    if canon.startswith(("tf.reduce_", "tf.math.reduce_", "tf.count_nonzero", "tf.math.count_nonzero")):
+        return "it reduces a batch-major tensor over dimension 0, the batch"
     return ("its dimension 0 is not the per-core batch (a reduction over the batch, a shape, a confusion "
             "matrix or a constant list)")
 
