@@ -228,3 +228,46 @@ class HostFnSignature:
 
 
 RESERVED_METRIC_NAMES = ("loss", "global_step")
+
+
+# --------------------------------------------------------------------------------------------
+# Mode handling and the model_fn signature (SL036-SL041, SL044)
+
+# `Estimator.__init__` / `TPUEstimator.__init__` positional parameters, in order.
+ESTIMATOR_PARAMS = {
+    ESTIMATOR: ("model_fn", "model_dir", "config", "params", "warm_start_from"),
+    TPU_ESTIMATOR: (
+        "model_fn", "model_dir", "config", "params", "use_tpu", "train_batch_size",
+        "eval_batch_size", "predict_batch_size", "batch_axis", "eval_on_tpu", "export_to_tpu",
+        "export_to_cpu", "warm_start_from", "embedding_config_spec",
+        "export_saved_model_api_version",
+    ),
+}
+
+# model_fn.py `_VALID_MODEL_FN_ARGS`: the names Estimator passes to a model_fn (by name).
+VALID_MODEL_FN_ARGS = ("features", "labels", "mode", "params", "self", "config")
+
+# tpu_estimator.py `_RESERVED_PARAMS_KEYS`: TPUEstimator refuses them in `params=`.
+RESERVED_PARAMS_KEYS = ("batch_size", "context")
+
+# The batch size keyword TPUEstimator needs for each method that runs the model_fn.
+BATCH_SIZE_KEYWORD = {"train": "train_batch_size", "evaluate": "eval_batch_size",
+                      "predict": "predict_batch_size"}
+METHOD_MODE = {"train": TRAIN, "evaluate": EVAL, "predict": PREDICT}
+
+# Words people write for a mode, and the ModeKeys constant they mean (SL037's fix text).
+MODE_WORDS = {
+    "INFER": "PREDICT", "INFERENCE": "PREDICT", "PREDICTION": "PREDICT", "PREDICTING": "PREDICT",
+    "PREDICTIONS": "PREDICT", "SERVE": "PREDICT", "SERVING": "PREDICT", "EXPORT": "PREDICT",
+    "TRAINING": "TRAIN", "FIT": "TRAIN",
+    "EVALUATE": "EVAL", "EVALUATION": "EVAL", "EVALUATING": "EVAL", "TEST": "EVAL",
+    "TESTING": "EVAL", "VALID": "EVAL", "VALIDATE": "EVAL", "VALIDATION": "EVAL", "DEV": "EVAL",
+}
+
+
+def mode_constant_for(word: str) -> str:
+    """The ModeKeys constant a misspelled mode word means ('predict' -> 'PREDICT')."""
+    w = word.strip().upper()
+    if w in MODE_CONSTANTS:
+        return w
+    return MODE_WORDS.get(w, "TRAIN, EVAL or PREDICT")

@@ -20,12 +20,12 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import modefacts, tfops
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    BATCH, UNKNOWN, ApiRef, Callable, Config, Mode, Tensor, Value, members,
+    BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
 
 
@@ -61,6 +61,9 @@ class _Prepass(cst.CSTVisitor):
     def leave_FunctionDef(self, node):
         self.fn_stack.pop()
 
+    def visit_Attribute(self, node):
+        modefacts.note_attribute_candidate(self.an, node)
+
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
             fn = self.fn_stack[-1] if self.fn_stack else None
@@ -85,6 +88,7 @@ class ModuleAnalyzer:
         self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
         self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
         self.module_run: Optional[FunctionRun] = None
+        self.mode_facts = modefacts.ModeFacts()
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:
@@ -175,6 +179,7 @@ class ModuleAnalyzer:
         for fn in sorted(with_spec, key=self._depth):
             if fn not in self.model_fns:
                 self.standalone(fn)
+        modefacts.run_input_fns(self)
         return self
 
     def _depth(self, fn) -> int:
@@ -216,11 +221,12 @@ class ModuleAnalyzer:
         run = FunctionRun(self, fn, parent, ctx=ctx, method_of=self.class_def.get(fn))
         self.primary_run[fn] = run
         env: Dict[str, Value] = {n: UNKNOWN for n in param_names(fn.params)}
-        for seed in ("features", "labels"):
-            if seed in env:
-                env[seed] = Tensor(BATCH)
+        if "features" in env:
+            env["features"] = Tensor(BATCH)
+        if "labels" in env:
+            env["labels"] = Labels(BATCH)  # a batch tensor, None in PREDICT
         if "params" in env:
-            env["params"] = Config()  # TPUEstimator's params: a dict of Python values
+            env["params"] = Params()  # the Estimator's params: a dict of Python values
         if "mode" in env:
             env["mode"] = Mode(apis.ALL_MODES, True)
         self.active.add(fn)

@@ -12,18 +12,19 @@ construction (EstimatorFact).  Checks never walk the tree themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import modefacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
+from speclint.static.values import EstimatorRef, Labels
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
@@ -143,6 +144,9 @@ class EstimatorFact:
     node: cst.Call
     kind: str
     model_fn: Value
+    args: list = field(default_factory=list)  # [(value, node)] positional arguments
+    kwargs: dict = field(default_factory=dict)  # keyword -> (value, node)
+    splat: bool = False
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
@@ -262,7 +266,7 @@ class FunctionRun:
 
     def s_Return(self, st: cst.Return, s: State):
         v = self.eval(st.value, s) if st.value is not None else NONE
-        self.returns.append((v, st.value, s))
+        self.returns.append((v, st.value if st.value is not None else st, s))
         return []
 
     def s_Raise(self, st, s: State):
@@ -420,6 +424,9 @@ class FunctionRun:
             t, f = self.branch(test.expression, s)
             return f, t
         self.current = s
+        narrowed = modefacts.narrow_labels(self, test, s)
+        if narrowed is not None:
+            return narrowed
         v = self.eval(test, s)
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
@@ -531,6 +538,8 @@ class FunctionRun:
     def e_Attribute(self, node: cst.Attribute, s: State) -> Value:
         base = self.eval(node.value, s)
         attr = node.attr.value
+        if isinstance(base, Labels):
+            modefacts.note_labels_use(self, node.value, s)
         if isinstance(base, Config):
             return PyValue()
         if isinstance(base, ApiRef):
@@ -652,6 +661,7 @@ class FunctionRun:
     def e_Subscript(self, node: cst.Subscript, s):
         base = self.eval(node.value, s)
         key = self._index_const(node)
+        modefacts.note_subscript(self, node, base, key, s)
         if isinstance(base, Seq) and base.complete and isinstance(key, int):
             if -len(base.items) <= key < len(base.items):
                 return base.items[key].value
@@ -674,7 +684,10 @@ class FunctionRun:
         return UNKNOWN
 
     def e_BinaryOperation(self, node: cst.BinaryOperation, s):
-        return self.binop(self.eval(node.left, s), self.eval(node.right, s), node.operator)
+        left, right = self.eval(node.left, s), self.eval(node.right, s)
+        if isinstance(left, Labels) or isinstance(right, Labels):
+            modefacts.note_labels_use(self, node.left if isinstance(left, Labels) else node.right, s)
+        return self.binop(left, right, node.operator)
 
     def binop(self, a: Value, b: Value, op) -> Value:
         if isinstance(a, Tensor) or isinstance(b, Tensor):
@@ -719,10 +732,13 @@ class FunctionRun:
         if (isinstance(left, Tensor) or isinstance(right, Tensor)) and isinstance(
                 op, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)):
             return Tensor(tfops.broadcast(tfops.shape_of(left), tfops.shape_of(right)))
+        other_node = comp.comparator
         if isinstance(right, Mode) and not right.constant and isinstance(left, (Mode, Const)):
             left, right = right, left
+            other_node = node.left
         if not (isinstance(left, Mode) and not left.constant):
             return UNKNOWN
+        modefacts.note_mode_compare(self, node, comp, other_node, right)
         if isinstance(op, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
             modes = _mode_set(right)
             if modes is None:
@@ -769,8 +785,9 @@ class FunctionRun:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
                 mf = kwargs.get("model_fn") or (args[0] if args else None)
-                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN))
-                return UNKNOWN
+                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
+                                                             args, kwargs, splat))
+                return EstimatorRef(len(self.an.estimator_facts) - 1)
             if api == apis.PARTIAL:
                 if not args or splat:
                     return UNKNOWN
@@ -783,8 +800,13 @@ class FunctionRun:
                 return UNKNOWN
             if splat:
                 return UNKNOWN
-            return tfops.call(fv.path, args, kwargs)
+            result = tfops.call(fv.path, args, kwargs)
+            modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
+            return result
+        if isinstance(func, cst.Attribute):
+            modefacts.note_method_call(self, node, func, args, kwargs, s)
         if isinstance(fv, tfops.PerExampleLoss):
+            modefacts.note_callable_call(self, args, kwargs, s)
             return Tensor(BATCH)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:

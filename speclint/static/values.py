@@ -262,3 +262,24 @@ def is_model_tensor(v: Value) -> bool:
     if isinstance(v, Dict):
         return any(is_model_tensor(e.value) for e in v.entries)
     return False
+
+
+# ---- mode handling / model_fn signature (SL036-SL041, SL044) ------------------------------------
+@dataclass(frozen=True)
+class Labels(Tensor):
+    """The model_fn's `labels` parameter itself: a batch tensor, but None in PREDICT mode."""
+
+
+@dataclass(frozen=True)
+class Params(Config):
+    """The model_fn's (or input_fn's) `params` parameter: the dict the Estimator passes."""
+
+
+@dataclass(frozen=True)
+class EstimatorRef(Value):
+    """An Estimator/TPUEstimator built in this module: index into the analyzer's estimator facts."""
+
+    index: int
+
+    def describe(self) -> str:
+        return "an Estimator"

@@ -41,13 +41,26 @@ def check(*codes: str):
     return deco
 
 
+_MODULE_CHECKS: List[tuple] = []
+
+
+def module_check(*codes: str):
+    """Register a check run once per module, `fn(analyzer, ctx) -> Iterable[Finding]`, for facts
+    that are not spec constructions (model_fn signatures, estimator calls, mode tests)."""
+    def deco(fn):
+        _MODULE_CHECKS.append((codes, fn))
+        return fn
+    return deco
+
+
 def registered_codes() -> set:
     _load()
-    return {c for codes, _ in _CHECKS for c in codes}
+    return {c for codes, _ in _CHECKS + _MODULE_CHECKS for c in codes}
 
 
 def _load() -> None:
     from speclint.static.checks import fields, host_calls, scaffold  # noqa: F401
+    from speclint.static.checks import modes  # noqa: F401
 
 
 def run(facts, ctx: CheckContext, selected: Optional[set] = None) -> List[Finding]:
@@ -57,6 +70,11 @@ def run(facts, ctx: CheckContext, selected: Optional[set] = None) -> List[Findin
     for fact in facts:
         for _, fn in active:
             out.extend(fn(fact, ctx))
+    analyzer = getattr(ctx.module_run, "an", None)
+    if analyzer is not None:
+        for codes, fn in _MODULE_CHECKS:
+            if selected is None or set(codes) & selected:
+                out.extend(fn(analyzer, ctx))
     return out
 
 
