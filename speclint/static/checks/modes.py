@@ -289,13 +289,29 @@ def missing_return(an, ctx):
 
 
 # ---- SL039 ------------------------------------------------------------------------------------
+def _serves_predict(an, root) -> bool:
+    """The model_fn builds a spec with predictions on a path that runs in PREDICT."""
+    for fact in an.spec_facts:
+        if fact.root is not root or not fact.exact or apis.PREDICT not in fact.modes:
+            continue
+        fa = fact.fields.get("predictions")
+        if fa is not None and not any(m == NONE or isinstance(m, Unknown) for m in members(fa.value)):
+            return True
+    return False
+
+
 @module_check("SL039")
 def labels_in_predict(an, ctx):
     reported = set()
+    serves: Dict[int, bool] = {}
     for use in modefacts.facts(an).labels_uses:
         root = use.root
         if id(root) in reported or not _is_model_fn_run(root) or not root.mode_tested:
             continue
+        if id(root) not in serves:
+            serves[id(root)] = _serves_predict(an, root)
+        if not serves[id(root)]:
+            continue  # a train/eval-only model_fn: SL019 reports the PREDICT gap itself
         if not use.exact or apis.PREDICT not in use.modes:
             continue
         reported.add(id(root))
