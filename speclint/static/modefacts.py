@@ -167,7 +167,16 @@ def note_callable_call(run, args, kwargs, s: "State") -> None:
 
 
 def narrow_labels(run, test, s: "State"):
-    """`labels is None` / `labels is not None`: (true states, false states), or None."""
+    """`labels is None` / `labels is not None` / `labels` (truthiness): (true states, false
+    states), or None.  On the side where it is not None, `labels` becomes a plain batch tensor."""
+    if isinstance(test, cst.Name):
+        value, _ = run.lookup(test.value, s)
+        if not isinstance(value, Labels):
+            return None
+        falsy, truthy = s.copy(), s
+        falsy.bind(test.value, NONE)
+        truthy.bind(test.value, Tensor(BATCH))
+        return [truthy], [falsy]
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     comp = test.comparisons[0]
