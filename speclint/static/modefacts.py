@@ -215,7 +215,9 @@ def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: 
     name = func.attr.value
     if name in ESTIMATOR_METHODS and isinstance(func.value, cst.Name):
         recv, _ = run.lookup(func.value.value, s)
-        if isinstance(recv, EstimatorRef):
+        facts_list = run.an.estimator_facts
+        if isinstance(recv, EstimatorRef) and recv.index < len(facts_list) \
+                and facts_list[recv.index].node is recv.node:
             fn = kwargs.get("input_fn") or (args[0] if args else None)
             facts(run.an).estimator_calls.append(
                 EstimatorCall(recv.index, name, fn[0] if fn else UNKNOWN, node))

@@ -280,6 +280,7 @@ class EstimatorRef(Value):
     """An Estimator/TPUEstimator built in this module: index into the analyzer's estimator facts."""
 
     index: int
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)  # the constructor call
 
     def describe(self) -> str:
         return "an Estimator"

@@ -315,7 +315,8 @@ def labels_in_predict(an, ctx):
         if not use.exact or apis.PREDICT not in use.modes:
             continue
         reported.add(id(root))
-        yield Finding("SL039", use.node, "default", dict(expr=source(use.node)))
+        yield Finding("SL039", use.node, "default", dict(
+            expr=source(use.node), fn=getattr(getattr(root.node, "name", None), "value", "<lambda>")))
 
 
 # ---- SL040 ------------------------------------------------------------------------------------
