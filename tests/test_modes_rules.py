@@ -492,7 +492,7 @@ def model_fn(features, labels, mode, params):
     return tf.estimator.EstimatorSpec(mode, predictions={"x": tf.reshape(features["x"], [batch_size, -1])})
 
 def cpu_model_fn(features, labels, mode, params):
-    batch_size = params.get("batch_size", 32)
+    batch_size = params["batch_size"] if "batch_size" in params else params.get("bs", 32)
     return tf.estimator.EstimatorSpec(mode, predictions={"x": tf.reshape(features["x"], [batch_size, -1])})
 
 estimator = tf.estimator.Estimator(model_fn=model_fn, params={"batch_size": 32})

@@ -449,9 +449,37 @@ def _no_batch_size_in(params_arg) -> Optional[str]:
     return None
 
 
+def _tests_for_batch_size(fn) -> bool:
+    """`"batch_size" in params` or `params.get("batch_size")` somewhere in `fn`: the code
+    expects the key to be missing sometimes."""
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Comparison(self, n):
+            if isinstance(n.left, cst.SimpleString) and n.left.evaluated_value == "batch_size" and \
+                    any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in n.comparisons):
+                found.append(n)
+
+        def visit_Call(self, n):
+            if isinstance(n.func, cst.Attribute) and n.func.attr.value == "get" and n.args and \
+                    isinstance(n.args[0].value, cst.SimpleString) and \
+                    n.args[0].value.evaluated_value == "batch_size":
+                found.append(n)
+
+    fn.visit(V())
+    return bool(found)
+
+
 def _reads_in(an, runs: set, mode=None) -> Iterator:
+    guarded: Dict[int, bool] = {}
     for use in modefacts.facts(an).batch_size_reads:
         if id(use.root) not in runs:
+            continue
+        key = id(use.run.node)
+        if key not in guarded:
+            guarded[key] = _tests_for_batch_size(use.run.node) or (
+                use.run is not use.root and _tests_for_batch_size(use.root.node))
+        if guarded[key]:
             continue
         if mode is not None and use.root.ctx is not None:
             if not use.exact or mode not in use.modes:
