@@ -647,3 +647,24 @@ def test_messages_name_the_mode_and_the_fix():
     source = HEAD + textwrap.dedent(PAIRS["cli_mode_flags"][1]).lstrip("\n")
     (d,) = actual(source)[1]
     assert "'infer'" in d.message and "ModeKeys.PREDICT" in d.message and d.column == 16
+
+
+def test_train_and_evaluate_specs_are_followed():
+    source = HEAD + textwrap.dedent("""
+        def model_fn(features, labels, mode, params):
+            per_core = params["batch_size"]  # expect: SL041
+            loss = tf.reduce_mean(features["x"]) * per_core
+            return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
+                train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+
+        def input_fn(params):
+            return tf.data.Dataset.range(8).batch(params["batch_size"])  # expect: SL044
+
+        def main(config):
+            est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, config=config, train_batch_size=64)
+            train_spec = tf.estimator.TrainSpec(input_fn=input_fn, max_steps=100)
+            eval_spec = tf.estimator.EvalSpec(
+                input_fn=functools.partial(input_fn, params={"batch_size": 8}), steps=10)
+            tf.estimator.train_and_evaluate(est, train_spec, eval_spec)
+    """)
+    assert mismatches(source, "tae.py") == []

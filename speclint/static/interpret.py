@@ -815,8 +815,8 @@ class FunctionRun:
             if splat:
                 return UNKNOWN
             result = tfops.call(fv.path, args, kwargs)
-            modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
-            return result
+            replaced = modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
+            return result if replaced is None else replaced
         if isinstance(func, cst.Attribute):
             modefacts.note_method_call(self, node, func, args, kwargs, s)
         if isinstance(fv, tfops.PerExampleLoss):

@@ -14,8 +14,8 @@ import libcst as cst
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, NONE, UNKNOWN, Callable, Const, EstimatorRef, Labels, Params, Tensor, Unknown, Value,
-    members,
+    BATCH, NONE, UNKNOWN, Callable, Const, EstimatorRef, Labels, Params, RunSpec, Tensor, Unknown,
+    Value, members,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -143,9 +143,26 @@ def note_labels_use(run, node: cst.CSTNode, s: "State") -> None:
     facts(run.an).labels_uses.append(Use(node, s.modes, s.exact, run))
 
 
-def note_api_call(run, node: cst.Call, path: str, args, kwargs, result: Value, s: "State") -> None:
-    """A call of a TF function: labels passed to an op; map_and_batch."""
+_RUN_SPECS = {"tf.estimator.TrainSpec": "train", "tf.estimator.EvalSpec": "evaluate"}
+
+
+def note_api_call(run, node: cst.Call, path: str, args, kwargs, result: Value, s: "State") -> Optional[Value]:
+    """A call of a TF function: labels passed to an op; map_and_batch; TrainSpec/EvalSpec and
+    train_and_evaluate.  Returns a value to use instead of `result`, or None."""
     canon = apis.canonical_path(path)
+    if canon in _RUN_SPECS:
+        fn = kwargs.get("input_fn") or (args[0] if args else None)
+        return RunSpec(_RUN_SPECS[canon], fn[0] if fn else UNKNOWN)
+    if canon == "tf.estimator.train_and_evaluate":
+        est = kwargs.get("estimator") or (args[0] if args else None)
+        specs = [kwargs.get("train_spec") or (args[1] if len(args) > 1 else None),
+                 kwargs.get("eval_spec") or (args[2] if len(args) > 2 else None)]
+        if est is not None and isinstance(est[0], EstimatorRef) and _live(run.an, est[0]):
+            for spec in specs:
+                if spec is not None and isinstance(spec[0], RunSpec):
+                    facts(run.an).estimator_calls.append(
+                        EstimatorCall(est[0].index, spec[0].method, spec[0].input_fn, node))
+        return None
     if canon.endswith(".map_and_batch") and canon.startswith(("tf.data.", "tf.contrib.data.")):
         drop = kwargs.get("drop_remainder")
         value = drop[0] if drop else (args[3][0] if len(args) > 3 else None)
@@ -215,9 +232,7 @@ def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: 
     name = func.attr.value
     if name in ESTIMATOR_METHODS and isinstance(func.value, cst.Name):
         recv, _ = run.lookup(func.value.value, s)
-        facts_list = run.an.estimator_facts
-        if isinstance(recv, EstimatorRef) and recv.index < len(facts_list) \
-                and facts_list[recv.index].node is recv.node:
+        if isinstance(recv, EstimatorRef) and _live(run.an, recv):
             fn = kwargs.get("input_fn") or (args[0] if args else None)
             facts(run.an).estimator_calls.append(
                 EstimatorCall(recv.index, name, fn[0] if fn else UNKNOWN, node))
@@ -232,6 +247,12 @@ def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: 
         facts(run.an).batch_calls.append(BatchCall(node, value, run))
 
 
+def _live(an, ref: EstimatorRef) -> bool:
+    """The reference points at an Estimator construction recorded by this analyzer."""
+    facts_list = an.estimator_facts
+    return ref.index < len(facts_list) and facts_list[ref.index].node is ref.node
+
+
 def run_input_fns(an: "ModuleAnalyzer") -> None:
     """Interpret each input_fn given to an estimator call, with `params` as the Estimator's."""
     from speclint.static.interpret import FunctionRun, State
@@ -243,13 +264,15 @@ def run_input_fns(an: "ModuleAnalyzer") -> None:
         for m in members(call.input_fn):
             if not isinstance(m, Callable) or m.decorated or not isinstance(m.node, (cst.FunctionDef, cst.Lambda)):
                 continue
-            key = (m.node, id(m.run))
+            key = (m.node, id(m.run), m.bound_positional, m.bound_keywords)
             run = done.get(key)
             if run is None:
                 run = FunctionRun(an, m.node, m.run)
                 env = {n: UNKNOWN for n in param_names(m.node.params)}
-                if "params" in env:
-                    env["params"] = Params()
+                positional = [p.name.value for p in list(m.node.params.posonly_params) + list(m.node.params.params)]
+                bound = set(positional[:m.bound_positional]) | set(m.bound_keywords)
+                if "params" in env and "params" not in bound:
+                    env["params"] = Params()  # the Estimator passes its params (TPUEstimator: with batch_size)
                 state = State(env, apis.ALL_MODES, False)
                 an.active.add(m.node)
                 try:

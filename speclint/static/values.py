@@ -284,3 +284,14 @@ class EstimatorRef(Value):
 
     def describe(self) -> str:
         return "an Estimator"
+
+
+@dataclass(frozen=True)
+class RunSpec(Value):
+    """`tf.estimator.TrainSpec(input_fn=...)` / `EvalSpec(...)`: which method runs which input_fn."""
+
+    method: str  # "train" | "evaluate"
+    input_fn: Value = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return "a TrainSpec" if self.method == "train" else "an EvalSpec"
