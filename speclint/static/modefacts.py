@@ -187,13 +187,8 @@ def narrow_labels(run, test, s: "State"):
     """`labels is None` / `labels is not None` / `labels` (truthiness): (true states, false
     states), or None.  On the side where it is not None, `labels` becomes a plain batch tensor."""
     if isinstance(test, cst.Name):
-        value, _ = run.lookup(test.value, s)
-        if not isinstance(value, Labels):
-            return None
-        falsy, truthy = s.copy(), s
-        falsy.bind(test.value, NONE)
-        truthy.bind(test.value, Tensor(BATCH))
-        return [truthy], [falsy]
+        split = _split_on_labels(run, test.value, s)
+        return None if split is None else ([split[1]], [split[0]])
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     comp = test.comparisons[0]
@@ -204,15 +199,24 @@ def narrow_labels(run, test, s: "State"):
         left, right = right, left
     if not (isinstance(left, cst.Name) and isinstance(right, cst.Name) and right.value == "None"):
         return None
-    value, _ = run.lookup(left.value, s)
-    if not isinstance(value, Labels):
+    split = _split_on_labels(run, left.value, s)
+    if split is None:
         return None
-    none_side, tensor_side = s.copy(), s
-    none_side.bind(left.value, NONE)
-    tensor_side.bind(left.value, Tensor(BATCH))
+    none_side, tensor_side = split
     if isinstance(comp.operator, cst.Is):
         return [none_side], [tensor_side]
     return [tensor_side], [none_side]
+
+
+def _split_on_labels(run, name: str, s: "State"):
+    """(state where `name` is None, state where it is a tensor) when `name` holds the labels."""
+    value, _ = run.lookup(name, s)
+    if not isinstance(value, Labels):
+        return None
+    none_side, tensor_side = s.copy(), s
+    none_side.bind(name, NONE)
+    tensor_side.bind(name, Tensor(BATCH))
+    return none_side, tensor_side
 
 
 # ---- SL041 ------------------------------------------------------------------------------------

@@ -32,20 +32,7 @@ def _is_model_fn_run(run) -> bool:
 def _top_level(fn: cst.CSTNode, target: cst.CSTNode) -> bool:
     """`target` sits in a simple statement directly in `fn`'s body (runs on every call)."""
     body = getattr(getattr(fn, "body", None), "body", ())
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            found = []
-
-            class V(cst.CSTVisitor):
-                def on_visit(self, node):
-                    if node is target:
-                        found.append(node)
-                    return not found
-
-            stmt.visit(V())
-            if found:
-                return True
-    return False
+    return any(isinstance(stmt, cst.SimpleStatementLine) and _contains(stmt, target) for stmt in body)
 
 
 @check("SL036")
