@@ -14,7 +14,7 @@ import libcst as cst
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, NONE, UNKNOWN, Callable, Const, EstimatorRef, Labels, Params, RunSpec, Tensor, Unknown,
+    BATCH, NONE, UNKNOWN, Callable, EstimatorRef, Labels, Params, RunSpec, Tensor, Unknown,
     Value, members,
 )
 

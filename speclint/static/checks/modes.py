@@ -483,21 +483,19 @@ def _model_fn_runs(an, fact) -> Dict[int, object]:
     return out
 
 
-def _input_fn_runs(an, index: int, methods=None) -> Dict[int, tuple]:
-    out = {}
-    for call, run in modefacts.facts(an).input_fn_runs:
-        if call.index == index and (methods is None or call.method in methods):
-            out[id(run)] = (call, run)
-    return out
+def _input_fn_runs(an, index: int) -> Dict[int, object]:
+    return {id(run): run for call, run in modefacts.facts(an).input_fn_runs if call.index == index}
 
 
 @module_check("SL041")
 def batch_size_param(an, ctx):
-    seen = set()
+    seen = set()  # plain Estimator constructions already checked (one fact per path state)
     for index, fact in enumerate(an.estimator_facts):
-        if fact.splat or id(fact.node) in seen and fact.kind == apis.ESTIMATOR:
+        if fact.splat:
             continue
         if fact.kind == apis.ESTIMATOR:
+            if id(fact.node) in seen:
+                continue
             seen.add(id(fact.node))
             why = _no_batch_size_in(estimator_arg(fact, "params"))
             if why is None:
