@@ -668,3 +668,24 @@ def test_train_and_evaluate_specs_are_followed():
             tf.estimator.train_and_evaluate(est, train_spec, eval_spec)
     """)
     assert mismatches(source, "tae.py") == []
+
+
+def test_a_mode_kept_on_the_object_from_a_constructor_argument_is_not_followed():
+    # `self.mode` set in __init__ from a parameter of unknown origin (here a command-line mode)
+    source = HEAD + textwrap.dedent("""
+        class Runner(object):
+            def __init__(self, mode):
+                self.mode = mode
+
+            def model_fn(self, features, labels, mode, params):
+                logits = tf.layers.dense(features["x"], 2)
+                if self.mode == "train_and_eval":
+                    logits = tf.identity(logits)
+                return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+
+            def estimator(self):
+                return tf.estimator.Estimator(model_fn=self.model_fn)
+
+        runner = Runner(FLAGS.mode)
+    """)
+    assert not actual(source, "runner.py")[1]

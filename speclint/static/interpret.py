@@ -752,7 +752,8 @@ class FunctionRun:
             other_node = node.left
         if not (isinstance(left, Mode) and not left.constant):
             return UNKNOWN
-        modefacts.note_mode_compare(self, node, comp, other_node, right)
+        if left.exact:  # the model_fn's own mode (not a helper's `mode` parameter of unknown origin)
+            modefacts.note_mode_compare(self, node, comp, other_node, right)
         if isinstance(op, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
             modes = _mode_set(right)
             if modes is None:
