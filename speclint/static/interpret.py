@@ -144,9 +144,10 @@ class EstimatorFact:
     node: cst.Call
     kind: str
     model_fn: Value
+    kwargs: Dict[str, Value] = field(default_factory=dict)  # e.g. use_tpu, eval_on_tpu
     args: list = field(default_factory=list)  # [(value, node)] positional arguments
-    kwargs: dict = field(default_factory=dict)  # keyword -> (value, node)
-    splat: bool = False
+    kwarg_nodes: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # keyword -> value node
+    splat: bool = False  # `*args` / `**kwargs` in the call
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
@@ -801,7 +802,9 @@ class FunctionRun:
             if api in apis.ESTIMATOR_CLASSES:
                 mf = kwargs.get("model_fn") or (args[0] if args else None)
                 self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
-                                                             args, kwargs, splat))
+                                                             {k: v[0] for k, v in kwargs.items()},
+                                                             args, {k: v[1] for k, v in kwargs.items()},
+                                                             splat))
                 return EstimatorRef(len(self.an.estimator_facts) - 1, node)
             if api == apis.PARTIAL:
                 if not args or splat:

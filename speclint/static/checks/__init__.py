@@ -45,8 +45,8 @@ _MODULE_CHECKS: List[tuple] = []
 
 
 def module_check(*codes: str):
-    """Register a check run once per module, `fn(analyzer, ctx) -> Iterable[Finding]`, for facts
-    that are not spec constructions (model_fn signatures, estimator calls, mode tests)."""
+    """Register a check `fn(analyzer, ctx) -> Iterable[Finding]` run once per module, for rules
+    about a model_fn as a whole (its returns, the calls it makes) rather than one spec."""
     def deco(fn):
         _MODULE_CHECKS.append((codes, fn))
         return fn

@@ -310,7 +310,7 @@ def labels_in_predict(an, ctx):
 def estimator_arg(fact, name: str):
     """(value, node) of an Estimator constructor argument, or None when not given."""
     if name in fact.kwargs:
-        return fact.kwargs[name]
+        return fact.kwargs[name], fact.kwarg_nodes.get(name)
     order = apis.ESTIMATOR_PARAMS[fact.kind]
     i = order.index(name) if name in order else -1
     if 0 <= i < len(fact.args):
