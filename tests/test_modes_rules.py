@@ -514,7 +514,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.reduce_sum(logits) / params["batch_size"]
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-            train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss))
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=tf.reduce_mean(logits),
                                              predictions={"logits": logits})
 
@@ -534,7 +534,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.reduce_sum(logits) / params["batch_size"]
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-            train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss))
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=tf.reduce_mean(logits),
                                              predictions={"logits": logits})
 
@@ -655,7 +655,7 @@ def test_train_and_evaluate_specs_are_followed():
             per_core = params["batch_size"]  # expect: SL041
             loss = tf.reduce_mean(features["x"]) * per_core
             return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-                train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss))
 
         def input_fn(params):
             return tf.data.Dataset.range(8).batch(params["batch_size"])  # expect: SL044
