@@ -109,6 +109,8 @@ class ModuleAnalyzer:
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
+        self.call_facts: list = []  # callfacts.CallFact (pairing rules)
+        self.replaying = False  # a check re-runs a function body (SL014): record no facts
         self.active: set = set()
         self._repeated: dict = {}
         self.call_cache: dict = {}  # (def, arguments, path state) -> return value
@@ -205,6 +207,7 @@ class ModuleAnalyzer:
         self.spec_facts = []
         if not keep_estimators:
             self.estimator_facts = []
+        self.call_facts = []
         return self
 
     def analyze(self) -> "ModuleAnalyzer":

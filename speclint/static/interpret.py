@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import modefacts, tfops
+from speclint.static import callfacts, modefacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
 from speclint.static.values import EstimatorRef, Labels
+from speclint.static.values import BoundAsEstimatorSpec, HookClass
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
@@ -354,7 +355,7 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        s.bind(st.name.value, UNKNOWN)
+        s.bind(st.name.value, callfacts.class_value(self, st, s))
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -441,6 +442,8 @@ class FunctionRun:
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
         if isinstance(v, Const):
+            if self._tpu_flag_text(test):  # `use_tpu=False` passed in: the path is known
+                s.tpu = bool(v.value)
             return ([s], []) if v.value else ([], [s])
         if isinstance(v, (Callable, Spec, Scaffold, Operation)):
             return [s], []
@@ -464,6 +467,13 @@ class FunctionRun:
         if any(isinstance(v, (Mode, ModeTest)) for v in s.env.values()) and self._mentions_mode(test, s):
             t.exact = f.exact = False
         return [t], [f]
+
+    @staticmethod
+    def _tpu_flag_text(test) -> bool:
+        if not isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
+            return False
+        text = cst.Module([]).code_for_node(test).lower()
+        return any(w in text for w in _TPU_WORDS)
 
     def _split_modes(self, s: State, modes, exact: bool):
         true_modes = s.modes & modes
@@ -550,6 +560,8 @@ class FunctionRun:
         attr = node.attr.value
         if isinstance(base, Labels):
             modefacts.note_labels_use(self, node.value, s)
+        if attr == "as_estimator_spec" and isinstance(base, Spec) and base.cls == apis.TPU_ESTIMATOR_SPEC:
+            return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
             return PyValue()
         if isinstance(base, ApiRef):
@@ -818,6 +830,7 @@ class FunctionRun:
                 return UNKNOWN
             if splat:
                 return UNKNOWN
+            callfacts.api_call(self, node, fv.path, args, kwargs, s)
             result = tfops.call(fv.path, args, kwargs)
             replaced = modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
             return result if replaced is None else replaced
@@ -826,6 +839,8 @@ class FunctionRun:
         if isinstance(fv, tfops.PerExampleLoss):
             modefacts.note_callable_call(self, args, kwargs, s)
             return Tensor(BATCH)
+        if isinstance(fv, HookClass):
+            return tfops.hook_instance(fv.name, args, kwargs)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
@@ -842,10 +857,20 @@ class FunctionRun:
                     self.eval(a.value, s)
                 return PyValue()
         if name in ("minimize", "apply_gradients"):
-            self.eval(func.value, s)
+            recv = self.eval(func.value, s)
             for a in node.args:
                 self.eval(a.value, s)
+            callfacts.method_call(self, node, name, recv, s)
             return Operation()
+        if name == "_replace":
+            recv = self.eval(func.value, s)
+            keywords = {}
+            for a in node.args:
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    keywords[a.keyword.value] = (v, a.value, a)
+            callfacts.method_call(self, node, name, recv, s, keywords)
+            return Spec(recv.cls, node) if isinstance(recv, Spec) else UNKNOWN
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)
@@ -906,6 +931,7 @@ class FunctionRun:
         fact = SpecFact(node, cls, fields, bad, extra, dup, splat, s.modes, s.exact, s.tpu,
                         dict(s.env), self, self.root)
         self.an.spec_facts.append(fact)
+        callfacts.spec_built(self, fact, s)
         return Spec(cls, node)
 
     def call_def(self, fn: Callable, args, kwargs, s: State) -> Value:

@@ -86,9 +86,16 @@ def facts(an) -> ModeFacts:
     return mf
 
 
+def _recording(run) -> bool:
+    """False while a check replays a function body (pairing's SL014): record nothing then."""
+    return not getattr(run.an, "replaying", False)
+
+
 # ---- SL037 ------------------------------------------------------------------------------------
 def note_mode_compare(run, test: cst.Comparison, comp, other_node, other: Value) -> None:
     """`mode <op> other` where `mode` is the model_fn's (non-constant) mode."""
+    if not _recording(run):
+        return
     op = comp.operator
     if isinstance(op, (cst.Equal, cst.NotEqual)):
         opname = "==" if isinstance(op, cst.Equal) else "!="
@@ -140,6 +147,8 @@ def _labels_arg(args, kwargs) -> Optional[cst.CSTNode]:
 
 
 def note_labels_use(run, node: cst.CSTNode, s: "State") -> None:
+    if not _recording(run):
+        return
     facts(run.an).labels_uses.append(Use(node, s.modes, s.exact, run))
 
 
@@ -150,6 +159,8 @@ def note_api_call(run, node: cst.Call, path: str, args, kwargs, result: Value, s
     """A call of a TF function: labels passed to an op; map_and_batch; TrainSpec/EvalSpec and
     train_and_evaluate.  Returns a value to use instead of `result`, or None."""
     canon = apis.canonical_path(path)
+    if not _recording(run):
+        return RunSpec(_RUN_SPECS[canon], UNKNOWN) if canon in _RUN_SPECS else None
     if canon in _RUN_SPECS:
         fn = kwargs.get("input_fn") or (args[0] if args else None)
         return RunSpec(_RUN_SPECS[canon], fn[0] if fn else UNKNOWN)
@@ -221,6 +232,8 @@ def _split_on_labels(run, name: str, s: "State"):
 
 # ---- SL041 ------------------------------------------------------------------------------------
 def note_subscript(run, node: cst.Subscript, base: Value, key, s: "State") -> None:
+    if not _recording(run):
+        return
     if isinstance(base, Labels):
         note_labels_use(run, node.value, s)
     elif isinstance(base, Params) and key == "batch_size":
@@ -233,6 +246,8 @@ ESTIMATOR_METHODS = ("train", "evaluate", "predict")
 
 def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: "State") -> None:
     """`recv.name(...)` after its arguments were evaluated (`args`: [(value, node)])."""
+    if not _recording(run):
+        return
     name = func.attr.value
     if name in ESTIMATOR_METHODS and isinstance(func.value, cst.Name):
         recv, _ = run.lookup(func.value.value, s)

@@ -20,14 +20,30 @@ class Finding:
 class CheckContext:
     target: str  # "auto" | "tpu" | "cpu"
     module_run: object  # the module-level FunctionRun
+    _targeting: object = field(default=None, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)  # per-module memo for checks
+
+    @property
+    def targeting(self):
+        if self._targeting is None:
+            from speclint.static.targeting import Targeting
+            self._targeting = Targeting(getattr(self.module_run, "an", None), self.target)
+        return self._targeting
 
     def on_tpu(self, fact) -> bool:
-        """Whether TPU-only rules apply to this spec construction."""
-        if self.target == "cpu" or fact.converted:
-            return False
-        if self.target == "tpu":
-            return True
-        return fact.tpu is not False
+        """Whether TPU-only rules apply to this spec construction (or recorded call): it may run
+        on TPU in some mode.  See speclint/static/targeting.py for what decides."""
+        return bool(self.targeting.tpu_modes(fact))
+
+    def tpu_modes(self, fact, strict: bool = False) -> frozenset:
+        """The modes in which this spec construction (or call) runs on TPU.  `strict`: without an
+        estimator in sight, a returned TPUEstimatorSpec is not enough evidence of TPU (rules about
+        code that is not TPU-specific by itself: optimizers, hooks, checkpoint loading)."""
+        return self.targeting.tpu_modes(fact, strict)
+
+    def off_tpu(self, fact) -> bool:
+        """This spec construction (or call) certainly never runs on TPU."""
+        return self.targeting.off_tpu(fact)
 
 
 _CHECKS: List[tuple] = []
@@ -61,6 +77,7 @@ def registered_codes() -> set:
 def _load() -> None:
     from speclint.static.checks import fields, host_calls, scaffold  # noqa: F401
     from speclint.static.checks import modes  # noqa: F401
+    from speclint.static.checks import pairing  # noqa: F401
 
 
 def run(facts, ctx: CheckContext, selected: Optional[set] = None) -> List[Finding]:
