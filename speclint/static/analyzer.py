@@ -85,6 +85,8 @@ class ModuleAnalyzer:
         self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
         self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
         self.module_run: Optional[FunctionRun] = None
+        self.step_roots: set = set()  # runs (model_fns) that may advance the global step (SL023)
+        self.graph_uses: list = []  # fieldfacts.GraphUse: module-level tensors used in a model_fn (SL032)
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:

@@ -18,16 +18,17 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import fieldfacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
-    ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
+    ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join, Hook,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
 
+_HOOK_CLASS = "SessionRunHook"  # Callable.api of a module class deriving from a SessionRunHook
 MAX_STATES = 24
 MAX_DEPTH = 3
 MAX_CALLS_PER_ROOT = 200  # helper calls followed per model_fn (or standalone) analysis
@@ -244,6 +245,8 @@ class FunctionRun:
         v = self.eval(st.value, s)
         for t in st.targets:
             self.assign(t.target, v, st.value, s)
+            if isinstance(t.target, cst.Attribute) and t.target.attr.value == "iterations":
+                fieldfacts.note_increment(self)  # `optimizer.iterations = global_step` (Keras)
         return [s]
 
     def s_AnnAssign(self, st: cst.AnnAssign, s: State):
@@ -345,7 +348,13 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        s.bind(st.name.value, UNKNOWN)
+        value = UNKNOWN
+        for base in st.bases:
+            b = self.eval(base.value, s)
+            if (isinstance(b, ApiRef) and tfops.is_hook_class(b.path)) or (
+                    isinstance(b, Callable) and b.api == _HOOK_CLASS):
+                value = Callable(node=None, name=st.name.value, api=_HOOK_CLASS)
+        s.bind(st.name.value, value)
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -674,13 +683,17 @@ class FunctionRun:
         return UNKNOWN
 
     def e_BinaryOperation(self, node: cst.BinaryOperation, s):
+        fieldfacts.module_tensor_uses(self, (node.left, node.right), s)
         return self.binop(self.eval(node.left, s), self.eval(node.right, s), node.operator)
 
     def binop(self, a: Value, b: Value, op) -> Value:
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             if isinstance(op, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)):
                 return Tensor(BATCH if isinstance(a, Tensor) and a.shape == BATCH else UNKNOWN_SHAPE)
-            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)))
+            dtype = tfops.binary_dtype(a, b) if isinstance(
+                op, (cst.Add, cst.Subtract, cst.Multiply, cst.AddAssign, cst.SubtractAssign,
+                     cst.MultiplyAssign)) else None
+            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)), dtype=dtype)
         if isinstance(a, Seq) and isinstance(b, Seq) and isinstance(op, (cst.Add, cst.AddAssign)) \
                 and a.kind == b.kind:
             return Seq(a.kind, a.items + b.items, a.complete and b.complete)
@@ -765,6 +778,8 @@ class FunctionRun:
                 args.append((v, a.value))
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
+            if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
+                fieldfacts.tf_call(self, fv.path, node, s)
             if api in apis.SPEC_CLASSES:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
@@ -789,6 +804,8 @@ class FunctionRun:
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
+            if fv.api == _HOOK_CLASS:
+                return Hook(fv.name)
             if fv.node is not None and not splat:
                 return self.call_def(fv, args, kwargs, s)
         return UNKNOWN
@@ -801,11 +818,18 @@ class FunctionRun:
                 for a in node.args:
                     self.eval(a.value, s)
                 return PyValue()
-        if name in ("minimize", "apply_gradients"):
-            self.eval(func.value, s)
+        if name in fieldfacts.OPTIMIZER_METHODS:
+            recv = self.eval(func.value, s)
+            args, kwargs = [], {}
             for a in node.args:
-                self.eval(a.value, s)
-            return Operation()
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    kwargs[a.keyword.value] = (v, a.value)
+                elif not a.star:
+                    args.append((v, a.value))
+            return fieldfacts.optimizer_op(self, node, name, recv, args, kwargs)
+        if name in fieldfacts.ASSIGN_METHODS:
+            fieldfacts.note_increment(self)  # `global_step.assign(global_step + 1)`
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)

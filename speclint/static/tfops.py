@@ -10,8 +10,8 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, GE1, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item, Operation,
-    PyValue, Scaffold, Seq, Tensor, Unknown, Value,
+    BATCH, DYNAMIC, GE1, NONBATCH, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, ApiRef, Callable, Const,
+    ExportOutput, Hook, Item, Operation, Optimizer, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
 Args = List[Tuple[Value, object]]  # (value, node)
@@ -86,7 +86,7 @@ def _elementwise2(args, kwargs, raw) -> Value:
     b = _arg(args, kwargs, 1, "y")
     if not a or not b:
         return Tensor()
-    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])))
+    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])), dtype=binary_dtype(a[0], b[0], raw))
 
 
 def _add_n(args, kwargs, raw) -> Value:
@@ -103,6 +103,8 @@ def _add_n(args, kwargs, raw) -> Value:
 
 def _where(args, kwargs, raw) -> Value:
     parts = [_arg(args, kwargs, i, n) for i, n in enumerate(("condition", "x", "y"))]
+    if parts[0] is not None and parts[1] is None and parts[2] is None:
+        return Tensor(DYNAMIC)  # the coordinates of the true elements: dimension 0 known at run time
     if any(p is None for p in parts):
         return Tensor()
     shape = shape_of(parts[0][0])
@@ -115,9 +117,15 @@ def _reduction(args, kwargs, raw) -> Value:
     axis = _arg(args, kwargs, 1, "axis", "reduction_indices")
     keep = _arg(args, kwargs, 2, "keepdims", "keep_dims")
     keep_false = keep is None or keep[0] in (Const(False), NONE)
+    x = _first(args, kwargs, "input_tensor", "input")
+    dtype = x.dtype if isinstance(x, Tensor) and raw.rsplit(".", 1)[-1] in _DTYPE_KEEPING_REDUCTIONS else None
     if _is_none(axis) and keep_false:
-        return Tensor(SCALAR)
-    return Tensor()
+        return Tensor(SCALAR, dtype=dtype)
+    if keep_false and shape_of(x) == BATCH and axis is not None and (
+            axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
+                                    and Const(0) in [i.value for i in axis[0].items])):
+        return Tensor(NONBATCH, dtype=dtype)  # reduced over the batch dimension
+    return Tensor(dtype=dtype)
 
 
 def _reshape(args, kwargs, raw) -> Value:
@@ -325,6 +333,9 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
     handler = TABLE.get(path)
     if handler is not None:
         return handler(args, kwargs, raw_path)
+    obj = field_object(path, args, kwargs)
+    if obj is not None:
+        return obj
     loss_object = keras_loss(raw_path, kwargs)
     if loss_object is not None:
         return loss_object
@@ -379,4 +390,134 @@ def attribute(raw_path: str) -> Optional[Value]:
         return _ReductionRef(path.rsplit(".", 1)[1])
     if apis.api_name(raw_path) == apis.SCAFFOLD:
         return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
+    if path.startswith("tf.") and path.endswith(".DEFAULT_SERVING_SIGNATURE_DEF_KEY"):
+        return Const("serving_default")
     return None
+
+
+# --- field contracts (SL021-SL032): dtypes, optimizers, export outputs, hooks -----------------
+# Only dtypes that are certain are recorded: explicit casts, and functions that keep their input's.
+_DTYPE_NAMES = {
+    "float32": "float32", "float": "float32", "bfloat16": "bfloat16", "float16": "float16",
+    "half": "float16", "float64": "float64", "double": "float64", "int32": "int32",
+    "int64": "int64", "int8": "int8", "int16": "int16", "uint8": "uint8", "string": "string",
+    "bool": "bool",
+}
+_FLOATS = ("float32", "bfloat16", "float16", "float64")
+_DTYPE_KEEPING_REDUCTIONS = {"reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod",
+                             "reduce_logsumexp"}
+_DTYPE_KEEPING_UNARY = """abs negative square sqrt rsqrt exp expm1 log log1p tanh sigmoid reciprocal
+ identity stop_gradient zeros_like ones_like clip_by_value nn.softmax nn.log_softmax nn.relu
+ nn.relu6 nn.elu nn.selu nn.gelu nn.dropout nn.sigmoid nn.tanh""".split()
+_ARITHMETIC = {"add", "subtract", "multiply", "maximum", "minimum", "pow", "squared_difference",
+               "add_v2", "multiply_no_nan"}
+_FIXED_DTYPE_CASTS = {"to_float": "float32", "to_double": "float64", "to_int32": "int32",
+                      "to_int64": "int64", "to_bfloat16": "bfloat16"}
+
+
+def dtype_name(v: Value) -> Optional[str]:
+    """The dtype a `dtype=` argument denotes (`tf.bfloat16`, `tf.dtypes.float64`, "float16")."""
+    if isinstance(v, ApiRef):
+        path = apis.canonical_path(v.path)
+        for prefix in ("tf.dtypes.", "tf."):
+            if path.startswith(prefix) and path.count(".") == prefix.count("."):
+                return _DTYPE_NAMES.get(path[len(prefix):])
+        return None
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return _DTYPE_NAMES.get(v.value)
+    return None
+
+
+def dtype_of(v: Value) -> Optional[str]:
+    return v.dtype if isinstance(v, Tensor) else None
+
+
+def binary_dtype(a: Value, b: Value, raw: str = "") -> Optional[str]:
+    """The dtype of arithmetic on `a` and `b` when one operand's float dtype is known (TF requires
+    both to match, so a successful op has that dtype; a Python number takes the tensor's)."""
+    if raw:
+        name = apis.canonical_path(raw).rsplit(".", 1)[-1]
+        if name not in _ARITHMETIC:
+            return None
+    da, db = dtype_of(a), dtype_of(b)
+    known = {d for d in (da, db) if d is not None}
+    if len(known) == 1 and next(iter(known)) in _FLOATS:
+        return next(iter(known))
+    return None
+
+
+def _cast(args, kwargs, raw) -> Value:
+    x = _first(args, kwargs, "x")
+    d = _arg(args, kwargs, 1, "dtype")
+    return Tensor(shape_of(x), dtype=dtype_name(d[0]) if d else None)
+
+
+def _fixed_cast(dtype: str) -> Fn:
+    return lambda args, kwargs, raw: Tensor(shape_of(_first(args, kwargs, "x")), dtype=dtype)
+
+
+def _keep_dtype(args, kwargs, raw) -> Value:
+    x = _first(args, kwargs, "x", "input", "features", "logits", "t", "tensor", "value")
+    return Tensor(shape_of(x), dtype=dtype_of(x))
+
+
+def _argmax(args, kwargs, raw) -> Value:
+    out = _arg(args, kwargs, 2, "output_type")
+    return Tensor(dtype=dtype_name(out[0]) if out else "int64")
+
+
+for _n in ("cast", "math.cast", "dtypes.cast", "saturate_cast"):
+    TABLE["tf." + _n] = _cast
+for _n, _d in _FIXED_DTYPE_CASTS.items():
+    TABLE["tf." + _n] = _fixed_cast(_d)
+for _n in _DTYPE_KEEPING_UNARY:
+    TABLE["tf." + _n] = _keep_dtype
+    if not _n.startswith("nn."):
+        TABLE["tf.math." + _n] = _keep_dtype
+for _n in ("argmax", "argmin", "math.argmax", "math.argmin"):
+    TABLE["tf." + _n] = _argmax
+TABLE["tf.boolean_mask"] = _tensor(DYNAMIC)
+TABLE["tf.strings.as_string"] = TABLE["tf.as_string"] = lambda args, kwargs, raw: Tensor(
+    shape_of(_first(args, kwargs, "input")), dtype="string")
+
+EXPORT_OUTPUTS = ("PredictOutput", "ClassificationOutput", "RegressionOutput")
+_HOOK_MODULES = ("tf.train.", "tf.estimator.")
+_KERAS_OPTIMIZER_MODULES = ("tf.keras.optimizers.", "tf.optimizers.")
+
+
+def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
+    """Optimizers, export outputs, hooks and Keras callbacks built by a TF call, else None."""
+    last = path.rsplit(".", 1)[-1]
+    if not last[:1].isupper():
+        return None
+    if last == "CrossShardOptimizer" or (
+            last.endswith("Optimizer") and last != "Optimizer"
+            and (path.startswith("tf.train.") or path.startswith("tf.contrib.opt."))
+            and path.count(".") == path.startswith("tf.contrib.opt.") + 2):
+        return Optimizer("v1")
+    if path.startswith(_KERAS_OPTIMIZER_MODULES) and ".schedules." not in path and last != "Optimizer":
+        return Optimizer("keras")
+    if last in EXPORT_OUTPUTS and "export" in path:
+        return ExportOutput(last, _export_problems(last, args, kwargs))
+    if path.startswith(_HOOK_MODULES) and last.endswith("Hook") and path.count(".") == 2:
+        return Hook(last)
+    if path.startswith("tf.keras.callbacks.") and path.count(".") == 3:
+        return Hook(last, keras=True)
+    return None
+
+
+def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
+    wanted = {"ClassificationOutput": (("scores", 0, "float32"), ("classes", 1, "string")),
+              "RegressionOutput": (("value", 0, "float32"),)}.get(kind, ())
+    out = []
+    for name, index, dtype in wanted:
+        a = _arg(args, kwargs, index, name)
+        if a is not None and dtype_of(a[0]) not in (None, dtype):
+            out.append((name + "_dtype", dtype_of(a[0]), a[1]))
+    return tuple(out)
+
+
+def is_hook_class(path: str) -> bool:
+    """A TF SessionRunHook class a user class may derive from."""
+    path = apis.canonical_path(path)
+    return path.startswith(_HOOK_MODULES) and path.endswith("Hook") and path.count(".") == 2

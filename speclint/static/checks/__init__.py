@@ -48,6 +48,7 @@ def registered_codes() -> set:
 
 def _load() -> None:
     from speclint.static.checks import fields, host_calls, scaffold  # noqa: F401
+    from speclint.static.checks import field_contracts  # noqa: F401
 
 
 def run(facts, ctx: CheckContext, selected: Optional[set] = None) -> List[Finding]:

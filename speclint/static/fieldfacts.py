@@ -1,0 +1,88 @@
+"""Facts the field-contract rules (SL021-SL032) need beyond abstract values, recorded while a
+function is interpreted: which model_fns advance the global step (SL023), what `minimize` /
+`apply_gradients` calls return, and which module-level tensors a model_fn uses (SL032).
+
+The interpreter calls these functions at the few places where the facts appear; the checks read
+`ModuleAnalyzer.step_roots` and `ModuleAnalyzer.graph_uses`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import libcst as cst
+
+from speclint import apis
+from speclint.static.values import NONE, Operation, Optimizer, Tensor, Value, all_members, members
+
+_ASSIGN_FUNCTIONS = {"tf.assign", "tf.assign_add", "tf.state_ops.assign", "tf.state_ops.assign_add",
+                     "tf.python.ops.state_ops.assign_add", "tf.python.ops.state_ops.assign"}
+ASSIGN_METHODS = ("assign", "assign_add")
+OPTIMIZER_METHODS = ("minimize", "apply_gradients")
+
+
+@dataclass
+class GraphUse:
+    """A model_fn's use of a module-level tensor (SL032)."""
+
+    root: object  # the model_fn's FunctionRun
+    node: cst.Name
+
+
+def note_increment(run) -> None:
+    """The function `run` belongs to may advance the global step (an assign, a global_step=...)."""
+    run.an.step_roots.add(run.root)
+
+
+def optimizer_op(run, node: cst.Call, method: str, recv: Value, args, kwargs) -> Value:
+    """The value of `recv.minimize(...)` / `recv.apply_gradients(...)`, noting a global_step."""
+    gs = kwargs.get("global_step") or (args[1] if len(args) > 1 else None)
+    given = gs is not None and gs[0] != NONE
+    opt = members(recv)[0] if len(members(recv)) == 1 else None
+    if isinstance(opt, Optimizer) and opt.kind == "keras":
+        # Keras optimizers advance their own `iterations`, never the Estimator's global step;
+        # their minimize() of a tensor loss fails in graph mode for another reason.
+        if method == "apply_gradients" and not given:
+            return Operation(step=False, kind="keras", node=node)
+        return Operation()
+    if given:
+        note_increment(run)
+        return Operation(step=True) if isinstance(opt, Optimizer) else Operation()
+    if isinstance(opt, Optimizer):
+        return Operation(step=False, kind=opt.kind, node=node)
+    return Operation()
+
+
+def tf_call(run, path: str, node: cst.Call, s) -> None:
+    """A call of the TF function `path` inside `run`: assigns and module-level tensor uses."""
+    canon = apis.canonical_path(path)
+    if canon in _ASSIGN_FUNCTIONS:
+        note_increment(run)
+    if canon.startswith("tf."):
+        module_tensor_uses(run, [a.value for a in node.args], s)
+
+
+def module_tensor_uses(run, nodes: Iterable[cst.CSTNode], s) -> None:
+    """Record each Name among `nodes` (and the elements of list/tuple/dict literals among them)
+    that refers to a tensor assigned at module level, when `run` is part of a model_fn."""
+    if run.root.ctx is None:
+        return
+    module_run = run.an.module_run
+    for n in _expand(nodes):
+        if not isinstance(n, cst.Name):
+            continue
+        value, owner = run.lookup(n.value, s)
+        if owner is module_run and owner is not None and all_members(value, lambda m: isinstance(m, Tensor)):
+            run.an.graph_uses.append(GraphUse(run.root, n))
+
+
+def _expand(nodes):
+    for n in nodes:
+        if isinstance(n, (cst.List, cst.Tuple)):
+            for el in n.elements:
+                yield el.value
+        elif isinstance(n, cst.Dict):
+            for el in n.elements:
+                yield el.value
+        else:
+            yield n
