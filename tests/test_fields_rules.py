@@ -1,0 +1,428 @@
+"""Field contracts SL021-SL032: idioms from real Estimator/TPU code that must stay clean, each with
+a bad twin that must be flagged where annotated (so that a clean case cannot pass vacuously)."""
+import textwrap
+
+import pytest
+
+from expect import actual, expected
+
+CODES = ("SL021", "SL022", "SL023", "SL024", "SL025", "SL026", "SL028", "SL030", "SL032")
+
+HEAD = """\
+import numpy as np
+import tensorflow.compat.v1 as tf
+from tensorflow.python.saved_model import signature_constants
+from tensorflow_estimator.python.estimator.tpu import tpu_estimator
+
+
+"""
+
+
+def _check(source: str, target: str = "auto"):
+    source = HEAD + textwrap.dedent(source)
+    got, diags = actual(source, "case.py", target=target, select=CODES)
+    want = {k: n for k, n in expected(source).items() if k[1] in CODES}
+    assert dict(got) == want, [f"{d.line}: {d.code} {d.message[:120]}" for d in diags]
+
+
+# name -> (good idiom, bad twin)
+CASES = {
+    # ---- SL021 --------------------------------------------------------------------------------
+    "loss_none_in_predict_then_tensor": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            loss = None
+            if mode != tf.estimator.ModeKeys.PREDICT:
+                loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
+                                              predictions={"logits": logits})
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            loss = 0.0
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),  # expect: SL021
+                                              predictions={"logits": logits})
+        """),
+    "bfloat16_model_cast_back_to_float32": ("""
+        def model_fn(features, labels, mode, params):
+            with tf.tpu.bfloat16_scope():
+                logits = tf.layers.dense(tf.cast(features["image"], tf.bfloat16), 10)
+            logits = tf.cast(logits, tf.float32)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            with tf.tpu.bfloat16_scope():
+                logits = tf.layers.dense(tf.cast(features["image"], tf.bfloat16), 10)
+            logits = tf.cast(logits, tf.bfloat16)
+            loss = tf.reduce_mean(tf.square(logits)) * 0.5
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)  # expect: SL021
+        """),
+    "float64_loss_on_the_cpu_path_only": ("""
+        def model_fn(features, labels, mode, params):
+            loss = tf.reduce_mean(tf.square(tf.to_double(features["x"]) - labels))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            if not params["use_tpu"]:
+                return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=tf.cast(loss, tf.float32), train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            loss = tf.reduce_mean(tf.square(tf.to_double(features["x"]) - labels))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            if not params["use_tpu"]:
+                return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)  # expect: SL021
+        """),
+    # ---- SL022 --------------------------------------------------------------------------------
+    "train_op_and_learning_rate_from_a_helper": ("""
+        def create_train_op(loss, params):
+            lr = tf.train.exponential_decay(params["lr"], tf.train.get_global_step(), 1000, 0.9)
+            op = tf.train.MomentumOptimizer(lr, 0.9).minimize(loss, tf.train.get_global_step())
+            return op, lr
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op, lr = create_train_op(loss, params)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def create_train_op(loss, params):
+            lr = tf.train.exponential_decay(params["lr"], tf.train.get_global_step(), 1000, 0.9)
+            op = tf.train.MomentumOptimizer(lr, 0.9).minimize(loss, tf.train.get_global_step())
+            return op, lr
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op = create_train_op(loss, params)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)  # expect: SL022
+        """),
+    "train_op_is_the_loss_under_control_dependencies": ("""
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            minimize = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            with tf.control_dependencies([minimize]):
+                train_op = tf.identity(loss)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            gs = tf.train.get_global_step()
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=gs)  # expect: SL022
+        """),
+    # ---- SL023 --------------------------------------------------------------------------------
+    "bert_create_optimizer_increments_the_step_itself": ("""
+        class AdamWeightDecayOptimizer(tf.train.Optimizer):
+            def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+                return tf.no_op()
+
+        def create_optimizer(loss, init_lr):
+            global_step = tf.train.get_or_create_global_step()
+            optimizer = AdamWeightDecayOptimizer(learning_rate=init_lr)
+            tvars = tf.trainable_variables()
+            grads = tf.gradients(loss, tvars)
+            train_op = optimizer.apply_gradients(zip(grads, tvars), global_step=global_step)
+            new_global_step = global_step + 1
+            train_op = tf.group(train_op, [global_step.assign(new_global_step)])
+            return train_op
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op = create_optimizer(loss, 1e-4)
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def create_optimizer(loss, init_lr):
+            optimizer = tf.train.AdamOptimizer(learning_rate=init_lr)
+            tvars = tf.trainable_variables()
+            grads = tf.gradients(loss, tvars)
+            return optimizer.apply_gradients(zip(grads, tvars))  # expect: SL023
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op = create_optimizer(loss, 1e-4)
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
+    "assign_add_on_the_global_step_elsewhere": ("""
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            increment = tf.assign_add(tf.train.get_or_create_global_step(), 1)
+            with tf.control_dependencies([increment]):
+                train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=None)  # expect: SL023
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
+    "keras_optimizer_bound_to_the_global_step": ("""
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            optimizer = tf.keras.optimizers.Adam(1e-3)
+            optimizer.iterations = tf.train.get_or_create_global_step()
+            tvars = tf.trainable_variables()
+            train_op = optimizer.apply_gradients(zip(tf.gradients(loss, tvars), tvars))
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            optimizer = tf.keras.optimizers.Adam(1e-3)
+            tvars = tf.trainable_variables()
+            train_op = optimizer.apply_gradients(zip(tf.gradients(loss, tvars), tvars))  # expect: SL023
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
+    "global_step_by_position_and_unknown_optimizers": ("""
+        from official.nlp import optimization
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            if params["custom"]:
+                train_op = optimization.create_optimizer(loss, 1e-4, 1000, 100, False)
+            else:
+                opt = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+                train_op = opt.minimize(loss, tf.train.get_global_step())
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            opt = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+            train_op = opt.minimize(loss, var_list=tf.trainable_variables())  # expect: SL023
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
+    "minimize_without_step_only_outside_train": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            if mode == tf.estimator.ModeKeys.EVAL:
+                return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            if mode == tf.estimator.ModeKeys.EVAL:
+                return tf.estimator.EstimatorSpec(mode, loss=loss)
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss)  # expect: SL023
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
+    # ---- SL024 --------------------------------------------------------------------------------
+    "flat_predictions_built_key_by_key": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            predictions = {"unique_ids": features["unique_ids"]}
+            predictions["start_logits"] = logits
+            predictions["probabilities"] = tf.nn.softmax(logits)
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            predictions = {"unique_ids": features["unique_ids"]}
+            predictions["heads"] = {"start": logits, "end": logits}  # expect: SL024
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
+        """),
+    "integer_keys_only_matter_in_predict": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            if mode == tf.estimator.ModeKeys.EVAL:
+                return tf.estimator.EstimatorSpec(mode, loss=loss, predictions={0: logits})
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions={"0": logits})
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions={0: logits})  # expect: SL024
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
+    # ---- SL025 --------------------------------------------------------------------------------
+    "per_example_reductions_over_axis_1": ("""
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
+            predictions = {"confidence": tf.reduce_max(probs, axis=1),
+                           "probs": probs, "normalized": probs / tf.reduce_sum(probs, axis=0),
+                           "ids": tf.argmax(probs, -1)}
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
+        """, """
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
+            predictions = {"confidence": tf.reduce_max(probs, axis=1),
+                           "prior": tf.reduce_sum(probs, axis=[0]),  # expect: SL025
+                           "batch_mean": tf.reduce_mean(probs)}  # expect: SL025
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
+        """),
+    "scalar_predictions_outside_predict": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
+                                              predictions={"loss": loss})
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions=tf.reduce_mean(logits))  # expect: SL025
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
+                                              predictions={"loss": loss})
+        """),
+    # ---- SL026 --------------------------------------------------------------------------------
+    "bare_tensor_predictions_on_cpu_and_in_estimator_spec": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            if params["use_tpu"]:
+                return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
+            return tpu_estimator.TPUEstimatorSpec(mode, predictions=logits)
+
+        def cpu_model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            return tf.estimator.EstimatorSpec(mode, predictions=logits)
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            if params["use_tpu"]:
+                return tpu_estimator.TPUEstimatorSpec(mode, predictions=logits)  # expect: SL026
+            return tpu_estimator.TPUEstimatorSpec(mode, predictions=logits)
+        """),
+    "three_argument_where_keeps_the_batch": ("""
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 2))
+            keep = probs > 0.5
+            return tpu_estimator.TPUEstimatorSpec(mode, predictions={
+                "masked": tf.where(keep, probs, tf.zeros_like(probs)), "keep": keep})
+        """, """
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 2))
+            keep = probs > 0.5
+            return tpu_estimator.TPUEstimatorSpec(mode, predictions={
+                "kept": tf.where(keep), "keep": keep})  # expect: SL026
+        """),
+    # ---- SL028 --------------------------------------------------------------------------------
+    "export_outputs_single_key_and_default_constant": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            probs = tf.nn.softmax(logits)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                if params["single"]:
+                    outputs = {"predict": tf.estimator.export.PredictOutput({"probs": probs})}
+                else:
+                    outputs = {
+                        signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY:
+                            tf.estimator.export.PredictOutput({"probs": probs}),
+                        "classes": tf.estimator.export.ClassificationOutput(
+                            scores=probs, classes=tf.as_string(tf.argmax(logits, 1))),
+                    }
+                return tf.estimator.EstimatorSpec(mode, predictions={"probs": probs},
+                                                  export_outputs=outputs)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
+                                              export_outputs={"a": probs, "b": probs})
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 2)
+            probs = tf.nn.softmax(logits)
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                outputs = {  # expect: SL028
+                    "predict": tf.estimator.export.PredictOutput({"probs": probs}),
+                    "regress": tf.estimator.export.RegressionOutput(
+                        value=tf.cast(probs, tf.float64)),  # expect: SL028
+                }
+                return tf.estimator.EstimatorSpec(mode, predictions={"probs": probs},
+                                                  export_outputs=outputs)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op())
+        """),
+    # ---- SL030 --------------------------------------------------------------------------------
+    "hooks_in_lists_and_user_hook_classes": ("""
+        class EtaHook(tf.train.SessionRunHook):
+            def after_run(self, run_context, run_values):
+                pass
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            hooks = []
+            if params["log"]:
+                hooks.append(tf.train.LoggingTensorHook({"loss": loss}, every_n_iter=10))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op,
+                                              training_hooks=hooks + [EtaHook()],
+                                              evaluation_hooks=(EtaHook(),))
+        """, """
+        class EtaHook(tf.train.SessionRunHook):
+            def after_run(self, run_context, run_values):
+                pass
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op,
+                                              training_hooks=EtaHook(),  # expect: SL030
+                                              evaluation_hooks=[lambda: None])  # expect: SL030
+        """),
+    # ---- SL032 --------------------------------------------------------------------------------
+    "module_level_layers_numpy_and_shadowed_names": ("""
+        DENSE = tf.keras.layers.Dense(2)
+        WEIGHTS = np.array([1.0, 2.0], dtype=np.float32)
+        SCALE = tf.constant(2.0)
+
+        def model_fn(features, labels, mode, params):
+            SCALE = tf.constant(3.0)
+            logits = DENSE(features["x"]) * SCALE
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits, weights=tf.gather(WEIGHTS, labels))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        DENSE = tf.keras.layers.Dense(2)
+        SCALE = tf.constant(2.0)
+        ZERO_LOSS = tf.zeros([])
+
+        def model_fn(features, labels, mode, params):
+            logits = DENSE(features["x"]) * SCALE  # expect: SL032
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            return tf.estimator.EstimatorSpec(mode, loss=ZERO_LOSS, train_op=train_op)  # expect: SL032
+        """),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_good_idiom_is_clean(name):
+    good, _ = CASES[name]
+    assert not expected(good)
+    _check(good)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_twin_is_flagged(name):
+    _, bad = CASES[name]
+    assert expected(bad)
+    _check(bad)
+
+
+def test_tpu_rules_follow_the_target():
+    bad = CASES["bare_tensor_predictions_on_cpu_and_in_estimator_spec"][1]
+    source = HEAD + textwrap.dedent(bad)
+    assert not actual(source, "case.py", target="cpu", select=CODES)[1]
+    got, _ = actual(source, "case.py", target="tpu", select=CODES)
+    assert sum(n for (_, code), n in got.items() if code == "SL026") == 2
+
+
+def test_messages_name_the_value_and_the_fix():
+    bad = CASES["bert_create_optimizer_increments_the_step_itself"][1]
+    _, diags = actual(HEAD + textwrap.dedent(bad), "case.py", select=CODES)
+    (d,) = diags
+    assert "apply_gradients" in d.message and "global_step=" in d.message
+    assert "has not been increased" in d.message
