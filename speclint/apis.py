@@ -228,3 +228,22 @@ class HostFnSignature:
 
 
 RESERVED_METRIC_NAMES = ("loss", "global_step")
+
+
+# --------------------------------------------------------------------------------------------
+# Field contracts (SL021-SL032): data shared by the static checks and the runtime shim.
+HOOK_FIELDS = ("training_chief_hooks", "training_hooks", "evaluation_hooks", "prediction_hooks")
+DEFAULT_SERVING_KEY = "serving_default"  # tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+TPU_LOSS_DTYPE = "float32"  # the TPU train/eval loops carry a float32 loss (tpu_estimator.py:80)
+# Float dtypes a TPU loss is known to break with (verified: bfloat16, float64; float16 likewise).
+NON_TPU_LOSS_DTYPES = ("bfloat16", "float16", "float64")
+# ExportOutput classes: (argument, position, dtype it must have) checked at construction
+# (export_output.py:133-145 and RegressionOutput's value check).
+EXPORT_OUTPUT_ARGS = {
+    "PredictOutput": (),
+    "ClassificationOutput": (("scores", 0, "float32"), ("classes", 1, "string")),
+    "RegressionOutput": (("value", 0, "float32"),),
+}
+# Optimizer methods whose `global_step` argument (keyword, or second positional for the
+# tf.compat.v1.train optimizers) makes the train op advance the global step (SL023).
+OPTIMIZER_STEP_METHODS = ("minimize", "apply_gradients")

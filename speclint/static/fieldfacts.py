@@ -18,7 +18,7 @@ from speclint.static.values import NONE, Operation, Optimizer, Tensor, Value, al
 _ASSIGN_FUNCTIONS = {"tf.assign", "tf.assign_add", "tf.state_ops.assign", "tf.state_ops.assign_add",
                      "tf.python.ops.state_ops.assign_add", "tf.python.ops.state_ops.assign"}
 ASSIGN_METHODS = ("assign", "assign_add")
-OPTIMIZER_METHODS = ("minimize", "apply_gradients")
+OPTIMIZER_METHODS = apis.OPTIMIZER_STEP_METHODS
 
 
 @dataclass

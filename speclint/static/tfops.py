@@ -391,7 +391,7 @@ def attribute(raw_path: str) -> Optional[Value]:
     if apis.api_name(raw_path) == apis.SCAFFOLD:
         return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
     if path.startswith("tf.") and path.endswith(".DEFAULT_SERVING_SIGNATURE_DEF_KEY"):
-        return Const("serving_default")
+        return Const(apis.DEFAULT_SERVING_KEY)
     return None
 
 
@@ -480,7 +480,7 @@ TABLE["tf.boolean_mask"] = _tensor(DYNAMIC)
 TABLE["tf.strings.as_string"] = TABLE["tf.as_string"] = lambda args, kwargs, raw: Tensor(
     shape_of(_first(args, kwargs, "input")), dtype="string")
 
-EXPORT_OUTPUTS = ("PredictOutput", "ClassificationOutput", "RegressionOutput")
+EXPORT_OUTPUTS = tuple(apis.EXPORT_OUTPUT_ARGS)
 _HOOK_MODULES = ("tf.train.", "tf.estimator.")
 _KERAS_OPTIMIZER_MODULES = ("tf.keras.optimizers.", "tf.optimizers.")
 
@@ -507,10 +507,8 @@ def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
 
 
 def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
-    wanted = {"ClassificationOutput": (("scores", 0, "float32"), ("classes", 1, "string")),
-              "RegressionOutput": (("value", 0, "float32"),)}.get(kind, ())
     out = []
-    for name, index, dtype in wanted:
+    for name, index, dtype in apis.EXPORT_OUTPUT_ARGS.get(kind, ()):
         a = _arg(args, kwargs, index, name)
         if a is not None and dtype_of(a[0]) not in (None, dtype):
             out.append((name + "_dtype", dtype_of(a[0]), a[1]))

@@ -16,8 +16,6 @@ from speclint.static.values import (
     Scaffold, Seq, Tensor, Value, all_members, members,
 )
 
-_NON_TPU_LOSS_DTYPES = ("bfloat16", "float16", "float64")
-HOOK_FIELDS = ("training_chief_hooks", "training_hooks", "evaluation_hooks", "prediction_hooks")
 
 
 def _modes(fact):
@@ -66,7 +64,7 @@ def loss_tensor(fact, ctx):
             and _modes(fact) & {apis.TRAIN, apis.EVAL}):
         dtypes = {m.dtype for m in members(fa.value) if isinstance(m, Tensor)}
         if len(dtypes) == 1 and all_members(
-                fa.value, lambda m: isinstance(m, Tensor) and m.dtype in _NON_TPU_LOSS_DTYPES):
+                fa.value, lambda m: isinstance(m, Tensor) and m.dtype in apis.NON_TPU_LOSS_DTYPES):
             yield Finding("SL021", fa.node, "dtype", dict(expr=source(fa.node), dtype=dtypes.pop()))
 
 
@@ -214,7 +212,7 @@ def export_outputs(fact, ctx):
                 yield Finding("SL028", e.node, "not_output", dict(
                     key=_key_text(e), expr=source(e.node), what=_what(e.value)))
         keys = d.literal_keys()
-        if keys is not None and len(keys) > 1 and "serving_default" not in keys:
+        if keys is not None and len(keys) > 1 and apis.DEFAULT_SERVING_KEY not in keys:
             yield Finding("SL028", d.node if d.node is not None else fa.node, "no_default", dict(n=len(keys)))
 
 
@@ -232,7 +230,7 @@ def _def(m: Value) -> bool:
 @check("SL030")
 def hooks(fact, ctx):
     when = when_built(fact)
-    for name in HOOK_FIELDS:
+    for name in apis.HOOK_FIELDS:
         fa = fact.fields.get(name)
         if fa is None:
             continue
