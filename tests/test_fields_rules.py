@@ -395,6 +395,45 @@ CASES = {
             train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
             return tf.estimator.EstimatorSpec(mode, loss=ZERO_LOSS, train_op=train_op)  # expect: SL032
         """),
+    "self_attributes_of_a_model_built_inside_model_fn": ("""
+        class BertModel(object):
+            def __init__(self, input_ids):
+                self.pooled_output = tf.layers.dense(input_ids, 8)
+
+            def get_pooled_output(self):
+                return self.pooled_output
+
+        class Trainer(object):
+            def __init__(self, learning_rate):
+                self.learning_rate = learning_rate
+
+            def model_fn(self, features, labels, mode, params):
+                model = BertModel(features["input_ids"])
+                logits = tf.layers.dense(model.get_pooled_output(), 2)
+                loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+                train_op = tf.train.AdamOptimizer(self.learning_rate).minimize(
+                    loss, tf.train.get_global_step())
+                return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+        def main():
+            trainer = Trainer(1e-3)
+            return tf.estimator.Estimator(model_fn=trainer.model_fn)
+        """, """
+        class Trainer(object):
+            def __init__(self, learning_rate):
+                self.learning_rate = tf.constant(learning_rate)
+
+            def model_fn(self, features, labels, mode, params):
+                logits = tf.layers.dense(features["x"], 2)
+                loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+                train_op = tf.train.AdamOptimizer(self.learning_rate * 0.1).minimize(  # expect: SL032
+                    loss, tf.train.get_global_step())
+                return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+        def main():
+            trainer = Trainer(1e-3)
+            return tf.estimator.Estimator(model_fn=trainer.model_fn)
+        """),
 }
 
 

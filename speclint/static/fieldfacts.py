@@ -64,16 +64,37 @@ def tf_call(run, path: str, node: cst.Call, s) -> None:
 
 def module_tensor_uses(run, nodes: Iterable[cst.CSTNode], s) -> None:
     """Record each Name among `nodes` (and the elements of list/tuple/dict literals among them)
-    that refers to a tensor assigned at module level, when `run` is part of a model_fn."""
+    that refers to a tensor assigned at module level, and each `self.x` that refers to a tensor
+    the model_fn's own object set in `__init__`, when `run` is part of a model_fn."""
     if run.root.ctx is None:
         return
-    module_run = run.an.module_run
     for n in _expand(nodes):
-        if not isinstance(n, cst.Name):
+        if isinstance(n, cst.Name):
+            value, owner = run.lookup(n.value, s)
+            if owner is None or owner.parent is not None:  # not a module-level name
+                continue
+        elif isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name):
+            value = _init_attribute(run, n, s)
+        else:
             continue
-        value, owner = run.lookup(n.value, s)
-        if owner is module_run and owner is not None and all_members(value, lambda m: isinstance(m, Tensor)):
+        if value is not None and all_members(value, lambda m: isinstance(m, Tensor)):
             run.an.graph_uses.append(GraphUse(run.root, n))
+
+
+def _init_attribute(run, node: cst.Attribute, s):
+    """`self.x` where `self` is the object whose method is the model_fn (or encloses it): the
+    object was built before the Estimator called model_fn, so its tensors are in another graph.
+    (Objects built inside model_fn, such as a BERT model whose methods return attributes set in
+    its `__init__`, are not this case.)"""
+    _, owner = run.lookup(node.value.value, s)
+    if owner is None or owner.self_name != node.value.value:
+        return None
+    r = run.root
+    while r is not None and r is not owner:
+        r = r.parent
+    if r is None:
+        return None
+    return owner.mod.instance_attr(owner.method_of, node.attr.value)
 
 
 def _expand(nodes):
