@@ -225,6 +225,24 @@ CASES = {
             predictions["heads"] = {"start": logits, "end": logits}  # expect: SL024
             return tf.estimator.EstimatorSpec(mode, predictions=predictions)
         """),
+    "none_entries_dropped_in_place_by_a_helper": ("""
+        def _del_dict_non_tensors(d):
+            for k in list(d.keys()):
+                if not isinstance(d[k], tf.Tensor):
+                    del d[k]
+
+        def model_fn(features, labels, mode, params):
+            outputs = tf.layers.dense(features["inputs"], 4)
+            scores = None
+            predictions = {"outputs": outputs, "scores": scores}
+            _del_dict_non_tensors(predictions)
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
+        """, """
+        def model_fn(features, labels, mode, params):
+            outputs = tf.layers.dense(features["inputs"], 4)
+            predictions = {"outputs": outputs, "beam_size": 4}  # expect: SL024
+            return tf.estimator.EstimatorSpec(mode, predictions=predictions)
+        """),
     "integer_keys_only_matter_in_predict": ("""
         def model_fn(features, labels, mode, params):
             logits = tf.layers.dense(features["x"], 2)

@@ -105,7 +105,11 @@ def global_step(fact, ctx):
 
 # --- SL024 -----------------------------------------------------------------------------------
 def _not_a_tensor(m: Value) -> bool:
-    return isinstance(m, (Seq, Dict, Const, Operation, Optimizer, ExportOutput, Hook, Scaffold))
+    # None values are left alone: real code often drops them afterwards in place
+    # (tensor2tensor's `_del_dict_non_tensors(predictions)`), which is not followed.
+    if isinstance(m, Const):
+        return m.value is not None
+    return isinstance(m, (Seq, Dict, Operation, Optimizer, ExportOutput, Hook, Scaffold))
 
 
 @check("SL024")
@@ -263,7 +267,7 @@ def _bad_hook(v: Value) -> Optional[str]:
         return _KERAS_FIX
     if all_members(v, _def):
         return _FUNCTION_FIX
-    if all_members(v, lambda m: isinstance(m, Const)):
+    if all_members(v, lambda m: isinstance(m, Const) and m.value is not None):
         return _CONST_FIX
     return None
 
