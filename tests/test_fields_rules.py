@@ -110,6 +110,36 @@ CASES = {
             gs = tf.train.get_global_step()
             return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=gs)  # expect: SL022
         """),
+    # a restricted Boltzmann machine pre-training step (the bad twin is a pattern seen in public code)
+    "rbm_updates_grouped": ("""
+        def model_fn(features, labels, mode, params):
+            v0 = features["x"]
+            w = tf.get_variable("w", [784, 64])
+            h_bias = tf.get_variable("hb", [64])
+            h0 = tf.nn.sigmoid(tf.matmul(v0, w) + h_bias)
+            v1 = tf.nn.sigmoid(tf.matmul(h0, tf.transpose(w)))
+            err = tf.reduce_mean(tf.square(v0 - v1))
+            global_step = tf.train.get_or_create_global_step()
+            w_update = tf.assign_add(w, 0.01 * tf.matmul(tf.transpose(v0), h0))
+            hb_update = tf.assign_add(h_bias, 0.01 * tf.reduce_mean(h0, 0))
+            gs_update = tf.assign_add(global_step, 1)
+            return tf.estimator.EstimatorSpec(mode=mode, loss=err,
+                                              train_op=tf.group(w_update, hb_update, gs_update))
+        """, """
+        def model_fn(features, labels, mode, params):
+            v0 = features["x"]
+            w = tf.get_variable("w", [784, 64])
+            h_bias = tf.get_variable("hb", [64])
+            h0 = tf.nn.sigmoid(tf.matmul(v0, w) + h_bias)
+            v1 = tf.nn.sigmoid(tf.matmul(h0, tf.transpose(w)))
+            err = tf.reduce_mean(tf.square(v0 - v1))
+            global_step = tf.train.get_or_create_global_step()
+            w_update = tf.assign_add(w, 0.01 * tf.matmul(tf.transpose(v0), h0))
+            hb_update = tf.assign_add(h_bias, 0.01 * tf.reduce_mean(h0, 0))
+            gs_update = tf.assign_add(global_step, 1)
+            return tf.estimator.EstimatorSpec(mode=mode, loss=err,
+                                              train_op=[w_update, hb_update, gs_update])  # expect: SL022
+        """),
     # ---- SL023 --------------------------------------------------------------------------------
     "bert_create_optimizer_increments_the_step_itself": ("""
         class AdamWeightDecayOptimizer(tf.train.Optimizer):
@@ -174,8 +204,15 @@ CASES = {
     "global_step_by_position_and_unknown_optimizers": ("""
         from official.nlp import optimization
 
+        def minimize(optimizer, loss, **kwargs):
+            return optimizer.minimize(loss, **kwargs)
+
         def model_fn(features, labels, mode, params):
             loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            if params["kwargs"]:
+                train_op = minimize(tf.train.AdamOptimizer(1e-3), loss,
+                                    global_step=tf.train.get_global_step())
+                return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
             if params["custom"]:
                 train_op = optimization.create_optimizer(loss, 1e-4, 1000, 100, False)
             else:
@@ -388,6 +425,24 @@ CASES = {
                                               training_hooks=EtaHook(),  # expect: SL030
                                               evaluation_hooks=[lambda: None])  # expect: SL030
         """),
+    "hooks_list_built_with_list_and_append": ("""
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 10)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            logging_hook = list()
+            logging_hook.append(tf.train.LoggingTensorHook({"loss": loss}, every_n_iter=50))
+            return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op,
+                                              training_hooks=logging_hook)
+        """, """
+        def model_fn(features, labels, mode, params):
+            logits = tf.layers.dense(features["x"], 10)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            logging_hook = tf.train.LoggingTensorHook({"loss": loss, "logits": logits}, every_n_iter=50)
+            return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op,
+                                              training_hooks=logging_hook)  # expect: SL030
+        """),
     # ---- SL032 --------------------------------------------------------------------------------
     "module_level_layers_numpy_and_shadowed_names": ("""
         DENSE = tf.keras.layers.Dense(2)
@@ -483,3 +538,48 @@ def test_messages_name_the_value_and_the_fix():
     (d,) = diags
     assert "apply_gradients" in d.message and "global_step=" in d.message
     assert "has not been increased" in d.message
+
+
+# Message variants not exercised above: each must be reported where annotated (and format).
+MORE_BAD = {
+    "direct_nonbatch_prediction": """
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
+            return tf.estimator.EstimatorSpec(mode, predictions=tf.reduce_sum(probs, axis=0))  # expect: SL025
+        """,
+    "export_outputs_not_a_dict_and_float64_scores": """
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
+            if mode == tf.estimator.ModeKeys.PREDICT:
+                if params["one"]:
+                    return tf.estimator.EstimatorSpec(
+                        mode, predictions={"p": probs},
+                        export_outputs=tf.estimator.export.PredictOutput({"p": probs}))  # expect: SL028
+                return tf.estimator.EstimatorSpec(
+                    mode, predictions={"p": probs},
+                    export_outputs={"serving_default": tf.estimator.export.ClassificationOutput(
+                        scores=tf.cast(probs, tf.float64))})  # expect: SL028
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, probs)
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op())
+        """,
+    "hooks_function_dict_constant_and_keras_callback": """
+        def log_loss():
+            print("step")
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+            hook = tf.train.StepCounterHook(every_n_steps=10)
+            return tf.estimator.EstimatorSpec(
+                mode, loss=loss, train_op=train_op,
+                training_chief_hooks=log_loss,  # expect: SL030
+                training_hooks={"steps": hook},  # expect: SL030
+                evaluation_hooks=[hook, 10],  # expect: SL030
+                prediction_hooks=tf.keras.callbacks.TensorBoard())  # expect: SL030
+        """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_BAD))
+def test_more_variants_are_flagged(name):
+    _check(MORE_BAD[name])

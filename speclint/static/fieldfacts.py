@@ -36,6 +36,9 @@ def note_increment(run) -> None:
 
 def optimizer_op(run, node: cst.Call, method: str, recv: Value, args, kwargs) -> Value:
     """The value of `recv.minimize(...)` / `recv.apply_gradients(...)`, noting a global_step."""
+    if any(a.star for a in node.args):
+        note_increment(run)  # `minimize(loss, **kwargs)`: global_step may be among them
+        return Operation()
     gs = kwargs.get("global_step") or (args[1] if len(args) > 1 else None)
     given = gs is not None and gs[0] != NONE
     opt = members(recv)[0] if len(members(recv)) == 1 else None
