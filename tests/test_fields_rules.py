@@ -583,3 +583,71 @@ MORE_BAD = {
 @pytest.mark.parametrize("name", sorted(MORE_BAD))
 def test_more_variants_are_flagged(name):
     _check(MORE_BAD[name])
+
+
+# Helpers in sibling modules of the same run (the module index).
+OPTIMIZATION_GOOD = """
+import tensorflow.compat.v1 as tf
+
+class AdamWeightDecayOptimizer(tf.train.Optimizer):
+    def apply_gradients(self, grads_and_vars, global_step=None, name=None):
+        return tf.no_op()
+
+def create_optimizer(loss, init_lr):
+    global_step = tf.train.get_or_create_global_step()
+    optimizer = tf.train.AdamOptimizer(init_lr)
+    tvars = tf.trainable_variables()
+    train_op = optimizer.apply_gradients(zip(tf.gradients(loss, tvars), tvars))
+    return tf.group(train_op, [global_step.assign(global_step + 1)])
+"""
+OPTIMIZATION_BAD = """
+import tensorflow.compat.v1 as tf
+
+def create_optimizer(loss, init_lr):
+    optimizer = tf.train.AdamOptimizer(init_lr)
+    tvars = tf.trainable_variables()
+    return optimizer.apply_gradients(zip(tf.gradients(loss, tvars), tvars))
+"""
+MODELING = """
+import tensorflow.compat.v1 as tf
+
+{prior}
+
+def create_model(features, num_labels):
+    logits = tf.layers.dense(features["input_ids"], num_labels)
+    return logits / {use}
+"""
+RUN = """
+import tensorflow.compat.v1 as tf
+import modeling
+import optimization
+
+def model_fn(features, labels, mode, params):
+    logits = modeling.create_model(features, 3)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    train_op = optimization.create_optimizer(loss, 2e-5)
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+"""
+
+
+def _run_tree(tmp_path, files):
+    from speclint import engine
+    from speclint.config import Resolver
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    result = engine.check_paths([str(tmp_path)], Resolver(overrides={"select": CODES}))
+    assert not result.internal_errors
+    return sorted((d.path.rsplit("/", 1)[-1], d.line, d.code) for d in result.diagnostics)
+
+
+def test_helpers_in_sibling_modules_clean(tmp_path):
+    assert _run_tree(tmp_path, {
+        "optimization.py": OPTIMIZATION_GOOD, "run.py": RUN,
+        "modeling.py": MODELING.format(prior="PRIOR = [0.2, 0.3, 0.5]", use="tf.constant(PRIOR)")}) == []
+
+
+def test_helpers_in_sibling_modules_bad_twin(tmp_path):
+    assert _run_tree(tmp_path, {
+        "optimization.py": OPTIMIZATION_BAD, "run.py": RUN,
+        "modeling.py": MODELING.format(prior="PRIOR = tf.constant([0.2, 0.3, 0.5])", use="PRIOR")}) == [
+        ("modeling.py", 8, "SL032"), ("optimization.py", 7, "SL023")]
