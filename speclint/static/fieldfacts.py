@@ -15,8 +15,9 @@ import libcst as cst
 from speclint import apis
 from speclint.static.values import NONE, Operation, Optimizer, Tensor, Value, all_members, members
 
-_ASSIGN_FUNCTIONS = {"tf.assign", "tf.assign_add", "tf.state_ops.assign", "tf.state_ops.assign_add",
-                     "tf.python.ops.state_ops.assign_add", "tf.python.ops.state_ops.assign"}
+# TF functions that may advance the global step: tf.compat.v1.assign(_add), state_ops.assign(_add),
+# and TF's own training_util._increment_global_step (used by canned estimators).
+_ASSIGN_FUNCTIONS = ("assign", "assign_add", "_increment_global_step")
 ASSIGN_METHODS = ("assign", "assign_add")
 OPTIMIZER_METHODS = apis.OPTIMIZER_STEP_METHODS
 
@@ -59,7 +60,7 @@ def optimizer_op(run, node: cst.Call, method: str, recv: Value, args, kwargs) ->
 def tf_call(run, path: str, node: cst.Call, s) -> None:
     """A call of the TF function `path` inside `run`: assigns and module-level tensor uses."""
     canon = apis.canonical_path(path)
-    if canon in _ASSIGN_FUNCTIONS:
+    if canon.rsplit(".", 1)[-1] in _ASSIGN_FUNCTIONS:
         note_increment(run)
     if canon.startswith("tf."):
         module_tensor_uses(run, [a.value for a in node.args], s)
