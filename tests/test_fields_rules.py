@@ -542,7 +542,7 @@ def test_messages_name_the_value_and_the_fix():
 
 # Message variants not exercised above: each must be reported where annotated (and format).
 MORE_BAD = {
-    "direct_nonbatch_prediction": """
+    "direct_not_batch_prediction": """
         def model_fn(features, labels, mode, params):
             probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
             return tf.estimator.EstimatorSpec(mode, predictions=tf.reduce_sum(probs, axis=0))  # expect: SL025

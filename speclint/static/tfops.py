@@ -10,7 +10,7 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, DYNAMIC, GE1, NONBATCH, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, ApiRef, Callable, Const,
+    BATCH, DYNAMIC, GE1, NOT_BATCH, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, ApiRef, Callable, Const,
     ExportOutput, Hook, Item, Operation, Optimizer, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
@@ -124,7 +124,7 @@ def _reduction(args, kwargs, raw) -> Value:
     if keep_false and shape_of(x) == BATCH and axis is not None and (
             axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
                                     and Const(0) in [i.value for i in axis[0].items])):
-        return Tensor(NONBATCH, dtype=dtype)  # reduced over the batch dimension
+        return Tensor(NOT_BATCH, dtype=dtype)  # reduced over the batch dimension
     return Tensor(dtype=dtype)
 
 

@@ -19,8 +19,10 @@ ONE = "one"  # exactly one element of rank 1 (the `tf.reshape(x, [1])` batch-1 i
 BATCH = "batch"  # rank >= 1 with the batch as dimension 0 (per-example values)
 GE1 = "ge1"  # rank >= 1, dimension 0 unknown
 UNKNOWN_SHAPE = "unknown"
-# (field contracts) rank >= 1 or 0, but dimension 0 is certainly not the batch: `tf.reduce_*(x, axis=0)`
-NONBATCH = "nonbatch"
+# Dimension 0 is certainly not the batch: a batch-major tensor reduced over dimension 0 (which may
+# leave rank 0).  Not ranked: the rank itself is not certain.  (Same name and meaning as the
+# host-call family's class for SL006; SL025 reports it in predictions.)
+NOT_BATCH = "not_batch"
 # (field contracts) rank >= 1 with a dimension 0 unknown until run time: `tf.boolean_mask`, `tf.where(c)`
 DYNAMIC = "dynamic"
 _RANKED = (ONE, BATCH, GE1)

@@ -12,7 +12,7 @@ from speclint import apis
 from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import when_built
 from speclint.static.values import (
-    DYNAMIC, NONBATCH, SCALAR, Callable, Const, Dict, ExportOutput, Hook, Operation, Optimizer,
+    DYNAMIC, NOT_BATCH, SCALAR, Callable, Const, Dict, ExportOutput, Hook, Operation, Optimizer,
     Scaffold, Seq, Tensor, Value, all_members, members,
 )
 
@@ -152,8 +152,8 @@ def predictions_batch_major(fact, ctx):
     if _shaped(fa.value, SCALAR) and not scalars_reported_by_sl026:
         yield Finding("SL025", fa.node, "scalar", dict(
             where="", expr=source(fa.node), error="TypeError: 'numpy.float32' object is not iterable"))
-    elif _shaped(fa.value, NONBATCH):
-        yield Finding("SL025", fa.node, "nonbatch", dict(where="", expr=source(fa.node)))
+    elif _shaped(fa.value, NOT_BATCH):
+        yield Finding("SL025", fa.node, "not_batch", dict(where="", expr=source(fa.node)))
     for d in _dicts(fa.value):
         for e in d.entries:
             if e.node is None:
@@ -162,8 +162,8 @@ def predictions_batch_major(fact, ctx):
             if _shaped(e.value, SCALAR) and not scalars_reported_by_sl026:
                 yield Finding("SL025", e.node, "scalar", dict(
                     where=where, expr=source(e.node), error="IndexError: tuple index out of range"))
-            elif _shaped(e.value, NONBATCH):
-                yield Finding("SL025", e.node, "nonbatch", dict(where=where, expr=source(e.node)))
+            elif _shaped(e.value, NOT_BATCH):
+                yield Finding("SL025", e.node, "not_batch", dict(where=where, expr=source(e.node)))
 
 
 @check("SL026")
