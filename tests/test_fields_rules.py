@@ -60,6 +60,46 @@ CASES = {
             train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
             return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)  # expect: SL021
         """),
+    "float_scores_of_any_precision_are_accepted_by_export_outputs": ("""
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
+            return tf.estimator.EstimatorSpec(
+                mode, predictions={"p": probs},
+                export_outputs={"serving_default": tf.estimator.export.ClassificationOutput(
+                    scores=tf.cast(probs, tf.float64)),
+                    "value": tf.estimator.export.RegressionOutput(value=tf.to_bfloat16(probs[:, 0]))})
+        """, """
+        def model_fn(features, labels, mode, params):
+            probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
+            return tf.estimator.EstimatorSpec(
+                mode, predictions={"p": probs},
+                export_outputs={"serving_default": tf.estimator.export.ClassificationOutput(
+                    scores=tf.cast(probs, tf.float64)),
+                    "value": tf.estimator.export.RegressionOutput(value=tf.to_int64(probs[:, 0]))})  # expect: SL028
+        """),
+    "bfloat16_layers_cast_back_before_the_loss": ("""
+        def model_fn(features, labels, mode, params):
+            with tf.tpu.bfloat16_scope():
+                net = tf.layers.conv2d(tf.cast(features["image"], tf.bfloat16), 64, 3)
+                net = tf.layers.batch_normalization(net, training=True)
+                logits = tf.layers.dense(tf.layers.flatten(net), 1000)
+            logits = tf.cast(logits, tf.float32)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            huber = tf.losses.huber_loss(tf.to_double(labels), tf.to_double(logits[:, 0]))
+            optimizer = tf.tpu.CrossShardOptimizer(tf.train.MomentumOptimizer(0.1, 0.9))
+            train_op = optimizer.minimize(loss + huber, tf.train.get_global_step())
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss + huber, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            with tf.tpu.bfloat16_scope():
+                net = tf.layers.conv2d(tf.cast(features["image"], tf.bfloat16), 64, 3)
+                net = tf.layers.batch_normalization(net, training=True)
+                logits = tf.layers.dense(tf.layers.flatten(net), 1000)
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+            optimizer = tf.tpu.CrossShardOptimizer(tf.train.MomentumOptimizer(0.1, 0.9))
+            train_op = optimizer.minimize(loss, tf.train.get_global_step())
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)  # expect: SL021
+        """),
     "float64_loss_on_the_cpu_path_only": ("""
         def model_fn(features, labels, mode, params):
             loss = tf.reduce_mean(tf.square(tf.to_double(features["x"]) - labels))
@@ -391,7 +431,7 @@ CASES = {
                 outputs = {  # expect: SL028
                     "predict": tf.estimator.export.PredictOutput({"probs": probs}),
                     "regress": tf.estimator.export.RegressionOutput(
-                        value=tf.cast(probs, tf.float64)),  # expect: SL028
+                        value=tf.argmax(probs, axis=1)),  # expect: SL028
                 }
                 return tf.estimator.EstimatorSpec(mode, predictions={"probs": probs},
                                                   export_outputs=outputs)
@@ -547,7 +587,7 @@ MORE_BAD = {
             probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
             return tf.estimator.EstimatorSpec(mode, predictions=tf.reduce_sum(probs, axis=0))  # expect: SL025
         """,
-    "export_outputs_not_a_dict_and_float64_scores": """
+    "export_outputs_not_a_dict_and_integer_scores": """
         def model_fn(features, labels, mode, params):
             probs = tf.nn.softmax(tf.layers.dense(features["x"], 4))
             if mode == tf.estimator.ModeKeys.PREDICT:
@@ -558,7 +598,7 @@ MORE_BAD = {
                 return tf.estimator.EstimatorSpec(
                     mode, predictions={"p": probs},
                     export_outputs={"serving_default": tf.estimator.export.ClassificationOutput(
-                        scores=tf.cast(probs, tf.float64))})  # expect: SL028
+                        scores=tf.cast(probs * 100, tf.int32))})  # expect: SL028
             loss = tf.losses.sparse_softmax_cross_entropy(labels, probs)
             return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op())
         """,

@@ -342,7 +342,7 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
     if path.startswith("tf.losses.") and path.count(".") == 2:
         name = path.rsplit(".", 1)[1]
         if name in _V1_ONLY_LOSSES or (v1 and name in _V1_LOSSES):
-            return _v1_loss(args, kwargs, raw_path)
+            return loss_dtype(name, _v1_loss(args, kwargs, raw_path), args, kwargs)
         return UNKNOWN
     if path.startswith("tf.metrics.") and path.count(".") == 2 and v1:
         name = path.rsplit(".", 1)[1]
@@ -476,6 +476,52 @@ for _n in _DTYPE_KEEPING_UNARY:
         TABLE["tf.math." + _n] = _keep_dtype
 for _n in ("argmax", "argmin", "math.argmax", "math.argmin"):
     TABLE["tf." + _n] = _argmax
+
+# tf.compat.v1.layers keep their input's dtype (verified on TF 2.15.1: bfloat16 and float64 in,
+# the same out; Keras layers autocast to float32 and are not listed).
+_V1_LAYERS = """conv1d conv2d conv3d conv2d_transpose conv3d_transpose separable_conv1d separable_conv2d
+ batch_normalization flatten dropout max_pooling1d max_pooling2d max_pooling3d average_pooling1d
+ average_pooling2d average_pooling3d""".split()
+
+
+def _layer(shape_handler: Fn) -> Fn:
+    def handler(args, kwargs, raw) -> Value:
+        t = shape_handler(args, kwargs, raw)
+        x = _first(args, kwargs, "inputs")
+        dtype = dtype_of(x) if "dtype" not in kwargs else None
+        return Tensor(t.shape, t.variable, dtype) if isinstance(t, Tensor) else t
+    return handler
+
+
+TABLE["tf.layers.dense"] = _layer(TABLE["tf.layers.dense"])
+for _n in _V1_LAYERS:
+    TABLE["tf.layers." + _n] = _layer(_tensor(UNKNOWN_SHAPE))
+
+
+def _per_example_xent(args, kwargs, raw) -> Value:
+    logits = kwargs.get("logits")
+    return Tensor(BATCH, dtype=dtype_of(logits[0]) if logits else None)
+
+
+for _n in _PER_EXAMPLE_NN:
+    TABLE["tf." + _n] = _per_example_xent
+
+# tf.compat.v1.losses.*: the cross entropies keep the logits' dtype; these cast to float32
+# (verified on TF 2.15.1 with bfloat16 and float64 inputs).
+_LOSSES_KEEPING_LOGITS_DTYPE = {"softmax_cross_entropy": 1, "sigmoid_cross_entropy": 1,
+                                "sparse_softmax_cross_entropy": 1, "compute_weighted_loss": 0}
+_LOSSES_IN_FLOAT32 = {"mean_squared_error", "huber_loss", "absolute_difference"}
+
+
+def loss_dtype(name: str, value: Value, args: Args, kwargs: Kwargs) -> Value:
+    if not isinstance(value, Tensor):
+        return value
+    if name in _LOSSES_IN_FLOAT32:
+        return Tensor(value.shape, value.variable, "float32")
+    if name in _LOSSES_KEEPING_LOGITS_DTYPE:
+        a = _arg(args, kwargs, _LOSSES_KEEPING_LOGITS_DTYPE[name], "logits", "losses")
+        return Tensor(value.shape, value.variable, dtype_of(a[0]) if a else None)
+    return value
 TABLE["tf.boolean_mask"] = _tensor(DYNAMIC)
 TABLE["tf.strings.as_string"] = TABLE["tf.as_string"] = lambda args, kwargs, raw: Tensor(
     shape_of(_first(args, kwargs, "input")), dtype="string")
@@ -508,10 +554,11 @@ def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
 
 def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
     out = []
-    for name, index, dtype in apis.EXPORT_OUTPUT_ARGS.get(kind, ()):
+    for name, index, wanted in apis.EXPORT_OUTPUT_ARGS.get(kind, ()):
         a = _arg(args, kwargs, index, name)
-        if a is not None and dtype_of(a[0]) not in (None, dtype):
-            out.append((name + "_dtype", dtype_of(a[0]), a[1]))
+        dtype = dtype_of(a[0]) if a is not None else None
+        if dtype is not None and (dtype != "string" if wanted == "string" else dtype not in _FLOATS):
+            out.append((name + "_dtype", dtype, a[1]))
     return tuple(out)
 
 
