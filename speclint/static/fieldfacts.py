@@ -13,7 +13,7 @@ from typing import Iterable
 import libcst as cst
 
 from speclint import apis
-from speclint.static.values import NONE, Operation, Optimizer, Tensor, Value, all_members, members
+from speclint.static.values import NONE, Object, Operation, Tensor, Value, all_members, members
 
 # TF functions that may advance the global step: tf.compat.v1.assign(_add), state_ops.assign(_add),
 # and TF's own training_util._increment_global_step (used by canned estimators).
@@ -30,6 +30,10 @@ class GraphUse:
     node: cst.Name
 
 
+# Object kinds (pairing family's values) of optimizers -> the kind SL023 reports.
+OPTIMIZER_KINDS = {"optimizer": "v1", "keras_optimizer": "keras"}
+
+
 def note_increment(run) -> None:
     """The function `run` belongs to may advance the global step (an assign, a global_step=...)."""
     run.an.step_roots.add(run.root)
@@ -43,7 +47,8 @@ def optimizer_op(run, node: cst.Call, method: str, recv: Value, args, kwargs) ->
     gs = kwargs.get("global_step") or (args[1] if len(args) > 1 else None)
     given = gs is not None and gs[0] != NONE
     opt = members(recv)[0] if len(members(recv)) == 1 else None
-    if isinstance(opt, Optimizer) and opt.kind == "keras":
+    kind = OPTIMIZER_KINDS.get(opt.kind) if isinstance(opt, Object) else None
+    if kind == "keras":
         # Keras optimizers advance their own `iterations`, never the Estimator's global step;
         # their minimize() of a tensor loss fails in graph mode for another reason.
         if method == "apply_gradients" and not given:
@@ -51,9 +56,9 @@ def optimizer_op(run, node: cst.Call, method: str, recv: Value, args, kwargs) ->
         return Operation()
     if given:
         note_increment(run)
-        return Operation(step=True) if isinstance(opt, Optimizer) else Operation()
-    if isinstance(opt, Optimizer):
-        return Operation(step=False, kind=opt.kind, node=node)
+        return Operation(step=True) if kind else Operation()
+    if kind:
+        return Operation(step=False, kind=kind, node=node)
     return Operation()
 
 
@@ -70,7 +75,7 @@ def module_tensor_uses(run, nodes: Iterable[cst.CSTNode], s) -> None:
     """Record each Name among `nodes` (and the elements of list/tuple/dict literals among them)
     that refers to a tensor assigned at module level, and each `self.x` that refers to a tensor
     the model_fn's own object set in `__init__`, when `run` is part of a model_fn."""
-    if run.root.ctx is None:
+    if run.root.ctx is None or run.an.replaying:
         return
     for n in _expand(nodes):
         if isinstance(n, cst.Name):

@@ -12,23 +12,23 @@ construction (EstimatorFact).  Checks never walk the tree themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
 from speclint import apis
-from speclint.static import fieldfacts, tfops
+from speclint.static import callfacts, fieldfacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
-    ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join, Hook,
+    ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
+from speclint.static.values import BoundAsEstimatorSpec, HookClass
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
 
-_HOOK_CLASS = "SessionRunHook"  # Callable.api of a module class deriving from a SessionRunHook
 MAX_STATES = 24
 MAX_DEPTH = 3
 MAX_CALLS_PER_ROOT = 200  # helper calls followed per model_fn (or standalone) analysis
@@ -144,6 +144,7 @@ class EstimatorFact:
     node: cst.Call
     kind: str
     model_fn: Value
+    kwargs: Dict[str, Value] = field(default_factory=dict)  # e.g. use_tpu, eval_on_tpu
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
@@ -352,13 +353,7 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        value = UNKNOWN
-        for base in st.bases:
-            b = self.eval(base.value, s)
-            if (isinstance(b, ApiRef) and tfops.is_hook_class(b.path)) or (
-                    isinstance(b, Callable) and b.api == _HOOK_CLASS):
-                value = Callable(node=None, name=st.name.value, api=_HOOK_CLASS)
-        s.bind(st.name.value, value)
+        s.bind(st.name.value, callfacts.class_value(self, st, s))
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -442,6 +437,8 @@ class FunctionRun:
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
         if isinstance(v, Const):
+            if self._tpu_flag_text(test):  # `use_tpu=False` passed in: the path is known
+                s.tpu = bool(v.value)
             return ([s], []) if v.value else ([], [s])
         if isinstance(v, (Callable, Spec, Scaffold, Operation)):
             return [s], []
@@ -465,6 +462,13 @@ class FunctionRun:
         if any(isinstance(v, (Mode, ModeTest)) for v in s.env.values()) and self._mentions_mode(test, s):
             t.exact = f.exact = False
         return [t], [f]
+
+    @staticmethod
+    def _tpu_flag_text(test) -> bool:
+        if not isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
+            return False
+        text = cst.Module([]).code_for_node(test).lower()
+        return any(w in text for w in _TPU_WORDS)
 
     def _split_modes(self, s: State, modes, exact: bool):
         true_modes = s.modes & modes
@@ -549,6 +553,8 @@ class FunctionRun:
     def e_Attribute(self, node: cst.Attribute, s: State) -> Value:
         base = self.eval(node.value, s)
         attr = node.attr.value
+        if attr == "as_estimator_spec" and isinstance(base, Spec) and base.cls == apis.TPU_ESTIMATOR_SPEC:
+            return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
             return PyValue()
         if isinstance(base, ApiRef):
@@ -798,7 +804,8 @@ class FunctionRun:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
                 mf = kwargs.get("model_fn") or (args[0] if args else None)
-                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN))
+                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
+                                                             {k: v[0] for k, v in kwargs.items()}))
                 return UNKNOWN
             if api == apis.PARTIAL:
                 if not args or splat:
@@ -812,14 +819,15 @@ class FunctionRun:
                 return UNKNOWN
             if splat:
                 return UNKNOWN
+            callfacts.api_call(self, node, fv.path, args, kwargs, s)
             return tfops.call(fv.path, args, kwargs)
         if isinstance(fv, tfops.PerExampleLoss):
             return Tensor(BATCH)
+        if isinstance(fv, HookClass):
+            return tfops.hook_instance(fv.name, args, kwargs)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
-            if fv.api == _HOOK_CLASS:
-                return Hook(fv.name)
             if fv.node is not None and not splat:
                 return self.call_def(fv, args, kwargs, s)
         return UNKNOWN
@@ -841,9 +849,19 @@ class FunctionRun:
                     kwargs[a.keyword.value] = (v, a.value)
                 elif not a.star:
                     args.append((v, a.value))
+            callfacts.method_call(self, node, name, recv, s)
             return fieldfacts.optimizer_op(self, node, name, recv, args, kwargs)
         if name in fieldfacts.ASSIGN_METHODS:
             fieldfacts.note_increment(self)  # `global_step.assign(global_step + 1)`
+        if name == "_replace":
+            recv = self.eval(func.value, s)
+            keywords = {}
+            for a in node.args:
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    keywords[a.keyword.value] = (v, a.value, a)
+            callfacts.method_call(self, node, name, recv, s, keywords)
+            return Spec(recv.cls, node) if isinstance(recv, Spec) else UNKNOWN
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)
@@ -904,6 +922,7 @@ class FunctionRun:
         fact = SpecFact(node, cls, fields, bad, extra, dup, splat, s.modes, s.exact, s.tpu,
                         dict(s.env), self, self.root)
         self.an.spec_facts.append(fact)
+        callfacts.spec_built(self, fact, s)
         return Spec(cls, node)
 
     def call_def(self, fn: Callable, args, kwargs, s: State) -> Value:

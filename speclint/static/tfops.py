@@ -11,7 +11,7 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 from speclint import apis
 from speclint.static.values import (
     BATCH, DYNAMIC, GE1, NOT_BATCH, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, ApiRef, Callable, Const,
-    ExportOutput, Hook, Item, Operation, Optimizer, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
+    ExportOutput, Item, Operation, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
 Args = List[Tuple[Value, object]]  # (value, node)
@@ -522,33 +522,28 @@ def loss_dtype(name: str, value: Value, args: Args, kwargs: Kwargs) -> Value:
         a = _arg(args, kwargs, _LOSSES_KEEPING_LOGITS_DTYPE[name], "logits", "losses")
         return Tensor(value.shape, value.variable, dtype_of(a[0]) if a else None)
     return value
+
+
 TABLE["tf.boolean_mask"] = _tensor(DYNAMIC)
 TABLE["tf.strings.as_string"] = TABLE["tf.as_string"] = lambda args, kwargs, raw: Tensor(
     shape_of(_first(args, kwargs, "input")), dtype="string")
 
 EXPORT_OUTPUTS = tuple(apis.EXPORT_OUTPUT_ARGS)
 _HOOK_MODULES = ("tf.train.", "tf.estimator.")
-_KERAS_OPTIMIZER_MODULES = ("tf.keras.optimizers.", "tf.optimizers.")
 
 
 def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
-    """Optimizers, export outputs, hooks and Keras callbacks built by a TF call, else None."""
+    """Export outputs, SessionRunHooks the pairing table does not list, and Keras callbacks built
+    by a TF call, else None.  (Optimizers and the common hooks are in the pairing section.)"""
     last = path.rsplit(".", 1)[-1]
     if not last[:1].isupper():
         return None
-    if last == "CrossShardOptimizer" or (
-            last.endswith("Optimizer") and last != "Optimizer"
-            and (path.startswith("tf.train.") or path.startswith("tf.contrib.opt."))
-            and path.count(".") == path.startswith("tf.contrib.opt.") + 2):
-        return Optimizer("v1")
-    if path.startswith(_KERAS_OPTIMIZER_MODULES) and ".schedules." not in path and last != "Optimizer":
-        return Optimizer("keras")
     if last in EXPORT_OUTPUTS and "export" in path:
         return ExportOutput(last, _export_problems(last, args, kwargs))
     if path.startswith(_HOOK_MODULES) and last.endswith("Hook") and path.count(".") == 2:
-        return Hook(last)
+        return hook_instance(last, args, kwargs)
     if path.startswith("tf.keras.callbacks.") and path.count(".") == 3:
-        return Hook(last, keras=True)
+        return Object("keras_callback", last)
     return None
 
 
@@ -562,7 +557,64 @@ def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
     return tuple(out)
 
 
-def is_hook_class(path: str) -> bool:
-    """A TF SessionRunHook class a user class may derive from."""
-    path = apis.canonical_path(path)
-    return path.startswith(_HOOK_MODULES) and path.endswith("Hook") and path.count(".") == 2
+# --- pairing family (SL014, SL031, SL043): Saver, optimizers, hooks -----------------------------
+from speclint.static.values import Dict as _DictV, Object  # noqa: E402
+from speclint.static.values import members as _members  # noqa: E402
+
+
+def _saver(args, kwargs, raw) -> Value:
+    return Object("saver", "Saver")
+
+
+def _optimizer(args, kwargs, raw) -> Value:
+    return Object("optimizer", raw.rsplit(".", 1)[-1])
+
+
+def _keras_optimizer(args, kwargs, raw) -> Value:
+    return Object("keras_optimizer", raw.rsplit(".", 1)[-1])
+
+
+def _cross_shard(args, kwargs, raw) -> Value:
+    inner = _first(args, kwargs, "opt")
+    if isinstance(inner, Object) and inner.kind == "optimizer":
+        return Object("optimizer", inner.cls, cross_shard=True)
+    return Object("optimizer", "CrossShardOptimizer", cross_shard=True)
+
+
+def _model_tensor(v: Value) -> bool:
+    ms = _members(v)
+    return all(isinstance(m, Tensor) and not m.variable for m in ms)
+
+
+def _hook(args, kwargs, raw) -> Value:
+    return hook_instance(raw.rsplit(".", 1)[-1], args, kwargs)
+
+
+def hook_instance(cls: str, args, kwargs) -> Value:
+    """A SessionRunHook built with these arguments: remembers the model tensors among them."""
+    captured = []
+    for value, node in list(args) + list(kwargs.values()):
+        if _model_tensor(value):
+            captured.append(Item(value, node))
+        elif isinstance(value, _DictV):
+            captured += [Item(e.value, e.node) for e in value.entries if _model_tensor(e.value)]
+        elif isinstance(value, Seq):
+            captured += [Item(i.value, i.node) for i in value.items if _model_tensor(i.value)]
+    return Object("hook", cls, captured=tuple(captured))
+
+
+for _n in apis.V1_OPTIMIZERS:
+    TABLE["tf.train." + _n] = _optimizer
+    TABLE["tf.contrib.opt." + _n] = _optimizer
+for _n in apis.KERAS_OPTIMIZERS:
+    for _prefix in ("tf.keras.optimizers.", "tf.optimizers.", "tf.keras.optimizers.legacy.",
+                    "tf.keras.optimizers.experimental.", "keras.optimizers."):
+        TABLE[_prefix + _n] = _keras_optimizer
+for _p in apis.CROSS_SHARD_OPTIMIZER_PATHS:
+    TABLE[_p] = _cross_shard
+for _n in apis.SESSION_RUN_HOOKS:
+    for _prefix in ("tf.train.", "tf.estimator.", "tf.python.training.basic_session_run_hooks."):
+        TABLE[_prefix + _n] = _hook
+TABLE["tf.train.Saver"] = _saver
+for _p in apis.INIT_FROM_CHECKPOINT_PATHS:
+    TABLE[_p] = lambda args, kwargs, raw: NONE  # it only rewrites initializers

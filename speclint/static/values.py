@@ -104,17 +104,8 @@ class Operation(Value):
         return "an operation"
 
 
-# --- field contracts (SL021-SL032): objects that are neither tensors nor ops ------------------
-@dataclass(frozen=True)
-class Optimizer(Value):
-    """An optimizer object: kind "v1" (tf.compat.v1.train.*Optimizer, CrossShardOptimizer) or "keras"."""
-
-    kind: str
-
-    def describe(self) -> str:
-        return "an optimizer object"
-
-
+# --- field contracts (SL021-SL032) ------------------------------------------------------------
+# (optimizers, hooks and Keras callbacks are `Object`s of the pairing family's section)
 @dataclass(frozen=True)
 class ExportOutput(Value):
     """`tf.estimator.export.{Predict,Classification,Regression}Output(...)`.  `problems` holds
@@ -125,17 +116,6 @@ class ExportOutput(Value):
 
     def describe(self) -> str:
         return f"a {self.kind}"
-
-
-@dataclass(frozen=True)
-class Hook(Value):
-    """An instance of a SessionRunHook (`cls` its class name), or, with keras=True, of a Keras callback."""
-
-    cls: str
-    keras: bool = False
-
-    def describe(self) -> str:
-        return f"a Keras callback ({self.cls})" if self.keras else f"a {self.cls} hook"
 
 
 @dataclass(frozen=True)
@@ -309,3 +289,40 @@ def is_model_tensor(v: Value) -> bool:
     if isinstance(v, Dict):
         return any(is_model_tensor(e.value) for e in v.entries)
     return False
+
+
+# --- pairing family (SL014, SL031, SL043): instances of known TF classes --------------------------
+@dataclass(frozen=True)
+class Object(Value):
+    """An instance of a known TF class that is none of the values above.
+
+    kind: "saver" (tf.compat.v1.train.Saver), "hook" (a SessionRunHook from TF), "optimizer" (a
+    tf.compat.v1.train optimizer; `cross_shard` when wrapped in CrossShardOptimizer),
+    "keras_optimizer", "keras_callback" (a tf.keras.callbacks.* object: not a hook, SL030).  `captured` holds, for a hook, the model tensors among its arguments.
+    """
+
+    kind: str
+    cls: str
+    cross_shard: bool = False
+    captured: Tuple[Item, ...] = ()
+
+    def describe(self) -> str:
+        return f"a {self.cls} instance"
+
+
+@dataclass(frozen=True)
+class BoundAsEstimatorSpec(Value):
+    """`spec.as_estimator_spec` of a TPUEstimatorSpec, not called."""
+
+    spec_node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+
+    def describe(self) -> str:
+        return "the bound method as_estimator_spec"
+
+
+@dataclass(frozen=True)
+class HookClass(Callable):
+    """A class of the linted code that subclasses SessionRunHook; calling it gives a hook."""
+
+    def describe(self) -> str:
+        return f"the hook class `{self.name}`"

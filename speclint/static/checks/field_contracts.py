@@ -11,9 +11,10 @@ from typing import Iterator, Optional
 from speclint import apis
 from speclint.static.checks import Finding, check, source
 from speclint.static.checks.common import when_built
+from speclint.static.fieldfacts import OPTIMIZER_KINDS
 from speclint.static.values import (
-    DYNAMIC, NOT_BATCH, SCALAR, Callable, Const, Dict, ExportOutput, Hook, Operation, Optimizer,
-    Scaffold, Seq, Tensor, Value, all_members, members,
+    DYNAMIC, NOT_BATCH, SCALAR, Callable, Const, Dict, ExportOutput, Object, Operation, Scaffold,
+    Seq, Tensor, Value, all_members, members,
 )
 
 
@@ -22,6 +23,11 @@ def _modes(fact):
     """The modes the construction can run in: the certain ones, else those of its path."""
     modes = fact.reaching_modes()
     return modes if modes is not None else fact.modes
+
+
+def _tpu_modes(fact, ctx):
+    """The modes in which the construction runs on TPU (CheckContext.tpu_modes decides TPU)."""
+    return ctx.tpu_modes(fact) & _modes(fact)
 
 
 def _number(m: Value) -> bool:
@@ -60,8 +66,7 @@ def loss_tensor(fact, ctx):
         yield Finding("SL021", fa.node, "not_tensor", dict(
             expr=source(fa.node), what=_what(fa.value), when=when_built(fact)))
         return
-    if (fact.cls == apis.TPU_ESTIMATOR_SPEC and ctx.on_tpu(fact)
-            and _modes(fact) & {apis.TRAIN, apis.EVAL}):
+    if fact.cls == apis.TPU_ESTIMATOR_SPEC and _tpu_modes(fact, ctx) & {apis.TRAIN, apis.EVAL}:
         dtypes = {m.dtype for m in members(fa.value) if isinstance(m, Tensor)}
         if len(dtypes) == 1 and all_members(
                 fa.value, lambda m: isinstance(m, Tensor) and m.dtype in apis.NON_TPU_LOSS_DTYPES):
@@ -78,10 +83,18 @@ def train_op_type(fact, ctx):
     params = dict(expr=source(fa.node), what=_what(v), when=when_built(fact))
     if all_members(v, lambda m: isinstance(m, Seq)):
         yield Finding("SL022", fa.node, "sequence", params)
-    elif all_members(v, lambda m: isinstance(m, Optimizer)):
+    elif all_members(v, _optimizer):
         yield Finding("SL022", fa.node, "optimizer", params)
     elif all_members(v, lambda m: isinstance(m, Tensor) and m.variable):
         yield Finding("SL022", fa.node, "variable", params)
+
+
+def _optimizer(m: Value) -> bool:
+    return isinstance(m, Object) and m.kind in OPTIMIZER_KINDS
+
+
+def _hook(m: Value) -> bool:
+    return isinstance(m, Object) and m.kind in ("hook", "keras_callback")
 
 
 # --- SL023 -----------------------------------------------------------------------------------
@@ -109,7 +122,7 @@ def _not_a_tensor(m: Value) -> bool:
     # (tensor2tensor's `_del_dict_non_tensors(predictions)`), which is not followed.
     if isinstance(m, Const):
         return m.value is not None
-    return isinstance(m, (Seq, Dict, Operation, Optimizer, ExportOutput, Hook, Scaffold))
+    return isinstance(m, (Seq, Dict, Operation, Object, ExportOutput, Scaffold))
 
 
 @check("SL024")
@@ -135,8 +148,7 @@ def predictions_structure(fact, ctx):
 
 # --- SL025 / SL026 ---------------------------------------------------------------------------
 def _tpu_predict(fact, ctx) -> bool:
-    return (fact.cls == apis.TPU_ESTIMATOR_SPEC and ctx.on_tpu(fact)
-            and apis.PREDICT in _modes(fact))
+    return fact.cls == apis.TPU_ESTIMATOR_SPEC and apis.PREDICT in _tpu_modes(fact, ctx)
 
 
 def _shaped(v: Value, shape: str) -> bool:
@@ -240,9 +252,9 @@ def hooks(fact, ctx):
             continue
         v = fa.value
         expr = source(fa.node)
-        if all_members(v, lambda m: isinstance(m, Hook)) and len({m.cls for m in members(v)}) == 1:
+        if all_members(v, _hook) and len({m.cls for m in members(v)}) == 1:
             hook = members(v)[0]
-            what = "Keras callback" if hook.keras else "hook"
+            what = "Keras callback" if hook.kind == "keras_callback" else "hook"
             yield Finding("SL030", fa.node, "not_iterable", dict(
                 field=name, expr=expr, what=what, cls=hook.cls, when=when))
         elif all_members(v, _def):
@@ -263,7 +275,7 @@ def hooks(fact, ctx):
 
 
 def _bad_hook(v: Value) -> Optional[str]:
-    if all_members(v, lambda m: isinstance(m, Hook) and m.keras):
+    if all_members(v, lambda m: isinstance(m, Object) and m.kind == "keras_callback"):
         return _KERAS_FIX
     if all_members(v, _def):
         return _FUNCTION_FIX
