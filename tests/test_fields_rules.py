@@ -241,6 +241,23 @@ CASES = {
             train_op = optimizer.apply_gradients(zip(tf.gradients(loss, tvars), tvars))  # expect: SL023
             return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
         """),
+    "cross_shard_wrapper_of_a_custom_optimizer": ("""
+        from bert import optimization
+
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            opt = tf.tpu.CrossShardOptimizer(optimization.AdamWeightDecayOptimizer(1e-4))
+            tvars = tf.trainable_variables()
+            train_op = opt.apply_gradients(zip(tf.gradients(loss, tvars), tvars))
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """, """
+        def model_fn(features, labels, mode, params):
+            loss = tf.losses.mean_squared_error(labels, tf.layers.dense(features["x"], 1))
+            opt = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-4))
+            tvars = tf.trainable_variables()
+            train_op = opt.apply_gradients(zip(tf.gradients(loss, tvars), tvars))  # expect: SL023
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+        """),
     "global_step_by_position_and_unknown_optimizers": ("""
         from official.nlp import optimization
 

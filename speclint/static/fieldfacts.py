@@ -48,6 +48,8 @@ def optimizer_op(run, node: cst.Call, method: str, recv: Value, args, kwargs) ->
     given = gs is not None and gs[0] != NONE
     opt = members(recv)[0] if len(members(recv)) == 1 else None
     kind = OPTIMIZER_KINDS.get(opt.kind) if isinstance(opt, Object) else None
+    if kind and opt.cls == "CrossShardOptimizer":
+        kind = None  # wrapping an optimizer we do not know, which may advance the step itself
     if kind == "keras":
         # Keras optimizers advance their own `iterations`, never the Estimator's global step;
         # their minimize() of a tensor loss fails in graph mode for another reason.
