@@ -297,3 +297,22 @@ SESSION_RUN_HOOKS = tuple("""LoggingTensorHook SummarySaverHook NanTensorHook Fi
  StepCounterHook CheckpointSaverHook StopAtStepHook ProfilerHook GlobalStepWaiterHook
  FeedFnHook""".split())
 HOOK_FIELDS = ("training_hooks", "evaluation_hooks", "prediction_hooks", "training_chief_hooks")
+
+
+# --------------------------------------------------------------------------------------------
+# Field contracts (SL021-SL032): data shared by the static checks and the runtime shim.
+DEFAULT_SERVING_KEY = "serving_default"  # tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+TPU_LOSS_DTYPE = "float32"  # the TPU train/eval loops carry a float32 loss (tpu_estimator.py:80)
+# Float dtypes a TPU loss is known to break with (verified: bfloat16, float64; float16 likewise).
+NON_TPU_LOSS_DTYPES = ("bfloat16", "float16", "float64")
+# ExportOutput classes: (argument, position, "string" | "floating") checked at construction
+# (export_output.py:133-139, 190-191: classes must be tf.string, scores and a regression value
+# any floating dtype, although TF's messages say "float32"; verified on TF 2.15.1).
+EXPORT_OUTPUT_ARGS = {
+    "PredictOutput": (),
+    "ClassificationOutput": (("scores", 0, "floating"), ("classes", 1, "string")),
+    "RegressionOutput": (("value", 0, "floating"),),
+}
+# Optimizer methods whose `global_step` argument (keyword, or second positional for the
+# tf.compat.v1.train optimizers) makes the train op advance the global step (SL023).
+OPTIMIZER_STEP_METHODS = ("minimize", "apply_gradients")

@@ -40,7 +40,7 @@ def model_fn(features, labels, mode, params):
         return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     if mode == tf.estimator.ModeKeys.TRAIN:
-        return estimator_spec_train(loss, tf.train.AdamOptimizer(0.1).minimize(loss))
+        return estimator_spec_train(loss, tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     return estimator_spec_eval(loss)
 """, """
 def estimator_spec_train(loss, train_op):
@@ -54,7 +54,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
-    train_op = tf.train.AdamOptimizer(0.1).minimize(loss)
+    train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
     if mode != tf.estimator.ModeKeys.PREDICT:
         return estimator_spec_train(loss, train_op)
     return estimator_spec_eval(loss)
@@ -71,7 +71,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tf.estimator.EstimatorSpec(mode, predictions={"x": features["x"]})
     loss = tf.reduce_mean(features["x"])
-    return build_train_spec(loss, tf.train.AdamOptimizer(0.1).minimize(loss))
+    return build_train_spec(loss, tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
     # the mode value of the string form, and a mode carried on an object, are not reported
     "mode_from_attribute_or_mode_string": ("""
@@ -87,14 +87,14 @@ def model_fn(features, labels, mode, params):
     if mode == "infer":
         return tf.estimator.EstimatorSpec("infer", predictions={"logits": logits})
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
-    return Model(mode).spec(loss, tf.train.AdamOptimizer(0.1).minimize(loss))
+    return Model(mode).spec(loss, tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """, """
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
     if mode == "infer":
         return tf.estimator.EstimatorSpec("eval", predictions={"logits": logits})  # expect: SL036, SL019
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
     # a model_fn that never tests mode and builds a constant-mode spec only under a condition
     # speclint cannot follow (a training flag on the model object) is not reported
@@ -103,13 +103,13 @@ def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
     if params["train_only"]:
         return tf.estimator.EstimatorSpec(tf.estimator.ModeKeys.TRAIN, loss=loss,
-                                          train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                          train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     return tf.estimator.EstimatorSpec(mode, loss=loss)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
     return tf.estimator.EstimatorSpec(tf.estimator.ModeKeys.TRAIN, loss=loss,  # expect: SL036
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
 
     # ---- SL037 mode-compared-to-string -------------------------------------------------------
@@ -132,7 +132,7 @@ def model_fn(features, labels, mode, params):
         logits = tf.nn.softmax(logits)
     loss = tf.reduce_mean(logits)
     return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits}, loss=loss,
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
     # a function with a `mode` parameter that is not a model_fn (an input pipeline)
     "mode_parameter_of_an_input_function": ("""
@@ -154,7 +154,7 @@ def model_fn(features, labels, mode, params):
         logits = tf.nn.softmax(logits)
     loss = tf.reduce_mean(logits)
     return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits}, loss=loss,
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
     # tf.contrib.learn.ModeKeys has INFER; Keras' ModeKeys has TEST
     "other_modekeys_classes": ("""
@@ -183,7 +183,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-            train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     elif mode == tf.estimator.ModeKeys.EVAL:
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss)
@@ -195,7 +195,7 @@ def model_fn(features, labels, mode, params):  # expect: SL038
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-            train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     elif mode == tf.estimator.ModeKeys.EVAL:
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss)
@@ -214,7 +214,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
         return tf.estimator.EstimatorSpec(mode, loss=loss,
-            train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     if params["strict"]:
         sys.exit(1)
     _unsupported(mode)
@@ -235,7 +235,7 @@ def model_fn(features, labels, mode, params):  # expect: SL038
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
         return tf.estimator.EstimatorSpec(mode, loss=loss,
-            train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+            train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     _unsupported(mode)
 
 def other_model_fn(features, labels, mode, params):
@@ -259,7 +259,7 @@ def model_fn(features, labels, mode, params):
     if spec is not None:
         return spec
     return tf.estimator.EstimatorSpec(mode, loss=loss, predictions={"x": features["x"]},
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """, """
 def _maybe_eval_spec(features, labels, mode):
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -272,7 +272,7 @@ estimator = tf.estimator.Estimator(model_fn=_maybe_eval_spec)
 def build(features, mode):
     loss = tf.reduce_mean(features["x"])
     return tf.estimator.EstimatorSpec(mode, loss=loss, predictions={"x": features["x"]},
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss)), loss
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())), loss
 
 def model_fn(features, labels, mode, params):
     spec, _ = build(features, mode)
@@ -281,7 +281,7 @@ def model_fn(features, labels, mode, params):
 def build(features, mode):
     loss = tf.reduce_mean(features["x"])
     return tf.estimator.EstimatorSpec(mode, loss=loss, predictions={"x": features["x"]},
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss)), loss
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())), loss
 
 def model_fn(features, labels, mode, params):
     spec = build(features, mode)[0]
@@ -309,7 +309,7 @@ def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(per_example_loss)
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
     # guards: `labels is not None`, truthiness, is_training flags
     "guarded_label_uses": ("""
@@ -323,7 +323,7 @@ def model_fn(features, labels, mode, params):
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     if is_training:
         return tf.estimator.EstimatorSpec(mode, loss=loss,
-                                          train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                          train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     return tf.estimator.EstimatorSpec(mode, loss=loss if not is_predict else None,
                                       predictions={"logits": logits})
 """, """
@@ -336,7 +336,7 @@ def model_fn(features, labels, mode, params):
         loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     if is_training:
         return tf.estimator.EstimatorSpec(mode, loss=loss,
-                                          train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                          train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     return tf.estimator.EstimatorSpec(mode, loss=loss if not is_predict else None,
                                       predictions={"logits": logits})
 """),
@@ -353,7 +353,7 @@ def model_fn(features, labels, mode, params):
     logits, loss = create_model(features, labels, 2)
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """, """
 def create_model(features, labels, num_classes):
     logits = tf.layers.dense(features["x"], num_classes)
@@ -364,7 +364,7 @@ def model_fn(features, labels, mode, params):
     logits, loss = create_model(features, labels, 2)
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
-    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """),
     # a training-only model_fn never looks at mode
     "train_only_model_fn": ("""
@@ -372,14 +372,14 @@ def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
     return tf.estimator.EstimatorSpec(mode, loss=loss, predictions={"logits": logits},
-                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss))
+                                      train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
 """, """
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
     loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)  # expect: SL039
     train_op = None
     if mode == tf.estimator.ModeKeys.TRAIN:
-        train_op = tf.train.AdamOptimizer(0.1).minimize(loss)
+        train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
     return tf.estimator.EstimatorSpec(mode, loss=loss, predictions={"logits": logits},
                                       train_op=train_op)
 """),
@@ -514,7 +514,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.reduce_sum(logits) / params["batch_size"]
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-            train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss))
+            train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss, tf.train.get_global_step()))
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=tf.reduce_mean(logits),
                                              predictions={"logits": logits})
 
@@ -534,7 +534,7 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         loss = tf.reduce_sum(logits) / params["batch_size"]
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-            train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss))
+            train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss, tf.train.get_global_step()))
     return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=tf.reduce_mean(logits),
                                              predictions={"logits": logits})
 
@@ -655,7 +655,7 @@ def test_train_and_evaluate_specs_are_followed():
             per_core = params["batch_size"]  # expect: SL041
             loss = tf.reduce_mean(features["x"]) * per_core
             return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss,
-                train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss))
+                train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(loss, tf.train.get_global_step()))
 
         def input_fn(params):
             return tf.data.Dataset.range(8).batch(params["batch_size"])  # expect: SL044

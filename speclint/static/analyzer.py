@@ -123,6 +123,8 @@ class ModuleAnalyzer:
         self.module_run: Optional[FunctionRun] = None
         self.attr_writers: Dict[tuple, set] = {}  # (class, attribute) -> methods assigning it
         self.foreign_attr_writes: set = set()  # attributes assigned outside their class's methods
+        self.step_roots: set = set()  # runs (model_fns) that may advance the global step (SL023)
+        self.graph_uses: list = []  # fieldfacts.GraphUse: module-level tensors used in a model_fn (SL032)
         self.mode_facts = modefacts.ModeFacts()
 
     # ---- services for the interpreter ---------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import callfacts, modefacts, tfops
+from speclint.static import callfacts, fieldfacts, modefacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
@@ -254,6 +254,8 @@ class FunctionRun:
         v = self.eval(st.value, s)
         for t in st.targets:
             self.assign(t.target, v, st.value, s)
+            if isinstance(t.target, cst.Attribute) and t.target.attr.value == "iterations":
+                fieldfacts.note_increment(self)  # `optimizer.iterations = global_step` (Keras)
         return [s]
 
     def s_AnnAssign(self, st: cst.AnnAssign, s: State):
@@ -711,6 +713,7 @@ class FunctionRun:
         return UNKNOWN
 
     def e_BinaryOperation(self, node: cst.BinaryOperation, s):
+        fieldfacts.module_tensor_uses(self, (node.left, node.right), s)
         left, right = self.eval(node.left, s), self.eval(node.right, s)
         if isinstance(left, Labels) or isinstance(right, Labels):
             modefacts.note_labels_use(self, node.left if isinstance(left, Labels) else node.right, s)
@@ -720,7 +723,10 @@ class FunctionRun:
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             if isinstance(op, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)):
                 return Tensor(BATCH if isinstance(a, Tensor) and a.shape == BATCH else UNKNOWN_SHAPE)
-            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)))
+            dtype = tfops.binary_dtype(a, b) if isinstance(
+                op, (cst.Add, cst.Subtract, cst.Multiply, cst.AddAssign, cst.SubtractAssign,
+                     cst.MultiplyAssign)) else None
+            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)), dtype=dtype)
         if isinstance(a, Seq) and isinstance(b, Seq) and isinstance(op, (cst.Add, cst.AddAssign)) \
                 and a.kind == b.kind:
             return Seq(a.kind, a.items + b.items, a.complete and b.complete)
@@ -809,6 +815,8 @@ class FunctionRun:
                 args.append((v, a.value))
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
+            if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
+                fieldfacts.tf_call(self, fv.path, node, s)
             if api in apis.SPEC_CLASSES:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
@@ -856,12 +864,19 @@ class FunctionRun:
                 for a in node.args:
                     self.eval(a.value, s)
                 return PyValue()
-        if name in ("minimize", "apply_gradients"):
+        if name in fieldfacts.OPTIMIZER_METHODS:
             recv = self.eval(func.value, s)
+            args, kwargs = [], {}
             for a in node.args:
-                self.eval(a.value, s)
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    kwargs[a.keyword.value] = (v, a.value)
+                elif not a.star:
+                    args.append((v, a.value))
             callfacts.method_call(self, node, name, recv, s)
-            return Operation()
+            return fieldfacts.optimizer_op(self, node, name, recv, args, kwargs)
+        if name in fieldfacts.ASSIGN_METHODS:
+            fieldfacts.note_increment(self)  # `global_step.assign(global_step + 1)`
         if name == "_replace":
             recv = self.eval(func.value, s)
             keywords = {}
