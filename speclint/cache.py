@@ -11,7 +11,9 @@ while all of these hold:
 - the effective configuration is the same (it is part of the entry's name and checked inside):
   the enabled codes after `per-file-ignores`, the target, the prefilter mode;
 - every other file the analysis consulted (`deps`: {absolute path: content hash}, filled by the
-  static engine's cross-module index) still exists and hashes the same.
+  static engine's module index) still exists and hashes the same;
+- the set of files of the run is the same (`run_key`): the module index resolves an import only
+  to a file of the run, so adding or removing a file can change what an import means.
 
 Files the prefilter skips are not cached: skipping costs less than hashing.  Unreadable files and
 internal errors are never cached.  Any I/O problem with the cache disables it quietly for that
@@ -36,10 +38,23 @@ ENV_CACHE_DIR = "SPECLINT_CACHE_DIR"
 
 
 def content_hash(data: bytes) -> str:
-    """The content hash used for cache keys and `FileResult.deps` values."""
+    """The content hash used for cache keys and `FileResult.deps` values (SHA-256, as the module
+    index records the modules it consults)."""
     import hashlib
 
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return hashlib.sha256(data).hexdigest()
+
+
+def run_key(paths) -> str:
+    """The set of files of the run: the module index resolves imports only to them, so a file's
+    result can change when a file is added to or removed from the run (an import that now
+    resolves).  Part of every entry."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    for p in sorted(paths):
+        h.update(p.encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -93,8 +108,11 @@ class Cache:
                                digest_size=16).hexdigest()
         return self.dir / name[:2] / (name + ".json")
 
-    def get(self, abspath: str, chash: str, ckey: str, shown: str
+    def get(self, abspath: str, chash: str, ckey: str, rkey: str, shown: str, show=None
             ) -> Optional[Tuple[List[Diagnostic], Dict[str, str]]]:
+        """(diagnostics, deps) of a valid entry, else None.  `shown` is the file's reported path;
+        `show` turns the absolute path of another module (a finding reported there) into its
+        reported path."""
         if self.disabled:
             return None
         import json
@@ -103,13 +121,18 @@ class Cache:
             with open(self._entry_path(abspath, ckey), "rb") as fh:
                 entry = json.loads(fh.read())
             if (entry.get("path") != abspath or entry.get("content") != chash
-                    or entry.get("config") != ckey or entry.get("fingerprint") != fingerprint()):
+                    or entry.get("config") != ckey or entry.get("run") != rkey
+                    or entry.get("fingerprint") != fingerprint()):
                 return None
             deps = entry.get("deps") or {}
             for dep, dep_hash in deps.items():
                 if self._hash_of(dep) != dep_hash:
                     return None
-            diags = [Diagnostic(path=shown, **d) for d in entry["diagnostics"]]
+            diags = []
+            for d in entry["diagnostics"]:
+                other = d.pop("path", None)
+                where = shown if other is None else (show(other) if show else other)
+                diags.append(Diagnostic(path=where, **d))
         except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
         return diags, dict(deps)
@@ -123,17 +146,20 @@ class Cache:
                 self._dep_hashes[path] = None
         return self._dep_hashes[path]
 
-    def put(self, abspath: str, chash: str, ckey: str, diagnostics: List[Diagnostic],
-            deps: Dict[str, str]) -> None:
+    def put(self, abspath: str, chash: str, ckey: str, rkey: str, shown: str,
+            diagnostics: List[Diagnostic], deps: Dict[str, str]) -> None:
         if self.disabled:
             return
         import json
         import tempfile
 
         entry = {
-            "path": abspath, "content": chash, "config": ckey, "fingerprint": fingerprint(),
+            "path": abspath, "content": chash, "config": ckey, "run": rkey, "fingerprint": fingerprint(),
             "deps": deps,
-            "diagnostics": [{k: v for k, v in d.to_json().items() if k != "path"} for d in diagnostics],
+            # a diagnostic in this file has no path (it is shown as this file is shown at lookup);
+            # one inside an imported module keeps that module's absolute path
+            "diagnostics": [{k: v for k, v in d.to_json().items() if k != "path"} if d.path == shown
+                            else dict(d.to_json(), path=os.path.abspath(d.path)) for d in diagnostics],
         }
         target = self._entry_path(abspath, ckey)
         try:

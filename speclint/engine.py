@@ -27,8 +27,8 @@ class FileResult:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     skipped: bool = False  # no Estimator API mentioned: not parsed
     internal_error: Optional[str] = None
-    # Other files the analysis consulted, {absolute path: cache.content_hash(bytes)}; the cache
-    # entry is valid only while each still hashes the same.  Filled by the cross-module index.
+    # Other linted modules the analysis consulted (the module index), {absolute path: sha256 of
+    # the content} (cache.content_hash); a cache entry is valid only while each still hashes so.
     deps: Dict[str, str] = field(default_factory=dict)
     cached: bool = False  # served from the cache
 
@@ -39,13 +39,18 @@ class RunResult:
 
     @property
     def diagnostics(self) -> List[Diagnostic]:
-        out = [d for f in self.files for d in f.diagnostics]
+        # a finding inside an imported module can be reported by each module that imports it
+        out = list({_identity(d): d for f in self.files for d in f.diagnostics}.values())
         out.sort(key=Diagnostic.sort_key)
         return out
 
     @property
     def internal_errors(self) -> List[FileResult]:
         return [f for f in self.files if f.internal_error]
+
+
+def _identity(d: Diagnostic) -> tuple:
+    return (d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message)
 
 
 def display_path(path: str) -> str:
@@ -73,31 +78,37 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
-                 prefilter: bool = True) -> FileResult:
-    """Lint one file's bytes. `path` is the path to report.
-
-    Keyword-only options (more may be added): `prefilter=False` analyses the file even when it
-    never mentions the spec API (the robustness sweep uses it to exercise the parser path).
-    """
+                 file: Optional[str] = None, index=None, prefilter: bool = True) -> FileResult:
+    """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
+    `index` the run's module index, for helpers imported from other linted modules.
+    `prefilter=False` analyses the file even when it never mentions the Estimator API (the
+    robustness sweep uses it to exercise the parser path).  More keyword options may be added."""
     result = FileResult(path)
-    enabled = config.enabled_codes(rel_path)
     if prefilter and not files.may_matter(data):
         result.skipped = True
         return result
+    enabled = config.enabled_codes(rel_path)
     from speclint.static import pipeline, safeparse  # imports libcst: only for files that may matter
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
-    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result)
+    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index)
 
 
-def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult) -> FileResult:
+def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
+             file: Optional[str], index) -> FileResult:
     parsed = pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(reason=parsed.error), parsed.error_range))
         return result
+
+    def enabled_for(other: str) -> frozenset:
+        return config.enabled_codes(config.relative(other))
+
     try:
-        result.diagnostics = pipeline.diagnose(parsed, path, config.target, enabled)
+        outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
+                                    enabled_for=enabled_for, show=display_path)
+        result.diagnostics, result.deps = outcome.diagnostics, outcome.deps
     except RecursionError:
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
@@ -127,17 +138,24 @@ def _safe_check(data: bytes, shown: str, config: Config, rel: Optional[str], opt
         return FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
 
 
-def check_file(entry: files.Entry, config: Config, **options) -> FileResult:
+def check_file(entry: files.Entry, config: Config, index=None, **options) -> FileResult:
     """Lint one walked file (no cache). Keyword options are passed on to `check_source`."""
     shown = display_path(entry.path)
-    rel = config.relative(Path(entry.path))
+    rel = config.relative(entry.path)
     if entry.error is not None:
         return _sl000(shown, config, rel, f"cannot read file ({entry.error})")
     try:
         data = _read(entry.path)
     except OSError as exc:
         return _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
-    return _safe_check(data, shown, config, rel, options)
+    return _safe_check(data, shown, config, rel, dict(options, file=entry.path, index=index))
+
+
+def module_index(entries):
+    """The run's module index (imported lazily: it belongs to the static engine)."""
+    from speclint.static.modules import ModuleIndex
+
+    return ModuleIndex(e.path for e in entries if e.error is None)
 
 
 # ---- a run over many files -------------------------------------------------------------------
@@ -165,17 +183,28 @@ class _Work:
     shown: str
     config: Config
     rel: Optional[str]
+    file: str  # the path as walked (read by the module index)
     abspath: str
     cache: object = None  # cache.Cache
     chash: str = ""
     ckey: str = ""
 
 
-def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
-    return _safe_check(data, shown, config, rel, options)
+_WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
 
 
-def _start_pool(jobs: int):
+def _init_worker(options: dict) -> None:
+    global _WORKER_OPTIONS
+    _WORKER_OPTIONS = options
+
+
+def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str) -> FileResult:
+    return _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file))
+
+
+def _start_pool(jobs: int, options: dict):
+    """A pool whose workers hold `options` (the module index among them: sent once per worker,
+    not once per file)."""
     import multiprocessing
     import sys
     import threading
@@ -187,7 +216,8 @@ def _start_pool(jobs: int):
         method = "fork"
         from speclint.static import pipeline  # noqa: F401
         rulebook.load()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
+                               initializer=_init_worker, initargs=(options,))
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
@@ -195,83 +225,92 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     """Lint every file under `paths`.  `jobs`: worker processes (1: none); `caches`: a
     `cache.Caches` or None; other keyword options are passed on to `check_source`.  The result
     is the same, in the same order, whatever `jobs` and `caches` are."""
-    options = dict(options, prefilter=prefilter)
-    slots: List[Optional[FileResult]] = []
+    entries = list(files.walk(paths, resolver))  # the walk is cheap; the index needs every path
+    index = module_index(entries)
+    options = dict(options, prefilter=prefilter, index=index)
+    run_key = ""
+    if caches is not None:
+        from speclint import cache as cache_mod
+
+        run_key = cache_mod.run_key(index.paths)
+    slots: List[Optional[FileResult]] = [None] * len(entries)
     pending: List[_Work] = []
     pending_bytes = 0
     pool = None
     in_flight = []  # (work, future), oldest first
     try:
-        for entry in files.walk(paths, resolver):
-            index = len(slots)
-            slots.append(None)
+        for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
-            work = _prepare(index, entry, config, caches, prefilter, slots)
+            work = _prepare(i, entry, config, caches, prefilter, run_key, slots)
             if work is None:
                 continue
             if pool is None:
                 pending.append(work)
                 pending_bytes += len(work.data)
                 if jobs > 1 and len(pending) > 1 and pending_bytes >= POOL_MIN_BYTES:
-                    pool = _start_pool(jobs)
+                    pool = _start_pool(jobs, options)
                     for w in pending:
-                        in_flight.append((w, pool.submit(_pool_task, w.data, w.shown, w.config, w.rel, options)))
+                        in_flight.append((w, _submit(pool, w)))
                     pending = []
             else:
                 while len(in_flight) >= jobs * _MAX_IN_FLIGHT_PER_WORKER:
-                    _collect(in_flight.pop(0), slots, options)
-                in_flight.append((work, pool.submit(_pool_task, work.data, work.shown, work.config,
-                                                    work.rel, options)))
+                    _collect(in_flight.pop(0), slots, options, run_key)
+                in_flight.append((work, _submit(pool, work)))
             if pool is not None:
                 while in_flight and in_flight[0][1].done():
-                    _collect(in_flight.pop(0), slots, options)
+                    _collect(in_flight.pop(0), slots, options, run_key)
         for work in pending:
-            _finish(work, _safe_check(work.data, work.shown, work.config, work.rel, options), slots)
+            result = _safe_check(work.data, work.shown, work.config, work.rel, dict(options, file=work.file))
+            _finish(work, result, slots, run_key)
         while in_flight:
-            _collect(in_flight.pop(0), slots, options)
+            _collect(in_flight.pop(0), slots, options, run_key)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return RunResult([r for r in slots if r is not None])
 
 
-def _prepare(index, entry, config, caches, prefilter, slots) -> Optional[_Work]:
-    """Read, prefilter and look up one file; a _Work when it still needs analysing."""
-    from speclint import cache as cache_mod
+def _submit(pool, work: _Work):
+    return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file)
 
+
+def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_Work]:
+    """Read, prefilter and look up one file; a _Work when it still needs analysing."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
     if entry.error is not None:
-        slots[index] = _sl000(shown, config, rel, f"cannot read file ({entry.error})")
+        slots[i] = _sl000(shown, config, rel, f"cannot read file ({entry.error})")
         return None
     try:
         data = _read(entry.path)
     except OSError as exc:
-        slots[index] = _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
+        slots[i] = _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
         return None
     if prefilter and not files.may_matter(data):
-        slots[index] = FileResult(shown, skipped=True)
+        slots[i] = FileResult(shown, skipped=True)
         return None
     abspath = os.path.abspath(entry.path)
-    work = _Work(index, data, shown, config, rel, abspath)
+    work = _Work(i, data, shown, config, rel, entry.path, abspath)
     if caches is not None:
+        from speclint import cache as cache_mod
+
         work.cache = caches.for_project(config.root)
         work.chash = cache_mod.content_hash(data)
         work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target, prefilter)
-        hit = work.cache.get(abspath, work.chash, work.ckey, shown)
+        hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path)
         if hit is not None:
-            slots[index] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
+            slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
             return None
     return work
 
 
-def _collect(item, slots, options) -> None:
+def _collect(item, slots, options, run_key) -> None:
     work, future = item
     try:
         result = future.result()
     except Exception as exc:  # noqa: BLE001 - a worker died (crash, out of memory): isolate the file
         result = _isolated(work, options, exc)
-    _finish(work, result, slots)
+    _finish(work, result, slots, run_key)
 
 
 def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
@@ -281,21 +320,22 @@ def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
     from concurrent.futures import ProcessPoolExecutor
 
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, options).result()
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(options,)) as pool:
+            return _submit(pool, work).result()
     except Exception as exc:  # noqa: BLE001
         return FileResult(work.shown, internal_error=f"the analysis process died ({type(exc).__name__}: {exc or first})")
 
 
-def _finish(work: _Work, result: FileResult, slots) -> None:
+def _finish(work: _Work, result: FileResult, slots, run_key: str) -> None:
     slots[work.index] = result
     if work.cache is not None and result.internal_error is None:
-        work.cache.put(work.abspath, work.chash, work.ckey, result.diagnostics, result.deps)
+        work.cache.put(work.abspath, work.chash, work.ckey, run_key, work.shown, result.diagnostics, result.deps)
 
 
 def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
     name = filename or "-"
     config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
-    rel = config.relative(Path(filename)) if filename else None
+    rel = config.relative(filename) if filename else None
     shown = display_path(name)
     return RunResult([_safe_check(data, shown, config, rel, options)])

@@ -57,7 +57,7 @@ def test_pool_gives_the_same_results_in_the_same_order(monkeypatch):
     monkeypatch.setattr(engine, "POOL_MIN_BYTES", 0)  # force the pool even for a small tree
     started = []
     real_start = engine._start_pool
-    monkeypatch.setattr(engine, "_start_pool", lambda jobs: started.append(jobs) or real_start(jobs))
+    monkeypatch.setattr(engine, "_start_pool", lambda jobs, options: started.append(jobs) or real_start(jobs, options))
     pooled = engine.check_paths([str(FIXTURES)], Resolver(), jobs=2)
     assert started == [2], "the pool was not used"
     assert _summary(pooled) == _summary(serial)
@@ -66,7 +66,7 @@ def test_pool_gives_the_same_results_in_the_same_order(monkeypatch):
 
 def test_small_runs_do_not_start_a_pool(monkeypatch, tmp_path):
     write(tmp_path, "bad.py", BAD)
-    monkeypatch.setattr(engine, "_start_pool", lambda jobs: pytest.fail("pool started for one small file"))
+    monkeypatch.setattr(engine, "_start_pool", lambda jobs, options: pytest.fail("pool started for one small file"))
     result = engine.check_paths([str(tmp_path)], Resolver(), jobs=8)
     assert [d.code for d in result.diagnostics] == ["SL005"]
 
