@@ -281,3 +281,54 @@ def test_readme_quotes_the_benchmark_results():
     assert len(rows) > 8
     for line in rows:
         assert line in readme, f"README's Performance section is out of date: {line}"
+
+
+# ---- the cache with the real module index (cross-module facts) -------------------------------
+def _xmod(tmp_path):
+    import shutil
+
+    shutil.copytree(FIXTURES / "xmod_bert", tmp_path / "xmod_bert")
+    return tmp_path / "xmod_bert"
+
+
+def _codes_at(result, name):
+    return sorted((d.line, d.code) for f in result.files for d in f.diagnostics if d.path.endswith(name))
+
+
+def test_editing_an_imported_module_invalidates_the_importers_entry(run, tmp_path):
+    pkg = _xmod(tmp_path)
+    first = engine.check_paths(["xmod_bert"], Resolver(), caches=cache.Caches())
+    rc = next(f for f in first.files if f.path.endswith("run_classifier.py"))
+    assert str((pkg / "metrics.py").resolve()) in rc.deps  # filled by the module index
+    assert (27, "SL002") in _codes_at(first, "run_classifier.py")
+    warm = engine.check_paths(["xmod_bert"], Resolver(), caches=cache.Caches())
+    assert next(f for f in warm.files if f.path.endswith("run_classifier.py")).cached
+    assert _codes_at(warm, "run_classifier.py") == _codes_at(first, "run_classifier.py")
+    # the metric function now takes the fourth tensor: the SL002 in the importer must go
+    metrics = pkg / "metrics.py"
+    metrics.write_text(metrics.read_text().replace(
+        "def metric_fn(per_example_loss, label_ids, logits):",
+        "def metric_fn(per_example_loss, label_ids, logits, is_real_example):"))
+    after = engine.check_paths(["xmod_bert"], Resolver(), caches=cache.Caches())
+    assert not next(f for f in after.files if f.path.endswith("run_classifier.py")).cached
+    assert (27, "SL002") not in _codes_at(after, "run_classifier.py")
+    fresh = engine.check_paths(["xmod_bert"], Resolver())
+    assert _codes_at(after, "run_classifier.py") == _codes_at(fresh, "run_classifier.py")
+
+
+def test_cached_and_pooled_runs_equal_a_plain_run_on_cross_module_code(run, tmp_path, monkeypatch):
+    _xmod(tmp_path)
+    plain = _summary(engine.check_paths(["xmod_bert"], Resolver()))
+    assert engine.check_paths(["xmod_bert"], Resolver(), caches=cache.Caches())  # fill the cache
+    assert _summary(engine.check_paths(["xmod_bert"], Resolver(), caches=cache.Caches())) == plain
+    monkeypatch.setattr(engine, "POOL_MIN_BYTES", 0)
+    assert _summary(engine.check_paths(["xmod_bert"], Resolver(), jobs=2)) == plain
+
+
+def test_a_file_added_to_the_run_invalidates_entries(run, tmp_path):
+    # an import that did not resolve may resolve once its module is part of the run
+    write(tmp_path, "bad.py", BAD)
+    engine.check_paths(["."], Resolver(), caches=cache.Caches())
+    assert engine.check_paths(["."], Resolver(), caches=cache.Caches()).files[0].cached
+    write(tmp_path, "helpers.py", NOT_TF)
+    assert not engine.check_paths(["."], Resolver(), caches=cache.Caches()).files[0].cached
