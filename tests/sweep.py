@@ -27,7 +27,6 @@ import sys
 import sysconfig
 import time
 import warnings
-from pathlib import Path
 
 BAD_INPUT_WORDS = ("bad_", "badsyntax", "py2_", "tokenizedata", "lib2to3/tests/data", "_coding", "_encoding")
 # SL000 reasons that a file CPython compiles may still get: libcst's grammar differs in corners.

@@ -1,16 +1,11 @@
 """Issue 6, bad configuration: one line on stderr naming the file and the key, exit 2, never a
 traceback (unknown keys, wrong types, unknown codes, bad globs, broken TOML)."""
 import pytest
-from click.testing import CliRunner
 
 from speclint.cli import cli
 
 
-def _runner():
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        return CliRunner()
+from samples import runner as _runner  # noqa: E402 (tests/ is on sys.path: conftest)
 
 
 CASES = [

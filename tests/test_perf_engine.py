@@ -14,18 +14,7 @@ from speclint.config import Resolver
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
-BAD = """\
-import tensorflow.compat.v1 as tf
-
-def model_fn(features, labels, mode, params):
-    loss = tf.reduce_mean(features["x"])
-    def host_fn(loss):
-        return []
-    return tf.estimator.tpu.TPUEstimatorSpec(
-        mode, loss=loss, train_op=tf.no_op(), host_call=(host_fn, [loss]))
-"""
-GOOD = BAD.replace("[loss]", "[tf.reshape(loss, [1])]")
-NOT_TF = "import os\n\nprint(os.getcwd())\n"
+from samples import BAD, GOOD, NOT_TF  # noqa: E402 (tests/ is on sys.path: conftest)
 
 
 @pytest.fixture

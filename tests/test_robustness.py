@@ -7,31 +7,13 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from speclint import engine
 from speclint.cli import cli
 from speclint.config import Resolver
 
-HEADER = "import tensorflow.compat.v1 as tf\n"
-BAD = HEADER + """
-def model_fn(features, labels, mode, params):
-    loss = tf.reduce_mean(features["x"])
-    def host_fn(loss):
-        return []
-    return tf.estimator.tpu.TPUEstimatorSpec(
-        mode, loss=loss, train_op=tf.no_op(), host_call=(host_fn, [loss]))
-"""
-BAD_LINE = 8  # the line of `[loss]`
-BAD_COL = BAD.splitlines()[BAD_LINE - 1].index("[loss]") + 2
+from samples import BAD, BAD_COL, BAD_LINE, HEADER, runner as _runner  # tests/ is on sys.path (conftest)
 SPEC = "EstimatorSpec  # mentions the spec API, so the prefilter lets it through\n"
-
-
-def _runner():
-    try:
-        return CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        return CliRunner()  # click >= 8.2 keeps stderr apart
 
 
 @pytest.fixture
