@@ -319,3 +319,18 @@ def test_non_utf8_file_name(run, tmp_path):
     (tmp_path / name).write_bytes(BAD.encode())
     code, diags, _ = run(".")
     assert code == 1 and [d["path"] for d in diags] == ["caf\\xe9.py"]
+
+
+def test_big_stack_thread_unavailable_falls_back(monkeypatch, tmp_path):
+    # e.g. a virtual-memory limit: the parse runs on the caller's thread instead
+    import threading
+
+    from speclint.static import safeparse
+
+    def refuse(size=0):
+        if size == safeparse.PARSER_STACK_BYTES:
+            raise ValueError("size not valid")
+        return 0
+    monkeypatch.setattr(threading, "stack_size", refuse)
+    result = engine.check_source(BAD.encode(), "t.py", Resolver().for_path(tmp_path))
+    assert [d.code for d in result.diagnostics] == ["SL005"]

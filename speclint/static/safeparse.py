@@ -140,8 +140,12 @@ def run_with_big_stack(fn, *args):
             threading.stack_size(PARSER_STACK_BYTES)
             thread = threading.Thread(target=target, name=_THREAD_NAME, daemon=True)
             thread.start()
+        except (RuntimeError, ValueError, MemoryError):
+            thread = None  # no room for the stack (ulimit -v, 32-bit): run here, as before
         finally:
             threading.stack_size(old)
+    if thread is None:
+        return fn(*args)
     thread.join()
     if "error" in box:
         raise box["error"]
