@@ -226,13 +226,12 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     `cache.Caches` or None; other keyword options are passed on to `check_source`.  The result
     is the same, in the same order, whatever `jobs` and `caches` are."""
     entries = list(files.walk(paths, resolver))  # the walk is cheap; the index needs every path
-    index = module_index(entries)
-    options = dict(options, prefilter=prefilter, index=index)
+    options = dict(options, prefilter=prefilter)
     run_key = ""
     if caches is not None:
         from speclint import cache as cache_mod
 
-        run_key = cache_mod.run_key(index.paths)
+        run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
     slots: List[Optional[FileResult]] = [None] * len(entries)
     pending: List[_Work] = []
     pending_bytes = 0
@@ -244,6 +243,8 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
             work = _prepare(i, entry, config, caches, prefilter, run_key, slots)
             if work is None:
                 continue
+            if "index" not in options:  # built when a file first needs analysing (not for a
+                options["index"] = module_index(entries)  # run the prefilter skips entirely)
             if pool is None:
                 pending.append(work)
                 pending_bytes += len(work.data)
