@@ -56,6 +56,7 @@ class EstimatorCall:
     method: str
     input_fn: Value
     node: cst.Call
+    tpu: Optional[bool] = None  # the path's TPU flag (`if FLAGS.use_tpu`) at the call, when known
 
 
 @dataclass
@@ -254,7 +255,7 @@ def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: 
         if isinstance(recv, EstimatorRef) and _live(run.an, recv):
             fn = kwargs.get("input_fn") or (args[0] if args else None)
             facts(run.an).estimator_calls.append(
-                EstimatorCall(recv.index, name, fn[0] if fn else UNKNOWN, node))
+                EstimatorCall(recv.index, name, fn[0] if fn else UNKNOWN, node, s.tpu))
     elif name in ("batch", "padded_batch"):
         drop = kwargs.get("drop_remainder")
         index = 1 if name == "batch" else 3  # padded_batch(batch_size, padded_shapes, padding_values, drop_remainder)

@@ -100,8 +100,20 @@ class Targeting:
         if facts or (ctx is not None and ctx.plain_estimator):
             return _NONE  # only plain Estimators
         if self.returns_tpu_spec(root) and (not strict or self.has_tpu_path(root)):
-            return apis.ALL_MODES
+            return self._unresolved_estimator_modes()
         return None
+
+    def _unresolved_estimator_modes(self) -> FrozenSet[str]:
+        """TPU modes for a model_fn no estimator in sight receives: all of them, except EVAL when
+        every TPUEstimator of the module whose model_fn speclint cannot resolve has
+        `eval_on_tpu=False` (the OD API passes `model_fn_creator(...)` to
+        `TPUEstimator(..., eval_on_tpu=False)` and returns a plain EstimatorSpec in EVAL)."""
+        unresolved = [f for f in getattr(self.an, "estimator_facts", ())
+                      if f.kind == apis.TPU_ESTIMATOR
+                      and not any(isinstance(m, Callable) for m in members(f.model_fn))]
+        if unresolved and all(_is_false(f.kwargs.get("eval_on_tpu")) for f in unresolved):
+            return apis.ALL_MODES - {apis.EVAL}
+        return apis.ALL_MODES
 
     def plain_only(self, root) -> bool:
         """The model_fn is given to plain Estimators only (in the linted module)."""

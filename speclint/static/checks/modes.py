@@ -287,16 +287,36 @@ def _serves_predict(an, root) -> bool:
     return False
 
 
+def _predicts_labels(an, root, uses) -> bool:
+    """The model_fn puts `labels` into its PREDICT predictions (`{"label_ids": labels, ...}`): its
+    author expects labels in PREDICT, as TPUEstimator passes the dataset's labels to a TPU
+    predict() and wrappers restore them from features (tensorflow/tensorflow#17824; magenta
+    onsets_frames_transcription train_util.create_estimator)."""
+    nodes = [u.node for u in uses if u.root is root]
+    for fact in an.spec_facts:
+        if fact.root is not root or apis.PREDICT not in fact.modes:
+            continue
+        fa = fact.fields.get("predictions")
+        if fa is None:
+            continue
+        for m in members(fa.value):
+            if isinstance(m, DictV) and any(
+                    e.node is not None and any(_contains(e.node, n) for n in nodes) for e in m.entries):
+                return True
+    return False
+
+
 @module_check("SL039")
 def labels_in_predict(an, ctx):
     reported = set()
     serves: Dict[int, bool] = {}
-    for use in modefacts.facts(an).labels_uses:
+    uses = modefacts.facts(an).labels_uses
+    for use in uses:
         root = use.root
         if id(root) in reported or not _is_model_fn_run(root) or not root.mode_tested:
             continue
         if id(root) not in serves:
-            serves[id(root)] = _serves_predict(an, root)
+            serves[id(root)] = _serves_predict(an, root) and not _predicts_labels(an, root, uses)
         if not serves[id(root)]:
             continue  # a train/eval-only model_fn: SL019 reports the PREDICT gap itself
         if not use.exact or apis.PREDICT not in use.modes:
@@ -584,6 +604,11 @@ def dynamic_batch(an, ctx):
         use_tpu = estimator_arg(fact, "use_tpu")
         if use_tpu is not None and ctx.target != "tpu" and \
                 all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
+            continue
+        if call.tpu is False and ctx.target != "tpu" and use_tpu is not None and \
+                not any(isinstance(m, Const) and m.value for m in members(use_tpu[0])):
+            # `drop_remainder = True if FLAGS.use_tpu else False` (BERT, ALBERT): on the path
+            # where the TPU flag is off, TPUEstimator(use_tpu=FLAGS.use_tpu) runs on CPU/GPU.
             continue
         for b in mf.batch_calls:
             if b.run.root is not run or id(b.node) in seen:

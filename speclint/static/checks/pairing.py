@@ -21,7 +21,6 @@ from speclint.static.values import (
     all_members, members, none_or_all,
 )
 
-_TRAIN_EVAL = frozenset((apis.TRAIN, apis.EVAL))
 
 
 def _skip(fact, an, ctx) -> bool:
@@ -167,8 +166,10 @@ def dropped(fact, ctx):
     if _skip(fact, an, ctx):
         return
     fa = fact.fields.get("scaffold")
+    # Only TPU TRAIN: in TPU EVAL/PREDICT an EstimatorSpec fails outright (SL034), so its scaffold
+    # is never "silently" dropped (tensorflow/models object_detection model_lib.py EVAL spec).
     if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)) \
-            and ctx.tpu_modes(fact, True) & _TRAIN_EVAL:
+            and apis.TRAIN in ctx.tpu_modes(fact, True):
         yield Finding("SL017", fa.arg.keyword or fa.node, "ignored_scaffold", dict(expr=source(fa.node)))
     if fact.tpu is not False:
         return
