@@ -79,7 +79,20 @@ class Targeting:
         """Every TPUEstimator that receives the model_fn has export_to_tpu=False: the idiom of
         models (tensorflow/tpu ResNet) whose PREDICT mode only serves a CPU export."""
         facts = [f for f in self.estimators_of(root) if f.kind == apis.TPU_ESTIMATOR]
-        return bool(facts) and all(_is_false(f.kwargs.get("export_to_tpu")) for f in facts)
+        if not facts:
+            return False
+        if all(_is_false(f.kwargs.get("export_to_tpu")) for f in facts):
+            return True
+        # Older tensorflow/tpu ResNet (before export_to_tpu existed): the local estimator is
+        # trained, evaluated and exported, never predict()ed.  Exporting accepts a plain
+        # EstimatorSpec also for the TPU graph (model_fn_inference_on_tpu reads its fields).
+        from speclint.static import modefacts
+        mf = modefacts.facts(self.an)
+        nodes = {id(f.node) for f in facts}
+        est = self.an.estimator_facts
+        called = {id(est[c.index].node) for c in mf.estimator_calls if c.method == "predict"}
+        exported = {id(est[c.index].node) for c in mf.export_calls}
+        return not (nodes & called) and nodes <= exported
 
     def _compute(self, root, strict: bool) -> Optional[FrozenSet[str]]:
         ctx = getattr(root, "ctx", None)

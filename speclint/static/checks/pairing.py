@@ -263,6 +263,11 @@ def estimator_spec_on_tpu(fact, ctx):
     bad = modes & tpu_modes
     if ctx.target != "tpu" and ctx.targeting.export_only_predict(fact.root):
         bad -= {apis.PREDICT}
+    if ctx.target != "tpu" and fact.tpu is not True and not ctx.targeting.estimators_of(fact.root):
+        # No estimator in sight and no `if use_tpu:` around the spec: nothing says predict()
+        # ever runs on TPU, and exporting (also for TPU) accepts a plain EstimatorSpec.  The
+        # tensorflow/tpu RetinaNet/ResNet model_fns return one in PREDICT for CPU serving.
+        bad -= {apis.PREDICT}
     if apis.EVAL in bad:
         yield Finding("SL034", fact.node.func, "eval", dict(expr=source(fact.node.func)))
     elif apis.PREDICT in bad:
