@@ -336,6 +336,49 @@ def model_fn(features, labels, mode, params, config):
     return tf.estimator.EstimatorSpec(mode=mode, predictions=predictions, loss=loss,
                                       train_op=train_op, eval_metric_ops=metric_ops)
 """),
+    # ---- SL036 / SL037 ---------------------------------------------------------------------
+    # mesh_tensorflow transformer/utils.py tpu_estimator_model_fn: `mode` is rebound to the
+    # string "score" for scoring in PREDICT, then compared with "score" and with ModeKeys; the
+    # TRAIN spec is only reached in TRAIN.
+    "mesh_tf_mode_rebound_to_score": ("""
+def tpu_estimator_model_fn(score_in_predict_mode, use_tpu):
+    def my_model_fn(features, labels, mode, params=None, config=None):
+        if mode == tf.estimator.ModeKeys.PREDICT and score_in_predict_mode:
+            mode = "score"
+        logits = tf.layers.dense(features["inputs"], 8)
+        if mode == "score":
+            scores = tf.reduce_sum(logits, -1)
+        if mode in ["score", tf.estimator.ModeKeys.PREDICT]:
+            return tpu_estimator.TPUEstimatorSpec(
+                mode=tf.estimator.ModeKeys.PREDICT, predictions={"outputs": logits})
+        assert (mode == tf.estimator.ModeKeys.TRAIN or
+                mode == tf.estimator.ModeKeys.EVAL)
+        loss = tf.reduce_mean(logits)
+        if mode == tf.estimator.ModeKeys.TRAIN:
+            if use_tpu:
+                return tpu_estimator.TPUEstimatorSpec(
+                    mode=tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=tf.no_op())
+            return tf.estimator.EstimatorSpec(
+                tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=tf.no_op())
+        return tpu_estimator.TPUEstimatorSpec(tf.estimator.ModeKeys.EVAL, loss=loss)
+    return my_model_fn
+""", """
+def tpu_estimator_model_fn(score_in_predict_mode, use_tpu):
+    def my_model_fn(features, labels, mode, params=None, config=None):
+        logits = tf.layers.dense(features["inputs"], 8)
+        if mode == "score":  # expect: SL037
+            scores = tf.reduce_sum(logits, -1)
+        if mode in ["score", tf.estimator.ModeKeys.PREDICT]:  # expect: SL037
+            return tpu_estimator.TPUEstimatorSpec(
+                mode=tf.estimator.ModeKeys.PREDICT, predictions={"outputs": logits})
+        loss = tf.reduce_mean(logits)
+        if use_tpu:
+            return tpu_estimator.TPUEstimatorSpec(
+                mode=tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=tf.no_op())  # expect: SL036
+        return tf.estimator.EstimatorSpec(
+            tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=tf.no_op())  # expect: SL036
+    return my_model_fn
+"""),
 }
 
 

@@ -96,13 +96,54 @@ def _resolves_to_mode_keys(an, node) -> bool:
     return False
 
 
+def _rebound_names(fn) -> set:
+    """Names the function assigns a string literal to (`mode = "score"`), nested functions
+    excluded: such a name does not hold only mode values."""
+    out: set = set()
+
+    class V(cst.CSTVisitor):
+        def visit_FunctionDef(self, n):
+            return n is fn
+
+        def visit_Lambda(self, n):
+            return False
+
+        def visit_Assign(self, n):
+            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)):
+                out.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
+
+        def visit_AnnAssign(self, n):
+            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)) and \
+                    isinstance(n.target, cst.Name):
+                out.add(n.target.value)
+
+    fn.visit(V())
+    return out
+
+
+def _compared_names(test) -> set:
+    if not isinstance(test, cst.Comparison):
+        return set()
+    nodes = [test.left] + [c.comparator for c in test.comparisons]
+    return {n.value for n in nodes if isinstance(n, cst.Name)}
+
+
 @module_check("SL037")
 def mode_strings(an, ctx):
     mf = modefacts.facts(an)
     seen = set()
+    rebound: Dict[int, set] = {}
     for c in mf.compares:
         if not _is_model_fn_run(c.root) or id(c.literal) in seen:
             continue
+        fn = c.root.node
+        if isinstance(fn, cst.FunctionDef):
+            if id(fn) not in rebound:
+                rebound[id(fn)] = _rebound_names(fn)
+            if _compared_names(c.test) & rebound[id(fn)]:
+                # `if mode == PREDICT and score_in_predict_mode: mode = "score"` (mesh
+                # tensorflow transformer/utils.py): the name no longer holds only a mode value.
+                continue
         seen.add(id(c.literal))
         yield Finding("SL037", c.literal, "literal", dict(
             literal=source(c.literal), expr=source(c.test), always=_ALWAYS[c.op],
