@@ -397,3 +397,11 @@ def test_bad_twin_is_flagged_where_annotated(name):
     source = _source(PAIRS[name][1])
     assert "# expect:" in source
     assert mismatches(source, name + "-bad.py") == []
+
+
+def test_bert_eval_drop_remainder_is_clean_also_with_target_tpu():
+    # On TPU FLAGS.use_tpu is true, so `True if FLAGS.use_tpu else False` is True there; the
+    # bad twin (`False if FLAGS.use_tpu else True`) stays flagged.
+    good, bad = PAIRS["bert_eval_drop_remainder_follows_use_tpu"]
+    assert [d.code for d in actual(_source(good), "bert.py", target="tpu")[1]] == []
+    assert mismatches(_source(bad), "bert-bad.py", target="tpu") == []

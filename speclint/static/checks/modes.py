@@ -646,7 +646,7 @@ def dynamic_batch(an, ctx):
         if use_tpu is not None and ctx.target != "tpu" and \
                 all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
             continue
-        if call.tpu is False and ctx.target != "tpu" and use_tpu is not None and \
+        if call.tpu is False and use_tpu is not None and \
                 not any(isinstance(m, Const) and m.value for m in members(use_tpu[0])):
             # `drop_remainder = True if FLAGS.use_tpu else False` (BERT, ALBERT): on the path
             # where the TPU flag is off, TPUEstimator(use_tpu=FLAGS.use_tpu) runs on CPU/GPU.
