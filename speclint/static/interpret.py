@@ -1100,19 +1100,21 @@ def _string_of(v: Value) -> Optional[str]:
 
 
 def _known_string_comparison(left: Value, right: Value, op) -> Optional[bool]:
-    """`x == y` / `x in [...]` between string constants (a ModeKeys constant counts as its
-    string), when at least one side is a plain string constant: mesh_tensorflow's model_fn
-    rebinds `mode = "score"` and then compares it with ModeKeys."""
+    """`x == ModeKeys.TRAIN` / `x in ["score", ModeKeys.PREDICT]` where `x` holds a plain string:
+    mesh_tensorflow's model_fn rebinds `mode = "score"` and then compares it with ModeKeys."""
     a = _string_of(left)
     if a is None:
         return None
     if isinstance(op, (cst.Equal, cst.NotEqual)):
         b = _string_of(right)
-        if b is None or not (isinstance(left, Const) or isinstance(right, Const)):
+        # one side a plain string, the other a ModeKeys constant: nothing else is decided here
+        if b is None or not ((isinstance(left, Const) and isinstance(right, Mode)) or
+                             (isinstance(right, Const) and isinstance(left, Mode))):
             return None
         return (a == b) == isinstance(op, cst.Equal)
     if isinstance(op, (cst.In, cst.NotIn)) and isinstance(left, Const) and \
-            isinstance(right, Seq) and right.complete:
+            isinstance(right, Seq) and right.complete and \
+            any(isinstance(i.value, Mode) for i in right.items):
         values = [_string_of(i.value) for i in right.items]
         if any(v is None for v in values):
             return None
