@@ -141,6 +141,7 @@ class Construction:
     abs_path: Optional[str]
     spec: object = None
     by_framework: bool = False  # built by TF itself (as_estimator_spec), not by user code
+    unknown: List[str] = field(default_factory=list)  # keywords the class does not accept
     _call: object = None
     _call_loaded: bool = False
 

@@ -71,6 +71,10 @@ def _fold_args(cls_name: str, args: tuple, kwargs: dict) -> dict:
     return out
 
 
+def _unknown_keywords(cls_name: str, kwargs: dict) -> list:
+    return [k for k in kwargs if k not in apis.SPEC_FIELDS[cls_name]]
+
+
 def _make_new(cls_name: str, original_new):
     from speclint.runtime import checks
 
@@ -87,7 +91,8 @@ def _make_new(cls_name: str, original_new):
                 cls=cls_name, args=_fold_args(cls_name, args, kwargs),
                 location=locate.frame_location(frame),
                 abs_path=locate.abs_path_of(frame) if frame is not None else None,
-                by_framework=not locate.is_user_file(direct.f_code.co_filename))
+                by_framework=not locate.is_user_file(direct.f_code.co_filename),
+                unknown=_unknown_keywords(cls_name, kwargs))
             if not construction.by_framework:
                 findings = checks.on_construction(construction, call)
         except Exception as exc:  # noqa: BLE001 - never break the user's job

@@ -7,12 +7,24 @@ from speclint.runtime.context import Finding
 from speclint.runtime.values import describe, is_tensor, mode_value
 
 
+@construction_check("SL018")
+def unknown_keyword(con, call, tf):
+    for kw in con.unknown:
+        replacement, fix = apis.keyword_fix(con.cls, kw)
+        node = con.field_node(kw)
+        loc = con.keyword_location(kw) if node is not None else con.location
+        yield Finding("SL018", "unexpected", dict(cls=con.cls, kw=kw, fix=fix, when=""), loc)
+
+
 @construction_check("SL019")
 def required(con, call, tf):
     mode = mode_value(con.args.get("mode"))
     if mode is None:
         return
+    intended = {apis.keyword_fix(con.cls, kw)[0] for kw in con.unknown}  # SL018 reports those
     for name in apis.REQUIRED_FIELDS[mode]:
+        if name in intended:
+            return
         if name not in con.args:
             variant = "missing"
         elif con.args[name] is None:
