@@ -154,9 +154,12 @@ class FunctionRun:
     def __init__(self, an: "ModuleAnalyzer", node, parent: Optional["FunctionRun"], depth: int = 0,
                  root: Optional["FunctionRun"] = None, ctx: Optional[ModelFnContext] = None,
                  method_of: Optional[cst.ClassDef] = None):
-        self.an = an
+        self.an = an  # the analysis this run records its facts in
         self.node = node
         self.parent = parent
+        # the module that defines `node` (its imports, classes): differs from `an` for a helper
+        # imported from another linted module
+        self.mod = parent.mod if parent is not None else an
         self.depth = depth
         self.root = root or self
         self.ctx = ctx
@@ -169,6 +172,7 @@ class FunctionRun:
         self._final_env: Optional[Dict[str, Value]] = None
         self.active = an.active  # defs being executed (recursion guard)
         self.self_name: Optional[str] = None
+        self.attr_values: Dict[str, Value] = {}  # `self.x = ...` in this method
         if method_of is not None and isinstance(node, cst.FunctionDef):
             names = param_names(node.params)
             self.self_name = names[0] if names else None
@@ -383,7 +387,12 @@ class FunctionRun:
                     s.env[name] = DictV(container.entries, False, container.node)
             elif isinstance(container, Seq):
                 s.env[name] = Seq(container.kind, container.items, False, container.node)
-        # attributes (`self.x = ...`) are not tracked
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                and self.self_name is not None and target.value.value == self.self_name:
+            # `self.x = ...`: read back by the class's other methods when only __init__ sets it
+            attr = target.attr.value
+            old = self.attr_values.get(attr)
+            self.attr_values[attr] = value if old is None else join(old, value)
 
     def _index_const(self, sub: cst.Subscript):
         if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
@@ -434,7 +443,7 @@ class FunctionRun:
                 return ([s], []) if s.facts[text][0] else ([], [s])
             t, f = s, s.copy()
             tpu_flag = any(w in text.lower() for w in _TPU_WORDS)
-            if tpu_flag or text in self.an.repeated_conditions(self.node):
+            if tpu_flag or text in self.mod.repeated_conditions(self.node):
                 # Keep the two sides apart when the condition is tested again later, or when it
                 # is a TPU flag (the choice of spec class and of host-call forms follows those):
                 # this is what keeps correlated branches from mixing.
@@ -521,9 +530,9 @@ class FunctionRun:
         v, _ = self.lookup(name, s)
         if v is not None:
             return v
-        full = self.an.imports.resolve_expr(node)
+        full = self.mod.imports.resolve_expr(node)
         if full is not None:
-            return self.an.api_value(full)
+            return self.mod.api_value(full)
         if name == "FLAGS":  # absl / tf.flags: every attribute is a Python value
             return Config()
         return UNKNOWN
@@ -534,7 +543,7 @@ class FunctionRun:
         if isinstance(base, Config):
             return PyValue()
         if isinstance(base, ApiRef):
-            return self.an.api_value(base.path + "." + attr)
+            return self.mod.api_value(base.path + "." + attr)
         if isinstance(base, Unknown):
             # the whole chain may resolve where its prefix is ambiguous (try/except imports of
             # two modules that both hold the API), or go through a call (t2t's contrib.tpu().X)
@@ -542,14 +551,19 @@ class FunctionRun:
             while isinstance(root, cst.Attribute):
                 root = root.value
             if not (isinstance(root, cst.Name) and self.lookup(root.value, s)[0] is not None):
-                full = self.an.imports.resolve_expr(node)
+                full = self.mod.imports.resolve_expr(node)
                 if full is not None:
-                    return self.an.api_value(full)
-        if self.self_name is not None and isinstance(node.value, cst.Name) \
-                and node.value.value == self.self_name:
-            method = self.an.method(self.method_of, attr)
-            if method is not None:
-                return method
+                    return self.mod.api_value(full)
+        if isinstance(node.value, cst.Name):
+            # `self.x` in a method, or in a function nested in one (a model_fn closure)
+            _, owner = self.lookup(node.value.value, s)
+            if owner is not None and owner.self_name == node.value.value:
+                method = owner.mod.method(owner.method_of, attr)
+                if method is not None:
+                    return method
+                value = owner.mod.instance_attr(owner.method_of, attr)
+                if value is not None:
+                    return value
         return UNKNOWN
 
     def e_Integer(self, node, s):
@@ -893,7 +907,8 @@ class FunctionRun:
 
     def _run_call(self, fn: Callable, args, kwargs, s: State) -> Value:
         node = fn.node
-        method_of = self.an.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
+        mod = fn.run.mod if fn.run is not None else self.mod
+        method_of = mod.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
         child = FunctionRun(self.an, node, fn.run, self.depth + 1, self.root, self.ctx, method_of)
         env: Dict[str, Value] = {}
         params = _positional_params(node.params)
