@@ -307,3 +307,13 @@ HOOK_FIELDS = ("training_hooks", "evaluation_hooks", "prediction_hooks", "traini
 # Environment variable of the runtime shim.
 RUNTIME_ENV = "SPECLINT_RUNTIME"
 RUNTIME_MODES = ("raise", "warn", "off")
+
+# The TF2 summary function to use instead of each TF1 summary op (SL010/SL012 fix text).
+V1_SUMMARY_V2_NAMES = {
+    "ScalarSummary": "scalar", "HistogramSummary": "histogram", "ImageSummary": "image",
+    "AudioSummary": "audio", "AudioSummaryV2": "audio", "TensorSummary": "text",
+    "TensorSummaryV2": "text", "MergeSummary": "scalar",
+}
+
+# The argument names Estimator accepts in a model_fn (estimator.py _VALID_MODEL_FN_ARGS); SL040.
+MODEL_FN_ARGS = frozenset(("features", "labels", "mode", "params", "self", "config"))

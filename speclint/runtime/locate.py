@@ -270,3 +270,102 @@ def first(items: Iterable):
     for x in items:
         return x
     return None
+
+
+def _abs(path: str) -> str:
+    return os.path.abspath(path)
+
+
+def outermost_call_at(path: str, line: int) -> Optional[ast.AST]:
+    """The outermost call expression that starts on `line` (for naming an op's creating call)."""
+    tree = _tree(_abs(path))
+    if tree is None:
+        return None
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.lineno == line:
+            span = ((node.end_lineno or line) - line, (node.end_col_offset or 0) - node.col_offset)
+            if best is None or node.col_offset < best.col_offset or (
+                    node.col_offset == best.col_offset and span > ((best.end_lineno or line) - line, 0)):
+                best = node
+    return best
+
+
+def source_at(loc: Optional[Location], fallback: str = "?") -> str:
+    """The source of the outermost call on the location's line (else the stripped line)."""
+    if loc is None:
+        return fallback
+    node = outermost_call_at(loc.path, loc.line)
+    if node is not None:
+        return source_of(node)
+    text = linecache.getline(_abs(loc.path), loc.line).strip()
+    if not text:
+        return fallback
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def call_location(loc: Optional[Location]) -> Optional[Location]:
+    """`loc` widened to the outermost call on its line."""
+    if loc is None:
+        return None
+    node = outermost_call_at(loc.path, loc.line)
+    return node_location(loc.path, node) if node is not None else loc
+
+
+def return_value(fn):
+    """(location, source) of the last `return <value>` in fn's own body, when visible."""
+    code = _code_of(fn)
+    if code is None:
+        return None, None
+    tree = _tree(code.co_filename)
+    if tree is None:
+        return None, None
+    target = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) and node.lineno == code.co_firstlineno:
+            target = node
+            break
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list and \
+                node.decorator_list[0].lineno == code.co_firstlineno:
+            target = node
+            break
+    if target is None:
+        return None, None
+    if isinstance(target, ast.Lambda):
+        return node_location(display(code.co_filename), target.body), source_of(target.body)
+    last = None
+    for node in _own_nodes(target):
+        if isinstance(node, ast.Return) and node.value is not None:
+            if last is None or node.lineno > last.lineno:
+                last = node
+    if last is None:
+        return None, None
+    return node_location(display(code.co_filename), last.value), source_of(last.value)
+
+
+def _own_nodes(fn_node):
+    """Nodes of a function body, not descending into nested functions or classes."""
+    stack = list(fn_node.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                stack.append(child)
+
+
+def find_call_in_function(loc: Optional[Location], name_suffix: str) -> Optional[Location]:
+    """A call to `...name_suffix(...)` in the function around `loc` (e.g. CrossShardOptimizer)."""
+    if loc is None:
+        return None
+    tree = _tree(_abs(loc.path))
+    if tree is None:
+        return None
+    scope = enclosing_function(tree, loc.line) or tree
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if name.endswith(name_suffix):
+                return node_location(loc.path, node)
+    return None

@@ -18,6 +18,7 @@ from typing import Optional
 from speclint import apis
 from speclint.runtime import context as ctx
 from speclint.runtime import locate, signature, tfapi
+from speclint.runtime.errors import SpecLintError
 
 _LOCK = threading.RLock()
 _SPEC_REFS = 0
@@ -210,6 +211,10 @@ def _checked_call(model_fn, estimator, named, varargs, tf):
         except BaseException as exc:
             ctx.stack().pop()
             ctx.COLLECTOR.model_fn_calls += 1
+            try:
+                call.findings.extend(checks.on_error(exc, call, tf))
+            except Exception as inner:  # noqa: BLE001
+                ctx.internal(f"after a model_fn error: {type(inner).__name__}: {inner}")
             ctx.emit(call.findings, exc)
             raise
         ctx.stack().pop()
@@ -239,6 +244,8 @@ def _make_estimator_init(original, kind: str, tf):
         if not ctx.disabled():
             try:
                 args, kwargs = _wrap_in_args(self, kind, args, kwargs, tf)
+            except SpecLintError:
+                raise
             except Exception as exc:  # noqa: BLE001
                 ctx.internal(f"{kind}.__init__: {type(exc).__name__}: {exc}")
         return original(self, *args, **kwargs)
@@ -253,12 +260,37 @@ def _wrap_in_args(self, kind, args, kwargs, tf):
     if "model_fn" in kwargs:
         fn = kwargs["model_fn"]
         if fn is not None and not _is_framework_fn(fn):
+            _check_signature(fn, kind, tf)
             kwargs = dict(kwargs, model_fn=wrap_model_fn(fn, kind))
     elif args:
         fn = args[0]
         if fn is not None and not _is_framework_fn(fn):
+            _check_signature(fn, kind, tf)
             args = (wrap_model_fn(fn, kind),) + tuple(args[1:])
     return args, kwargs
+
+
+def _check_signature(fn, kind, tf) -> None:
+    """SL040, as TF's _verify_model_fn_args decides it, before TF raises at construction."""
+    from speclint.runtime.values import fn_name
+    if not ctx.selected("SL040") or is_wrapped(fn):
+        return
+    try:
+        args = list(tf.function_utils.fn_args(fn))
+    except Exception:  # noqa: BLE001 - TF itself will complain
+        return
+    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
+    name = fn_name(fn)
+    if "features" not in args:
+        finding = ctx.Finding("SL040", "no_features", dict(
+            estimator=kind, fn=name, seen=", ".join(args) if args else "none"), loc)
+    else:
+        extra = [a for a in args if a not in apis.MODEL_FN_ARGS]
+        if not extra:
+            return
+        finding = ctx.Finding("SL040", "unexpected", dict(
+            estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)), loc)
+    ctx.emit([finding])
 
 
 # ----------------------------------------------------------------------------------------------

@@ -37,9 +37,14 @@ def _load():
     from speclint.runtime.checks import fields, graph, host_calls, pairing, scaffold  # noqa: F401
 
 
+# Rules checked outside the two registries: SL014 when TF calls scaffold_fn (scaffold.py), SL040
+# when an estimator is constructed (patching.py), SL041 when the model_fn raises (params.py).
+OTHER_CODES = frozenset(("SL014", "SL040", "SL041"))
+
+
 def registered_codes() -> set:
     _load()
-    return {c for codes, _ in _CONSTRUCTION + _RETURN for c in codes}
+    return {c for codes, _ in _CONSTRUCTION + _RETURN for c in codes} | set(OTHER_CODES)
 
 
 def _active(registry):
@@ -84,6 +89,14 @@ def on_return(result, call, tf) -> list:
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"{'/'.join(codes)} after the model_fn: {type(exc).__name__}: {exc}")
     return out
+
+
+def on_error(exc, call, tf) -> list:
+    """Findings that explain an exception the model_fn raised (SL041)."""
+    from speclint.runtime.checks.params import explain_error
+    if not ctx.selected("SL041"):
+        return []
+    return list(explain_error(exc, call, tf))
 
 
 def checking_scaffold_fn(spec, construction):

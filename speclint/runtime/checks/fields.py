@@ -87,3 +87,202 @@ def train_op(con, call, tf):
         yield Finding("SL022", "variable", dict(expr=expr), loc)
     elif hasattr(op, "minimize") and hasattr(op, "apply_gradients"):
         yield Finding("SL022", "optimizer", dict(expr=expr, when=""), loc)
+
+
+def _elements_node(con, field_name):
+    """The dict/list literal given for a field (directly, or a name bound to one earlier)."""
+    from speclint.runtime import locate
+    node = locate.value_of(con.field_node(field_name))
+    if node is not None and hasattr(node, "id") and con.abs_path and con.location:
+        node = locate.resolve_name(con.abs_path, con.location.line, node.id) or node
+    return node
+
+
+def _key_location(con, field_name, key):
+    """(location, source) of `field={..., key: value}`'s value when the dict literal is visible."""
+    from speclint.runtime import locate
+    node = _elements_node(con, field_name)
+    if node is not None and hasattr(node, "keys"):
+        for k, v in zip(node.keys, node.values):
+            if k is not None and getattr(k, "value", object()) == key:
+                return locate.node_location(con.location.path, v), locate.source_of(v)
+    return con.field_location(field_name), None
+
+
+@construction_check("SL024")
+def predictions_structure(con, call, tf):
+    p = con.args.get("predictions")
+    if p is None or is_tensor(p, tf):
+        return
+    expr = con.expr("predictions", "predictions")
+    if not isinstance(p, dict):
+        yield Finding("SL024", "not_tensor", dict(expr=expr, what=describe(p, tf), when=""),
+                      con.field_location("predictions"))
+        return
+    for key, v in p.items():
+        if not is_tensor(v, tf):
+            loc, src = _key_location(con, "predictions", key)
+            yield Finding("SL024", "nested", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+                                                  what=describe(v, tf), when=""), loc)
+            return
+    if mode_value(con.args.get("mode")) == apis.PREDICT:
+        for key in p:
+            if not isinstance(key, str):
+                yield Finding("SL024", "key", dict(key=repr(key)), con.field_location("predictions"))
+                return
+
+
+@return_check("SL025")
+def predictions_batch_major(spec, con, call, tf):
+    if mode_value(call.mode) != apis.PREDICT or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
+        return
+    p = spec.predictions
+    if call.tpu_rules_apply(spec) and isinstance(spec, tf.TPUEstimatorSpec):
+        return  # SL026 owns the TPU contract of predictions
+    items = [("", None, p)] if is_tensor(p, tf) else [(f"[{k!r}]", k, v) for k, v in p.items()] \
+        if isinstance(p, dict) else []
+    for where, key, v in items:
+        if not is_tensor(v, tf) or v.shape.rank != 0:
+            continue
+        loc, src = _key_location(con, "predictions", key) if (con and key is not None) else (
+            con.field_location("predictions") if con else call.model_fn_location(), None)
+        error = ("TypeError: 'numpy.float32' object is not iterable" if key is None
+                 else "IndexError: tuple index out of range")
+        yield Finding("SL025", "scalar", dict(where=where, expr=src or (con.expr("predictions") if con else "predictions"),
+                                              error=error), loc)
+
+
+@return_check("SL026")
+def tpu_predictions(spec, con, call, tf):
+    if mode_value(call.mode) != apis.PREDICT or not isinstance(spec, tf.TPUEstimatorSpec) \
+            or not call.tpu_rules_apply(spec):
+        return
+    p = spec.predictions
+    expr = con.expr("predictions", "predictions") if con else "predictions"
+    if p is None:
+        return
+    if not isinstance(p, dict):
+        yield Finding("SL026", "not_dict", dict(expr=expr, what=describe(p, tf)),
+                      con.field_location("predictions") if con else call.model_fn_location())
+        return
+    for key, v in p.items():
+        if not is_tensor(v, tf):
+            continue
+        loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
+        if v.shape.rank == 0:
+            yield Finding("SL026", "scalar", dict(expr=src or f"{expr}[{key!r}]", key=repr(key)), loc)
+        elif v.shape.rank is not None and v.shape[0] is None and _static_batch(call):
+            yield Finding("SL026", "dynamic", dict(expr=src or f"{expr}[{key!r}]", key=key), loc)
+
+
+def _static_batch(call) -> bool:
+    """The model_fn's own features have a static dimension 0 (as on TPU), so a dynamic one in
+    predictions comes from the model (boolean_mask, where, unique), not from the input."""
+    feats = call.named.get("features")
+    from speclint.runtime.values import flatten
+    from speclint.runtime import tfapi
+    tf = tfapi.load()
+    tensors = [t for t in flatten(feats) if is_tensor(t, tf)]
+    return bool(tensors) and all(t.shape.rank and t.shape[0] is not None for t in tensors)
+
+
+@construction_check("SL027")
+def eval_metric_ops(con, call, tf):
+    if con.cls != apis.ESTIMATOR_SPEC:
+        return
+    m = con.args.get("eval_metric_ops")
+    if m is None:
+        return
+    expr = con.expr("eval_metric_ops", "eval_metric_ops")
+    if not isinstance(m, dict):
+        yield Finding("SL027", "not_dict", dict(expr=expr, got=describe(m, tf), when=""),
+                      con.field_location("eval_metric_ops"))
+        return
+    for key, v in m.items():
+        if (isinstance(v, tuple) and len(v) == 2) or (tf.KerasMetric and isinstance(v, tf.KerasMetric)):
+            continue
+        loc, src = _key_location(con, "eval_metric_ops", key)
+        yield Finding("SL027", "bad_value", dict(expr=src or f"{expr}[{key!r}]", got=describe(v, tf),
+                                                 key=key, when=""), loc)
+        return
+
+
+@construction_check("SL028")
+def export_outputs(con, call, tf):
+    eo = con.args.get("export_outputs")
+    if eo is None:
+        return
+    expr = con.expr("export_outputs", "export_outputs")
+    loc = con.field_location("export_outputs")
+    if not isinstance(eo, dict):
+        yield Finding("SL028", "not_dict", dict(expr=expr, what=describe(eo, tf)), loc)
+        return
+    ExportOutput = tf.export_output.ExportOutput
+    for key, v in eo.items():
+        if not isinstance(v, ExportOutput):
+            kloc, src = _key_location(con, "export_outputs", key)
+            yield Finding("SL028", "not_output", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+                                                      what=describe(v, tf)), kloc)
+            return
+    default = tf.tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+    if len(eo) > 1 and default not in eo:
+        yield Finding("SL028", "no_default", dict(n=len(eo)), loc)
+
+
+@construction_check("SL030")
+def hooks(con, call, tf):
+    for name in apis.HOOK_FIELDS:
+        if name not in con.args or con.args[name] is None:
+            continue
+        h = con.args[name]
+        expr = con.expr(name, name)
+        loc = con.field_location(name)
+        if isinstance(h, dict):
+            yield Finding("SL030", "dict", dict(field=name, expr=expr, when=""), loc)
+            continue
+        if isinstance(h, tf.SessionRunHook) or not hasattr(h, "__iter__"):
+            yield Finding("SL030", "not_iterable", dict(field=name, expr=expr, what=describe(h, tf),
+                                                        cls=type(h).__name__, when=""), loc)
+            continue
+        for item in list(h):
+            if not isinstance(item, tf.SessionRunHook):
+                what = describe(item, tf)
+                module = type(item).__module__ or ""
+                fix = ("Keras callbacks are not Estimator hooks: use a SessionRunHook "
+                       "(e.g. tf.compat.v1.train.SummarySaverHook)." if "keras" in module
+                       else "Pass tf.compat.v1.train.SessionRunHook instances only.")
+                yield Finding("SL030", "not_hook", dict(field=name, expr=type(item).__name__, what=what,
+                                                        fix=fix, when=""), loc)
+                break
+
+
+@construction_check("SL032")
+def other_graph(con, call, tf):
+    graph = tf.v1.get_default_graph()
+    for name in ("loss", "train_op"):
+        v = con.args.get(name)
+        g = getattr(v, "graph", None)
+        if g is not None and g is not graph and isinstance(v, (tf.Tensor, tf.Operation)):
+            from speclint.runtime import locate
+            origin = locate.tensor_origin(v)
+            where = f"it was created at {origin.path}:{origin.line}" if origin else "it belongs to another graph"
+            yield Finding("SL032", "default", dict(expr=con.expr(name, name), origin=where),
+                          con.field_location(name))
+
+
+@return_check("SL031")
+def tpu_hooks(spec, con, call, tf):
+    """Hooks of a spec on the TPU path that hold tensors of the model_fn (LoggingTensorHook...)."""
+    if not call.on_tpu or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
+        return
+    from speclint.runtime.values import flatten, is_model_tensor
+    for name in apis.HOOK_FIELDS:
+        for hook in getattr(spec, name, None) or ():
+            state = getattr(hook, "__dict__", {})
+            for value in state.values():
+                hit = next((t for t in flatten(value) if is_model_tensor(t, call, tf)), None)
+                if hit is not None:
+                    yield Finding("SL031", "default", dict(
+                        expr=getattr(hit, "name", "?"), hook=type(hook).__name__, field=name),
+                        con.field_location(name) if con else call.model_fn_location())
+                    break

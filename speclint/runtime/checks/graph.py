@@ -29,12 +29,13 @@ def tpu_summaries(result, con, call, tf):
     seen = set()
     for op in new_ops(call):
         if op.type in apis.V1_SUMMARY_OP_TYPES and op.type != "MergeSummary":
-            loc = locate.tensor_origin(op) or call.model_fn_location()
+            loc = locate.call_location(locate.tensor_origin(op)) or call.model_fn_location()
             key = (loc.path, loc.line) if loc else None
             if key in seen:
                 continue
             seen.add(key)
-            yield Finding("SL012", "default", dict(op=op.type, name=op.name), loc)
+            yield Finding("SL012", "default", dict(
+                call=locate.source_at(loc, op.name), op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")), loc)
 
 
 def _global_step_written(train_op, gs, limit: int = 20000) -> bool:
@@ -70,9 +71,28 @@ def global_step(result, con, call, tf):
     gs = tf.v1.train.get_global_step(graph)
     if gs is None or _global_step_written(train_op, gs):
         return
-    loc = con.field_location("train_op") if con else call.model_fn_location()
-    expr = con.expr("train_op", "train_op") if con else "train_op"
-    yield Finding("SL023", "default", dict(expr=expr), loc)
+    apply_op = _apply_op(train_op)
+    origin = locate.call_location(locate.tensor_origin(apply_op)) if apply_op is not None else None
+    loc = origin or (con.field_location("train_op") if con else call.model_fn_location())
+    expr = locate.source_at(origin, "train_op") if origin else (con.expr("train_op", "train_op") if con else "train_op")
+    method = "apply_gradients" if "apply_gradients" in expr else "minimize"
+    yield Finding("SL023", "v1", dict(expr=expr, method=method), loc)
+
+
+def _apply_op(train_op, limit: int = 5000):
+    """The first gradient-applying op among train_op's ancestors (its user line names the
+    optimizer call)."""
+    start = getattr(train_op, "op", train_op)
+    queue, seen = deque([start]), {start}
+    while queue and len(seen) < limit:
+        op = queue.popleft()
+        if op.type.startswith(("ResourceApply", "Apply")):
+            return op
+        for nxt in list(op.control_inputs) + [t.op for t in op.inputs]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return None
 
 
 @return_check("SL043")
@@ -85,6 +105,17 @@ def cross_shard(result, con, call, tf):
     if call.on_tpu:
         replicas = getattr(call.param(apis.PARAMS_CONTEXT), "num_replicas", None)
         if not sums and isinstance(replicas, int) and replicas > 1:
-            yield Finding("SL043", "missing", dict(replicas=replicas), loc)
+            apply_op = next((op for op in ops if op.type.startswith(("ResourceApply", "Apply"))), None)
+            if apply_op is None:
+                return  # no optimizer step in this graph (e.g. Mesh-TF reduces itself)
+            origin = locate.call_location(locate.tensor_origin(apply_op))
+            opt = apply_op.type.replace("ResourceApply", "").replace("Apply", "") or "the"
+            yield Finding("SL043", "missing", dict(expr=locate.source_at(origin, "train_op"),
+                                                   opt=f"a {opt} optimizer"), origin or loc)
     elif sums and call.param(apis.PARAMS_USE_TPU) is False:
-        yield Finding("SL043", "off_tpu", dict(), locate.tensor_origin(sums[0]) or loc)
+        origin = locate.tensor_origin(sums[0])
+        wrap = locate.find_call_in_function(origin, "CrossShardOptimizer") or locate.call_location(origin)
+        yield Finding("SL043", "off_tpu", dict(
+            expr=locate.source_at(wrap, "CrossShardOptimizer(...)"),
+            why="although this model_fn call does not run on TPU (params['use_tpu'] is False)"),
+            wrap or loc)

@@ -153,8 +153,15 @@ def flat(spec, con, call, tf):
             if is_tensor(value, tf) or isinstance(value, tf.Variable):
                 continue
             loc, src = _element(con, name, key, key)
+            if isinstance(value, (dict, list, tuple)):
+                fix = ("Flatten it: one entry per tensor in the top-level list or dict, and rebuild "
+                       "the structure inside the function.")
+            else:
+                fix = ("Pass a batch-major tensor instead (e.g. `tf.fill([batch_size], value)`), "
+                       "or let the function close over the Python value.")
             yield Finding("SL004", "default", dict(
-                field=name, where=where, expr=src or repr(key), got=describe(value, tf)),
+                field=name, where=where, expr=src or repr(key), got=describe(value, tf),
+                pytype=type(value).__name__, fix=fix),
                 loc or _field_loc(con, name))
 
 
@@ -183,8 +190,9 @@ def batch_major(spec, con, call, tf):
             if d0 is None or d0 == 1 or d0 % batch == 0:
                 continue
             loc, src = _element(con, name, key, key)
+            why = f"its dimension 0 is {d0}, not the per-core batch size {batch} (nor a multiple of it)"
             yield Finding("SL006", "default", dict(
-                field=name, where=where, expr=src or tensor_name(value), dim0=d0, batch=batch),
+                field=name, where=where, expr=src or tensor_name(value), why=why),
                 loc or _field_loc(con, name))
 
 
@@ -207,37 +215,61 @@ def probes(spec, con, call, tf):
             result = probe.call_host_fn(fn, tensors, tf)
             if result is None:
                 continue
-            loc = locate.function_location(fn) or _field_loc(con, name)
+            ret_loc, ret_src = locate.return_value(fn)
+            loc = ret_loc or locate.function_location(fn) or _field_loc(con, name)
             if result.v1_summaries and tpu:
                 op = result.v1_summaries[0]
-                yield Finding("SL010", "default", dict(field=name, fn=fn_name(fn), op=op.type),
-                              result.location_of(op) or loc)
+                op_loc = locate.call_location(result.location_of(op))
+                yield Finding("SL010", "default", dict(
+                    field=name, fn=fn_name(fn), call=locate.source_at(op_loc, op.type),
+                    op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")), op_loc or loc)
             if name == "eval_metrics":
-                yield from _metric_contract(result.value, fn, tpu, loc, tf)
+                yield from _metric_contract(result.value, fn, tpu, loc, ret_src, tf)
             elif name == "host_call" and tpu and result.value is None:
-                yield Finding("SL011", "default", dict(fn=fn_name(fn)), loc)
+                yield Finding("SL011", "default", dict(fn=fn_name(fn)),
+                              locate.function_location(fn) or loc)
     elif type(spec).__name__ == apis.ESTIMATOR_SPEC and isinstance(spec.eval_metric_ops, dict):
         for key in spec.eval_metric_ops:
             if key in apis.RESERVED_METRIC_NAMES:
-                loc = _field_loc(con, "eval_metric_ops")
-                yield Finding("SL009", "default", dict(key=key, where="eval_metric_ops"), loc)
+                yield Finding("SL009", key, dict(), _field_loc(con, "eval_metric_ops"))
 
 
-def _metric_contract(value, fn, tpu, loc, tf):
+def _metric_contract(value, fn, tpu, loc, src, tf):
     fname = fn_name(fn)
+    expr = src or f"{fname}(...)"
     if value is None:
-        yield Finding("SL008", "returns_none", dict(fn=fname), loc)
+        yield Finding("SL008", "none", dict(fn=fname, expr=expr, how="returned None when called"), loc)
         return
     if not isinstance(value, dict):
-        yield Finding("SL008", "not_dict", dict(fn=fname, got=describe(value, tf)), loc)
+        yield Finding("SL008", "not_dict", dict(fn=fname, got=describe(value, tf), expr=expr), loc)
         return
     for key, v in value.items():
         if key in apis.RESERVED_METRIC_NAMES:
-            yield Finding("SL009", "default", dict(key=key, where=f"the dict `{fname}` returns"), loc)
+            yield Finding("SL009", key, dict(), loc)
         if isinstance(v, tuple) and len(v) == 2:
             continue
         if tf.KerasMetric and isinstance(v, tf.KerasMetric):
             if tpu:
-                yield Finding("SL008", "keras_metric", dict(fn=fname, key=key), loc)
+                yield Finding("SL008", "keras_metric", dict(fn=fname, key=key, expr=expr), loc)
             continue
-        yield Finding("SL008", "bad_value", dict(fn=fname, key=key, got=describe(v, tf)), loc)
+        tpu_text = _tpu_text(v, tf)
+        yield Finding("SL008", "bad_value", dict(fn=fname, key=key, got=describe(v, tf), expr=expr,
+                                                 tpu=tpu_text), loc)
+
+
+def _tpu_text(v, tf) -> str:
+    """What TPU does with a metric value that is not a (value, update_op) tuple (as the static
+    check words it)."""
+    if isinstance(v, (list, tuple)):
+        if len(v) >= 2:
+            return "; on TPU it happens to work (TPUEstimator reads only elements 0 and 1)"
+        return ""
+    if isinstance(v, tf.Tensor):
+        if v.shape.rank == 0:
+            return ("; on TPU TPUEstimator takes `value[0]` and fails with \"ValueError: Attempting to "
+                    "slice scalar input.\"")
+        return ("; on TPU TPUEstimator takes `value[0]` and `value[1]` of it, which fails for a "
+                "scalar and silently gives a wrong metric otherwise")
+    if isinstance(v, tf.Operation):
+        return "; on TPU `value[0]` fails with \"TypeError: 'Operation' object is not subscriptable\""
+    return ""

@@ -1,0 +1,45 @@
+"""The model_fn's params: a KeyError on params['batch_size'] that TPUEstimator did not set (SL041)."""
+from __future__ import annotations
+
+import traceback
+
+from speclint import apis
+from speclint.runtime import locate
+from speclint.runtime.context import Finding
+from speclint.runtime.values import fn_name, mode_value
+
+_KW = {apis.TRAIN: ("train_batch_size", "train"), apis.EVAL: ("eval_batch_size", "evaluate"),
+       apis.PREDICT: ("predict_batch_size", "predict")}
+
+
+def _raise_site(exc):
+    frames = traceback.extract_tb(exc.__traceback__)
+    for fs in reversed(frames):
+        if locate.is_user_file(fs.filename):
+            loc = locate.Location(locate.display(fs.filename), fs.lineno,
+                                  (getattr(fs, "colno", None) or 0) + 1,
+                                  getattr(fs, "end_lineno", None) or fs.lineno,
+                                  (getattr(fs, "end_colno", None) or 0) + 1)
+            return loc
+    return None
+
+
+def explain_error(exc, call, tf):
+    if not isinstance(exc, KeyError) or exc.args != (apis.PARAMS_BATCH_SIZE,):
+        return
+    params = call.params
+    if params is None or call.param(apis.PARAMS_BATCH_SIZE) is not None:
+        return
+    loc = _raise_site(exc) or call.model_fn_location()
+    text = locate.source_at(loc, "params['batch_size']")
+    expr = "params['batch_size']" if "batch_size" in text else text
+    fn = fn_name(call.model_fn)
+    mode = mode_value(call.mode)
+    if call.estimator == apis.ESTIMATOR or not call.under_tpu_estimator:
+        yield Finding("SL041", "plain", dict(
+            expr=expr, fn=fn, params_note="" if params else " without params",
+            when=apis.MODE_WHEN.get(mode, "the first call")), loc)
+    elif mode in _KW:
+        kw, method = _KW[mode]
+        yield Finding("SL041", "tpu_mode", dict(expr=expr, fn=fn, kw=kw, method=method,
+                                                mode=apis.MODE_DISPLAY[mode]), loc)
