@@ -118,7 +118,8 @@ def _train_fn(host_tensors, host_fn=None, cross_shard=False, summaries=None):
         gs = v1.train.get_global_step()
         if summaries:
             summaries(params, loss)
-        train_op = train_op_for(loss, cross_shard=cross_shard)
+        cross = params.get("use_tpu", False) if cross_shard == "guarded" else cross_shard
+        train_op = train_op_for(loss, cross_shard=cross)
 
         def default_host_fn(gs, loss):
             return v1.summary.all_v2_summary_ops()
@@ -256,12 +257,12 @@ def test_sl012_summary_in_tpu_model_fn(shim):
     def summarize(params, loss):
         if not params["use_tpu"]:
             v1.summary.scalar("guarded", loss)
-    good = _train_fn(None, summaries=summarize, cross_shard=True)
+    good = _train_fn(None, summaries=summarize, cross_shard="guarded")
     assert codes(build_on_tpu, good, "train") == []
 
     def bad_summarize(params, loss):
         v1.summary.scalar("my_loss", loss)  # SL012-HERE
-    bad = _train_fn(None, summaries=bad_summarize, cross_shard=True)
+    bad = _train_fn(None, summaries=bad_summarize, cross_shard="guarded")
     assert found(build_on_tpu, bad, "train") == [("SL012", line_of("# SL012-HERE"))]
     # the same model_fn on CPU (use_tpu=False) is fine
     assert codes(build, bad, "train") == []
