@@ -480,3 +480,150 @@ def test_sl043_cross_shard_optimizer(shim):
     assert codes(build_on_tpu, make("guarded"), "train") == []
     assert codes(build, make("always"), "train") == ["SL043"]
     assert codes(build, make("guarded"), "train") == []
+
+
+def test_sl017_scaffold_ignored_on_tpu(shim):
+    def make(with_saver):
+        def model_fn(features, labels, mode, params):
+            logits = dense(features)
+            loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+            scaffold = v1.train.Scaffold(saver=v1.train.Saver()) if with_saver else None
+            return EstimatorSpec(mode, loss=loss, train_op=train_op_for(loss, cross_shard=True),
+                                 scaffold=scaffold)
+        return model_fn
+    assert codes(build_on_tpu, make(True), "train") == ["SL017"]
+    assert codes(build_on_tpu, make(False), "train") == []
+
+
+def _predict_fn(predictions, mode_key=None, **extra):
+    def model_fn(features, labels, mode, params):
+        logits = dense(features)
+        return TPUEstimatorSpec(mode, predictions=predictions(logits), **{k: v(logits) for k, v in extra.items()})
+    return model_fn
+
+
+def test_sl024_predictions_structure(shim):
+    assert codes(build, _predict_fn(lambda l: [l]), "predict") == ["SL024"]
+    assert codes(build, _predict_fn(lambda l: {"head": {"probs": l}}), "predict") == ["SL024"]
+    assert codes(build, _predict_fn(lambda l: {"head/probs": l}), "predict") == []
+    assert codes(build, _predict_fn(lambda l: l), "predict", kind="tpu") != ["SL024"]
+
+
+def test_sl025_predictions_scalar(shim):
+    def model_fn(features, labels, mode, params):
+        logits = dense(features)
+        return EstimatorSpec(mode, predictions={"l": logits, "mean": tf.reduce_mean(logits)})
+    assert codes(build, model_fn, "predict", kind="plain") == ["SL025"]
+
+    def good(features, labels, mode, params):
+        return EstimatorSpec(mode, predictions={"l": dense(features)})
+    assert codes(build, good, "predict", kind="plain") == []
+
+
+def test_sl026_tpu_predictions_contract(shim):
+    assert codes(build, _predict_fn(lambda l: l), "predict") == ["SL026"]
+    assert codes(build, _predict_fn(lambda l: {"m": tf.reduce_mean(l)}), "predict") == ["SL026"]
+    assert codes(build, _predict_fn(lambda l: {"sel": tf.boolean_mask(l, l[:, 0] > 0)}), "predict") == ["SL026"]
+    assert codes(build, _predict_fn(lambda l: {"l": l}), "predict") == []
+
+
+def test_sl027_eval_metric_ops(shim):
+    def make(kind):
+        def model_fn(features, labels, mode, params):
+            logits = dense(features)
+            loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+            pred = tf.argmax(logits, 1)
+            if kind == "value":
+                m = {"acc": v1.metrics.accuracy(labels, pred)[0]}
+            elif kind == "keras":
+                metric = tf.keras.metrics.Accuracy()
+                metric.update_state(labels, pred)
+                m = {"acc": metric}
+            else:
+                m = {"acc": v1.metrics.accuracy(labels, pred)}
+            return EstimatorSpec(mode, loss=loss, eval_metric_ops=m)
+        return model_fn
+    assert codes(build, make("value"), "eval", kind="plain") == ["SL027"]
+    assert codes(build, make("keras"), "eval", kind="plain") == []
+    assert codes(build, make("tuple"), "eval", kind="plain") == []
+
+
+def test_sl028_export_outputs(shim):
+    def make(kind):
+        def model_fn(features, labels, mode, params):
+            logits = dense(features)
+            loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+            out = tf.estimator.export.PredictOutput({"l": logits})
+            eo = {"a": out, "b": out} if kind == "no_default" else {"serving_default": out, "b": out}
+            return EstimatorSpec(mode, loss=loss, train_op=train_op_for(loss), export_outputs=eo)
+        return model_fn
+    # TRAIN: TF accepts it silently; the shim reports it before predict()/export fails
+    assert codes(build, make("no_default"), "train", kind="plain") == ["SL028"]
+    assert codes(build, make("ok"), "train", kind="plain") == []
+
+
+def test_sl030_hooks(shim):
+    def make(kind):
+        def model_fn(features, labels, mode, params):
+            logits = dense(features)
+            loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+            hook = v1.train.StopAtStepHook(last_step=10)
+            hooks = hook if kind == "single" else [hook]
+            return EstimatorSpec(mode, loss=loss, train_op=train_op_for(loss), training_hooks=hooks)
+        return model_fn
+    assert codes(build, make("single"), "train", kind="plain") == ["SL030"]
+    assert codes(build, make("list"), "train", kind="plain") == []
+
+
+def test_sl031_tpu_hooks_capture_tensors(shim):
+    def make(guard):
+        def model_fn(features, labels, mode, params):
+            logits = dense(features)
+            loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+            hooks = [] if (guard and params["use_tpu"]) else [
+                v1.train.LoggingTensorHook({"loss": loss}, every_n_iter=10)]
+            return TPUEstimatorSpec(mode, loss=loss, train_op=train_op_for(loss, cross_shard=params["use_tpu"]),
+                                    training_hooks=hooks)
+        return model_fn
+    assert codes(build_on_tpu, make(False), "train") == ["SL031"]
+    assert codes(build_on_tpu, make(True), "train") == []
+    assert codes(build, make(False), "train") == []  # CPU: fine
+
+
+def test_sl032_tensor_from_other_graph(shim):
+    other = tf.Graph()
+    with other.as_default():
+        zero = tf.constant(0.0)
+
+    def model_fn(features, labels, mode, params):
+        logits = dense(features)
+        return EstimatorSpec(mode, loss=zero, train_op=train_op_for(tf.reduce_mean(logits)))
+    assert "SL032" in codes(build, model_fn, "train", kind="plain")
+
+
+def test_sl038_model_fn_returns_none(shim):
+    def model_fn(features, labels, mode, params):
+        logits = dense(features)
+        if mode == ModeKeys.PREDICT:
+            return EstimatorSpec(mode, predictions={"l": logits})
+    assert codes(build, model_fn, "eval", kind="plain") == ["SL038"]
+    assert codes(build, model_fn, "predict", kind="plain") == []
+
+
+def test_sl040_model_fn_signature(shim):
+    def bad(features, labels, mode, hparams):
+        return None
+
+    def good(features, labels, mode, params, config):
+        return None
+    from runtime_support import estimator
+    assert codes(estimator, bad, "plain") == ["SL040"]
+    assert codes(estimator, good, "plain", params={"a": 1}) == []
+
+
+def test_sl041_params_batch_size(shim):
+    def model_fn(features, labels, mode, params):
+        n = params["batch_size"]
+        return EstimatorSpec(mode, predictions={"l": tf.reshape(dense(features), [n, 2])})
+    assert codes(build, model_fn, "predict", kind="plain", params={"lr": 1}) == ["SL041"]
+    assert codes(build, model_fn, "predict", kind="plain", params={"batch_size": 4}) == []
