@@ -120,12 +120,12 @@ def emit(findings: List[Finding], cause: Optional[BaseException] = None) -> None
     diags = [d for d in (to_diagnostic(f) for f in findings if selected(f.code)) if d is not None]
     if not diags:
         return
-    new = COLLECTOR.add(diags)
+    COLLECTOR.add(diags)
     mode = SETTINGS.mode or env_mode() or "raise"
     if mode == "raise":
         raise SpecLintError(diags) from cause
     if mode == "warn":
-        for d in new:
+        for d in diags:
             text = f"{d.code} [{d.name}] {d.message}"
             warnings.warn_explicit(SpecLintWarning(text, d), SpecLintWarning,
                                    d.path, d.line, module="speclint.runtime")
