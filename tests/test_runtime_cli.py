@@ -26,7 +26,10 @@ SCRIPT = textwrap.dedent('''
         train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=gs)
         def host_fn(gs, loss):
             return []
-        host_call = (host_fn, [gs, tf.reshape(loss, [1])]) if BAD else (host_fn, [tf.reshape(gs, [1]), tf.reshape(loss, [1])])
+        if BAD:
+            host_call = (host_fn, [gs, tf.reshape(loss, [1])])
+        else:
+            host_call = (host_fn, [tf.reshape(gs, [1]), tf.reshape(loss, [1])])
         return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op, host_call=host_call)
 
     BAD = "--bad" in sys.argv
@@ -60,8 +63,11 @@ def test_run_reports_and_exits_1(workdir):
     assert "trained" in proc.stdout  # warn mode: the program ran to the end
     diags = json.loads(proc.stdout[proc.stdout.index("["):])
     assert [(d["code"], d["path"], d["engine"]) for d in diags] == [("SL005", "train.py", "runtime")]
-    want = next(i for i, text in enumerate(SCRIPT.splitlines(), 1) if "host_call = (host_fn, [gs," in text)
+    # host_call is assigned on two branches: the shim points at the `host_call=` keyword and
+    # names the tensor by its graph name
+    want = next(i for i, text in enumerate(SCRIPT.splitlines(), 1) if "host_call=host_call" in text)
     assert diags[0]["line"] == want
+    assert "tensor[0] `global_step` is a scalar" in diags[0]["message"]
 
 
 def test_run_clean_keeps_the_programs_exit_code(workdir):

@@ -226,20 +226,26 @@ def enclosing_function(tree, line: int):
 
 
 def resolve_name(abs_path: str, line: int, name: str) -> Optional[ast.AST]:
-    """The value last assigned to `name` before `line` in the function around `line`
-    (`x = ...` with a single Name target), for naming elements of a tensors list built earlier."""
+    """The value assigned to `name` before `line` in the function around `line`, when there is
+    exactly one such assignment (`x = ...`, a single Name target); with several (branches), which
+    one ran is unknown, so None."""
     tree = _tree(abs_path)
     if tree is None:
         return None
     scope = enclosing_function(tree, line) or tree
-    best = None
+    found = []
     for node in ast.walk(scope):
-        if isinstance(node, ast.Assign) and node.lineno < line and len(node.targets) == 1:
-            t = node.targets[0]
-            if isinstance(t, ast.Name) and t.id == name:
-                if best is None or node.lineno > best.lineno:
-                    best = node
-    return best.value if best is not None else None
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.With)) and node.lineno < line:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            if isinstance(node, ast.With):
+                targets = [item.optional_vars for item in node.items]
+            for t in targets:
+                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t) if t is not None):
+                    found.append(node)
+    if len(found) != 1 or not isinstance(found[0], ast.Assign) or len(found[0].targets) != 1 \
+            or not isinstance(found[0].targets[0], ast.Name):
+        return None
+    return found[0].value
 
 
 def tensor_origin(tensor) -> Optional[Location]:
