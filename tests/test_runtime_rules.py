@@ -627,3 +627,36 @@ def test_sl041_params_batch_size(shim):
         return EstimatorSpec(mode, predictions={"l": tf.reshape(dense(features), [n, 2])})
     assert codes(build, model_fn, "predict", kind="plain", params={"lr": 1}) == ["SL041"]
     assert codes(build, model_fn, "predict", kind="plain", params={"batch_size": 4}) == []
+
+
+def test_sl029_export_signature_silently_excluded(shim, tmp_path):
+    def make(kind):
+        def model_fn(features, labels, mode, params):
+            logits = dense(features)
+            probs = tf.nn.softmax(logits)
+            out = (tf.estimator.export.ClassificationOutput(scores=probs) if kind == "classification"
+                   else tf.estimator.export.PredictOutput({"probs": probs}))
+            return EstimatorSpec(mode, predictions={"probs": probs},
+                                 export_outputs={"serving_default": out})  # SL029-HERE
+        return model_fn
+
+    def export(kind):
+        from runtime_support import estimator
+        est = estimator(make(kind), "plain")
+        receiver = tf.estimator.export.build_raw_serving_input_receiver_fn(
+            {"x": tf.ones([1, 3])})
+        return est.export_saved_model(str(tmp_path / kind), receiver,
+                                      checkpoint_path=_checkpoint(tmp_path / f"ckpt-{kind}", make(kind)))
+    assert found(export, "classification") == [("SL029", line_of("# SL029-HERE"))]
+    assert codes(export, "predict") == []
+
+
+def _checkpoint(directory, model_fn):
+    """A checkpoint for model_fn's variables, written without training."""
+    directory.mkdir()
+    with tf.Graph().as_default():
+        v1.train.create_global_step()
+        model_fn({"x": v1.placeholder(tf.float32, [None, 3])}, None, ModeKeys.PREDICT, None)
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            return v1.train.Saver().save(sess, str(directory / "model.ckpt"))

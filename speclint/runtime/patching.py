@@ -46,7 +46,8 @@ def construction_of(spec):
 
 
 def _patch(cls, attr, value) -> None:
-    _SAVED[(cls, attr)] = cls.__dict__.get(attr, _ABSENT)
+    """Replace `attr` on a class or module, remembering the exact original entry."""
+    _SAVED[(cls, attr)] = vars(cls).get(attr, _ABSENT)
     setattr(cls, attr, value)
 
 
@@ -153,6 +154,12 @@ def _acquire_specs(tf) -> None:
             _patch(cls, "__new__", _make_new(name, cls.__new__))
         _patch(tf.TPUEstimatorSpec, "as_estimator_spec",
                _make_as_estimator_spec(tf.TPUEstimatorSpec.as_estimator_spec))
+        try:
+            from speclint.runtime.checks import export
+            module, attr = export.patch_target(tf)
+            _patch(module, attr, export.wrap_build_all_signature_defs(getattr(module, attr), tf))
+        except (ImportError, AttributeError) as exc:  # another Estimator layout: no SL029
+            ctx.internal(f"SL029 unavailable: {exc}")
 
 
 def _release_specs(tf) -> None:
@@ -165,6 +172,8 @@ def _release_specs(tf) -> None:
             _restore(tf.EstimatorSpec, "__new__")
             _restore(tf.TPUEstimatorSpec, "__new__")
             _restore(tf.TPUEstimatorSpec, "as_estimator_spec")
+            for key in [k for k in _SAVED if k[1] == "build_all_signature_defs"]:
+                _restore(*key)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -223,6 +232,11 @@ def _checked_call(model_fn, estimator, named, varargs, tf):
             call.findings.extend(checks.on_return(result, call, tf))
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"after model_fn: {type(exc).__name__}: {exc}")
+        try:
+            from speclint.runtime.checks import export
+            export.remember_return(result, call.construction_of(result) or construction_of(result))
+        except Exception:  # noqa: BLE001
+            pass
         ctx.emit(call.findings)
         return result
     finally:
