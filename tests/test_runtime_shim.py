@@ -306,3 +306,10 @@ def test_bert_style_classifier_is_clean_and_unchanged(tmp_path):
         np.testing.assert_allclose(shim_eval[k], plain_eval[k])
     np.testing.assert_allclose(shim_preds, plain_preds)
     assert context.COLLECTOR.diagnostics() == []
+
+
+def test_rule_docs_list_the_runtime_engine_exactly_for_the_runtime_checks():
+    from speclint import rulebook
+    from speclint.runtime import checks
+    documented = {r.code for r in rulebook.load() if "runtime" in r.engines}
+    assert documented == checks.registered_codes()
