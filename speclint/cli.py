@@ -196,16 +196,17 @@ def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, q
         _fail(str(exc))
     if not module and not os.path.isfile(program):
         _fail(f"no such file: {program}")
-    before_run = None
+    before_run = after_run = None
     if simulate_tpu:
         try:
             from speclint.runtime import simulate
             before_run = getattr(simulate, "install_for_run")
+            after_run = getattr(simulate, "uninstall_for_run", None)
         except (ImportError, AttributeError):
             _fail("--simulate-tpu is not available in this build of speclint")
     try:
         outcome = runner.run_program(program, list(args), module=module, mode=mode, target_hw=target,
-                                     select=codes, before_run=before_run)
+                                     select=codes, before_run=before_run, after_run=after_run)
     except TensorFlowUnavailable as exc:
         _fail(str(exc))
     _print_runtime(outcome, output_format, quiet)

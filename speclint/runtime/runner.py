@@ -30,7 +30,7 @@ def _exit_code(exc: SystemExit) -> int:
 
 
 def run_program(target: str, args: List[str], *, module: bool = False, mode: str = "warn",
-                target_hw: str = "auto", select=None, before_run=None) -> RunOutcome:
+                target_hw: str = "auto", select=None, before_run=None, after_run=None) -> RunOutcome:
     """Run `target` (a path, or a module name with module=True) as __main__ with the shim."""
     from speclint.runtime import patching
     # warn mode collects silently: the diagnostics are printed once, at the end
@@ -60,5 +60,7 @@ def run_program(target: str, args: List[str], *, module: bool = False, mode: str
             traceback.print_exception(type(exc), exc, exc.__traceback__)
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
+        if after_run is not None:  # undo hooks in reverse order: theirs wrap the shim's patches
+            after_run()
         patching.uninstall()
     return RunOutcome(code, ctx.COLLECTOR.diagnostics(), ctx.COLLECTOR.model_fn_calls, error)
