@@ -660,3 +660,21 @@ def _checkpoint(directory, model_fn):
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             return v1.train.Saver().save(sess, str(directory / "model.ckpt"))
+
+
+def test_sl007_captured_labels_argument(shim):
+    def model_fn(features, labels, mode, params):
+        logits = dense(features)
+        loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+
+        def metric_fn(logits):
+            return {"acc": v1.metrics.accuracy(labels, tf.argmax(logits, 1))}
+        return TPUEstimatorSpec(mode, loss=loss, eval_metrics=(metric_fn, [logits]))
+    assert codes(build, model_fn, "eval") == ["SL007"]
+
+
+def test_variables_are_tensors_where_tf_accepts_them(shim):
+    def model_fn(features, labels, mode, params):
+        w = v1.get_variable("w", [4], initializer=v1.zeros_initializer())
+        return EstimatorSpec(mode, predictions={"l": dense(features), "w": w})
+    assert "SL024" not in codes(build, model_fn, "predict", kind="plain")

@@ -189,6 +189,7 @@ class ModelFnCall:
     summaries_before: int = 0
     constructions: List[Construction] = field(default_factory=list)
     findings: List[Finding] = field(default_factory=list)
+    input_ids: frozenset = frozenset()  # ids of the features/labels tensors passed to this call
     estimator_obj: object = None
 
     @property

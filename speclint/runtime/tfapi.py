@@ -68,6 +68,10 @@ def load() -> SimpleNamespace:
         ns.Saver = v1.train.Saver
         ns.SessionRunHook = v1.train.SessionRunHook
         ns.Tensor = tf.Tensor
+        try:  # what EstimatorSpec's validators accept as a tensor (resource variables included)
+            ns.CoreTensor = tf.compat.v2.__internal__.types.Tensor
+        except AttributeError:
+            ns.CoreTensor = tf.Tensor
         ns.Operation = tf.Operation
         ns.Variable = tf.Variable
         ns.SparseTensor = tf.SparseTensor

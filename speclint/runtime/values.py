@@ -13,6 +13,11 @@ def is_tensor(x, tf) -> bool:
     return isinstance(x, tf.Tensor) and not isinstance(x, tf.Variable)
 
 
+def is_spec_tensor(x, tf) -> bool:
+    """What EstimatorSpec's own validators accept as a Tensor (`_check_is_tensor`)."""
+    return isinstance(x, tf.CoreTensor) and not isinstance(x, tf.SparseTensor)
+
+
 def is_variable(x, tf) -> bool:
     if isinstance(x, tf.Variable):
         return True
@@ -97,7 +102,8 @@ def is_model_tensor(x, call, tf) -> bool:
     if isinstance(x, tf.Tensor):
         if x.op.type in apis.VARIABLE_OP_TYPES:
             return False
-        return created_in_call(x, call)
+        # the features/labels the call received: on TPU they are dequeued inside the loop too
+        return id(x) in call.input_ids or created_in_call(x, call)
     if isinstance(x, tf.Operation):
         if x.type in apis.VARIABLE_OP_TYPES:
             return False

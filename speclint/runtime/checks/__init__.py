@@ -77,6 +77,10 @@ def before_call(call, tf) -> None:
     if call.first_op is None:
         call.first_op = len(graph.get_operations())
     call.summaries_before = len(graph.get_collection(tf.v1.GraphKeys.SUMMARIES))
+    from speclint.runtime.values import flatten
+    call.input_ids = frozenset(
+        id(t) for t in list(flatten(call.named.get("features"))) + list(flatten(call.named.get("labels")))
+        if isinstance(t, tf.Tensor))
 
 
 def on_return(result, call, tf) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from speclint import apis
 from speclint.runtime.checks import construction_check, return_check
 from speclint.runtime.context import Finding
-from speclint.runtime.values import describe, is_tensor, mode_value
+from speclint.runtime.values import describe, is_spec_tensor, is_tensor, mode_value
 
 
 @construction_check("SL018")
@@ -53,7 +53,7 @@ def loss_scalar(con, call, tf):
 @construction_check("SL021")
 def loss_tensor(con, call, tf):
     loss = con.args.get("loss")
-    if loss is None or isinstance(loss, tf.Tensor):
+    if loss is None or is_spec_tensor(loss, tf):
         return
     yield Finding("SL021", "not_tensor", dict(expr=con.expr("loss", repr(loss)), what=describe(loss, tf),
                                               when=""), con.field_location("loss"))
@@ -112,7 +112,7 @@ def _key_location(con, field_name, key):
 @construction_check("SL024")
 def predictions_structure(con, call, tf):
     p = con.args.get("predictions")
-    if p is None or is_tensor(p, tf):
+    if p is None or is_spec_tensor(p, tf):
         return
     expr = con.expr("predictions", "predictions")
     if not isinstance(p, dict):
@@ -120,7 +120,7 @@ def predictions_structure(con, call, tf):
                       con.field_location("predictions"))
         return
     for key, v in p.items():
-        if not is_tensor(v, tf):
+        if not is_spec_tensor(v, tf):
             loc, src = _key_location(con, "predictions", key)
             yield Finding("SL024", "nested", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
                                                   what=describe(v, tf), when=""), loc)
