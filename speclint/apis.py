@@ -324,3 +324,9 @@ MODEL_FN_ARGS = frozenset(("features", "labels", "mode", "params", "self", "conf
 # The module Estimator's export calls build_all_signature_defs through (estimator.py: export_lib);
 # the shim wraps that attribute to see which signatures TF drops (SL029).
 RUNTIME_EXPORT_LIB = "tensorflow_estimator.python.estimator.export.export_lib"
+
+# Names of TPU flags (a variable, attribute, params key or absl flag whose name contains one of
+# these) — the static engine's `_TPU_WORDS`.  At runtime, a model_fn whose code mentions one may
+# build different specs on and off TPU, so TPU-only rules are applied to its CPU-path specs only
+# when it is really on the TPU path.
+TPU_FLAG_WORDS = ("use_tpu", "on_tpu", "is_tpu")

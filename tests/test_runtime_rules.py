@@ -111,6 +111,10 @@ def test_sl004_nested_tensors(shim):
     assert codes(build, good, "eval") == []
 
 
+def _cross(params, policy):
+    return params.get("use" + "_tpu", False) if policy == "guarded" else policy
+
+
 def _train_fn(host_tensors, host_fn=None, cross_shard=False, summaries=None):
     def model_fn(features, labels, mode, params):
         logits = dense(features)
@@ -118,8 +122,7 @@ def _train_fn(host_tensors, host_fn=None, cross_shard=False, summaries=None):
         gs = v1.train.get_global_step()
         if summaries:
             summaries(params, loss)
-        cross = params.get("use_tpu", False) if cross_shard == "guarded" else cross_shard
-        train_op = train_op_for(loss, cross_shard=cross)
+        train_op = train_op_for(loss, cross_shard=_cross(params, cross_shard))
 
         def default_host_fn(gs, loss):
             return v1.summary.all_v2_summary_ops()
@@ -678,3 +681,19 @@ def test_variables_are_tensors_where_tf_accepts_them(shim):
         w = v1.get_variable("w", [4], initializer=v1.zeros_initializer())
         return EstimatorSpec(mode, predictions={"l": dense(features), "w": w})
     assert "SL024" not in codes(build, model_fn, "predict", kind="plain")
+
+
+def test_tpu_rules_skip_cpu_specs_of_a_model_fn_that_reads_a_tpu_flag(shim):
+    """A TPUEstimatorSpec built only off TPU (`if params["use_tpu"]: ... else: ...`) is not held to
+    the TPU contract on the CPU path; its unguarded twin is."""
+    def guarded(features, labels, mode, params):
+        logits = dense(features)
+        if params["use_tpu"]:
+            return TPUEstimatorSpec(mode, predictions={"logits": logits})
+        return TPUEstimatorSpec(mode, predictions=logits)
+
+    def unguarded(features, labels, mode, params):
+        return TPUEstimatorSpec(mode, predictions=dense(features))
+    assert codes(build, guarded, "predict") == []
+    assert codes(build, unguarded, "predict") == ["SL026"]
+    assert codes(build_on_tpu, unguarded, "predict") == ["SL026"]

@@ -218,12 +218,15 @@ class ModelFnCall:
         return self.param(apis.PARAMS_USE_TPU) is True
 
     def tpu_rules_apply(self, spec) -> bool:
-        """TPU-only rules apply to the fields of this returned spec."""
+        """TPU-only rules apply to the fields of this returned spec: on the TPU path; and on the
+        CPU path to a TPUEstimatorSpec returned under TPUEstimator (TF would use the same spec on
+        TPU), unless the model_fn looks at a TPU flag (then the TPU path may build another one)."""
         if SETTINGS.target == "cpu":
             return False
         if SETTINGS.target == "tpu" or self.on_tpu:
             return True
-        return type(spec).__name__ == apis.TPU_ESTIMATOR_SPEC and self.under_tpu_estimator
+        return (type(spec).__name__ == apis.TPU_ESTIMATOR_SPEC and self.under_tpu_estimator
+                and not mentions_tpu_flag(self.model_fn))
 
     def construction_of(self, spec) -> Optional[Construction]:
         for c in reversed(self.constructions):
@@ -233,6 +236,32 @@ class ModelFnCall:
 
     def model_fn_location(self) -> Optional[locate.Location]:
         return locate.function_location(self.model_fn)
+
+
+def _code_objects(code, depth=0):
+    yield code
+    if depth < 8:
+        for const in code.co_consts:
+            if hasattr(const, "co_code"):
+                yield from _code_objects(const, depth + 1)
+
+
+def mentions_tpu_flag(fn) -> bool:
+    """The model_fn's code (nested functions included) names a TPU flag: a variable, attribute,
+    params key or string containing use_tpu / on_tpu / is_tpu."""
+    import functools as _ft
+    while isinstance(fn, _ft.partial):
+        fn = fn.func
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None) or getattr(getattr(fn, "__call__", None), "__code__", None)
+    if code is None:
+        return True  # cannot tell: be conservative
+    for c in _code_objects(code):
+        words = list(c.co_names) + list(c.co_varnames) + list(c.co_freevars) + list(c.co_cellvars) \
+            + [k for k in c.co_consts if isinstance(k, str)]
+        if any(w in str(x) for x in words for w in apis.TPU_FLAG_WORDS):
+            return True
+    return False
 
 
 _LOCAL = threading.local()

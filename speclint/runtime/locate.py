@@ -240,7 +240,7 @@ def resolve_name(abs_path: str, line: int, name: str) -> Optional[ast.AST]:
             if isinstance(node, ast.With):
                 targets = [item.optional_vars for item in node.items]
             for t in targets:
-                if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t) if t is not None):
+                if t is not None and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(t)):
                     found.append(node)
     if len(found) != 1 or not isinstance(found[0], ast.Assign) or len(found[0].targets) != 1 \
             or not isinstance(found[0].targets[0], ast.Name):
