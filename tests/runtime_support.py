@@ -62,7 +62,7 @@ def build(model_fn, mode, kind="tpu", params=None, features=None, labels=None):
             return est._call_model_fn(f, l, mode, est.config)
 
 
-def build_on_tpu(model_fn, mode, params=None, replicas=8):
+def build_on_tpu(model_fn, mode, params=None, replicas=8, features=None, labels=None):
     """The wrapped model_fn called as TPUEstimator calls it on TPU (params['use_tpu'] True)."""
     from speclint.runtime import patching
     mode = MODES.get(mode, mode)
@@ -72,6 +72,8 @@ def build_on_tpu(model_fn, mode, params=None, replicas=8):
     with tf.Graph().as_default():
         v1.train.create_global_step()
         f, l = inputs(mode)
+        f = features() if features else f
+        l = labels() if labels else l
         return wrapped(features=f, labels=l, mode=mode, params=p)
 
 

@@ -97,11 +97,18 @@ def on_return(result, call, tf) -> list:
 
 
 def on_error(exc, call, tf) -> list:
-    """Findings that explain an exception the model_fn raised (SL041)."""
-    from speclint.runtime.checks.params import explain_error
-    if not ctx.selected("SL041"):
-        return []
-    return list(explain_error(exc, call, tf))
+    """Findings that explain an exception the model_fn raised (SL041, SL032, SL028)."""
+    from speclint.runtime.checks.params import (
+        explain_error, explain_export_output_error, explain_graph_error,
+    )
+    out = []
+    if ctx.selected("SL028"):
+        out.extend(explain_export_output_error(exc, call, tf))
+    if ctx.selected("SL041"):
+        out.extend(explain_error(exc, call, tf))
+    if ctx.selected("SL032"):
+        out.extend(explain_graph_error(exc, call, tf))
+    return out
 
 
 def checking_scaffold_fn(spec, construction):

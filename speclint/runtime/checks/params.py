@@ -43,3 +43,42 @@ def explain_error(exc, call, tf):
         kw, method = _KW[mode]
         yield Finding("SL041", "tpu_mode", dict(expr=expr, fn=fn, kw=kw, method=method,
                                                 mode=apis.MODE_DISPLAY[mode]), loc)
+
+
+def explain_graph_error(exc, call, tf):
+    """SL032: a tensor made outside model_fn (an eager tensor at module level in TF2) used in it."""
+    text = str(exc)
+    if not isinstance(exc, (RuntimeError, ValueError)) or "Attempting to capture an EagerTensor" not in text:
+        return
+    loc = _raise_site(exc) or call.model_fn_location()
+    yield Finding("SL032", "default", dict(
+        expr=locate.source_at(loc, "the tensor"),
+        origin="an eager tensor created outside the model_fn, e.g. at module level"), loc)
+
+
+_EXPORT_ERRORS = (
+    ("Classification classes must be a string Tensor", "classes_dtype", "classes"),
+    ("Classification scores must be a float32 Tensor", "scores_dtype", "scores"),
+    ("Regression output value must be a float32 Tensor", "value_dtype", "value"),
+)
+
+
+def explain_export_output_error(exc, call, tf):
+    """SL028: TF's ExportOutput constructors reject a wrong dtype inside the model_fn."""
+    import re
+    if not isinstance(exc, ValueError):
+        return
+    text = str(exc)
+    for prefix, variant, arg in _EXPORT_ERRORS:
+        if text.startswith(prefix):
+            m = re.search(r"dtype=(\w+)", text)
+            loc = _raise_site(exc) or call.model_fn_location()
+            node = locate.outermost_call_at(loc.path, loc.line) if loc else None
+            expr = arg
+            if node is not None:
+                for kw in getattr(node, "keywords", []):
+                    if kw.arg == arg:
+                        expr = locate.source_of(kw.value)
+                        loc = locate.node_location(loc.path, kw.value)
+            yield Finding("SL028", variant, dict(expr=expr, dtype=m.group(1) if m else "?"), loc)
+            return
