@@ -299,7 +299,7 @@ def _check_signature(fn, kind, tf) -> None:
         finding = ctx.Finding("SL040", "no_features", dict(
             estimator=kind, fn=name, seen=", ".join(args) if args else "none"), loc)
     else:
-        extra = [a for a in args if a not in apis.MODEL_FN_ARGS]
+        extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
         if not extra:
             return
         finding = ctx.Finding("SL040", "unexpected", dict(

@@ -20,12 +20,12 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import events, modefacts, tfops
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    BATCH, UNKNOWN, ApiRef, Callable, Config, Mode, Tensor, Value, members,
+    BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
 
 
@@ -90,12 +90,16 @@ class _Prepass(cst.CSTVisitor):
     def visit_AnnAssign(self, node):
         self._attribute_writes([node.target])
 
+    def visit_Attribute(self, node):
+        modefacts.note_attribute_candidate(self.an, node)
+
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
             fn = self.fn_stack[-1] if self.fn_stack else None
             self.calls.append((node, fn))
             if fn is not None and isinstance(node.func, cst.Name):
                 self.callees.setdefault(fn, set()).add(node.func.value)
+            self.an.recorder.note_call_site(node)
 
 
 class ModuleAnalyzer:
@@ -106,6 +110,8 @@ class ModuleAnalyzer:
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
+        self.call_facts: list = []  # callfacts.CallFact (pairing rules)
+        self.replaying = False  # a check re-runs a function body (SL014): record no facts
         self.active: set = set()
         self._repeated: dict = {}
         self.call_cache: dict = {}  # (def, arguments, path state) -> return value
@@ -116,8 +122,12 @@ class ModuleAnalyzer:
         self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
         self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
         self.module_run: Optional[FunctionRun] = None
+        self.recorder = events.Recorder()  # calls the interpreter saw (summaries; host functions)
         self.attr_writers: Dict[tuple, set] = {}  # (class, attribute) -> methods assigning it
         self.foreign_attr_writes: set = set()  # attributes assigned outside their class's methods
+        self.step_roots: set = set()  # runs (model_fns) that may advance the global step (SL023)
+        self.graph_uses: list = []  # fieldfacts.GraphUse: module-level tensors used in a model_fn (SL032)
+        self.mode_facts = modefacts.ModeFacts()
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:
@@ -189,19 +199,23 @@ class ModuleAnalyzer:
         return self.standalone(init).attr_values.get(attr)
 
     # ---- the analysis -------------------------------------------------------------------------
-    def analyze_library(self) -> "ModuleAnalyzer":
+    def analyze_library(self, keep_estimators: bool = False) -> "ModuleAnalyzer":
         """Only what importers need: the prepass and the module body (its functions, classes and
-        module-level values).  Facts recorded here belong to no model_fn and are dropped."""
+        module-level values).  Facts recorded here belong to no model_fn and are dropped, except,
+        for the module being checked, its module-level Estimator constructions (`estimator =
+        TPUEstimator(model_fn=model_fn, use_tpu=False)`), which say where its model_fns run."""
         self._prepass = _Prepass(self)
         self.module.visit(self._prepass)
         self.module_run = FunctionRun(self, self.module, None)
         self.module_run.execute(self.module.body, [State({}, apis.ALL_MODES, False)])
         self.spec_facts = []
-        self.estimator_facts = []
+        if not keep_estimators:
+            self.estimator_facts = []
+        self.call_facts = []
         return self
 
     def analyze(self) -> "ModuleAnalyzer":
-        self.analyze_library()
+        self.analyze_library(keep_estimators=True)
         pre = self._prepass
 
         spec_aliases = set()
@@ -253,6 +267,7 @@ class ModuleAnalyzer:
         for fn in sorted(with_spec, key=self._depth):
             if fn not in self.model_fns:
                 self.standalone(fn)
+        modefacts.run_input_fns(self)
         return self
 
     def _depth(self, fn) -> int:
@@ -294,11 +309,12 @@ class ModuleAnalyzer:
         run = FunctionRun(self, fn, parent, ctx=ctx, method_of=parent.mod.class_def.get(fn))
         self.primary_run[fn] = run
         env: Dict[str, Value] = {n: UNKNOWN for n in param_names(fn.params)}
-        for seed in ("features", "labels"):
-            if seed in env:
-                env[seed] = Tensor(BATCH)
+        if "features" in env:
+            env["features"] = Tensor(BATCH)
+        if "labels" in env:
+            env["labels"] = Labels(BATCH)  # a batch tensor, None in PREDICT
         if "params" in env:
-            env["params"] = Config()  # TPUEstimator's params: a dict of Python values
+            env["params"] = Params()  # the Estimator's params: a dict of Python values
         if "mode" in env:
             env["mode"] = Mode(apis.ALL_MODES, True)
         self.active.add(fn)
