@@ -31,7 +31,8 @@ KNOWN_MISSES = {
                   "harness has no checkpoint, so it raises before returning None",
     ("SL017", 0): "case (b), a branch that drops scaffold_fn: invisible at runtime by design",
     ("SL020", 1): "needs float labels of shape [batch, 1]; the harness feeds int class ids",
-    ("SL021", 1): "needs float labels; the harness feeds int class ids",
+    ("SL021", 1): "needs 4-D image features; the harness feeds [batch, 3]",
+    ("SL021", 2): "needs float labels; the harness feeds int class ids",
 }
 # The estimator a rule's examples are about when the block does not construct one.
 KIND = {"SL033": "plain"}

@@ -228,6 +228,15 @@ class ModelFnCall:
         return (type(spec).__name__ == apis.TPU_ESTIMATOR_SPEC and self.under_tpu_estimator
                 and not mentions_tpu_flag(self.model_fn))
 
+    def tpu_rules_apply_to_class(self, cls: str) -> bool:
+        """`tpu_rules_apply` for a spec of class `cls` being built (before TF validated it)."""
+        if SETTINGS.target == "cpu":
+            return False
+        if SETTINGS.target == "tpu" or self.on_tpu:
+            return True
+        return cls == apis.TPU_ESTIMATOR_SPEC and self.under_tpu_estimator \
+            and not mentions_tpu_flag(self.model_fn)
+
     def construction_of(self, spec) -> Optional[Construction]:
         for c in reversed(self.constructions):
             if c.spec is spec:

@@ -97,11 +97,13 @@ def on_return(result, call, tf) -> list:
 
 
 def on_error(exc, call, tf) -> list:
-    """Findings that explain an exception the model_fn raised (SL041, SL032, SL028)."""
+    """Findings that explain an exception the model_fn raised (SL041, SL032, SL028, SL043)."""
     from speclint.runtime.checks.params import (
-        explain_error, explain_export_output_error, explain_graph_error,
+        explain_error, explain_export_output_error, explain_graph_error, explain_keras_cross_shard,
     )
     out = []
+    if ctx.selected("SL043"):
+        out.extend(explain_keras_cross_shard(exc, call, tf))
     if ctx.selected("SL028"):
         out.extend(explain_export_output_error(exc, call, tf))
     if ctx.selected("SL041"):

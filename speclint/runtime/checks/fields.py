@@ -59,15 +59,18 @@ def loss_tensor(con, call, tf):
                                               when=""), con.field_location("loss"))
 
 
-@return_check("SL021")
-def loss_float32(spec, con, call, tf):
-    loss = getattr(spec, "loss", None)
-    if not is_tensor(loss, tf) or not call.on_tpu or spec.mode == apis.PREDICT:
+@construction_check("SL021")
+def loss_float32(con, call, tf):
+    """On the TPU path the loss must be float32 (checked when the spec is built, so that a later
+    TF error in the same constructor does not hide it)."""
+    loss = con.args.get("loss")
+    if call is None or not is_tensor(loss, tf) or mode_value(call.mode) == apis.PREDICT:
+        return
+    if not call.tpu_rules_apply_to_class(con.cls):
         return
     if loss.dtype.base_dtype != tf.tf.float32:
-        yield Finding("SL021", "dtype", dict(expr=con.expr("loss", "loss") if con else "loss",
-                                             dtype=loss.dtype.base_dtype.name),
-                      con.field_location("loss") if con else call.model_fn_location())
+        yield Finding("SL021", "dtype", dict(expr=con.expr("loss", "loss"),
+                                             dtype=loss.dtype.base_dtype.name), con.field_location("loss"))
 
 
 @construction_check("SL022")
@@ -141,7 +144,14 @@ def predictions_batch_major(spec, con, call, tf):
         return  # SL026 owns the TPU contract of predictions
     items = [("", None, p)] if is_tensor(p, tf) else [(f"[{k!r}]", k, v) for k, v in p.items()] \
         if isinstance(p, dict) else []
+    batch = _features_batch(call)
     for where, key, v in items:
+        if is_tensor(v, tf) and v.shape.rank and batch is not None and key is not None:
+            d0 = v.shape[0]
+            if d0 is not None and d0 != batch:
+                loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
+                yield Finding("SL025", "not_batch", dict(where=where, expr=src or f"predictions[{key!r}]"), loc)
+                continue
         if not is_tensor(v, tf) or v.shape.rank != 0:
             continue
         loc, src = _key_location(con, "predictions", key) if (con and key is not None) else (
@@ -173,6 +183,15 @@ def tpu_predictions(spec, con, call, tf):
             yield Finding("SL026", "scalar", dict(expr=src or f"{expr}[{key!r}]", key=repr(key)), loc)
         elif v.shape.rank is not None and v.shape[0] is None and _static_batch(call):
             yield Finding("SL026", "dynamic", dict(expr=src or f"{expr}[{key!r}]", key=key), loc)
+
+
+def _features_batch(call):
+    """The static dimension 0 shared by all of the call's feature tensors, else None."""
+    from speclint.runtime import tfapi
+    from speclint.runtime.values import flatten
+    tf = tfapi.load()
+    dims = {t.shape[0] for t in flatten(call.named.get("features")) if is_tensor(t, tf) and t.shape.rank}
+    return dims.pop() if len(dims) == 1 and None not in dims else None
 
 
 def _static_batch(call) -> bool:
@@ -276,13 +295,28 @@ def tpu_hooks(spec, con, call, tf):
     if not call.on_tpu or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
         return
     from speclint.runtime.values import flatten, is_model_tensor
+    if con is None:  # e.g. spec._replace(...): the hooks come from the spec it copied
+        con = next((c for c in reversed(call.constructions) if c.cls == type(spec).__name__), None)
     for name in apis.HOOK_FIELDS:
-        for hook in getattr(spec, name, None) or ():
+        for index, hook in enumerate(getattr(spec, name, None) or ()):
             state = getattr(hook, "__dict__", {})
             for value in state.values():
                 hit = next((t for t in flatten(value) if is_model_tensor(t, call, tf)), None)
                 if hit is not None:
+                    loc, src = _hook_site(con, name, index)
                     yield Finding("SL031", "default", dict(
-                        expr=getattr(hit, "name", "?"), hook=type(hook).__name__, field=name),
-                        con.field_location(name) if con else call.model_fn_location())
+                        expr=src or getattr(hit, "name", "?"), hook=type(hook).__name__, field=name),
+                        loc or call.model_fn_location())
                     break
+
+
+def _hook_site(con, field_name, index):
+    """(location, source) of element `index` of the hooks list given for `field_name`."""
+    from speclint.runtime import locate
+    if con is None:
+        return None, None
+    node = _elements_node(con, field_name)
+    if node is not None and hasattr(node, "elts") and index < len(node.elts):
+        elt = node.elts[index]
+        return locate.node_location(con.location.path, elt), locate.source_of(elt)
+    return con.field_location(field_name), None

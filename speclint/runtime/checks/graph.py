@@ -6,7 +6,7 @@ from collections import deque
 
 from speclint import apis
 from speclint.runtime import locate
-from speclint.runtime.checks import return_check
+from speclint.runtime.checks import construction_check, return_check
 from speclint.runtime.context import Finding
 from speclint.runtime.values import created_in_call, mode_value
 
@@ -58,13 +58,15 @@ def _global_step_written(train_op, gs, limit: int = 20000) -> bool:
     return len(seen) >= limit  # too big to tell: assume fine
 
 
-@return_check("SL023")
-def global_step(result, con, call, tf):
-    if not _spec_like(result, tf) or mode_value(call.mode) != apis.TRAIN:
+@construction_check("SL023")
+def global_step(con, call, tf):
+    """Checked when the TRAIN spec is built (a TF error later in the same constructor must not
+    hide it)."""
+    if call is None or mode_value(call.mode) != apis.TRAIN or call.on_tpu:
         return
-    train_op = result.train_op
-    if train_op is None or call.on_tpu:
-        return
+    train_op = con.args.get("train_op")
+    if isinstance(train_op, tf.Variable) or not isinstance(train_op, (tf.Tensor, tf.Operation)):
+        return  # SL022's business
     graph = getattr(train_op, "graph", None)
     if graph is None or (tf.FuncGraph and isinstance(graph, tf.FuncGraph)):
         return

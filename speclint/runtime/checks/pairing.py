@@ -32,7 +32,9 @@ def tpu_spec_plain_estimator(result, con, call, tf):
     if call.estimator != apis.ESTIMATOR:
         return
     if isinstance(result, tf.TPUEstimatorSpec):
-        loc, expr = _spec_expr(con, call)
+        loc, expr = locate.return_value(call.model_fn)  # the `return` that hands it to Estimator
+        if loc is None:
+            loc, expr = _spec_expr(con, call)
         yield Finding("SL033", "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)), loc)
     elif callable(result) and isinstance(getattr(result, "__self__", None), tf.TPUEstimatorSpec) \
             and getattr(result, "__name__", "") == "as_estimator_spec":
@@ -83,9 +85,9 @@ def shared_host_calls(result, con, call, tf):
         if mine is theirs or mine is None:
             continue
         if con is None:  # not built by a constructor call: namedtuple _replace()
-            from speclint.runtime import patching
-            loc, expr = call.model_fn_location(), "spec._replace(...)"
-            yield Finding("SL035", "replace", dict(expr=expr, field=name), loc)
+            loc = locate.find_call_in_function(call.model_fn_location(), "_replace")
+            expr = locate.source_at(loc, "spec._replace(...)") if loc else "spec._replace(...)"
+            yield Finding("SL035", "replace", dict(expr=expr, field=name), loc or call.model_fn_location())
             return
         later = [c for c in call.constructions if c.cls == apis.TPU_ESTIMATOR_SPEC and c is not con
                  and call.constructions.index(c) > call.constructions.index(con)]

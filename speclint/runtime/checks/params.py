@@ -82,3 +82,14 @@ def explain_export_output_error(exc, call, tf):
                         loc = locate.node_location(loc.path, kw.value)
             yield Finding("SL028", variant, dict(expr=expr, dtype=m.group(1) if m else "?"), loc)
             return
+
+
+def explain_keras_cross_shard(exc, call, tf):
+    """SL043: CrossShardOptimizer(<Keras optimizer>) raises a TypeError inside the model_fn."""
+    if not isinstance(exc, TypeError) or "CrossShardOptimizer only works with" not in str(exc):
+        return
+    loc = _raise_site(exc) or call.model_fn_location()
+    wrap = locate.find_call_in_function(loc, "CrossShardOptimizer") if loc else None
+    if wrap is not None and wrap.line == loc.line:
+        loc = wrap
+    yield Finding("SL043", "keras", dict(expr=locate.source_at(loc, "CrossShardOptimizer(...)")), loc)
