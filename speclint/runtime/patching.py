@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import sys
 import functools
 import threading
 from typing import Optional
@@ -88,7 +89,7 @@ def _make_new(cls_name: str, original_new):
         call = ctx.current()
         try:
             frame = locate.caller_frame(1)
-            direct = locate.sys._getframe(1)
+            direct = sys._getframe(1)
             construction = ctx.Construction(
                 cls=cls_name, args=_fold_args(cls_name, args, kwargs),
                 location=locate.frame_location(frame),
