@@ -84,10 +84,15 @@ def _run_block(code, block, on_tpu, directory):
     path = directory / f"{name}.py"
     path.write_text(block, encoding="utf-8")
     namespace = {"__name__": name}
-    try:
-        exec(compile(block, str(path), "exec"), namespace)  # noqa: S102 - the rule's own example
-    except Exception:  # noqa: BLE001 - module-level code the harness cannot provide for
-        return None
+    # statement by statement: a module-level estimator the harness cannot configure (e.g.
+    # TPUEstimator(use_tpu=True) without a TPU RunConfig) must not hide the model_fns
+    import ast
+    for stmt in ast.parse(block).body:
+        try:
+            exec(compile(ast.Module([stmt], type_ignores=[]), str(path), "exec"), namespace)  # noqa: S102
+        except Exception:  # noqa: BLE001
+            if isinstance(stmt, (ast.FunctionDef, ast.Import, ast.ImportFrom)):
+                return None
     fns = _model_fns(namespace, name)
     if not fns:
         return None
@@ -108,7 +113,8 @@ def _run_block(code, block, on_tpu, directory):
                 try:
                     features = lambda: _AnyFeatures(x=tf.ones([4, 3]))  # noqa: E731
                     labels = None if mode == "predict" else (lambda: tf.zeros([4], tf.int64))
-                    if on_tpu:
+                    # TPUEstimator(eval_on_tpu=False) evaluates on CPU (params["use_tpu"] False)
+                    if on_tpu and not (mode == "eval" and "eval_on_tpu=False" in block):
                         build_on_tpu(fn, mode, params=_AnyParams(), features=features, labels=labels)
                     else:
                         build(fn, mode, kind=kind, params=_AnyParams(), features=features, labels=labels)
