@@ -311,7 +311,8 @@ def test_bert_style_classifier_is_clean_and_unchanged(tmp_path):
 def test_rule_docs_list_the_runtime_engine_exactly_for_the_runtime_checks():
     from speclint import rulebook
     from speclint.runtime import checks
-    documented = {r.code for r in rulebook.load() if "runtime" in r.engines}
+    # SL1xx are meta diagnostics (e.g. the TPU simulation's "build failed"), not catalogue rules
+    documented = {r.code for r in rulebook.load() if "runtime" in r.engines and r.code < "SL100"}
     assert documented == checks.registered_codes()
 
 
