@@ -28,10 +28,10 @@ _SAVED = {}  # (class, attribute) -> original __dict__ entry (or _ABSENT)
 _ABSENT = object()
 _WRAPPED_ATTR = "__speclint_original__"
 
-# Recently built specs -> their Construction, for checks that run after the model_fn returned
-# (as_estimator_spec).  Bounded; holds the specs TF holds anyway.
+# Recently built specs -> their Construction, for checks that run right after the model_fn returned
+# (TF's as_estimator_spec, an uncalled as_estimator_spec).  Small: each spec keeps its graph alive.
 _RECENT = collections.OrderedDict()
-_RECENT_MAX = 256
+_RECENT_MAX = 8
 
 
 def remember(spec, construction) -> None:

@@ -43,6 +43,8 @@ def wrap_build_all_signature_defs(original, tf):
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"SL029: {type(exc).__name__}: {exc}")
             return result
+        finally:
+            remember_return(None, None)  # do not keep the export graph alive
         ctx.emit(findings)
         return result
 
