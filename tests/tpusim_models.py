@@ -136,7 +136,9 @@ def bad_sl005_scalar_global_step_to_host_call(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
     global_step = tf.train.get_global_step()
-    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
     train_op = optimizer.minimize(loss, global_step=global_step)
 
     def host_call_fn(gs, loss):
@@ -174,7 +176,9 @@ def bad_sl010_v1_summary_in_host_call(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
     global_step = tf.train.get_global_step()
-    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
     train_op = optimizer.minimize(loss, global_step=global_step)
 
     def host_call_fn(loss):
@@ -201,7 +205,9 @@ def bad_sl012_v1_summary_in_model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
     tf.summary.scalar("my_loss", loss)  # tpusim: SL012
-    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
     train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
     return TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 
@@ -209,7 +215,9 @@ def bad_sl012_v1_summary_in_model_fn(features, labels, mode, params):
 def bad_sl013_scaffold_instance(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
-    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
     train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
     scaffold = tf.train.Scaffold()
     return TPUEstimatorSpec(mode, loss=loss, train_op=train_op, scaffold_fn=scaffold)  # tpusim: SL013
@@ -218,7 +226,9 @@ def bad_sl013_scaffold_instance(features, labels, mode, params):
 def bad_sl014_scaffold_fn_returns_none(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
-    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
     train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
 
     def scaffold_fn():
@@ -230,7 +240,9 @@ def bad_sl014_scaffold_fn_returns_none(features, labels, mode, params):
 def bad_sl015_scaffold_fn_captures_tensor(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
-    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
     train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
     scale = tf.get_variable("scale", [], initializer=tf.ones_initializer())
 

@@ -381,8 +381,8 @@ def _detail(entry, exc: BaseException, rec: _Recorder) -> str:
             for key, t in items:
                 shape = getattr(t, "shape", None)
                 if shape is not None and getattr(shape, "rank", None) == 0:
-                    found.append(f"`{field}` tensor[{key!r}] ({getattr(t, 'name', '?')})")
-        return f" The scalar: {', '.join(found)}." if found else ""
+                    found.append(f"`{field}` tensor[{key!r}] `{getattr(t, 'name', '?')}`")
+        return f" (the scalar: {', '.join(found)})" if found else ""
     return ""
 
 
