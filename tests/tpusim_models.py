@@ -41,11 +41,12 @@ def good_bert_model_fn(features, labels, mode, params):
     per_example_loss = -tf.reduce_sum(one_hot * log_probs, axis=-1)
     total_loss = tf.reduce_mean(per_example_loss)
 
-    encoder_vars = {v.op.name: v for v in tf.trainable_variables() if v.op.name.startswith("encoder")}
+    encoder_kernel = tf.trainable_variables("encoder")[0]  # a Variable: fine to capture
 
     def tpu_scaffold():
-        saver = tf.train.Saver(var_list=encoder_vars)
-        return tf.train.Scaffold(saver=saver)
+        saver = tf.train.Saver(max_to_keep=2, keep_checkpoint_every_n_hours=1)
+        ready = tf.report_uninitialized_variables([encoder_kernel])
+        return tf.train.Scaffold(saver=saver, ready_for_local_init_op=ready)
 
     if mode == tf.estimator.ModeKeys.TRAIN:
         global_step = tf.train.get_global_step()

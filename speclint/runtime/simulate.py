@@ -208,7 +208,6 @@ class _Recorder:
     def __init__(self):
         self.specs: List[_SpecRecord] = []
         self.graphs: List[object] = []
-        self.shim_diagnostics: List[Diagnostic] = []
 
     def spec_for(self, fields: Sequence[str]) -> Optional[_SpecRecord]:
         for rec in reversed(self.specs):
@@ -424,21 +423,89 @@ def _display(path: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------
-# The runtime shim, when it is there: its own checks on the real objects of each model_fn call.
-def _shim_wrap(model_fn, sink: Callable[[Diagnostic], None]):
-    """`model_fn` wrapped by the runtime shim (target TPU, diagnostics to `sink`), or unchanged
-    when this speclint has no shim with that interface (see the report for the adapter)."""
+# The runtime shim, when this speclint has it (speclint.runtime.patching / context): its own checks
+# on the real objects of every model_fn call, collected per mode, never raised.
+class _Shim:
+    def __init__(self):
+        from speclint.runtime import context, patching  # ImportError: no shim in this build
+
+        self.context, self.patching = context, patching
+        self.saved = None
+
+    def __enter__(self):
+        s = self.context.SETTINGS
+        self.saved = (s.mode, s.target, self.context.COLLECTOR)
+        s.mode, s.target = "collect", "tpu"
+        return self
+
+    def __exit__(self, *exc):
+        s = self.context.SETTINGS
+        s.mode, s.target, self.context.COLLECTOR = self.saved
+        return False
+
+    def wrap(self, model_fn):
+        self.context.COLLECTOR = self.context.Collector()  # this mode's findings only
+        return self.patching.wrap_model_fn(model_fn, apis.TPU_ESTIMATOR)
+
+    def collected(self) -> List[Diagnostic]:
+        return self.context.COLLECTOR.diagnostics()
+
+
+def _shim_or_none(enabled: bool):
+    if not enabled:
+        return contextlib.nullcontext(None)
     try:
-        from speclint.runtime import shim  # the runtime helper's module
+        return _Shim()
     except ImportError:
-        return model_fn
-    wrap = getattr(shim, "wrap_model_fn", None)
-    if wrap is None:
-        return model_fn
+        return contextlib.nullcontext(None)
+
+
+def install_for_run() -> None:
+    """`speclint run --simulate-tpu`: see `speclint.runtime.simulate_run`."""
+    from speclint.runtime import simulate_run
+
+    simulate_run.install_for_run()
+
+
+def uninstall_for_run() -> None:
+    from speclint.runtime import simulate_run
+
+    simulate_run.uninstall_for_run()
+
+
+# ------------------------------------------------------------------------------------------------
+def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, num_shards, steps, batch):
+    """Build one mode's TPU graph: (outcome, TF's failure as a diagnostic or None, shim diagnostics)."""
+    cfg = tfm.tpu_config
+    rec = _Recorder()
+    fn = checker.wrap(model_fn) if checker is not None else model_fn
+    model_dir = tempfile.mkdtemp(prefix="speclint-tpusim-")
+    start = time.perf_counter()
+    outcome, tf_diag = ModeOutcome(mode, "built"), None
+    _STATE.active = rec
     try:
-        return wrap(model_fn, target="tpu", sink=sink)
-    except TypeError:
-        return model_fn
+        config = cfg.RunConfig(model_dir=model_dir, tpu_config=cfg.TPUConfig(
+            iterations_per_loop=steps, num_shards=num_shards))
+        est = tfm.tpu_estimator.TPUEstimator(
+            model_fn=fn, config=config, use_tpu=True, params=dict(params or {}),
+            train_batch_size=batch, eval_batch_size=batch, predict_batch_size=batch)
+        if mode == "train":
+            est.train(input_fn, steps=steps)
+        elif mode == "eval":
+            est.evaluate(input_fn, steps=steps)
+        else:
+            for _ in zip(range(steps), est.predict(input_fn)):
+                pass
+    except _GraphBuilt:
+        pass
+    except Exception as exc:  # noqa: BLE001 - every failure is a finding
+        tf_diag = classify(exc, mode, rec, model_fn, input_fn)
+        outcome = ModeOutcome(mode, "failed", _error_text(exc), tf_diag.code)
+    finally:
+        _STATE.active = None
+        shutil.rmtree(model_dir, ignore_errors=True)
+    outcome.seconds = time.perf_counter() - start
+    return outcome, tf_diag, (checker.collected() if checker is not None else [])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -465,7 +532,6 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
     if getattr(_STATE, "active", None) is not None:
         raise RuntimeError("simulate_tpu cannot be nested")
     tfm = _tf()
-    est_cls, cfg = tfm.tpu_estimator.TPUEstimator, tfm.tpu_config
     batch = batch_size or 2 * num_shards
     result = SimulationResult(control_flow=control_flow)
     seen = set()
@@ -476,40 +542,15 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
             seen.add(key)
             result.append(d)
 
-    with _patched(tfm, num_shards, control_flow):
+    with _patched(tfm, num_shards, control_flow), _shim_or_none(shim) as checker:
         for mode in modes:
-            rec = _Recorder()
-            fn = _shim_wrap(model_fn, rec.shim_diagnostics.append) if shim else model_fn
-            model_dir = tempfile.mkdtemp(prefix="speclint-tpusim-")
-            start = time.perf_counter()
-            outcome = ModeOutcome(mode, "built")
-            _STATE.active = rec
-            try:
-                config = cfg.RunConfig(model_dir=model_dir, tpu_config=cfg.TPUConfig(
-                    iterations_per_loop=steps, num_shards=num_shards))
-                est = est_cls(model_fn=fn, config=config, use_tpu=True, params=dict(params or {}),
-                              train_batch_size=batch, eval_batch_size=batch, predict_batch_size=batch)
-                if mode == "train":
-                    est.train(input_fn, steps=steps)
-                elif mode == "eval":
-                    est.evaluate(input_fn, steps=steps)
-                else:
-                    for _ in zip(range(steps), est.predict(input_fn)):
-                        pass
-            except _GraphBuilt:
-                pass
-            except Exception as exc:  # noqa: BLE001 - every failure is a finding
-                diag = classify(exc, mode, rec, model_fn, input_fn)
-                outcome = ModeOutcome(mode, "failed", _error_text(exc), diag.code)
-                shim_codes = {d.code for d in rec.shim_diagnostics}
-                if diag.code not in shim_codes:  # the shim already named it more precisely
-                    add(diag)
-            finally:
-                _STATE.active = None
-                shutil.rmtree(model_dir, ignore_errors=True)
-            for d in rec.shim_diagnostics:
-                add(d)
-            outcome.seconds = time.perf_counter() - start
+            outcome, tf_diag, shim_diags = _simulate_mode(
+                tfm, mode, model_fn, input_fn, checker, params=params, num_shards=num_shards,
+                steps=steps, batch=batch)
             result.outcomes[mode] = outcome
+            for d in shim_diags:
+                add(d)
+            if tf_diag is not None and tf_diag.code not in {d.code for d in shim_diags}:
+                add(tf_diag)  # unless the shim already named it, more precisely
     result.sort(key=Diagnostic.sort_key)
     return result
