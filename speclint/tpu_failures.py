@@ -94,7 +94,8 @@ TPU_BUILD_FAILURES: Tuple[TPUFailure, ...] = (
     TPUFailure("SL031", "tpu-hooks-capture-tensors", ("ValueError", "TypeError"),
                r"(should have graph attribute that is equal to current graph|"
                r"must be from the same graph as|is in a while loop|marked as not fetchable)",
-               within=("begin", "_as_graph_element", "_convert_dict_to_list_of_dict"), anchor="op"),
+               within=("begin", "_as_graph_element", "_convert_dict_to_list_of_dict"),
+               anchor="spec:training_hooks,evaluation_hooks,prediction_hooks"),
     # -- init_from_checkpoint in the TPU model_fn ------------------------------------------------
     TPUFailure("SL016", "init-from-checkpoint-outside-scaffold-fn", ("ValueError",),
                r"(AssignVariableOp|Assign).*(must be from the same graph as|is in a while loop)",

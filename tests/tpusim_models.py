@@ -278,3 +278,48 @@ def bad_unmapped_reshape(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], NUM_CLASSES)
     grid = tf.reshape(logits, [7, 7])  # tpusim: SL102
     return TPUEstimatorSpec(mode, predictions={"grid": grid})
+
+
+def bad_sl009_reserved_metric_name(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], NUM_CLASSES)
+    per_example_loss = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=features["label_ids"], logits=logits)
+    loss = tf.reduce_mean(per_example_loss)
+
+    def metric_fn(per_example_loss):
+        return {"loss": tf.metrics.mean(per_example_loss)}
+
+    return TPUEstimatorSpec(mode, loss=loss, eval_metrics=(metric_fn, [per_example_loss]))  # tpusim: SL009
+
+
+def bad_sl016_init_from_checkpoint_in_model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], NUM_CLASSES, name="output")
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
+    tf.train.init_from_checkpoint(params["init_checkpoint"], {"output/": "output/"})  # tpusim: SL016
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+
+def bad_sl021_bfloat16_loss(features, labels, mode, params):
+    with tf.tpu.bfloat16_scope():
+        logits = tf.layers.dense(tf.cast(features["x"], tf.bfloat16), NUM_CLASSES)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)  # tpusim: SL021
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+
+def bad_sl031_logging_hook_on_tpu(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], NUM_CLASSES)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label_ids"], logits)
+    optimizer = tf.train.GradientDescentOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    hook = tf.train.LoggingTensorHook({"loss": loss}, every_n_iter=10)
+    return TPUEstimatorSpec(mode, loss=loss, train_op=train_op, training_hooks=[hook])  # tpusim: SL031

@@ -296,13 +296,22 @@ def _exc_chain(exc: BaseException) -> List[BaseException]:
 
 
 def _error_text(exc: BaseException, limit: int = 400) -> str:
+    """`Type: message` on one line: an op error's first line (the rest is TF's traceback), other
+    messages with their line breaks folded (TF prints NodeDefs over several lines)."""
     msg = str(exc).strip()
-    if type(exc).__name__ == "InvalidArgumentError" or "\n" in msg:
-        lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
-        msg = lines[0] if lines else msg
+    if isinstance(exc, _op_error_types()):
+        msg = next((ln.strip() for ln in msg.splitlines() if ln.strip()), msg)
+    msg = " ".join(msg.split())
     if len(msg) > limit:
         msg = msg[: limit - 3] + "..."
     return f"{type(exc).__name__}: {msg}"
+
+
+def _op_error_types() -> tuple:
+    try:
+        return (_tf().tf.errors.OpError,)
+    except TensorFlowUnavailable:
+        return ()
 
 
 def _op_site(rec: _Recorder, names: Iterable[str]) -> Optional[Site]:
@@ -537,7 +546,7 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
     seen = set()
 
     def add(d: Diagnostic):
-        key = (d.code, d.path, d.line, d.message)
+        key = (d.code, d.path, d.line)  # the same misuse seen again in another mode
         if key not in seen:
             seen.add(key)
             result.append(d)
