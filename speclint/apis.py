@@ -228,3 +228,29 @@ class HostFnSignature:
 
 
 RESERVED_METRIC_NAMES = ("loss", "global_step")
+
+
+# --------------------------------------------------------------------------------------------
+# pairing family (SL014, SL016, SL017, SL031, SL033, SL034, SL035, SL043)
+# tf.compat.v1.train optimizers (tf.train.Optimizer subclasses): CrossShardOptimizer can wrap them.
+V1_OPTIMIZERS = tuple("""AdadeltaOptimizer AdagradDAOptimizer AdagradOptimizer AdamOptimizer
+ FtrlOptimizer GradientDescentOptimizer MomentumOptimizer ProximalAdagradOptimizer
+ ProximalGradientDescentOptimizer RMSPropOptimizer AdamWOptimizer LazyAdamOptimizer
+ MomentumWOptimizer""".split())
+KERAS_OPTIMIZERS = tuple("Adadelta Adagrad Adam AdamW Adamax Ftrl Nadam RMSprop SGD Lion".split())
+# `tf.` spellings of CrossShardOptimizer (after canonical_path).
+CROSS_SHARD_OPTIMIZER_PATHS = (
+    "tf.tpu.CrossShardOptimizer", "tf.contrib.tpu.CrossShardOptimizer",
+    "tf.python.tpu.tpu_optimizer.CrossShardOptimizer", "tf.tpu.tpu_optimizer.CrossShardOptimizer",
+)
+# Gradient aggregation the user does by hand instead of CrossShardOptimizer.
+CROSS_REPLICA_SUM_PATHS = (
+    "tf.tpu.cross_replica_sum", "tf.contrib.tpu.cross_replica_sum", "tf.python.tpu.ops.tpu_ops.cross_replica_sum",
+)
+INIT_FROM_CHECKPOINT_PATHS = ("tf.train.init_from_checkpoint",
+                              "tf.python.training.checkpoint_utils.init_from_checkpoint")
+# SessionRunHook classes of TF (tf.compat.v1.train.X, tf.estimator.X).
+SESSION_RUN_HOOKS = tuple("""LoggingTensorHook SummarySaverHook NanTensorHook FinalOpsHook
+ StepCounterHook CheckpointSaverHook StopAtStepHook ProfilerHook GlobalStepWaiterHook
+ FeedFnHook""".split())
+HOOK_FIELDS = ("training_hooks", "evaluation_hooks", "prediction_hooks", "training_chief_hooks")

@@ -108,7 +108,10 @@ def model_fn(features, labels, mode, params):
                                           eval_metric_ops=metric_fn(labels, logits))
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
-    train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+    optimizer = tf.train.AdamOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, tf.train.get_global_step())
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 """,
     "metrics_chosen_by_the_same_flag_as_the_spec_class": """
@@ -208,7 +211,8 @@ def model_fn(features, labels, mode, params):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, host_call=(host_fn, [loss]),
             train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, host_call=(host_fn, [tf.reshape(loss, [1])]),
-        train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
+        train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(
+            loss, tf.train.get_global_step()))
 """,
 }
 

@@ -106,6 +106,8 @@ class ModuleAnalyzer:
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
+        self.call_facts: list = []  # callfacts.CallFact (pairing rules)
+        self.replaying = False  # a check re-runs a function body (SL014): record no facts
         self.active: set = set()
         self._repeated: dict = {}
         self.call_cache: dict = {}  # (def, arguments, path state) -> return value
@@ -189,19 +191,23 @@ class ModuleAnalyzer:
         return self.standalone(init).attr_values.get(attr)
 
     # ---- the analysis -------------------------------------------------------------------------
-    def analyze_library(self) -> "ModuleAnalyzer":
+    def analyze_library(self, keep_estimators: bool = False) -> "ModuleAnalyzer":
         """Only what importers need: the prepass and the module body (its functions, classes and
-        module-level values).  Facts recorded here belong to no model_fn and are dropped."""
+        module-level values).  Facts recorded here belong to no model_fn and are dropped, except,
+        for the module being checked, its module-level Estimator constructions (`estimator =
+        TPUEstimator(model_fn=model_fn, use_tpu=False)`), which say where its model_fns run."""
         self._prepass = _Prepass(self)
         self.module.visit(self._prepass)
         self.module_run = FunctionRun(self, self.module, None)
         self.module_run.execute(self.module.body, [State({}, apis.ALL_MODES, False)])
         self.spec_facts = []
-        self.estimator_facts = []
+        if not keep_estimators:
+            self.estimator_facts = []
+        self.call_facts = []
         return self
 
     def analyze(self) -> "ModuleAnalyzer":
-        self.analyze_library()
+        self.analyze_library(keep_estimators=True)
         pre = self._prepass
 
         spec_aliases = set()

@@ -12,18 +12,19 @@ construction (EstimatorFact).  Checks never walk the tree themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import callfacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
+from speclint.static.values import BoundAsEstimatorSpec, HookClass
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
@@ -143,6 +144,7 @@ class EstimatorFact:
     node: cst.Call
     kind: str
     model_fn: Value
+    kwargs: Dict[str, Value] = field(default_factory=dict)  # e.g. use_tpu, eval_on_tpu
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
@@ -349,7 +351,7 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        s.bind(st.name.value, UNKNOWN)
+        s.bind(st.name.value, callfacts.class_value(self, st, s))
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -433,6 +435,8 @@ class FunctionRun:
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
         if isinstance(v, Const):
+            if self._tpu_flag_text(test):  # `use_tpu=False` passed in: the path is known
+                s.tpu = bool(v.value)
             return ([s], []) if v.value else ([], [s])
         if isinstance(v, (Callable, Spec, Scaffold, Operation)):
             return [s], []
@@ -456,6 +460,13 @@ class FunctionRun:
         if any(isinstance(v, (Mode, ModeTest)) for v in s.env.values()) and self._mentions_mode(test, s):
             t.exact = f.exact = False
         return [t], [f]
+
+    @staticmethod
+    def _tpu_flag_text(test) -> bool:
+        if not isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
+            return False
+        text = cst.Module([]).code_for_node(test).lower()
+        return any(w in text for w in _TPU_WORDS)
 
     def _split_modes(self, s: State, modes, exact: bool):
         true_modes = s.modes & modes
@@ -540,6 +551,8 @@ class FunctionRun:
     def e_Attribute(self, node: cst.Attribute, s: State) -> Value:
         base = self.eval(node.value, s)
         attr = node.attr.value
+        if attr == "as_estimator_spec" and isinstance(base, Spec) and base.cls == apis.TPU_ESTIMATOR_SPEC:
+            return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
             return PyValue()
         if isinstance(base, ApiRef):
@@ -783,7 +796,8 @@ class FunctionRun:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
                 mf = kwargs.get("model_fn") or (args[0] if args else None)
-                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN))
+                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
+                                                             {k: v[0] for k, v in kwargs.items()}))
                 return UNKNOWN
             if api == apis.PARTIAL:
                 if not args or splat:
@@ -797,9 +811,12 @@ class FunctionRun:
                 return UNKNOWN
             if splat:
                 return UNKNOWN
+            callfacts.api_call(self, node, fv.path, args, kwargs, s)
             return tfops.call(fv.path, args, kwargs)
         if isinstance(fv, tfops.PerExampleLoss):
             return Tensor(BATCH)
+        if isinstance(fv, HookClass):
+            return tfops.hook_instance(fv.name, args, kwargs)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
@@ -816,10 +833,20 @@ class FunctionRun:
                     self.eval(a.value, s)
                 return PyValue()
         if name in ("minimize", "apply_gradients"):
-            self.eval(func.value, s)
+            recv = self.eval(func.value, s)
             for a in node.args:
                 self.eval(a.value, s)
+            callfacts.method_call(self, node, name, recv, s)
             return Operation()
+        if name == "_replace":
+            recv = self.eval(func.value, s)
+            keywords = {}
+            for a in node.args:
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    keywords[a.keyword.value] = (v, a.value, a)
+            callfacts.method_call(self, node, name, recv, s, keywords)
+            return Spec(recv.cls, node) if isinstance(recv, Spec) else UNKNOWN
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)
@@ -880,6 +907,7 @@ class FunctionRun:
         fact = SpecFact(node, cls, fields, bad, extra, dup, splat, s.modes, s.exact, s.tpu,
                         dict(s.env), self, self.root)
         self.an.spec_facts.append(fact)
+        callfacts.spec_built(self, fact, s)
         return Spec(cls, node)
 
     def call_def(self, fn: Callable, args, kwargs, s: State) -> Value:

@@ -380,3 +380,66 @@ def attribute(raw_path: str) -> Optional[Value]:
     if apis.api_name(raw_path) == apis.SCAFFOLD:
         return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
     return None
+
+
+# --- pairing family (SL014, SL031, SL043): Saver, optimizers, hooks -----------------------------
+from speclint.static.values import Dict as _DictV, Object  # noqa: E402
+from speclint.static.values import members as _members  # noqa: E402
+
+
+def _saver(args, kwargs, raw) -> Value:
+    return Object("saver", "Saver")
+
+
+def _optimizer(args, kwargs, raw) -> Value:
+    return Object("optimizer", raw.rsplit(".", 1)[-1])
+
+
+def _keras_optimizer(args, kwargs, raw) -> Value:
+    return Object("keras_optimizer", raw.rsplit(".", 1)[-1])
+
+
+def _cross_shard(args, kwargs, raw) -> Value:
+    inner = _first(args, kwargs, "opt")
+    if isinstance(inner, Object) and inner.kind == "optimizer":
+        return Object("optimizer", inner.cls, cross_shard=True)
+    return Object("optimizer", "CrossShardOptimizer", cross_shard=True)
+
+
+def _model_tensor(v: Value) -> bool:
+    ms = _members(v)
+    return all(isinstance(m, Tensor) and not m.variable for m in ms)
+
+
+def _hook(args, kwargs, raw) -> Value:
+    return hook_instance(raw.rsplit(".", 1)[-1], args, kwargs)
+
+
+def hook_instance(cls: str, args, kwargs) -> Value:
+    """A SessionRunHook built with these arguments: remembers the model tensors among them."""
+    captured = []
+    for value, node in list(args) + list(kwargs.values()):
+        if _model_tensor(value):
+            captured.append(Item(value, node))
+        elif isinstance(value, _DictV):
+            captured += [Item(e.value, e.node) for e in value.entries if _model_tensor(e.value)]
+        elif isinstance(value, Seq):
+            captured += [Item(i.value, i.node) for i in value.items if _model_tensor(i.value)]
+    return Object("hook", cls, captured=tuple(captured))
+
+
+for _n in apis.V1_OPTIMIZERS:
+    TABLE["tf.train." + _n] = _optimizer
+    TABLE["tf.contrib.opt." + _n] = _optimizer
+for _n in apis.KERAS_OPTIMIZERS:
+    for _prefix in ("tf.keras.optimizers.", "tf.optimizers.", "tf.keras.optimizers.legacy.",
+                    "tf.keras.optimizers.experimental.", "keras.optimizers."):
+        TABLE[_prefix + _n] = _keras_optimizer
+for _p in apis.CROSS_SHARD_OPTIMIZER_PATHS:
+    TABLE[_p] = _cross_shard
+for _n in apis.SESSION_RUN_HOOKS:
+    for _prefix in ("tf.train.", "tf.estimator.", "tf.python.training.basic_session_run_hooks."):
+        TABLE[_prefix + _n] = _hook
+TABLE["tf.train.Saver"] = _saver
+for _p in apis.INIT_FROM_CHECKPOINT_PATHS:
+    TABLE[_p] = lambda args, kwargs, raw: NONE  # it only rewrites initializers

@@ -262,3 +262,40 @@ def is_model_tensor(v: Value) -> bool:
     if isinstance(v, Dict):
         return any(is_model_tensor(e.value) for e in v.entries)
     return False
+
+
+# --- pairing family (SL014, SL031, SL043): instances of known TF classes --------------------------
+@dataclass(frozen=True)
+class Object(Value):
+    """An instance of a known TF class that is none of the values above.
+
+    kind: "saver" (tf.compat.v1.train.Saver), "hook" (a SessionRunHook from TF), "optimizer" (a
+    tf.compat.v1.train optimizer; `cross_shard` when wrapped in CrossShardOptimizer),
+    "keras_optimizer".  `captured` holds, for a hook, the model tensors among its arguments.
+    """
+
+    kind: str
+    cls: str
+    cross_shard: bool = False
+    captured: Tuple[Item, ...] = ()
+
+    def describe(self) -> str:
+        return f"a {self.cls} instance"
+
+
+@dataclass(frozen=True)
+class BoundAsEstimatorSpec(Value):
+    """`spec.as_estimator_spec` of a TPUEstimatorSpec, not called."""
+
+    spec_node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+
+    def describe(self) -> str:
+        return "the bound method as_estimator_spec"
+
+
+@dataclass(frozen=True)
+class HookClass(Callable):
+    """A class of the linted code that subclasses SessionRunHook; calling it gives a hook."""
+
+    def describe(self) -> str:
+        return f"the hook class `{self.name}`"
