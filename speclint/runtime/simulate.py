@@ -221,7 +221,10 @@ def _record_spec(cls_name: str, args, kwargs, graph) -> None:
     if rec is None:
         return
     caller = sys._getframe(2)
-    if not is_user_file(caller.f_code.co_filename):
+    speclint_dir = _framework_dirs()[0] + os.sep
+    while caller is not None and os.path.abspath(caller.f_code.co_filename).startswith(speclint_dir):
+        caller = caller.f_back  # the runtime shim's own patched constructor
+    if caller is None or not is_user_file(caller.f_code.co_filename):
         return  # built by TF itself (as_estimator_spec, TPUEstimator's own specs)
     names = apis.SPEC_FIELDS[cls_name]
     fields = dict(zip(names, args))
