@@ -231,6 +231,49 @@ RESERVED_METRIC_NAMES = ("loss", "global_step")
 
 
 # --------------------------------------------------------------------------------------------
+# Mode handling and the model_fn signature (SL036-SL041, SL044)
+
+# `Estimator.__init__` / `TPUEstimator.__init__` positional parameters, in order.
+ESTIMATOR_PARAMS = {
+    ESTIMATOR: ("model_fn", "model_dir", "config", "params", "warm_start_from"),
+    TPU_ESTIMATOR: (
+        "model_fn", "model_dir", "config", "params", "use_tpu", "train_batch_size",
+        "eval_batch_size", "predict_batch_size", "batch_axis", "eval_on_tpu", "export_to_tpu",
+        "export_to_cpu", "warm_start_from", "embedding_config_spec",
+        "export_saved_model_api_version",
+    ),
+}
+
+# model_fn.py `_VALID_MODEL_FN_ARGS`: the names Estimator passes to a model_fn (by name).
+VALID_MODEL_FN_ARGS = ("features", "labels", "mode", "params", "self", "config")
+
+# tpu_estimator.py `_RESERVED_PARAMS_KEYS`: TPUEstimator refuses them in `params=`.
+RESERVED_PARAMS_KEYS = ("batch_size", "context")
+
+# The batch size keyword TPUEstimator needs for each method that runs the model_fn.
+BATCH_SIZE_KEYWORD = {"train": "train_batch_size", "evaluate": "eval_batch_size",
+                      "predict": "predict_batch_size"}
+METHOD_MODE = {"train": TRAIN, "evaluate": EVAL, "predict": PREDICT}
+
+# Words people write for a mode, and the ModeKeys constant they mean (SL037's fix text).
+MODE_WORDS = {
+    "INFER": "PREDICT", "INFERENCE": "PREDICT", "PREDICTION": "PREDICT", "PREDICTING": "PREDICT",
+    "PREDICTIONS": "PREDICT", "SERVE": "PREDICT", "SERVING": "PREDICT", "EXPORT": "PREDICT",
+    "TRAINING": "TRAIN", "FIT": "TRAIN",
+    "EVALUATE": "EVAL", "EVALUATION": "EVAL", "EVALUATING": "EVAL", "TEST": "EVAL",
+    "TESTING": "EVAL", "VALID": "EVAL", "VALIDATE": "EVAL", "VALIDATION": "EVAL", "DEV": "EVAL",
+}
+
+
+def mode_constant_for(word: str) -> str:
+    """The ModeKeys constant a misspelled mode word means ('predict' -> 'PREDICT')."""
+    w = word.strip().upper()
+    if w in MODE_CONSTANTS:
+        return w
+    return MODE_WORDS.get(w, "TRAIN, EVAL or PREDICT")
+
+
+# --------------------------------------------------------------------------------------------
 # pairing family (SL014, SL016, SL017, SL031, SL033, SL034, SL035, SL043)
 # tf.compat.v1.train optimizers (tf.train.Optimizer subclasses): CrossShardOptimizer can wrap them.
 V1_OPTIMIZERS = tuple("""AdadeltaOptimizer AdagradDAOptimizer AdagradOptimizer AdamOptimizer
@@ -254,3 +297,22 @@ SESSION_RUN_HOOKS = tuple("""LoggingTensorHook SummarySaverHook NanTensorHook Fi
  StepCounterHook CheckpointSaverHook StopAtStepHook ProfilerHook GlobalStepWaiterHook
  FeedFnHook""".split())
 HOOK_FIELDS = ("training_hooks", "evaluation_hooks", "prediction_hooks", "training_chief_hooks")
+
+
+# --------------------------------------------------------------------------------------------
+# Field contracts (SL021-SL032): data shared by the static checks and the runtime shim.
+DEFAULT_SERVING_KEY = "serving_default"  # tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+TPU_LOSS_DTYPE = "float32"  # the TPU train/eval loops carry a float32 loss (tpu_estimator.py:80)
+# Float dtypes a TPU loss is known to break with (verified: bfloat16, float64; float16 likewise).
+NON_TPU_LOSS_DTYPES = ("bfloat16", "float16", "float64")
+# ExportOutput classes: (argument, position, "string" | "floating") checked at construction
+# (export_output.py:133-139, 190-191: classes must be tf.string, scores and a regression value
+# any floating dtype, although TF's messages say "float32"; verified on TF 2.15.1).
+EXPORT_OUTPUT_ARGS = {
+    "PredictOutput": (),
+    "ClassificationOutput": (("scores", 0, "floating"), ("classes", 1, "string")),
+    "RegressionOutput": (("value", 0, "floating"),),
+}
+# Optimizer methods whose `global_step` argument (keyword, or second positional for the
+# tf.compat.v1.train optimizers) makes the train op advance the global step (SL023).
+OPTIMIZER_STEP_METHODS = ("minimize", "apply_gradients")

@@ -97,7 +97,7 @@ def model_fn(features, labels, mode, params):
     "cpu_branch_with_eval_metric_ops_beside_tpu_branch": """
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
-    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label"], logits)  # labels is None in PREDICT
     def metric_fn(labels, logits):
         return {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -193,7 +193,7 @@ def model_fn(features, labels, mode, params):
     "eval_metrics_none_outside_eval": """
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
-    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label"], logits)  # labels is None in PREDICT
     eval_metrics = None
     if mode == tf.estimator.ModeKeys.EVAL:
         eval_metrics = (lambda labels, logits: {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))},

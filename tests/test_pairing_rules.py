@@ -208,7 +208,7 @@ def metric_fn(labels, logits):
 
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
-    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label"], logits)  # labels is None in PREDICT
     if mode == tf.estimator.ModeKeys.EVAL:
         if params["use_tpu"]:
             return tpu_estimator.TPUEstimatorSpec(mode, loss=loss,
@@ -222,7 +222,7 @@ def metric_fn(labels, logits):
 
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
-    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label"], logits)  # labels is None in PREDICT
     if mode == tf.estimator.ModeKeys.EVAL:
         if params["use_tpu"]:
             return tpu_estimator.TPUEstimatorSpec(mode, loss=loss,

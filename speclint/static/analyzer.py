@@ -20,12 +20,12 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import modefacts, tfops
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    BATCH, UNKNOWN, ApiRef, Callable, Config, Mode, Tensor, Value, members,
+    BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
 
 
@@ -90,6 +90,9 @@ class _Prepass(cst.CSTVisitor):
     def visit_AnnAssign(self, node):
         self._attribute_writes([node.target])
 
+    def visit_Attribute(self, node):
+        modefacts.note_attribute_candidate(self.an, node)
+
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
             fn = self.fn_stack[-1] if self.fn_stack else None
@@ -120,6 +123,9 @@ class ModuleAnalyzer:
         self.module_run: Optional[FunctionRun] = None
         self.attr_writers: Dict[tuple, set] = {}  # (class, attribute) -> methods assigning it
         self.foreign_attr_writes: set = set()  # attributes assigned outside their class's methods
+        self.step_roots: set = set()  # runs (model_fns) that may advance the global step (SL023)
+        self.graph_uses: list = []  # fieldfacts.GraphUse: module-level tensors used in a model_fn (SL032)
+        self.mode_facts = modefacts.ModeFacts()
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:
@@ -259,6 +265,7 @@ class ModuleAnalyzer:
         for fn in sorted(with_spec, key=self._depth):
             if fn not in self.model_fns:
                 self.standalone(fn)
+        modefacts.run_input_fns(self)
         return self
 
     def _depth(self, fn) -> int:
@@ -300,11 +307,12 @@ class ModuleAnalyzer:
         run = FunctionRun(self, fn, parent, ctx=ctx, method_of=parent.mod.class_def.get(fn))
         self.primary_run[fn] = run
         env: Dict[str, Value] = {n: UNKNOWN for n in param_names(fn.params)}
-        for seed in ("features", "labels"):
-            if seed in env:
-                env[seed] = Tensor(BATCH)
+        if "features" in env:
+            env["features"] = Tensor(BATCH)
+        if "labels" in env:
+            env["labels"] = Labels(BATCH)  # a batch tensor, None in PREDICT
         if "params" in env:
-            env["params"] = Config()  # TPUEstimator's params: a dict of Python values
+            env["params"] = Params()  # the Estimator's params: a dict of Python values
         if "mode" in env:
             env["mode"] = Mode(apis.ALL_MODES, True)
         self.active.add(fn)

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import callfacts, tfops
+from speclint.static import callfacts, fieldfacts, modefacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
     ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
+from speclint.static.values import EstimatorRef, Labels
 from speclint.static.values import BoundAsEstimatorSpec, HookClass
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -145,6 +146,9 @@ class EstimatorFact:
     kind: str
     model_fn: Value
     kwargs: Dict[str, Value] = field(default_factory=dict)  # e.g. use_tpu, eval_on_tpu
+    args: list = field(default_factory=list)  # [(value, node)] positional arguments
+    kwarg_nodes: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # keyword -> value node
+    splat: bool = False  # `*args` / `**kwargs` in the call
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
@@ -250,6 +254,8 @@ class FunctionRun:
         v = self.eval(st.value, s)
         for t in st.targets:
             self.assign(t.target, v, st.value, s)
+            if isinstance(t.target, cst.Attribute) and t.target.attr.value == "iterations":
+                fieldfacts.note_increment(self)  # `optimizer.iterations = global_step` (Keras)
         return [s]
 
     def s_AnnAssign(self, st: cst.AnnAssign, s: State):
@@ -268,7 +274,7 @@ class FunctionRun:
 
     def s_Return(self, st: cst.Return, s: State):
         v = self.eval(st.value, s) if st.value is not None else NONE
-        self.returns.append((v, st.value, s))
+        self.returns.append((v, st.value if st.value is not None else st, s))
         return []
 
     def s_Raise(self, st, s: State):
@@ -431,6 +437,9 @@ class FunctionRun:
             t, f = self.branch(test.expression, s)
             return f, t
         self.current = s
+        narrowed = modefacts.narrow_labels(self, test, s)
+        if narrowed is not None:
+            return narrowed
         v = self.eval(test, s)
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
@@ -551,6 +560,8 @@ class FunctionRun:
     def e_Attribute(self, node: cst.Attribute, s: State) -> Value:
         base = self.eval(node.value, s)
         attr = node.attr.value
+        if isinstance(base, Labels):
+            modefacts.note_labels_use(self, node.value, s)
         if attr == "as_estimator_spec" and isinstance(base, Spec) and base.cls == apis.TPU_ESTIMATOR_SPEC:
             return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
@@ -679,6 +690,7 @@ class FunctionRun:
     def e_Subscript(self, node: cst.Subscript, s):
         base = self.eval(node.value, s)
         key = self._index_const(node)
+        modefacts.note_subscript(self, node, base, key, s)
         if isinstance(base, Seq) and base.complete and isinstance(key, int):
             if -len(base.items) <= key < len(base.items):
                 return base.items[key].value
@@ -701,13 +713,20 @@ class FunctionRun:
         return UNKNOWN
 
     def e_BinaryOperation(self, node: cst.BinaryOperation, s):
-        return self.binop(self.eval(node.left, s), self.eval(node.right, s), node.operator)
+        fieldfacts.module_tensor_uses(self, (node.left, node.right), s)
+        left, right = self.eval(node.left, s), self.eval(node.right, s)
+        if isinstance(left, Labels) or isinstance(right, Labels):
+            modefacts.note_labels_use(self, node.left if isinstance(left, Labels) else node.right, s)
+        return self.binop(left, right, node.operator)
 
     def binop(self, a: Value, b: Value, op) -> Value:
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             if isinstance(op, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)):
                 return Tensor(BATCH if isinstance(a, Tensor) and a.shape == BATCH else UNKNOWN_SHAPE)
-            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)))
+            dtype = tfops.binary_dtype(a, b) if isinstance(
+                op, (cst.Add, cst.Subtract, cst.Multiply, cst.AddAssign, cst.SubtractAssign,
+                     cst.MultiplyAssign)) else None
+            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)), dtype=dtype)
         if isinstance(a, Seq) and isinstance(b, Seq) and isinstance(op, (cst.Add, cst.AddAssign)) \
                 and a.kind == b.kind:
             return Seq(a.kind, a.items + b.items, a.complete and b.complete)
@@ -746,10 +765,14 @@ class FunctionRun:
         if (isinstance(left, Tensor) or isinstance(right, Tensor)) and isinstance(
                 op, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)):
             return Tensor(tfops.broadcast(tfops.shape_of(left), tfops.shape_of(right)))
+        other_node = comp.comparator
         if isinstance(right, Mode) and not right.constant and isinstance(left, (Mode, Const)):
             left, right = right, left
+            other_node = node.left
         if not (isinstance(left, Mode) and not left.constant):
             return UNKNOWN
+        if left.exact:  # the model_fn's own mode (not a helper's `mode` parameter of unknown origin)
+            modefacts.note_mode_compare(self, node, comp, other_node, right)
         if isinstance(op, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
             modes = _mode_set(right)
             if modes is None:
@@ -792,13 +815,17 @@ class FunctionRun:
                 args.append((v, a.value))
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
+            if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
+                fieldfacts.tf_call(self, fv.path, node, s)
             if api in apis.SPEC_CLASSES:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
                 mf = kwargs.get("model_fn") or (args[0] if args else None)
                 self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
-                                                             {k: v[0] for k, v in kwargs.items()}))
-                return UNKNOWN
+                                                             {k: v[0] for k, v in kwargs.items()},
+                                                             args, {k: v[1] for k, v in kwargs.items()},
+                                                             splat))
+                return EstimatorRef(len(self.an.estimator_facts) - 1, node)
             if api == apis.PARTIAL:
                 if not args or splat:
                     return UNKNOWN
@@ -812,8 +839,13 @@ class FunctionRun:
             if splat:
                 return UNKNOWN
             callfacts.api_call(self, node, fv.path, args, kwargs, s)
-            return tfops.call(fv.path, args, kwargs)
+            result = tfops.call(fv.path, args, kwargs)
+            replaced = modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
+            return result if replaced is None else replaced
+        if isinstance(func, cst.Attribute):
+            modefacts.note_method_call(self, node, func, args, kwargs, s)
         if isinstance(fv, tfops.PerExampleLoss):
+            modefacts.note_callable_call(self, args, kwargs, s)
             return Tensor(BATCH)
         if isinstance(fv, HookClass):
             return tfops.hook_instance(fv.name, args, kwargs)
@@ -832,12 +864,19 @@ class FunctionRun:
                 for a in node.args:
                     self.eval(a.value, s)
                 return PyValue()
-        if name in ("minimize", "apply_gradients"):
+        if name in fieldfacts.OPTIMIZER_METHODS:
             recv = self.eval(func.value, s)
+            args, kwargs = [], {}
             for a in node.args:
-                self.eval(a.value, s)
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    kwargs[a.keyword.value] = (v, a.value)
+                elif not a.star:
+                    args.append((v, a.value))
             callfacts.method_call(self, node, name, recv, s)
-            return Operation()
+            return fieldfacts.optimizer_op(self, node, name, recv, args, kwargs)
+        if name in fieldfacts.ASSIGN_METHODS:
+            fieldfacts.note_increment(self)  # `global_step.assign(global_step + 1)`
         if name == "_replace":
             recv = self.eval(func.value, s)
             keywords = {}

@@ -10,8 +10,8 @@ from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, GE1, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item, Operation,
-    PyValue, Scaffold, Seq, Tensor, Unknown, Value,
+    BATCH, DYNAMIC, GE1, NOT_BATCH, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, ApiRef, Callable, Const,
+    ExportOutput, Item, Operation, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
 Args = List[Tuple[Value, object]]  # (value, node)
@@ -86,7 +86,7 @@ def _elementwise2(args, kwargs, raw) -> Value:
     b = _arg(args, kwargs, 1, "y")
     if not a or not b:
         return Tensor()
-    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])))
+    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])), dtype=binary_dtype(a[0], b[0], raw))
 
 
 def _add_n(args, kwargs, raw) -> Value:
@@ -103,6 +103,8 @@ def _add_n(args, kwargs, raw) -> Value:
 
 def _where(args, kwargs, raw) -> Value:
     parts = [_arg(args, kwargs, i, n) for i, n in enumerate(("condition", "x", "y"))]
+    if parts[0] is not None and parts[1] is None and parts[2] is None:
+        return Tensor(DYNAMIC)  # the coordinates of the true elements: dimension 0 known at run time
     if any(p is None for p in parts):
         return Tensor()
     shape = shape_of(parts[0][0])
@@ -115,9 +117,15 @@ def _reduction(args, kwargs, raw) -> Value:
     axis = _arg(args, kwargs, 1, "axis", "reduction_indices")
     keep = _arg(args, kwargs, 2, "keepdims", "keep_dims")
     keep_false = keep is None or keep[0] in (Const(False), NONE)
+    x = _first(args, kwargs, "input_tensor", "input")
+    dtype = x.dtype if isinstance(x, Tensor) and raw.rsplit(".", 1)[-1] in _DTYPE_KEEPING_REDUCTIONS else None
     if _is_none(axis) and keep_false:
-        return Tensor(SCALAR)
-    return Tensor()
+        return Tensor(SCALAR, dtype=dtype)
+    if keep_false and shape_of(x) == BATCH and axis is not None and (
+            axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
+                                    and Const(0) in [i.value for i in axis[0].items])):
+        return Tensor(NOT_BATCH, dtype=dtype)  # reduced over the batch dimension
+    return Tensor(dtype=dtype)
 
 
 def _reshape(args, kwargs, raw) -> Value:
@@ -325,13 +333,16 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
     handler = TABLE.get(path)
     if handler is not None:
         return handler(args, kwargs, raw_path)
+    obj = field_object(path, args, kwargs)
+    if obj is not None:
+        return obj
     loss_object = keras_loss(raw_path, kwargs)
     if loss_object is not None:
         return loss_object
     if path.startswith("tf.losses.") and path.count(".") == 2:
         name = path.rsplit(".", 1)[1]
         if name in _V1_ONLY_LOSSES or (v1 and name in _V1_LOSSES):
-            return _v1_loss(args, kwargs, raw_path)
+            return loss_dtype(name, _v1_loss(args, kwargs, raw_path), args, kwargs)
         return UNKNOWN
     if path.startswith("tf.metrics.") and path.count(".") == 2 and v1:
         name = path.rsplit(".", 1)[1]
@@ -379,7 +390,171 @@ def attribute(raw_path: str) -> Optional[Value]:
         return _ReductionRef(path.rsplit(".", 1)[1])
     if apis.api_name(raw_path) == apis.SCAFFOLD:
         return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
+    if path.startswith("tf.") and path.endswith(".DEFAULT_SERVING_SIGNATURE_DEF_KEY"):
+        return Const(apis.DEFAULT_SERVING_KEY)
     return None
+
+
+# --- field contracts (SL021-SL032): dtypes, optimizers, export outputs, hooks -----------------
+# Only dtypes that are certain are recorded: explicit casts, and functions that keep their input's.
+_DTYPE_NAMES = {
+    "float32": "float32", "float": "float32", "bfloat16": "bfloat16", "float16": "float16",
+    "half": "float16", "float64": "float64", "double": "float64", "int32": "int32",
+    "int64": "int64", "int8": "int8", "int16": "int16", "uint8": "uint8", "string": "string",
+    "bool": "bool",
+}
+_FLOATS = ("float32", "bfloat16", "float16", "float64")
+_DTYPE_KEEPING_REDUCTIONS = {"reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod",
+                             "reduce_logsumexp"}
+_DTYPE_KEEPING_UNARY = """abs negative square sqrt rsqrt exp expm1 log log1p tanh sigmoid reciprocal
+ identity stop_gradient zeros_like ones_like clip_by_value nn.softmax nn.log_softmax nn.relu
+ nn.relu6 nn.elu nn.selu nn.gelu nn.dropout nn.sigmoid nn.tanh""".split()
+_ARITHMETIC = {"add", "subtract", "multiply", "maximum", "minimum", "pow", "squared_difference",
+               "add_v2", "multiply_no_nan"}
+_FIXED_DTYPE_CASTS = {"to_float": "float32", "to_double": "float64", "to_int32": "int32",
+                      "to_int64": "int64", "to_bfloat16": "bfloat16"}
+
+
+def dtype_name(v: Value) -> Optional[str]:
+    """The dtype a `dtype=` argument denotes (`tf.bfloat16`, `tf.dtypes.float64`, "float16")."""
+    if isinstance(v, ApiRef):
+        path = apis.canonical_path(v.path)
+        for prefix in ("tf.dtypes.", "tf."):
+            if path.startswith(prefix) and path.count(".") == prefix.count("."):
+                return _DTYPE_NAMES.get(path[len(prefix):])
+        return None
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return _DTYPE_NAMES.get(v.value)
+    return None
+
+
+def dtype_of(v: Value) -> Optional[str]:
+    return v.dtype if isinstance(v, Tensor) else None
+
+
+def binary_dtype(a: Value, b: Value, raw: str = "") -> Optional[str]:
+    """The dtype of arithmetic on `a` and `b` when one operand's float dtype is known (TF requires
+    both to match, so a successful op has that dtype; a Python number takes the tensor's)."""
+    if raw:
+        name = apis.canonical_path(raw).rsplit(".", 1)[-1]
+        if name not in _ARITHMETIC:
+            return None
+    da, db = dtype_of(a), dtype_of(b)
+    known = {d for d in (da, db) if d is not None}
+    if len(known) == 1 and next(iter(known)) in _FLOATS:
+        return next(iter(known))
+    return None
+
+
+def _cast(args, kwargs, raw) -> Value:
+    x = _first(args, kwargs, "x")
+    d = _arg(args, kwargs, 1, "dtype")
+    return Tensor(shape_of(x), dtype=dtype_name(d[0]) if d else None)
+
+
+def _fixed_cast(dtype: str) -> Fn:
+    return lambda args, kwargs, raw: Tensor(shape_of(_first(args, kwargs, "x")), dtype=dtype)
+
+
+def _keep_dtype(args, kwargs, raw) -> Value:
+    x = _first(args, kwargs, "x", "input", "features", "logits", "t", "tensor", "value")
+    return Tensor(shape_of(x), dtype=dtype_of(x))
+
+
+def _argmax(args, kwargs, raw) -> Value:
+    out = _arg(args, kwargs, 2, "output_type")
+    return Tensor(dtype=dtype_name(out[0]) if out else "int64")
+
+
+for _n in ("cast", "math.cast", "dtypes.cast", "saturate_cast"):
+    TABLE["tf." + _n] = _cast
+for _n, _d in _FIXED_DTYPE_CASTS.items():
+    TABLE["tf." + _n] = _fixed_cast(_d)
+for _n in _DTYPE_KEEPING_UNARY:
+    TABLE["tf." + _n] = _keep_dtype
+    if not _n.startswith("nn."):
+        TABLE["tf.math." + _n] = _keep_dtype
+for _n in ("argmax", "argmin", "math.argmax", "math.argmin"):
+    TABLE["tf." + _n] = _argmax
+
+# tf.compat.v1.layers keep their input's dtype (verified on TF 2.15.1: bfloat16 and float64 in,
+# the same out; Keras layers autocast to float32 and are not listed).
+_V1_LAYERS = """conv1d conv2d conv3d conv2d_transpose conv3d_transpose separable_conv1d separable_conv2d
+ batch_normalization flatten dropout max_pooling1d max_pooling2d max_pooling3d average_pooling1d
+ average_pooling2d average_pooling3d""".split()
+
+
+def _layer(shape_handler: Fn) -> Fn:
+    def handler(args, kwargs, raw) -> Value:
+        t = shape_handler(args, kwargs, raw)
+        x = _first(args, kwargs, "inputs")
+        dtype = dtype_of(x) if "dtype" not in kwargs else None
+        return Tensor(t.shape, t.variable, dtype) if isinstance(t, Tensor) else t
+    return handler
+
+
+TABLE["tf.layers.dense"] = _layer(TABLE["tf.layers.dense"])
+for _n in _V1_LAYERS:
+    TABLE["tf.layers." + _n] = _layer(_tensor(UNKNOWN_SHAPE))
+
+
+def _per_example_xent(args, kwargs, raw) -> Value:
+    logits = kwargs.get("logits")
+    return Tensor(BATCH, dtype=dtype_of(logits[0]) if logits else None)
+
+
+for _n in _PER_EXAMPLE_NN:
+    TABLE["tf." + _n] = _per_example_xent
+
+# tf.compat.v1.losses.*: the cross entropies keep the logits' dtype; these cast to float32
+# (verified on TF 2.15.1 with bfloat16 and float64 inputs).
+_LOSSES_KEEPING_LOGITS_DTYPE = {"softmax_cross_entropy": 1, "sigmoid_cross_entropy": 1,
+                                "sparse_softmax_cross_entropy": 1, "compute_weighted_loss": 0}
+_LOSSES_IN_FLOAT32 = {"mean_squared_error", "huber_loss", "absolute_difference"}
+
+
+def loss_dtype(name: str, value: Value, args: Args, kwargs: Kwargs) -> Value:
+    if not isinstance(value, Tensor):
+        return value
+    if name in _LOSSES_IN_FLOAT32:
+        return Tensor(value.shape, value.variable, "float32")
+    if name in _LOSSES_KEEPING_LOGITS_DTYPE:
+        a = _arg(args, kwargs, _LOSSES_KEEPING_LOGITS_DTYPE[name], "logits", "losses")
+        return Tensor(value.shape, value.variable, dtype_of(a[0]) if a else None)
+    return value
+
+
+TABLE["tf.boolean_mask"] = _tensor(DYNAMIC)
+TABLE["tf.strings.as_string"] = TABLE["tf.as_string"] = lambda args, kwargs, raw: Tensor(
+    shape_of(_first(args, kwargs, "input")), dtype="string")
+
+EXPORT_OUTPUTS = tuple(apis.EXPORT_OUTPUT_ARGS)
+_HOOK_MODULES = ("tf.train.", "tf.estimator.")
+
+
+def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
+    """Export outputs, SessionRunHooks the pairing table does not list, and Keras callbacks built
+    by a TF call, else None.  (Optimizers and the common hooks are in the pairing section.)"""
+    last = path.rsplit(".", 1)[-1]
+    if not last[:1].isupper():
+        return None
+    if last in EXPORT_OUTPUTS and "export" in path:
+        return ExportOutput(last, _export_problems(last, args, kwargs))
+    if path.startswith(_HOOK_MODULES) and last.endswith("Hook") and path.count(".") == 2:
+        return hook_instance(last, args, kwargs)
+    if path.startswith("tf.keras.callbacks.") and path.count(".") == 3:
+        return Object("keras_callback", last)
+    return None
+
+
+def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
+    out = []
+    for name, index, wanted in apis.EXPORT_OUTPUT_ARGS.get(kind, ()):
+        a = _arg(args, kwargs, index, name)
+        dtype = dtype_of(a[0]) if a is not None else None
+        if dtype is not None and (dtype != "string" if wanted == "string" else dtype not in _FLOATS):
+            out.append((name + "_dtype", dtype, a[1]))
+    return tuple(out)
 
 
 # --- pairing family (SL014, SL031, SL043): Saver, optimizers, hooks -----------------------------

@@ -19,6 +19,12 @@ ONE = "one"  # exactly one element of rank 1 (the `tf.reshape(x, [1])` batch-1 i
 BATCH = "batch"  # rank >= 1 with the batch as dimension 0 (per-example values)
 GE1 = "ge1"  # rank >= 1, dimension 0 unknown
 UNKNOWN_SHAPE = "unknown"
+# Dimension 0 is certainly not the batch: a batch-major tensor reduced over dimension 0 (which may
+# leave rank 0).  Not ranked: the rank itself is not certain.  (Same name and meaning as the
+# host-call family's class for SL006; SL025 reports it in predictions.)
+NOT_BATCH = "not_batch"
+# (field contracts) rank >= 1 with a dimension 0 unknown until run time: `tf.boolean_mask`, `tf.where(c)`
+DYNAMIC = "dynamic"
 _RANKED = (ONE, BATCH, GE1)
 
 
@@ -77,6 +83,7 @@ class Config(Value):
 class Tensor(Value):
     shape: str = UNKNOWN_SHAPE
     variable: bool = False  # a tf.Variable (global step, get_variable): fine to capture
+    dtype: Optional[str] = None  # "float32", "bfloat16", "int64", "string"...: only when certain
 
     def describe(self) -> str:
         what = "a variable" if self.variable else "a tensor"
@@ -87,8 +94,28 @@ class Tensor(Value):
 
 @dataclass(frozen=True)
 class Operation(Value):
+    # For `opt.minimize(...)` / `opt.apply_gradients(...)` on an identified optimizer: whether the op
+    # increments the global step (None: not known).  `node` is the call, `kind` the optimizer's.
+    step: Optional[bool] = None
+    kind: Optional[str] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+
     def describe(self) -> str:
         return "an operation"
+
+
+# --- field contracts (SL021-SL032) ------------------------------------------------------------
+# (optimizers, hooks and Keras callbacks are `Object`s of the pairing family's section)
+@dataclass(frozen=True)
+class ExportOutput(Value):
+    """`tf.estimator.export.{Predict,Classification,Regression}Output(...)`.  `problems` holds
+    (variant, dtype, argument node) for arguments of a certainly wrong dtype."""
+
+    kind: str
+    problems: tuple = field(default=(), compare=False, repr=False)
+
+    def describe(self) -> str:
+        return f"a {self.kind}"
 
 
 @dataclass(frozen=True)
@@ -220,7 +247,7 @@ def join(a: Value, b: Value) -> Value:
         return UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         shape = a.shape if a.shape == b.shape else (GE1 if a.shape in _RANKED and b.shape in _RANKED else UNKNOWN_SHAPE)
-        return Tensor(shape, a.variable and b.variable)
+        return Tensor(shape, a.variable and b.variable, a.dtype if a.dtype == b.dtype else None)
     if isinstance(a, Mode) and isinstance(b, Mode):
         return Mode(a.modes | b.modes, a.exact and b.exact, a.constant and b.constant)
     if _py(a) and _py(b):
@@ -264,6 +291,39 @@ def is_model_tensor(v: Value) -> bool:
     return False
 
 
+# ---- mode handling / model_fn signature (SL036-SL041, SL044) ------------------------------------
+@dataclass(frozen=True)
+class Labels(Tensor):
+    """The model_fn's `labels` parameter itself: a batch tensor, but None in PREDICT mode."""
+
+
+@dataclass(frozen=True)
+class Params(Config):
+    """The model_fn's (or input_fn's) `params` parameter: the dict the Estimator passes."""
+
+
+@dataclass(frozen=True)
+class EstimatorRef(Value):
+    """An Estimator/TPUEstimator built in this module: index into the analyzer's estimator facts."""
+
+    index: int
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)  # the constructor call
+
+    def describe(self) -> str:
+        return "an Estimator"
+
+
+@dataclass(frozen=True)
+class RunSpec(Value):
+    """`tf.estimator.TrainSpec(input_fn=...)` / `EvalSpec(...)`: which method runs which input_fn."""
+
+    method: str  # "train" | "evaluate"
+    input_fn: Value = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return "a TrainSpec" if self.method == "train" else "an EvalSpec"
+
+
 # --- pairing family (SL014, SL031, SL043): instances of known TF classes --------------------------
 @dataclass(frozen=True)
 class Object(Value):
@@ -271,7 +331,7 @@ class Object(Value):
 
     kind: "saver" (tf.compat.v1.train.Saver), "hook" (a SessionRunHook from TF), "optimizer" (a
     tf.compat.v1.train optimizer; `cross_shard` when wrapped in CrossShardOptimizer),
-    "keras_optimizer".  `captured` holds, for a hook, the model tensors among its arguments.
+    "keras_optimizer", "keras_callback" (a tf.keras.callbacks.* object: not a hook, SL030).  `captured` holds, for a hook, the model tensors among its arguments.
     """
 
     kind: str

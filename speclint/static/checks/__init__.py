@@ -76,6 +76,8 @@ def registered_codes() -> set:
 
 def _load() -> None:
     from speclint.static.checks import fields, host_calls, scaffold  # noqa: F401
+    from speclint.static.checks import field_contracts  # noqa: F401
+    from speclint.static.checks import modes  # noqa: F401
     from speclint.static.checks import pairing  # noqa: F401
 
 
@@ -94,6 +96,14 @@ def run(facts, ctx: CheckContext, selected: Optional[set] = None) -> List[Findin
     return out
 
 
+class _DropComments(cst.CSTTransformer):
+    def leave_Comment(self, original, updated):
+        return cst.RemoveFromParent()
+
+
 def source(node: cst.CSTNode) -> str:
-    text = " ".join(cst.Module([]).code_for_node(node).split())
+    text = cst.Module([]).code_for_node(node)
+    if "#" in text:  # a multi-line expression with comments: quote the code only
+        text = cst.Module([]).code_for_node(node.visit(_DropComments()))
+    text = " ".join(text.split())
     return text if len(text) <= 60 else text[:57] + "..."
