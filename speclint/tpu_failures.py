@@ -126,11 +126,20 @@ TPU_BUILD_FAILURES: Tuple[TPUFailure, ...] = (
     TPUFailure("SL027", "eval-metric-ops-wrong-structure", ("TypeError", "ValueError"),
                r"(eval_metric_ops must be a dict|Values of eval_metric_ops must be \(metric_value, update_op\))",
                anchor="spec"),
+    TPUFailure("SL028", "export-outputs-contract", ("TypeError", "ValueError"),
+               r"(Values in `export_outputs` must be ExportOutput objects|`export_outputs` must be dict|"
+               r"Multiple `export_outputs` were provided, but none of them are specified as the default|"
+               r"Classification (classes|scores) must be a (string|float32) Tensor|"
+               r"(Prediction|Regression) output value must be a (float32 )?Tensor)",
+               anchor="spec:export_outputs"),
     TPUFailure("SL030", "hooks-not-sessionrunhook-iterable", ("TypeError",),
                r"All hooks must be SessionRunHook instances", anchor="spec"),
     TPUFailure("SL032", "tensor-from-other-graph", ("ValueError",), r"must be from the default graph",
                anchor="spec"),
     # -- spec class / Estimator pairing -----------------------------------------------------------
+    # (a model_fn that returned None reaches TPU's spec-type check first: that is SL038, not SL034)
+    TPUFailure("SL038", "model-fn-missing-return", ("RuntimeError",),
+               r"must have type`TPUEstimatorSpec`\. Got <class '(NoneType|tuple)'>", anchor="model_fn"),
     TPUFailure("SL034", "estimator-spec-under-tpu", ("RuntimeError", "ValueError"),
                r"(estimator_spec used by TPU (evaluation|prediction) must have type|"
                r"training_chief_hooks returned by EstimatorSpec is not supported in TPUEstimator)",

@@ -59,13 +59,31 @@ def bert_input_fn(params):
 
 
 # -- loading fixture modules -------------------------------------------------------------------------
+# Fixture scripts define their own absl flags (several define --use_tpu): each file is imported
+# fresh, after the flags of the previously imported fixture were removed.
+_FIXTURE_FLAGS = set()
+
+
 def _load(relpath):
+    from absl import flags
+    for name in _FIXTURE_FLAGS:
+        if name in flags.FLAGS:
+            delattr(flags.FLAGS, name)
+    _FIXTURE_FLAGS.clear()
+    before = set(flags.FLAGS)
     path = FIXTURES / relpath
     for p in (str(FIXTURES), str(path.parent)):
         if p not in sys.path:
             sys.path.insert(0, p)
     name = relpath[:-3].replace("/", ".")
-    return importlib.import_module(name)
+    sys.modules.pop(name, None)
+    module = importlib.import_module(name)
+    setup = FLAG_SETUP.get(relpath)
+    if setup:
+        setup(flags)
+    flags.FLAGS.mark_as_parsed()
+    _FIXTURE_FLAGS.update(set(flags.FLAGS) - before)
+    return module
 
 
 def _checkpoint():
@@ -79,12 +97,21 @@ def _checkpoint():
             return tf.train.Saver().save(session, directory + "/model.ckpt")
 
 
-def _pairing_flags():
-    from absl import flags
-    _load("pairing_detection_trainer.py")  # defines --use_tpu, --checkpoint, --model_dir
-    flags.FLAGS.mark_as_parsed()
+CHECKPOINT = _checkpoint()
+
+
+def _pairing_flags(flags):
     flags.FLAGS.checkpoint = CHECKPOINT
-    flags.FLAGS.model_dir = flags.FLAGS.model_dir or tempfile.mkdtemp(prefix="speclint-parity-")
+    flags.FLAGS.model_dir = tempfile.mkdtemp(prefix="speclint-parity-")
+
+
+def _mnist_flags(flags):  # the fixture reads flags its (absent) main module would define
+    flags.DEFINE_float("learning_rate", 0.01, "speclint parity test")
+    flags.DEFINE_string("model_dir", tempfile.mkdtemp(prefix="speclint-parity-"), "speclint parity test")
+    flags.DEFINE_bool("report_top5", False, "speclint parity test")
+
+
+FLAG_SETUP = {"pairing_detection_trainer.py": _pairing_flags, "mnist_partial_model_fns.py": _mnist_flags}
 
 
 def detector_input_fn(params):
@@ -96,84 +123,120 @@ def retinanet_input_fn(params):
     return _batched({"images": tf.random.normal([64, 8])}, {"targets": tf.zeros([64, 4])}, params)
 
 
-def _mnist_flags():
-    from absl import flags
-    _pairing_flags()  # defines --model_dir first
-    for name, default, define in (("learning_rate", 0.01, flags.DEFINE_float),
-                                  ("model_dir", tempfile.mkdtemp(), flags.DEFINE_string),
-                                  ("report_top5", False, flags.DEFINE_bool)):
-        if name not in flags.FLAGS:
-            define(name, default, "speclint parity test")
-    flags.FLAGS.mark_as_parsed()
+def multitask_input_fn(params):
+    return _batched({"input_ids": tf.zeros([64, 16], tf.int32)},
+                    {"label_ids": tf.zeros([64], tf.int32), "score": tf.zeros([64])}, params)
+
+
+def image_input_fn(params):
+    return _batched({"image": tf.random.normal([64, 4, 4, 3])}, tf.zeros([64], tf.int32), params)
+
+
+def pandas_input_fn(params):  # the fixture's regression reads a pandas frame: float64 labels
+    return _batched({"x": tf.random.normal([64, 4])}, tf.zeros([64], tf.float64), params)
+
+
+def text_input_fn(params):
+    return _batched({"input_ids": tf.zeros([64, 128], tf.int32), "label_ids": tf.zeros([64], tf.int32)},
+                    tf.zeros([64], tf.int32), params)
 
 
 @dataclass
 class Case:
     file: str
-    qualname: str  # the def whose span the static diagnostics are taken from
+    defs: tuple  # the model_fn's def and the helpers it uses: the static diagnostics inside them count
     model_fn: object  # module -> model_fn
     input_fn: object
     params: dict
-    expected: frozenset  # both engines must report exactly these codes (guards against a vacuous pass)
+    sim: frozenset  # what simulate_tpu reports
+    static: frozenset  # what the static engine reports inside `defs`
+    why: dict = field(default_factory=dict)  # every code one engine reports and the other not: why
     modes: tuple = MODES
-    setup: object = None
-    static_only: dict = field(default_factory=dict)  # code -> why the TPU build cannot show it here
 
     @property
     def id(self):
-        return f"{self.file}:{self.qualname}"
+        return f"{self.file}:{self.defs[0]}"
 
 
-CHECKPOINT = _checkpoint()
+def _fs(*codes):
+    return frozenset(codes)
+
+
+FEATURE_COLUMNS = [tf.feature_column.numeric_column("x", shape=[4])]
 DETECTOR_PARAMS = dict(num_classes=4, optimizer="momentum", momentum=0.9, boundaries=[1000],
                        rates=[0.08, 0.008], warm_start_path=None, checkpoint=CHECKPOINT,
                        model_dir=tempfile.mkdtemp())
-MASKED_BY_SL014 = "the TRAIN and EVAL builds stop at the earlier SL014 (scaffold_fn returns None)"
+MASKED_BY_SL014 = "masked: the TRAIN and EVAL builds stop at SL014 (scaffold_fn returns None) first"
+LABELS_IN_PREDICT = ("the parity input_fn yields labels in every mode, so the simulated PREDICT has them; "
+                     "with a features-only predict input_fn the op on None fails in generic TF code")
 
 CASES = [
-    # Mask R-CNN: TF rejects the partial itself (see test_static_engine_misses_sl040_on_a_partial);
-    # SL017 is the CPU return, which the TPU build never takes
-    Case("pairing_detection_trainer.py", "_model_fn", lambda m: m.mask_rcnn_model_fn, detector_input_fn,
-         DETECTOR_PARAMS, frozenset({"SL040"}), setup=_pairing_flags,
-         static_only={"SL017": "silently wrong on the CPU path (use_tpu=False); the TPU path is not affected"}),
-    # RetinaNet evaluates on CPU (eval_on_tpu=False): its TPU modes are train and predict
-    Case("pairing_detection_trainer.py", "retinanet_model_fn", lambda m: m.retinanet_model_fn,
-         retinanet_input_fn, DETECTOR_PARAMS, frozenset(), modes=("train", "predict"), setup=_pairing_flags),
-    Case("pairing_detection_trainer.py", "research_model_fn", lambda m: m.research_model_fn, detector_input_fn,
-         dict(num_classes=4, learning_rate=0.1), frozenset({"SL014", "SL034"}), setup=_pairing_flags,
-         static_only={
-             "SL016": MASKED_BY_SL014 + "; PREDICT stops at SL034",
-             "SL031": MASKED_BY_SL014,
-             "SL043": "control flow v2 skips TF's check; with v1 " + MASKED_BY_SL014,
-             "SL035": "CPU path only (as_estimator_spec); on TPU eval reads spec.eval_metrics directly",
-         }),
-    # its estimator only trains (train_batch_size only)
-    Case("pairing_detection_trainer.py", "keras_research_model_fn", lambda m: m.keras_research_model_fn,
-         detector_input_fn, dict(num_classes=4), frozenset({"SL043"}), modes=("train",), setup=_pairing_flags),
-    Case("joint_nlu_tpu.py", "intent_model_fn", lambda m: m.intent_model_fn, nlu_input_fn,
-         dict(vocab_size=100, emb_dim=8, hidden=8, learning_rate=1e-3), frozenset({"SL013", "SL018"})),
-    Case("spec_helpers.py", "detection_model_fn", lambda m: m.detection_model_fn, detection_input_fn,
-         dict(num_classes=2, learning_rate=0.1, model_dir=tempfile.mkdtemp()), frozenset()),
-    Case("mnist_partial_model_fns.py", "_model_fn",
+    Case("joint_nlu_tpu.py", ("intent_model_fn", "encode"), lambda m: m.intent_model_fn, nlu_input_fn,
+         dict(vocab_size=100, emb_dim=8, hidden=8, learning_rate=1e-3),
+         _fs("SL013", "SL018"), _fs("SL013", "SL018")),
+    Case("spec_helpers.py", ("detection_model_fn", "_build_spec", "SpecFactory", "_host_call_fn"),
+         lambda m: m.detection_model_fn, detection_input_fn,
+         dict(num_classes=2, learning_rate=0.1, model_dir=tempfile.mkdtemp()), _fs(), _fs()),
+    Case("mnist_partial_model_fns.py", ("_model_fn", "metric_fn", "_train_op", "_host_call_fn"),
          lambda m: functools.partial(m._model_fn, data_format="channels_last", num_classes=10),
-         mnist_input_fn, {}, frozenset(), setup=_mnist_flags),
-    Case("mnist_partial_model_fns.py", "_fashion_model_fn", lambda m: m._fashion_model_fn, mnist_input_fn,
-         {}, frozenset({"SL002"}), setup=_mnist_flags),
-    Case("tabular_models_mixups.py", "ctr_model_fn", lambda m: m.ctr_model_fn, tabular_input_fn,
-         dict(hidden_units=[8], learning_rate=0.1,
-              feature_columns=[tf.feature_column.numeric_column("x", shape=[4])]),
-         frozenset({"SL020", "SL002"})),
-    Case("tabular_models_mixups.py", "ranking_model_fn", lambda m: m.ranking_model_fn, tabular_input_fn,
-         dict(hidden_units=[8], learning_rate=0.1,
-              feature_columns=[tf.feature_column.numeric_column("x", shape=[4])]),
-         frozenset({"SL019", "SL003"})),
-    Case("xmod_bert/run_classifier.py", "model_fn_builder", lambda m: m.model_fn_builder(2, 5e-5, True),
-         bert_input_fn, {}, frozenset({"SL005", "SL002"})),
+         mnist_input_fn, {}, _fs(), _fs()),
+    Case("mnist_partial_model_fns.py", ("_fashion_model_fn", "_weighted_metric_fn"),
+         lambda m: m._fashion_model_fn, mnist_input_fn, {}, _fs("SL002"), _fs("SL002")),
+    Case("tabular_models_mixups.py", ("ctr_model_fn",), lambda m: m.ctr_model_fn, tabular_input_fn,
+         dict(hidden_units=[8], learning_rate=0.1, feature_columns=FEATURE_COLUMNS),
+         _fs("SL020", "SL002"), _fs("SL020", "SL002")),
+    Case("tabular_models_mixups.py", ("ranking_model_fn",), lambda m: m.ranking_model_fn, tabular_input_fn,
+         dict(hidden_units=[8], learning_rate=0.1, feature_columns=FEATURE_COLUMNS),
+         _fs("SL019", "SL003"), _fs("SL019", "SL003")),
+    Case("xmod_bert/run_classifier.py", ("model_fn_builder",), lambda m: m.model_fn_builder(2, 5e-5, True),
+         bert_input_fn, {}, _fs("SL005", "SL002"), _fs("SL005", "SL002")),
     # the builder's model_fn raises ValueError outside TRAIN by design (its estimator only trains)
-    Case("xmod_bert/builders.py", "model_fn_builder", lambda m: m.model_fn_builder(2, 1e-4, True),
-         bert_input_fn, {}, frozenset({"SL005"}), modes=("train",)),
-    Case("xmod_bert/trainer.py", "ClassifierTrainer.model_fn", lambda m: m.ClassifierTrainer(2, True).model_fn,
-         bert_input_fn, {}, frozenset({"SL002"})),
+    Case("xmod_bert/builders.py", ("model_fn_builder",), lambda m: m.model_fn_builder(2, 1e-4, True),
+         bert_input_fn, {}, _fs("SL005"), _fs("SL005"), modes=("train",)),
+    Case("xmod_bert/trainer.py", ("ClassifierTrainer.model_fn",),
+         lambda m: m.ClassifierTrainer(2, True).model_fn, bert_input_fn, {}, _fs("SL002"), _fs("SL002")),
+    # Mask R-CNN: TF rejects the partial itself (defaulted `variable_filter_fn` left unbound)
+    Case("pairing_detection_trainer.py", ("_model_fn", "_build_optimizer", "_learning_rate"),
+         lambda m: m.mask_rcnn_model_fn, detector_input_fn, DETECTOR_PARAMS, _fs("SL040"), _fs("SL040", "SL017"),
+         why={"SL017": "the dropped scaffold_fn is on the CPU return (use_tpu=False); silently wrong there"}),
+    # RetinaNet evaluates on CPU (eval_on_tpu=False): its TPU modes are train and predict
+    Case("pairing_detection_trainer.py", ("retinanet_model_fn",), lambda m: m.retinanet_model_fn,
+         retinanet_input_fn, DETECTOR_PARAMS, _fs(), _fs("SL039"), why={"SL039": LABELS_IN_PREDICT},
+         modes=("train", "predict")),
+    Case("pairing_detection_trainer.py", ("research_model_fn", "_metric_fn"), lambda m: m.research_model_fn,
+         detector_input_fn, dict(num_classes=4, learning_rate=0.1), _fs("SL014", "SL034"),
+         _fs("SL014", "SL016", "SL034", "SL043", "SL031", "SL035"),
+         why={"SL016": MASKED_BY_SL014 + "; PREDICT stops at SL034",
+              "SL031": MASKED_BY_SL014,
+              "SL043": "control flow v2 skips TF's check; with v1, " + MASKED_BY_SL014,
+              "SL035": "CPU path only (as_estimator_spec); on TPU eval reads spec.eval_metrics directly"}),
+    # its estimator only trains (train_batch_size only)
+    Case("pairing_detection_trainer.py", ("keras_research_model_fn",), lambda m: m.keras_research_model_fn,
+         detector_input_fn, dict(num_classes=4), _fs("SL043"), _fs("SL043"), modes=("train",)),
+    Case("fields_multitask_tpu.py", ("model_fn_builder", "create_model", "get_train_op"),
+         lambda m: m.model_fn_builder(3, 2e-5, True), multitask_input_fn, {}, _fs("SL028"),
+         _fs("SL023", "SL032", "SL026", "SL028", "SL030"),
+         why={"SL023": "training hangs at run time (apply_gradients without global_step); the graph builds",
+              "SL032": "inside the TPU computation TF captures the module-level tensor instead of raising: "
+                       "the build goes on and PREDICT stops at SL028",
+              "SL026": "masked: PREDICT stops at SL028 (export_outputs are checked when the spec is built)",
+              "SL030": "on the CPU branch (`if not use_tpu`), which the TPU build never takes"}),
+    Case("fields_multitask_tpu.py", ("image_model_fn",), lambda m: m.image_model_fn, image_input_fn,
+         dict(num_classes=3, weight_decay=1e-4, learning_rate=0.1), _fs(), _fs()),
+    Case("fields_multitask_tpu.py", ("tabular_model_fn",), lambda m: m.tabular_model_fn, pandas_input_fn,
+         dict(feature_columns=FEATURE_COLUMNS, hidden_units=[8], learning_rate=0.1),
+         _fs("SL102"), _fs("SL024", "SL021", "SL022"),
+         why={"SL102": "the TPU infeed rejects the float64 labels of the pandas input_fn before model_fn "
+                       "runs (\"float64 is not a supported TPU infeed type\"): no rule covers it",
+              "SL024": "masked: every mode stops at the float64 infeed first",
+              "SL021": "masked: every mode stops at the float64 infeed first",
+              "SL022": "masked: every mode stops at the float64 infeed first"}),
+    Case("modes_text_classifier.py", ("model_fn_builder", "create_model", "estimator_spec_train",
+                                      "estimator_spec_eval", "metric_fn"),
+         lambda m: m.model_fn_builder(3, 2e-5, True), text_input_fn, {}, _fs(), _fs("SL036"),
+         why={"SL036": "silently wrong: TPU ignores the spec's mode"}),
+    Case("modes_text_classifier.py", ("tagging_model_fn",), lambda m: m.tagging_model_fn, text_input_fn,
+         {"num_tags": 9, "export": False}, _fs("SL038"), _fs("SL038", "SL039"), why={"SL039": LABELS_IN_PREDICT}),
 ]
 
 # TPU-targeted fixture code the simulation cannot run, and why (the static engine alone sees it).
@@ -189,6 +252,10 @@ NOT_RUNNABLE = {
     "t2t_style_model.py": "uses tf.contrib (absent from TF 2.x)",
     "joint_nlu_tpu.py:slot_model_fn": "tf.contrib.crf (absent from TF 2.x): its SL001 and SL015 are seen "
                                       "by the static engine only",
+    "modes_text_classifier.py:eval_input_fn_builder": "an input_fn reading TFRecord files (the parity run "
+                                                      "feeds synthetic data); SL044 is reproduced in "
+                                                      "test_simulate_tpu.py",
+    "modes_text_classifier.py:baseline_input_fn": "the input_fn of the plain-Estimator baseline",
 }
 
 # Rules whose failure the TPU graph build never shows (the static engine, or the runtime shim on
@@ -234,8 +301,8 @@ def _static():
 
 def _static_codes(case):
     path = FIXTURES / case.file
-    start, end = _span(path, case.qualname)
-    return {d.code for d in _static().get(path, []) if start <= d.line <= end}
+    spans = [_span(path, name) for name in case.defs]
+    return {d.code for d in _static().get(path, []) if any(a <= d.line <= b for a, b in spans)}
 
 
 SIMULATED = {}
@@ -244,44 +311,36 @@ SIMULATED = {}
 @pytest.fixture(scope="module")
 def simulated():
     if not SIMULATED:
-        for case in CASES:
-            if case.setup:
-                case.setup()
-            module = _load(case.file)
-            SIMULATED[case.id] = simulate_tpu(case.model_fn(module), case.input_fn, params=case.params,
-                                              modes=case.modes, batch_size=BATCH, shim=False)
+        modules = {}
+        for case in CASES:  # cases of one file are consecutive: its flags stay until the next file
+            if case.file not in modules:
+                modules = {case.file: _load(case.file)}
+            SIMULATED[case.id] = simulate_tpu(case.model_fn(modules[case.file]), case.input_fn,
+                                              params=case.params, modes=case.modes, batch_size=BATCH,
+                                              shim=False)
     return SIMULATED
 
 
-# Cases where the engines disagree today; strict xfail, so a fix on either side shows up here.
-KNOWN_DISAGREEMENTS = {
-    "pairing_detection_trainer.py:_model_fn":
-        "real TF rejects `functools.partial(_model_fn, model=...)`: the defaulted `variable_filter_fn` "
-        "stays in fn_args (\"has following not expected args: ['variable_filter_fn']\", SL040 in every mode); "
-        "the static engine does not report SL040 there and the fixture is not annotated with it",
-}
-
-
-def _params(case):
-    return [pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_DISAGREEMENTS[c.id], strict=True))
-            if c.id in KNOWN_DISAGREEMENTS else c for c in case]
-
-
-@pytest.mark.parametrize("case", _params(CASES), ids=lambda c: c.id)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_static_and_simulated_codes_agree(case, simulated):
     result = simulated[case.id]
-    sim_codes = result.codes
-    assert sim_codes == set(case.expected), [(d.line, d.code, d.message[:160]) for d in result]
-    assert _static_codes(case) == set(case.expected) | set(case.static_only)
-    # what did not fail built its graph (no unmapped failure hides behind an expected code)
-    for outcome in result.outcomes.values():
-        assert outcome.status == "built" or outcome.code in case.expected, outcome
+    assert result.codes == set(case.sim), [(d.line, d.code, d.message[:160]) for d in result]
+    assert _static_codes(case) == set(case.static)
+    assert set(case.why) == set(case.sim) ^ set(case.static), "explain every difference"
+    for outcome in result.outcomes.values():  # what did not fail built its graph
+        assert outcome.status == "built" or outcome.code in case.sim, outcome
+
+
+def test_sl040_on_a_partial_is_what_tf_says(simulated):
+    result = simulated["pairing_detection_trainer.py:_model_fn"]
+    assert all("has following not expected args: ['variable_filter_fn']" in o.error
+               for o in result.outcomes.values())
 
 
 def test_every_tpu_fixture_is_simulated_or_explained():
     covered = {}
     for case in CASES:
-        covered.setdefault(FIXTURES / case.file, []).append(_span(FIXTURES / case.file, case.qualname))
+        covered.setdefault(FIXTURES / case.file, []).extend(_span(FIXTURES / case.file, n) for n in case.defs)
     for path in sorted(FIXTURES.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         if "TPUEstimatorSpec" not in text:  # defines a TPU model_fn
@@ -312,16 +371,7 @@ def _enclosing_def(path, line):
 def _plain_estimator(path, fn):
     """model_fns for a plain tf.estimator.Estimator: the runtime shim's parity, not the TPU's."""
     return fn in {"regressor_model_fn", "cpu_model_fn", "classifier_model_fn_builder",
-                  "fixed_classifier_model_fn"}
-
-
-def test_static_engine_misses_sl040_on_a_partial(simulated):
-    """What the simulation alone sees on the Mask R-CNN fixture (reported to the lead)."""
-    result = simulated["pairing_detection_trainer.py:_model_fn"]
-    assert result.codes == {"SL040"}
-    assert all("has following not expected args: ['variable_filter_fn']" in o.error
-               for o in result.outcomes.values())
-    assert _static_codes(CASES[0]) == {"SL017"}
+                  "fixed_classifier_model_fn", "regression_model_fn"}
 
 
 def test_blind_spots_are_real_rules_and_not_in_the_failure_table():

@@ -362,6 +362,8 @@ def _anchor_site(anchor: str, rec: _Recorder, message: str, model_fn, input_fn) 
         return _field_op_site(spec, anchor) or (spec.site if spec else None)
     if anchor == "input_fn":
         return _def_site(input_fn)
+    if anchor == "model_fn":
+        return _def_site(model_fn)
     return None
 
 
