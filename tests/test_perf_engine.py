@@ -327,3 +327,17 @@ def test_a_file_added_to_the_run_invalidates_entries(run, tmp_path):
     assert engine.check_paths(["."], Resolver(), caches=cache.Caches()).files[0].cached
     write(tmp_path, "helpers.py", NOT_TF)
     assert not engine.check_paths(["."], Resolver(), caches=cache.Caches()).files[0].cached
+
+
+def test_libcst_is_not_imported_when_no_file_survives_the_prefilter(tmp_path):
+    import subprocess
+
+    write(tmp_path, "util.py", NOT_TF)
+    write(tmp_path, "bad.py", BAD)
+    probe = ("import sys\nfrom speclint.cli import main\nsys.argv = ['speclint'] + sys.argv[1:]\n"
+             "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('LIBCST' if 'libcst' in sys.modules else 'NO-LIBCST', code)\n")
+    out = lambda name: subprocess.run([sys.executable, "-c", probe, "-q", str(tmp_path / name)],  # noqa: E731
+                                      capture_output=True, text=True, cwd=tmp_path).stdout.split()[-2:]
+    assert out("util.py") == ["NO-LIBCST", "0"]
+    assert out("bad.py") == ["LIBCST", "1"]  # the twin: a file that survives does import it
