@@ -123,12 +123,48 @@ def _sl000(shown: str, config: Config, rel: Optional[str], reason: str) -> FileR
     return result
 
 
+# A file bigger than this is not read whole: it is scanned in chunks for the prefilter tokens
+# and, if it mentions them, reported as SL000 (libcst would need minutes and gigabytes for it).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+_CHUNK = 16 * 1024 * 1024
+
+
+class TooLarge(Exception):
+    def __init__(self, size: int, matters: bool):
+        super().__init__(size)
+        self.size, self.matters = size, matters
+
+
 def _read(path: str) -> bytes:
-    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory)."""
+    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory);
+    TooLarge past MAX_FILE_BYTES."""
     with open(path, "rb") as fh:
-        if stat.S_ISDIR(os.fstat(fh.fileno()).st_mode):
+        st = os.fstat(fh.fileno())
+        if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(21, "Is a directory", path)
+        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES:
+            raise TooLarge(st.st_size, _stream_matters(fh))
         return fh.read()
+
+
+def _stream_matters(fh) -> bool:
+    """The prefilter over a file read in chunks (overlapping by the longest token)."""
+    overlap = max(len(t) for t in files.PREFILTER_TOKENS) - 1
+    tail = b""
+    while True:
+        chunk = fh.read(_CHUNK)
+        if not chunk:
+            return False
+        if files.may_matter(tail + chunk):
+            return True
+        tail = chunk[-overlap:] if overlap else b""
+
+
+def _too_large(exc: TooLarge, shown: str, config: Config, rel: Optional[str]) -> FileResult:
+    if not exc.matters:
+        return FileResult(shown, skipped=True)
+    return _sl000(shown, config, rel, f"the file is too large to analyse ({exc.size / 2**20:,.0f} MiB; "
+                                      f"the limit is {MAX_FILE_BYTES // 2**20} MiB)")
 
 
 def _safe_check(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
@@ -148,6 +184,8 @@ def check_file(entry: files.Entry, config: Config, index=None, **options) -> Fil
         data = _read(entry.path)
     except OSError as exc:
         return _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
+    except TooLarge as exc:
+        return _too_large(exc, shown, config, rel)
     return _safe_check(data, shown, config, rel, dict(options, file=entry.path, index=index))
 
 
@@ -286,6 +324,9 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_W
         data = _read(entry.path)
     except OSError as exc:
         slots[i] = _sl000(shown, config, rel, f"cannot read file ({exc.strerror or exc})")
+        return None
+    except TooLarge as exc:
+        slots[i] = _too_large(exc, shown, config, rel)
         return None
     if prefilter and not files.may_matter(data):
         slots[i] = FileResult(shown, skipped=True)

@@ -334,3 +334,16 @@ def test_big_stack_thread_unavailable_falls_back(monkeypatch, tmp_path):
     monkeypatch.setattr(threading, "stack_size", refuse)
     result = engine.check_source(BAD.encode(), "t.py", Resolver().for_path(tmp_path))
     assert [d.code for d in result.diagnostics] == ["SL005"]
+
+
+def test_file_over_the_size_limit_is_not_read_whole(run, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(engine, "_CHUNK", 64)  # the token straddles chunk boundaries
+    pad = b"x = 1\n" * 400
+    write_bytes(tmp_path, "huge_tf.py", pad + b"from tf import TPUEstimatorSpec\n" + pad)
+    write_bytes(tmp_path, "huge_other.py", pad * 2)
+    write_bytes(tmp_path, "small.py", BAD.encode())
+    code, diags, _ = run(".")
+    assert code == 1
+    assert [(d["path"], d["code"]) for d in diags] == [("huge_tf.py", "SL000"), ("small.py", "SL005")]
+    assert "too large to analyse" in diags[0]["message"]
