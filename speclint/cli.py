@@ -65,8 +65,9 @@ def cli():
               help="Only these rules: codes (SL005), prefixes (SL0), rule names, or ALL; comma-separated. Overrides the config file.")
 @click.option("--ignore", multiple=True, metavar="CODES",
               help="Skip these rules (same forms as --select). Overrides the config file.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="How to print diagnostics.")
+@click.option("--output-format", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True,
+              help="How to print diagnostics: text, json, github (Actions annotations), sarif (SARIF 2.1.0).")
 @click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,

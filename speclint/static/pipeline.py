@@ -34,6 +34,16 @@ def parse(data: bytes) -> Parsed:
         return Parsed(None, f"cannot parse the file ({type(exc).__name__}: {exc})")
 
 
+def _fix(finding, rng) -> Optional[dict]:
+    """A safe fix that replaces the reported node (see Diagnostic.fix for the shape)."""
+    if finding.replacement is None:
+        return None
+    old = checks.source(finding.node)
+    return {"applicability": "safe", "message": f"Replace `{old}` with `{finding.replacement}`",
+            "edits": [{"line": rng[0], "column": rng[1] + 1, "end_line": rng[2],
+                       "end_column": rng[3] + 1, "content": finding.replacement}]}
+
+
 def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset) -> List[Diagnostic]:
     module = parsed.module
     analyzer = ModuleAnalyzer(module).analyze()
@@ -65,5 +75,5 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset) -> List
             sup.used = True
             continue
         out.append(Diagnostic(path, rng[0], rng[1] + 1, rng[2], rng[3] + 1, rule.code, rule.name,
-                              rule.severity, message, "static"))
+                              rule.severity, message, "static", fix=_fix(f, rng)))
     return out

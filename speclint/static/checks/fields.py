@@ -10,10 +10,17 @@ from speclint.static.values import BATCH, NONE, Tensor, all_members
 @check("SL018")
 def keywords(fact, ctx):
     when = when_built(fact)
-    for arg in fact.bad_keywords:
+    intended = [apis.keyword_fix(fact.cls, a.keyword.value)[0] for a in fact.bad_keywords]
+    for arg, replacement in zip(fact.bad_keywords, intended):
         kw = arg.keyword.value
-        replacement, fix = apis.keyword_fix(fact.cls, kw)
-        yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when))
+        fix = apis.keyword_fix(fact.cls, kw)[1]
+        # Renaming a misspelt keyword is a safe fix when the value stays right (not a cross-class
+        # mix-up such as scaffold_fn= -> scaffold=) and the new keyword cannot collide.
+        safe = (replacement is not None and (fact.cls, kw) not in apis.CROSS_CLASS_FIXES
+                and replacement not in fact.fields and not fact.splat
+                and intended.count(replacement) == 1)
+        yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when),
+                      replacement=replacement if safe else None)
     if fact.extra_positional:
         yield Finding("SL018", fact.extra_positional[0].value, "too_many_positional", dict(
             cls=fact.cls, max=len(apis.SPEC_FIELDS[fact.cls]), max1=len(apis.SPEC_FIELDS[fact.cls]) + 1,
