@@ -40,6 +40,15 @@ def _selectors(values) -> Optional[List[str]]:
     return out
 
 
+def _excluded(resolver: Resolver, path: str) -> bool:
+    """Whether the configuration that applies to `path` excludes it (or a directory above it)."""
+    from pathlib import Path
+
+    config = resolver.for_path(Path(path))
+    rel = config.relative(Path(path))
+    return rel is not None and config.is_excluded(rel)
+
+
 def _use_color(mode: str) -> bool:
     if mode == "always":
         return True
@@ -74,13 +83,15 @@ def cli():
               help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
 @click.option("--stdin-filename", default=None, metavar="PATH",
               help="The path to report (and to match config against) for code read from stdin (`-`).")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply exclude / extend-exclude to files named on the command line too (as pre-commit passes them).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics are found.")
 @click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line.")
 @click.option("--statistics", is_flag=True, help="Also print the number of diagnostics per rule.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the text output (auto: only on a terminal).")
 def check(paths, select, ignore, output_format, target, config_file, stdin_filename, exit_zero,
-          quiet, statistics, color):
+          quiet, statistics, color, force_exclude=False):
     """Check files and directories (recursively, *.py). `-` reads from stdin."""
     from speclint import engine
     from speclint.report import FORMATS
@@ -103,6 +114,8 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
             _fail(f"no such file or directory: {missing[0]}")
         result = engine.RunResult()
         file_paths = [p for p in paths if p != "-"]
+        if force_exclude:
+            file_paths = [p for p in file_paths if not _excluded(resolver, p)]
         if file_paths:
             result = engine.check_paths(file_paths, resolver)
         if "-" in paths:
