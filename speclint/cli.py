@@ -170,5 +170,15 @@ def show_rule(code_or_name):
     click.echo(rule.doc, nl=False)
 
 
+@cli.command("server")
+def server():
+    """Run the language server on stdin/stdout (for editors; needs `pip install 'speclint[lsp]'`)."""
+    try:
+        from speclint import lsp
+    except ImportError as exc:
+        _fail(f"the language server needs pygls >= 2.1: pip install 'speclint[lsp]' ({exc})")
+    lsp.main()
+
+
 def main() -> None:
     cli(prog_name="speclint")
