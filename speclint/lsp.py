@@ -95,6 +95,14 @@ def check_in_worker(data: bytes, path: str, config, rel: Optional[str]) -> List[
     return engine.check_source(data, path, config, rel).diagnostics
 
 
+def warm_up() -> None:
+    """Runs in the worker process once it starts: pay for the imports before the first keystroke."""
+    from speclint import rulebook
+    from speclint.static import pipeline  # noqa: F401 - imports libcst
+
+    rulebook.load()
+
+
 def crash_diagnostic(path: str) -> Diagnostic:
     from speclint import rulebook
 
@@ -350,6 +358,7 @@ def create_server() -> SpeclintServer:
     @server.feature(types.INITIALIZED)
     def initialized(ls: SpeclintServer, params: types.InitializedParams) -> None:
         ls.watch_configuration()
+        ls._workers().submit(warm_up)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: SpeclintServer, params: types.DidOpenTextDocumentParams) -> None:
