@@ -228,3 +228,124 @@ class HostFnSignature:
 
 
 RESERVED_METRIC_NAMES = ("loss", "global_step")
+
+
+# --------------------------------------------------------------------------------------------
+# Mode handling and the model_fn signature (SL036-SL041, SL044)
+
+# `Estimator.__init__` / `TPUEstimator.__init__` positional parameters, in order.
+ESTIMATOR_PARAMS = {
+    ESTIMATOR: ("model_fn", "model_dir", "config", "params", "warm_start_from"),
+    TPU_ESTIMATOR: (
+        "model_fn", "model_dir", "config", "params", "use_tpu", "train_batch_size",
+        "eval_batch_size", "predict_batch_size", "batch_axis", "eval_on_tpu", "export_to_tpu",
+        "export_to_cpu", "warm_start_from", "embedding_config_spec",
+        "export_saved_model_api_version",
+    ),
+}
+
+# model_fn.py `_VALID_MODEL_FN_ARGS`: the names Estimator passes to a model_fn (by name).
+VALID_MODEL_FN_ARGS = ("features", "labels", "mode", "params", "self", "config")
+
+# tpu_estimator.py `_RESERVED_PARAMS_KEYS`: TPUEstimator refuses them in `params=`.
+RESERVED_PARAMS_KEYS = ("batch_size", "context")
+
+# The batch size keyword TPUEstimator needs for each method that runs the model_fn.
+BATCH_SIZE_KEYWORD = {"train": "train_batch_size", "evaluate": "eval_batch_size",
+                      "predict": "predict_batch_size"}
+METHOD_MODE = {"train": TRAIN, "evaluate": EVAL, "predict": PREDICT}
+
+# Words people write for a mode, and the ModeKeys constant they mean (SL037's fix text).
+MODE_WORDS = {
+    "INFER": "PREDICT", "INFERENCE": "PREDICT", "PREDICTION": "PREDICT", "PREDICTING": "PREDICT",
+    "PREDICTIONS": "PREDICT", "SERVE": "PREDICT", "SERVING": "PREDICT", "EXPORT": "PREDICT",
+    "TRAINING": "TRAIN", "FIT": "TRAIN",
+    "EVALUATE": "EVAL", "EVALUATION": "EVAL", "EVALUATING": "EVAL", "TEST": "EVAL",
+    "TESTING": "EVAL", "VALID": "EVAL", "VALIDATE": "EVAL", "VALIDATION": "EVAL", "DEV": "EVAL",
+}
+
+
+def mode_constant_for(word: str) -> str:
+    """The ModeKeys constant a misspelled mode word means ('predict' -> 'PREDICT')."""
+    w = word.strip().upper()
+    if w in MODE_CONSTANTS:
+        return w
+    return MODE_WORDS.get(w, "TRAIN, EVAL or PREDICT")
+
+
+# --------------------------------------------------------------------------------------------
+# pairing family (SL014, SL016, SL017, SL031, SL033, SL034, SL035, SL043)
+# tf.compat.v1.train optimizers (tf.train.Optimizer subclasses): CrossShardOptimizer can wrap them.
+V1_OPTIMIZERS = tuple("""AdadeltaOptimizer AdagradDAOptimizer AdagradOptimizer AdamOptimizer
+ FtrlOptimizer GradientDescentOptimizer MomentumOptimizer ProximalAdagradOptimizer
+ ProximalGradientDescentOptimizer RMSPropOptimizer AdamWOptimizer LazyAdamOptimizer
+ MomentumWOptimizer""".split())
+KERAS_OPTIMIZERS = tuple("Adadelta Adagrad Adam AdamW Adamax Ftrl Nadam RMSprop SGD Lion".split())
+# `tf.` spellings of CrossShardOptimizer (after canonical_path).
+CROSS_SHARD_OPTIMIZER_PATHS = (
+    "tf.tpu.CrossShardOptimizer", "tf.contrib.tpu.CrossShardOptimizer",
+    "tf.python.tpu.tpu_optimizer.CrossShardOptimizer", "tf.tpu.tpu_optimizer.CrossShardOptimizer",
+)
+# Gradient aggregation the user does by hand instead of CrossShardOptimizer.
+CROSS_REPLICA_SUM_PATHS = (
+    "tf.tpu.cross_replica_sum", "tf.contrib.tpu.cross_replica_sum", "tf.python.tpu.ops.tpu_ops.cross_replica_sum",
+)
+INIT_FROM_CHECKPOINT_PATHS = ("tf.train.init_from_checkpoint",
+                              "tf.python.training.checkpoint_utils.init_from_checkpoint")
+# SessionRunHook classes of TF (tf.compat.v1.train.X, tf.estimator.X).
+SESSION_RUN_HOOKS = tuple("""LoggingTensorHook SummarySaverHook NanTensorHook FinalOpsHook
+ StepCounterHook CheckpointSaverHook StopAtStepHook ProfilerHook GlobalStepWaiterHook
+ FeedFnHook""".split())
+HOOK_FIELDS = ("training_hooks", "evaluation_hooks", "prediction_hooks", "training_chief_hooks")
+
+
+# --------------------------------------------------------------------------------------------
+# Field contracts (SL021-SL032): data shared by the static checks and the runtime shim.
+DEFAULT_SERVING_KEY = "serving_default"  # tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+TPU_LOSS_DTYPE = "float32"  # the TPU train/eval loops carry a float32 loss (tpu_estimator.py:80)
+# Float dtypes a TPU loss is known to break with (verified: bfloat16, float64; float16 likewise).
+NON_TPU_LOSS_DTYPES = ("bfloat16", "float16", "float64")
+# ExportOutput classes: (argument, position, "string" | "floating") checked at construction
+# (export_output.py:133-139, 190-191: classes must be tf.string, scores and a regression value
+# any floating dtype, although TF's messages say "float32"; verified on TF 2.15.1).
+EXPORT_OUTPUT_ARGS = {
+    "PredictOutput": (),
+    "ClassificationOutput": (("scores", 0, "floating"), ("classes", 1, "string")),
+    "RegressionOutput": (("value", 0, "floating"),),
+}
+# Optimizer methods whose `global_step` argument (keyword, or second positional for the
+# tf.compat.v1.train optimizers) makes the train op advance the global step (SL023).
+OPTIMIZER_STEP_METHODS = ("minimize", "apply_gradients")
+
+
+# --------------------------------------------------------------------------------------------
+# Host-call family (SL004-SL012, SL027, SL042): summaries and TF 1 detection.
+
+# TF 1 summary functions (`tf.compat.v1.summary.X`) that create the op types TPUEstimator's
+# CatchInvalidHostcallFunctions rejects inside host calls (ScalarSummary, HistogramSummary,
+# ImageSummary, AudioSummary(V2), MergeSummary, TensorSummary(V2)).  `merge_all` is left out: it
+# returns None when there is nothing to merge, and the ops it would merge are reported themselves.
+V1_SUMMARY_OPS = frozenset(("scalar", "histogram", "image", "audio", "text", "tensor_summary", "merge"))
+
+# Attributes of the top-level `tensorflow` module that exist in TF 1 only: a module that uses one
+# through a plain `import tensorflow as tf` is TF 1 code, so its `tf.summary.*` is the v1 API.
+TF1_ONLY_ATTRIBUTES = frozenset((
+    "contrib", "Session", "InteractiveSession", "placeholder", "get_variable", "variable_scope",
+    "get_variable_scope", "logging", "layers", "app", "flags", "global_variables_initializer",
+    "local_variables_initializer", "trainable_variables", "global_variables", "get_collection",
+    "add_to_collection", "GraphKeys", "to_float", "to_int32", "to_int64", "py_func",
+    "get_default_graph", "reset_default_graph", "train.get_global_step",
+    "train.get_or_create_global_step", "train.AdamOptimizer", "train.GradientDescentOptimizer",
+    "train.MomentumOptimizer", "train.Saver", "losses.sparse_softmax_cross_entropy",
+    "losses.softmax_cross_entropy", "metrics.accuracy",
+))
+
+# Library helpers that write TF 1 summaries themselves (SL012): `tf.` spelling -> (the argument
+# that lists them, its position).  tf.contrib.layers.optimize_loss writes the loss, learning-rate
+# and gradient-norm summaries unless `summaries=[]` (the Object Detection API passes
+# `summaries=[] if use_tpu else None`).
+SUMMARY_WRITING_HELPERS = {"tf.contrib.layers.optimize_loss": ("summaries", 11)}
+
+# Calls in a host function that size data by their argument (SL042): the function, as spelled
+# after the `tf.` rewrites, and which argument holds the size.
+BATCH_SIZED_CALLS = {"range": "range", "tf.reshape": "shape", "tf.tile": "multiples"}

@@ -141,10 +141,14 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
 
 
 @cli.command("rules")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--output-format", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="markdown: the table the README shows.")
 def list_rules(output_format):
     """List every rule: code, name, severity, engines, summary."""
     book = rulebook.load()
+    if output_format == "markdown":
+        click.echo(rulebook.markdown_table(book), nl=False)
+        return
     if output_format == "json":
         click.echo(json.dumps([
             {"code": r.code, "name": r.name, "severity": r.severity, "engines": list(r.engines),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from speclint import files, rulebook
 from speclint.config import Config, Resolver
@@ -22,6 +22,7 @@ class FileResult:
     diagnostics: List[Diagnostic] = field(default_factory=list)
     skipped: bool = False  # no Estimator API mentioned: not parsed
     internal_error: Optional[str] = None
+    deps: Dict[str, str] = field(default_factory=dict)  # imported linted modules: path -> sha256
 
 
 @dataclass
@@ -30,13 +31,18 @@ class RunResult:
 
     @property
     def diagnostics(self) -> List[Diagnostic]:
-        out = [d for f in self.files for d in f.diagnostics]
+        # a finding inside an imported module can be reported by each module that imports it
+        out = list({_identity(d): d for f in self.files for d in f.diagnostics}.values())
         out.sort(key=Diagnostic.sort_key)
         return out
 
     @property
     def internal_errors(self) -> List[FileResult]:
         return [f for f in self.files if f.internal_error]
+
+
+def _identity(d: Diagnostic) -> tuple:
+    return (d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message)
 
 
 def display_path(path: str) -> str:
@@ -59,8 +65,10 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
                       message, "static")
 
 
-def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None) -> FileResult:
-    """Lint one file's bytes. `path` is the path to report."""
+def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
+                 file: Optional[str] = None, index=None) -> FileResult:
+    """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
+    `index` the run's module index, for helpers imported from other linted modules."""
     result = FileResult(path)
     enabled = config.enabled_codes(rel_path)
     if not files.may_matter(data):
@@ -73,8 +81,13 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(reason=parsed.error), parsed.error_range))
         return result
+    def enabled_for(other: str) -> frozenset:
+        return config.enabled_codes(config.relative(Path(other)))
+
     try:
-        result.diagnostics = pipeline.diagnose(parsed, path, config.target, enabled)
+        outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
+                                    enabled_for=enabled_for, show=display_path)
+        result.diagnostics, result.deps = outcome.diagnostics, outcome.deps
     except RecursionError:
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
@@ -82,7 +95,7 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
     return result
 
 
-def check_file(entry: files.Entry, config: Config) -> FileResult:
+def check_file(entry: files.Entry, config: Config, index=None) -> FileResult:
     shown = display_path(entry.path)
     rel = config.relative(Path(entry.path))
     if entry.error is None:
@@ -98,16 +111,25 @@ def check_file(entry: files.Entry, config: Config) -> FileResult:
                 reason=f"cannot read file ({entry.error})")))
         return result
     try:
-        return check_source(data, shown, config, rel)
+        return check_source(data, shown, config, rel, file=entry.path, index=index)
     except Exception as exc:  # noqa: BLE001 - a bug in speclint must not stop the run
         return FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver) -> RunResult:
     run = RunResult()
-    for entry in files.walk(paths, resolver):
-        run.files.append(check_file(entry, resolver.for_path(Path(entry.path))))
+    entries = list(files.walk(paths, resolver))
+    index = module_index(entries)
+    for entry in entries:
+        run.files.append(check_file(entry, resolver.for_path(Path(entry.path)), index))
     return run
+
+
+def module_index(entries):
+    """The run's module index (imported lazily: it belongs to the static engine)."""
+    from speclint.static.modules import ModuleIndex
+
+    return ModuleIndex(e.path for e in entries if e.error is None)
 
 
 def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver) -> RunResult:

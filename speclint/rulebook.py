@@ -160,6 +160,16 @@ class Rulebook:
         return []
 
 
+def markdown_table(book: "Rulebook") -> str:
+    """The rules table of the README (kept identical by a test)."""
+    lines = ["| Code | Name | Severity | Engines | One line |", "| --- | --- | --- | --- | --- |"]
+    for r in book:
+        severity = r.severity + (" (TPU)" if r.tpu_only else "")
+        summary = r.summary.replace("|", "\\|") + ("" if r.default_enabled else " *Off by default.*")
+        lines.append(f"| {r.code} | `{r.name}` | {severity} | {', '.join(r.engines)} | {summary} |")
+    return "\n".join(lines) + "\n"
+
+
 @functools.lru_cache(maxsize=1)
 def load() -> Rulebook:
     directory = rules_dir()

@@ -21,6 +21,9 @@ class Suppression:
     line: int
     codes: Optional[frozenset]  # None: blanket (`# noqa` without codes)
     kind: str  # "noqa" | "speclint"
+    column: int = 0  # 0-based start of the comment's directive, and its end
+    end_column: int = 0
+    text: str = ""  # the directive as written, e.g. `# noqa: SL005`
     used: bool = False
 
     def covers(self, code: str, name: str) -> bool:
@@ -44,15 +47,16 @@ def parse(source: str) -> Dict[int, List[Suppression]]:
     for tok in tokens:
         if tok.type != tokenize.COMMENT:
             continue
-        line = tok.start[0]
+        line, col = tok.start
         m = _IGNORE.search(tok.string)
         if m:
-            out.setdefault(line, []).append(Suppression(line, _codes(m.group("codes")), "speclint"))
+            out.setdefault(line, []).append(Suppression(
+                line, _codes(m.group("codes")), "speclint", col + m.start(), col + m.end(), m.group(0)))
         m = _NOQA.search(tok.string)
         if m:
             codes = m.group("codes")
-            out.setdefault(line, []).append(
-                Suppression(line, _codes(codes) if codes else None, "noqa"))
+            out.setdefault(line, []).append(Suppression(
+                line, _codes(codes) if codes else None, "noqa", col + m.start(), col + m.end(), m.group(0)))
     return out
 
 

@@ -97,7 +97,7 @@ def model_fn(features, labels, mode, params):
     "cpu_branch_with_eval_metric_ops_beside_tpu_branch": """
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
-    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label"], logits)  # labels is None in PREDICT
     def metric_fn(labels, logits):
         return {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
     if mode == tf.estimator.ModeKeys.EVAL:
@@ -108,7 +108,10 @@ def model_fn(features, labels, mode, params):
                                           eval_metric_ops=metric_fn(labels, logits))
     if mode == tf.estimator.ModeKeys.PREDICT:
         return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
-    train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+    optimizer = tf.train.AdamOptimizer(0.1)
+    if params["use_tpu"]:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, tf.train.get_global_step())
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 """,
     "metrics_chosen_by_the_same_flag_as_the_spec_class": """
@@ -190,7 +193,7 @@ def model_fn(features, labels, mode, params):
     "eval_metrics_none_outside_eval": """
 def model_fn(features, labels, mode, params):
     logits = tf.layers.dense(features["x"], 2)
-    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    loss = tf.losses.sparse_softmax_cross_entropy(features["label"], logits)  # labels is None in PREDICT
     eval_metrics = None
     if mode == tf.estimator.ModeKeys.EVAL:
         eval_metrics = (lambda labels, logits: {"acc": tf.metrics.accuracy(labels, tf.argmax(logits, 1))},
@@ -208,7 +211,8 @@ def model_fn(features, labels, mode, params):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, host_call=(host_fn, [loss]),
             train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, host_call=(host_fn, [tf.reshape(loss, [1])]),
-        train_op=tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step()))
+        train_op=tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(0.1)).minimize(
+            loss, tf.train.get_global_step()))
 """,
 }
 
@@ -256,7 +260,7 @@ def model_fn(features, labels, mode, params):
         metrics = metric_fn(labels, logits)
     if params["eval_on_tpu"]:
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, eval_metrics=metrics)  # expect: SL001
-    return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=metrics)
+    return tf.estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops=metrics)  # expect: SL027
 """,
     "mode_chain_missing_predict": """
 def model_fn(features, labels, mode, params):

@@ -16,8 +16,8 @@ def test_rulebook_loads_and_is_consistent():
     for rule in BOOK:
         for section in ("## What it does", "## Why is this bad?"):
             assert section in rule.doc, f"{rule.code} lacks {section}"
-    # every static rule has a check, and every check a rule
-    assert registered_codes() == {r.code for r in STATIC}
+    # every static rule has a check, and every check a rule (SL1xx meta rules are the pipeline's)
+    assert registered_codes() == {r.code for r in STATIC if not r.code.startswith("SL1")}
 
 
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.code)

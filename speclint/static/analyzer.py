@@ -20,12 +20,12 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import events, modefacts, tfops
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    BATCH, UNKNOWN, ApiRef, Callable, Config, Mode, Tensor, Value, members,
+    BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
 
 
@@ -33,6 +33,7 @@ class _Prepass(cst.CSTVisitor):
     def __init__(self, an: "ModuleAnalyzer"):
         self.an = an
         self.fn_stack: List[cst.FunctionDef] = []
+        self.method_stack: List[Optional[tuple]] = []  # (class, method name, self name) or None
         self.class_stack: List[tuple] = []
         self.calls: List[tuple] = []
         self.callees: Dict[cst.FunctionDef, set] = {}  # names a function calls directly
@@ -52,14 +53,45 @@ class _Prepass(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node):
         self.an.parent_def[node] = self.fn_stack[-1] if self.fn_stack else None
+        method = None
         if self.class_stack and self.class_stack[-1][1] == len(self.fn_stack):
             cls = self.class_stack[-1][0]
             self.an.class_def[node] = cls
             self.an.methods[cls].setdefault(node.name.value, node)
+            names = param_names(node.params)
+            if names:
+                method = (cls, node.name.value, names[0])
         self.fn_stack.append(node)
+        self.method_stack.append(method)
 
     def leave_FunctionDef(self, node):
         self.fn_stack.pop()
+        self.method_stack.pop()
+
+    def _attribute_writes(self, targets) -> None:
+        method = self.method_stack[-1] if self.method_stack else None
+        for t in targets:
+            if isinstance(t, (cst.Tuple, cst.List)):
+                self._attribute_writes([e.value for e in t.elements])
+            elif isinstance(t, cst.Attribute):
+                if method is not None and isinstance(t.value, cst.Name) and t.value.value == method[2]:
+                    self.an.attr_writers.setdefault((method[0], t.attr.value), set()).add(method[1])
+                else:  # written from elsewhere (`model.x = ...`, a nested def): never trusted
+                    for key in [k for k in self.an.attr_writers if k[1] == t.attr.value]:
+                        self.an.attr_writers[key].add("<elsewhere>")
+                    self.an.foreign_attr_writes.add(t.attr.value)
+
+    def visit_Assign(self, node):
+        self._attribute_writes([t.target for t in node.targets])
+
+    def visit_AugAssign(self, node):
+        self._attribute_writes([node.target])
+
+    def visit_AnnAssign(self, node):
+        self._attribute_writes([node.target])
+
+    def visit_Attribute(self, node):
+        modefacts.note_attribute_candidate(self.an, node)
 
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
@@ -67,14 +99,19 @@ class _Prepass(cst.CSTVisitor):
             self.calls.append((node, fn))
             if fn is not None and isinstance(node.func, cst.Name):
                 self.callees.setdefault(fn, set()).add(node.func.value)
+            self.an.recorder.note_call_site(node)
 
 
 class ModuleAnalyzer:
-    def __init__(self, module: cst.Module):
+    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None):
         self.module = module
+        self.path = path  # the file, for resolving imports through the module index
+        self.index = index  # modules.ModuleIndex of the run, or None
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
+        self.call_facts: list = []  # callfacts.CallFact (pairing rules)
+        self.replaying = False  # a check re-runs a function body (SL014): record no facts
         self.active: set = set()
         self._repeated: dict = {}
         self.call_cache: dict = {}  # (def, arguments, path state) -> return value
@@ -85,10 +122,42 @@ class ModuleAnalyzer:
         self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
         self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
         self.module_run: Optional[FunctionRun] = None
+        self.recorder = events.Recorder()  # calls the interpreter saw (summaries; host functions)
+        self.attr_writers: Dict[tuple, set] = {}  # (class, attribute) -> methods assigning it
+        self.foreign_attr_writes: set = set()  # attributes assigned outside their class's methods
+        self.step_roots: set = set()  # runs (model_fns) that may advance the global step (SL023)
+        self.graph_uses: list = []  # fieldfacts.GraphUse: module-level tensors used in a model_fn (SL032)
+        self.mode_facts = modefacts.ModeFacts()
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:
+        if self.index is not None and self.path is not None and apis.api_name(full) is None:
+            v = self._imported_value(full)
+            if v is not None:
+                return v
         return _api_value(full)
+
+    def _imported_value(self, full: str) -> Optional[Value]:
+        """The value of a name imported from another linted module, if `full` denotes one."""
+        from speclint.static import modules
+
+        found = self.index.find(full, self.path)
+        if found is None:
+            return None
+        path, rest = found
+        lib = modules.load(path, self.index)
+        if lib is None:
+            return UNKNOWN
+        if not rest:
+            return ApiRef(full)  # the module itself: attributes resolve through here again
+        value = lib.module_run.final_env().get(rest[0])
+        if value is None and rest[0] in lib.imports.bindings:
+            # re-exported (`from .modeling import create_model` in a package's __init__.py)
+            inner = lib.imports.resolve_expr(cst.Name(rest[0]))
+            return lib.api_value(".".join((inner,) + rest[1:])) if inner else UNKNOWN
+        if value is None or len(rest) > 1:
+            return UNKNOWN
+        return value
 
     def repeated_conditions(self, fn) -> frozenset:
         """Texts of the conditions tested more than once in `fn` (its own body, not nested defs)."""
@@ -119,12 +188,35 @@ class ModuleAnalyzer:
         return Callable(node=fn, name=name, run=self.module_run, drops_first=not static,
                         decorated=any(not _is_method_decorator(d) for d in fn.decorators))
 
+    def instance_attr(self, cls: Optional[cst.ClassDef], attr: str) -> Optional[Value]:
+        """The value `__init__` gives `self.<attr>`, when no other code assigns it."""
+        if cls is None or attr in self.foreign_attr_writes \
+                or self.attr_writers.get((cls, attr)) != {"__init__"}:
+            return None
+        init = self.methods.get(cls, {}).get("__init__")
+        if init is None or init in self.active:
+            return None
+        return self.standalone(init).attr_values.get(attr)
+
     # ---- the analysis -------------------------------------------------------------------------
-    def analyze(self) -> "ModuleAnalyzer":
-        pre = _Prepass(self)
-        self.module.visit(pre)
+    def analyze_library(self, keep_estimators: bool = False) -> "ModuleAnalyzer":
+        """Only what importers need: the prepass and the module body (its functions, classes and
+        module-level values).  Facts recorded here belong to no model_fn and are dropped, except,
+        for the module being checked, its module-level Estimator constructions (`estimator =
+        TPUEstimator(model_fn=model_fn, use_tpu=False)`), which say where its model_fns run."""
+        self._prepass = _Prepass(self)
+        self.module.visit(self._prepass)
         self.module_run = FunctionRun(self, self.module, None)
         self.module_run.execute(self.module.body, [State({}, apis.ALL_MODES, False)])
+        self.spec_facts = []
+        if not keep_estimators:
+            self.estimator_facts = []
+        self.call_facts = []
+        return self
+
+    def analyze(self) -> "ModuleAnalyzer":
+        self.analyze_library(keep_estimators=True)
+        pre = self._prepass
 
         spec_aliases = set()
         env = self.module_run.final_env()
@@ -175,6 +267,7 @@ class ModuleAnalyzer:
         for fn in sorted(with_spec, key=self._depth):
             if fn not in self.model_fns:
                 self.standalone(fn)
+        modefacts.run_input_fns(self)
         return self
 
     def _depth(self, fn) -> int:
@@ -213,14 +306,15 @@ class ModuleAnalyzer:
         self.model_fns[fn] = ctx
         if parent is None:
             parent = self._parent_run(fn)
-        run = FunctionRun(self, fn, parent, ctx=ctx, method_of=self.class_def.get(fn))
+        run = FunctionRun(self, fn, parent, ctx=ctx, method_of=parent.mod.class_def.get(fn))
         self.primary_run[fn] = run
         env: Dict[str, Value] = {n: UNKNOWN for n in param_names(fn.params)}
-        for seed in ("features", "labels"):
-            if seed in env:
-                env[seed] = Tensor(BATCH)
+        if "features" in env:
+            env["features"] = Tensor(BATCH)
+        if "labels" in env:
+            env["labels"] = Labels(BATCH)  # a batch tensor, None in PREDICT
         if "params" in env:
-            env["params"] = Config()  # TPUEstimator's params: a dict of Python values
+            env["params"] = Params()  # the Estimator's params: a dict of Python values
         if "mode" in env:
             env["mode"] = Mode(apis.ALL_MODES, True)
         self.active.add(fn)

@@ -53,12 +53,14 @@ class ImportTable:
                     self._bind(root, root)
         elif isinstance(node, cst.ImportFrom):
             module = _module_name(node.module) if node.module is not None else ""
-            if node.relative or isinstance(node.names, cst.ImportStar):
+            if isinstance(node.names, cst.ImportStar):
                 return
+            if node.relative:  # kept with its dots; only the module index resolves these
+                module = "." * len(node.relative) + module
             for alias in node.names:
                 name = _module_name(alias.name)
                 local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
-                self._bind(local, f"{module}.{name}" if module else name)
+                self._bind(local, f"{module}.{name}" if module and not module.endswith(".") else module + name)
 
     def resolve_expr(self, node: cst.BaseExpression) -> Optional[str]:
         """The fully qualified dotted name an expression denotes, when every binding agrees.

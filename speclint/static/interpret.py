@@ -12,18 +12,20 @@ construction (EstimatorFact).  Checks never walk the tree themselves.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 import libcst as cst
 
 from speclint import apis
-from speclint.static import tfops
+from speclint.static import callfacts, fieldfacts, modefacts, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
-    ApiRef, BATCH, NONE, UNKNOWN, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV, DictEntry, Item, Mode,
-    ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
+    ApiRef, BATCH, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, UNKNOWN_SHAPE, Callable, Const,
+    Dict as DictV, DictEntry, Item, Mode, ModeTest, Operation, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
 )
+from speclint.static.values import EstimatorRef, Labels
+from speclint.static.values import BoundAsEstimatorSpec, HookClass
 
 if TYPE_CHECKING:  # pragma: no cover
     from speclint.static.analyzer import ModuleAnalyzer
@@ -143,9 +145,17 @@ class EstimatorFact:
     node: cst.Call
     kind: str
     model_fn: Value
+    kwargs: Dict[str, Value] = field(default_factory=dict)  # e.g. use_tpu, eval_on_tpu
+    args: list = field(default_factory=list)  # [(value, node)] positional arguments
+    kwarg_nodes: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # keyword -> value node
+    splat: bool = False  # `*args` / `**kwargs` in the call
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
+# Container methods the interpreter follows on a local list or dict, and those that remove items.
+_MUTATORS = frozenset(("append", "extend", "update", "insert", "pop", "setdefault", "remove", "clear",
+                       "popitem"))
+_REMOVERS = frozenset(("pop", "remove", "clear", "popitem"))
 
 
 class FunctionRun:
@@ -154,9 +164,12 @@ class FunctionRun:
     def __init__(self, an: "ModuleAnalyzer", node, parent: Optional["FunctionRun"], depth: int = 0,
                  root: Optional["FunctionRun"] = None, ctx: Optional[ModelFnContext] = None,
                  method_of: Optional[cst.ClassDef] = None):
-        self.an = an
+        self.an = an  # the analysis this run records its facts in
         self.node = node
         self.parent = parent
+        # the module that defines `node` (its imports, classes): differs from `an` for a helper
+        # imported from another linted module
+        self.mod = parent.mod if parent is not None else an
         self.depth = depth
         self.root = root or self
         self.ctx = ctx
@@ -169,6 +182,7 @@ class FunctionRun:
         self._final_env: Optional[Dict[str, Value]] = None
         self.active = an.active  # defs being executed (recursion guard)
         self.self_name: Optional[str] = None
+        self.attr_values: Dict[str, Value] = {}  # `self.x = ...` in this method
         if method_of is not None and isinstance(node, cst.FunctionDef):
             names = param_names(node.params)
             self.self_name = names[0] if names else None
@@ -244,6 +258,8 @@ class FunctionRun:
         v = self.eval(st.value, s)
         for t in st.targets:
             self.assign(t.target, v, st.value, s)
+            if isinstance(t.target, cst.Attribute) and t.target.attr.value == "iterations":
+                fieldfacts.note_increment(self)  # `optimizer.iterations = global_step` (Keras)
         return [s]
 
     def s_AnnAssign(self, st: cst.AnnAssign, s: State):
@@ -262,7 +278,7 @@ class FunctionRun:
 
     def s_Return(self, st: cst.Return, s: State):
         v = self.eval(st.value, s) if st.value is not None else NONE
-        self.returns.append((v, st.value, s))
+        self.returns.append((v, st.value if st.value is not None else st, s))
         return []
 
     def s_Raise(self, st, s: State):
@@ -275,8 +291,22 @@ class FunctionRun:
         return true
 
     def s_Del(self, st: cst.Del, s: State):
-        if isinstance(st.target, cst.Name):
-            s.env.pop(st.target.value, None)
+        targets = [e.value for e in st.target.elements] if isinstance(st.target, cst.Tuple) else [st.target]
+        for t in targets:
+            if isinstance(t, cst.Name):
+                s.env.pop(t.value, None)
+            elif isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
+                name = t.value.value
+                container = s.env.get(name)
+                key = self._index_const(t)
+                if isinstance(container, DictV):
+                    if isinstance(key, (str, int)):
+                        s.env[name] = DictV(tuple(e for e in container.entries if e.key != key),
+                                            container.complete, container.node)
+                    else:
+                        s.env[name] = DictV((), False, container.node)
+                elif isinstance(container, Seq):
+                    s.env[name] = Seq(container.kind, (), False, container.node)
         return [s]
 
     # compound statements
@@ -345,7 +375,7 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        s.bind(st.name.value, UNKNOWN)
+        s.bind(st.name.value, callfacts.class_value(self, st, s))
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -383,7 +413,12 @@ class FunctionRun:
                     s.env[name] = DictV(container.entries, False, container.node)
             elif isinstance(container, Seq):
                 s.env[name] = Seq(container.kind, container.items, False, container.node)
-        # attributes (`self.x = ...`) are not tracked
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                and self.self_name is not None and target.value.value == self.self_name:
+            # `self.x = ...`: read back by the class's other methods when only __init__ sets it
+            attr = target.attr.value
+            old = self.attr_values.get(attr)
+            self.attr_values[attr] = value if old is None else join(old, value)
 
     def _index_const(self, sub: cst.Subscript):
         if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
@@ -420,10 +455,15 @@ class FunctionRun:
             t, f = self.branch(test.expression, s)
             return f, t
         self.current = s
+        narrowed = modefacts.narrow_labels(self, test, s)
+        if narrowed is not None:
+            return narrowed
         v = self.eval(test, s)
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
         if isinstance(v, Const):
+            if self._tpu_flag_text(test):  # `use_tpu=False` passed in: the path is known
+                s.tpu = bool(v.value)
             return ([s], []) if v.value else ([], [s])
         if isinstance(v, (Callable, Spec, Scaffold, Operation)):
             return [s], []
@@ -434,7 +474,7 @@ class FunctionRun:
                 return ([s], []) if s.facts[text][0] else ([], [s])
             t, f = s, s.copy()
             tpu_flag = any(w in text.lower() for w in _TPU_WORDS)
-            if tpu_flag or text in self.an.repeated_conditions(self.node):
+            if tpu_flag or text in self.mod.repeated_conditions(self.node):
                 # Keep the two sides apart when the condition is tested again later, or when it
                 # is a TPU flag (the choice of spec class and of host-call forms follows those):
                 # this is what keeps correlated branches from mixing.
@@ -447,6 +487,13 @@ class FunctionRun:
         if any(isinstance(v, (Mode, ModeTest)) for v in s.env.values()) and self._mentions_mode(test, s):
             t.exact = f.exact = False
         return [t], [f]
+
+    @staticmethod
+    def _tpu_flag_text(test) -> bool:
+        if not isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
+            return False
+        text = cst.Module([]).code_for_node(test).lower()
+        return any(w in text for w in _TPU_WORDS)
 
     def _split_modes(self, s: State, modes, exact: bool):
         true_modes = s.modes & modes
@@ -521,9 +568,9 @@ class FunctionRun:
         v, _ = self.lookup(name, s)
         if v is not None:
             return v
-        full = self.an.imports.resolve_expr(node)
+        full = self.mod.imports.resolve_expr(node)
         if full is not None:
-            return self.an.api_value(full)
+            return self.mod.api_value(full)
         if name == "FLAGS":  # absl / tf.flags: every attribute is a Python value
             return Config()
         return UNKNOWN
@@ -531,10 +578,14 @@ class FunctionRun:
     def e_Attribute(self, node: cst.Attribute, s: State) -> Value:
         base = self.eval(node.value, s)
         attr = node.attr.value
+        if isinstance(base, Labels):
+            modefacts.note_labels_use(self, node.value, s)
+        if attr == "as_estimator_spec" and isinstance(base, Spec) and base.cls == apis.TPU_ESTIMATOR_SPEC:
+            return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
             return PyValue()
         if isinstance(base, ApiRef):
-            return self.an.api_value(base.path + "." + attr)
+            return self.mod.api_value(base.path + "." + attr)
         if isinstance(base, Unknown):
             # the whole chain may resolve where its prefix is ambiguous (try/except imports of
             # two modules that both hold the API), or go through a call (t2t's contrib.tpu().X)
@@ -542,14 +593,19 @@ class FunctionRun:
             while isinstance(root, cst.Attribute):
                 root = root.value
             if not (isinstance(root, cst.Name) and self.lookup(root.value, s)[0] is not None):
-                full = self.an.imports.resolve_expr(node)
+                full = self.mod.imports.resolve_expr(node)
                 if full is not None:
-                    return self.an.api_value(full)
-        if self.self_name is not None and isinstance(node.value, cst.Name) \
-                and node.value.value == self.self_name:
-            method = self.an.method(self.method_of, attr)
-            if method is not None:
-                return method
+                    return self.mod.api_value(full)
+        if isinstance(node.value, cst.Name):
+            # `self.x` in a method, or in a function nested in one (a model_fn closure)
+            _, owner = self.lookup(node.value.value, s)
+            if owner is not None and owner.self_name == node.value.value:
+                method = owner.mod.method(owner.method_of, attr)
+                if method is not None:
+                    return method
+                value = owner.mod.instance_attr(owner.method_of, attr)
+                if value is not None:
+                    return value
         return UNKNOWN
 
     def e_Integer(self, node, s):
@@ -652,6 +708,7 @@ class FunctionRun:
     def e_Subscript(self, node: cst.Subscript, s):
         base = self.eval(node.value, s)
         key = self._index_const(node)
+        modefacts.note_subscript(self, node, base, key, s)
         if isinstance(base, Seq) and base.complete and isinstance(key, int):
             if -len(base.items) <= key < len(base.items):
                 return base.items[key].value
@@ -662,7 +719,7 @@ class FunctionRun:
                     return e.value
             return UNKNOWN
         if isinstance(base, Config) and isinstance(key, str):
-            return PyValue()
+            return BatchSize() if key == "batch_size" else PyValue()
         if isinstance(base, Tensor):
             if base.shape == BATCH and isinstance(key, str):
                 return Tensor(BATCH)  # features["input_ids"]
@@ -674,13 +731,20 @@ class FunctionRun:
         return UNKNOWN
 
     def e_BinaryOperation(self, node: cst.BinaryOperation, s):
-        return self.binop(self.eval(node.left, s), self.eval(node.right, s), node.operator)
+        fieldfacts.module_tensor_uses(self, (node.left, node.right), s)
+        left, right = self.eval(node.left, s), self.eval(node.right, s)
+        if isinstance(left, Labels) or isinstance(right, Labels):
+            modefacts.note_labels_use(self, node.left if isinstance(left, Labels) else node.right, s)
+        return self.binop(left, right, node.operator)
 
     def binop(self, a: Value, b: Value, op) -> Value:
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             if isinstance(op, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)):
                 return Tensor(BATCH if isinstance(a, Tensor) and a.shape == BATCH else UNKNOWN_SHAPE)
-            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)))
+            dtype = tfops.binary_dtype(a, b) if isinstance(
+                op, (cst.Add, cst.Subtract, cst.Multiply, cst.AddAssign, cst.SubtractAssign,
+                     cst.MultiplyAssign)) else None
+            return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)), dtype=dtype)
         if isinstance(a, Seq) and isinstance(b, Seq) and isinstance(op, (cst.Add, cst.AddAssign)) \
                 and a.kind == b.kind:
             return Seq(a.kind, a.items + b.items, a.complete and b.complete)
@@ -719,10 +783,14 @@ class FunctionRun:
         if (isinstance(left, Tensor) or isinstance(right, Tensor)) and isinstance(
                 op, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)):
             return Tensor(tfops.broadcast(tfops.shape_of(left), tfops.shape_of(right)))
+        other_node = comp.comparator
         if isinstance(right, Mode) and not right.constant and isinstance(left, (Mode, Const)):
             left, right = right, left
+            other_node = node.left
         if not (isinstance(left, Mode) and not left.constant):
             return UNKNOWN
+        if left.exact:  # the model_fn's own mode (not a helper's `mode` parameter of unknown origin)
+            modefacts.note_mode_compare(self, node, comp, other_node, right)
         if isinstance(op, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
             modes = _mode_set(right)
             if modes is None:
@@ -765,12 +833,17 @@ class FunctionRun:
                 args.append((v, a.value))
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
+            if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
+                fieldfacts.tf_call(self, fv.path, node, s)
             if api in apis.SPEC_CLASSES:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
                 mf = kwargs.get("model_fn") or (args[0] if args else None)
-                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN))
-                return UNKNOWN
+                self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
+                                                             {k: v[0] for k, v in kwargs.items()},
+                                                             args, {k: v[1] for k, v in kwargs.items()},
+                                                             splat))
+                return EstimatorRef(len(self.an.estimator_facts) - 1, node)
             if api == apis.PARTIAL:
                 if not args or splat:
                     return UNKNOWN
@@ -781,11 +854,25 @@ class FunctionRun:
                                     inner.bound_keywords | frozenset(kwargs), inner.drops_first,
                                     inner.api, inner.decorated)
                 return UNKNOWN
+            self.an.recorder.api_call(fv.path, node, args, kwargs, s, self)
             if splat:
                 return UNKNOWN
-            return tfops.call(fv.path, args, kwargs)
+            callfacts.api_call(self, node, fv.path, args, kwargs, s)
+            result = tfops.batch_shape(fv.path, tfops.call(fv.path, args, kwargs), args, kwargs)
+            self.an.recorder.note_result(fv.path, result)
+            replaced = modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
+            return result if replaced is None else replaced
+        if isinstance(func, cst.Attribute):
+            modefacts.note_method_call(self, node, func, args, kwargs, s)
         if isinstance(fv, tfops.PerExampleLoss):
+            modefacts.note_callable_call(self, args, kwargs, s)
             return Tensor(BATCH)
+        if isinstance(fv, HookClass):
+            return tfops.hook_instance(fv.name, args, kwargs)
+        if isinstance(fv, KerasMetric):
+            return Tensor()  # calling a Keras metric updates it and returns its result
+        if isinstance(fv, Unknown) and isinstance(func, cst.Name) and func.value == "range":
+            self.an.recorder.api_call("range", node, args, kwargs, s, self)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
@@ -798,14 +885,36 @@ class FunctionRun:
         if name == "get" and isinstance(func.value, cst.Name):
             recv, _ = self.lookup(func.value.value, s)
             if isinstance(recv, Config):
+                keys = [self.eval(a.value, s) for a in node.args]
+                return BatchSize() if keys and keys[0] == Const("batch_size") else PyValue()
+        if name in tfops.KERAS_METRIC_METHODS and isinstance(func.value, cst.Name):
+            recv, _ = self.lookup(func.value.value, s)
+            if isinstance(recv, KerasMetric):
                 for a in node.args:
                     self.eval(a.value, s)
-                return PyValue()
-        if name in ("minimize", "apply_gradients"):
-            self.eval(func.value, s)
+                return tfops.KERAS_METRIC_METHODS[name]
+        if name in fieldfacts.OPTIMIZER_METHODS:
+            recv = self.eval(func.value, s)
+            args, kwargs = [], {}
             for a in node.args:
-                self.eval(a.value, s)
-            return Operation()
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    kwargs[a.keyword.value] = (v, a.value)
+                elif not a.star:
+                    args.append((v, a.value))
+            callfacts.method_call(self, node, name, recv, s)
+            return fieldfacts.optimizer_op(self, node, name, recv, args, kwargs)
+        if name in fieldfacts.ASSIGN_METHODS:
+            fieldfacts.note_increment(self)  # `global_step.assign(global_step + 1)`
+        if name == "_replace":
+            recv = self.eval(func.value, s)
+            keywords = {}
+            for a in node.args:
+                v = self.eval(a.value, s)
+                if a.keyword is not None:
+                    keywords[a.keyword.value] = (v, a.value, a)
+            callfacts.method_call(self, node, name, recv, s, keywords)
+            return Spec(recv.cls, node) if isinstance(recv, Spec) else UNKNOWN
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)
@@ -817,7 +926,7 @@ class FunctionRun:
                             fact.converted = True
                 return Spec(apis.ESTIMATOR_SPEC, node)
             return UNKNOWN
-        if isinstance(func.value, cst.Name) and name in ("append", "extend", "update", "insert", "pop", "setdefault"):
+        if isinstance(func.value, cst.Name) and name in _MUTATORS:
             target = func.value.value
             recv = s.env.get(target)
             if isinstance(recv, Seq) and recv.kind == "list":
@@ -827,13 +936,28 @@ class FunctionRun:
                                         recv.complete, recv.node)
                 elif name == "extend" and len(args) == 1 and isinstance(args[0], Seq) and args[0].complete:
                     s.env[target] = Seq("list", recv.items + args[0].items, recv.complete, recv.node)
+                elif name in _REMOVERS:  # some item is gone: none is known to be there any more
+                    s.env[target] = Seq("list", (), False, recv.node)
                 else:
                     s.env[target] = Seq("list", recv.items, False, recv.node)
                 return NONE if name != "pop" else UNKNOWN
             if isinstance(recv, DictV):
-                for a in node.args:
-                    self.eval(a.value, s)
-                s.env[target] = DictV(recv.entries, False, recv.node)
+                args = [self.eval(a.value, s) for a in node.args]
+                key = args[0].value if args and isinstance(args[0], Const) else None
+                if name == "pop" and isinstance(key, (str, int)) and not isinstance(key, bool):
+                    s.env[target] = DictV(tuple(e for e in recv.entries if e.key != key), recv.complete, recv.node)
+                elif name == "clear":
+                    s.env[target] = DictV((), True, recv.node)
+                elif name == "update" and len(args) == 1 and not node.args[0].star and isinstance(args[0], DictV) \
+                        and not node.args[0].keyword:
+                    new = args[0]
+                    added = {e.key for e in new.entries}
+                    kept = tuple(e for e in recv.entries if e.key is None or e.key not in added)
+                    s.env[target] = DictV(kept + new.entries, recv.complete and new.complete, recv.node)
+                elif name in _REMOVERS:  # a key we cannot name is gone
+                    s.env[target] = DictV((), False, recv.node)
+                else:  # update / setdefault: keys are added, none removed
+                    s.env[target] = DictV(recv.entries, False, recv.node)
                 return UNKNOWN
         return None
 
@@ -866,6 +990,7 @@ class FunctionRun:
         fact = SpecFact(node, cls, fields, bad, extra, dup, splat, s.modes, s.exact, s.tpu,
                         dict(s.env), self, self.root)
         self.an.spec_facts.append(fact)
+        callfacts.spec_built(self, fact, s)
         return Spec(cls, node)
 
     def call_def(self, fn: Callable, args, kwargs, s: State) -> Value:
@@ -880,6 +1005,8 @@ class FunctionRun:
         except TypeError:
             key = None
         cache = self.an.call_cache
+        if self.an.recorder.observing:
+            key = None  # a host function being observed: see every call its helpers make
         if key is not None and key in cache:
             return cache[key]
         budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
@@ -892,8 +1019,25 @@ class FunctionRun:
         return result
 
     def _run_call(self, fn: Callable, args, kwargs, s: State) -> Value:
+        child = self.run_child(fn, args, kwargs, s)
+        if fn.decorated:
+            return UNKNOWN
+        return child.result()
+
+    def result(self) -> Value:
+        """The joined value of every return (None where the body falls off its end)."""
+        result: Optional[Value] = None
+        for v, _, _ in self.returns:
+            result = v if result is None else join(result, v)
+        if self.fallthrough:
+            result = NONE if result is None else join(result, NONE)
+        return result if result is not None else UNKNOWN
+
+    def run_child(self, fn: Callable, args, kwargs, s: State) -> "FunctionRun":
+        """Run the def or lambda `fn` with these (value, node) arguments; the finished run."""
         node = fn.node
-        method_of = self.an.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
+        mod = fn.run.mod if fn.run is not None else self.mod
+        method_of = mod.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
         child = FunctionRun(self.an, node, fn.run, self.depth + 1, self.root, self.ctx, method_of)
         env: Dict[str, Value] = {}
         params = _positional_params(node.params)
@@ -913,21 +1057,14 @@ class FunctionRun:
         try:
             if isinstance(node, cst.Lambda):
                 child.current = start
-                result = child.eval(node.body, start)
+                child.returns.append((child.eval(node.body, start), node.body, start))
                 child.finished = True
-                return result
-            child.execute(self.body_of(node.body), [start])
+            else:
+                child.execute(self.body_of(node.body), [start])
         finally:
             self.active.discard(node)
             self.current = s
-        if fn.decorated:
-            return UNKNOWN
-        result: Optional[Value] = None
-        for v, _, _ in child.returns:
-            result = v if result is None else join(result, v)
-        if child.fallthrough:
-            result = NONE if result is None else join(result, NONE)
-        return result if result is not None else UNKNOWN
+        return child
 
 
 def _literal(node) -> bool:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Callable as Callable_, Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from speclint import rulebook, suppressions
 from speclint.diagnostics import Diagnostic
-from speclint.static import checks, positions
+from speclint.static import checks, modules, positions
 from speclint.static.analyzer import ModuleAnalyzer
 
 
@@ -44,14 +44,24 @@ def _fix(finding, rng) -> Optional[dict]:
                        "end_column": rng[3] + 1, "content": finding.replacement}]}
 
 
-def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset) -> List[Diagnostic]:
+@dataclass
+class Outcome:
+    diagnostics: List[Diagnostic]
+    deps: Dict[str, str]  # other linted modules consulted: path -> sha256 of their content
+
+
+def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file: Optional[str] = None,
+             index=None, enabled_for: Optional[Callable_[[str], frozenset]] = None,
+             show: Optional[Callable_[[str], str]] = None) -> Outcome:
+    """Check one parsed file.  `path` is the path to report, `file` the real one (for the module
+    index).  Findings inside an imported module of the run are reported at their own file (`show`
+    gives its reported path), with that file's rules (`enabled_for`) and suppressions."""
     module = parsed.module
-    analyzer = ModuleAnalyzer(module).analyze()
-    ctx = checks.CheckContext(target=target, module_run=analyzer.module_run)
-    findings = checks.run(analyzer.spec_facts, ctx, set(enabled))
-    findings = [f for f in findings if f.code in enabled]
-    if not findings:
-        return []
+    with modules.recording() as consulted:
+        analyzer = ModuleAnalyzer(module, path=file, index=index).analyze()
+        ctx = checks.CheckContext(target=target, module_run=analyzer.module_run)
+        findings = checks.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
+    deps = {p: digest for p, (digest, _) in consulted.items()}
     book = rulebook.load()
     seen = set()
     unique = []
@@ -62,12 +72,34 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset) -> List
         if key not in seen:
             seen.add(key)
             unique.append((f, rule, message))
-    ranges, stmts = positions.compute(module, [f.node for f, _, _ in unique])
-    source = module.code
-    table = suppressions.parse(source)
+    out: List[Diagnostic] = []
+    ranges, stmts = positions.compute(module, [f.node for f, _, _ in unique]) if unique else ({}, {})
+    table = suppressions.parse(module.code)
+    out += _emit([u for u in unique if u[0].node in ranges and u[0].code in enabled], ranges, stmts, table, path)
+    rest = [u for u in unique if u[0].node not in ranges]  # inside imported modules
+    for other, (_, lib) in consulted.items():
+        if not rest or lib is None:
+            continue
+        codes = enabled_for(other) if enabled_for is not None else enabled
+        r, st = positions.compute(lib.module, [f.node for f, _, _ in rest])
+        if not r:
+            continue
+        found = [u for u in rest if u[0].node in r]
+        rest = [u for u in rest if u[0].node not in r]
+        shown = show(other) if show is not None else other
+        out += _emit([u for u in found if u[0].code in codes], r, st, suppressions.parse(lib.module.code), shown)
+    out += unused_suppressions(table, path, target, enabled)
+    return Outcome(out, deps)
+
+
+def _foreign_codes(consulted, enabled_for) -> set:
+    return set().union(*(enabled_for(p) for p in consulted)) if enabled_for and consulted else set()
+
+
+def _emit(found, ranges, stmts, table, path) -> List[Diagnostic]:
     out = []
-    for f, rule, message in unique:
-        rng = ranges.get(f.node, (1, 0, 1, 0))
+    for f, rule, message in found:
+        rng = ranges[f.node]
         stmt = stmts.get(f.node)
         lines = (rng[0],) if stmt is None or stmt[0] == rng[0] else (rng[0], stmt[0])
         sup = suppressions.find(table, lines, rule.code, rule.name)
@@ -77,3 +109,45 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset) -> List
         out.append(Diagnostic(path, rng[0], rng[1] + 1, rng[2], rng[3] + 1, rule.code, rule.name,
                               rule.severity, message, "static", fix=_fix(f, rng)))
     return out
+
+
+def unused_suppressions(table, path: str, target: str, enabled: frozenset) -> List[Diagnostic]:
+    """SL100 for suppression comments that suppressed nothing, SL101 for blanket `# noqa`."""
+    if not table or not ({"SL100", "SL101"} & enabled):
+        return []
+    book = rulebook.load()
+    out = []
+    for sups in table.values():
+        for sup in sups:
+            if sup.codes is None:
+                if "SL101" in enabled and sup.kind == "noqa":
+                    out.append(_meta(book["SL101"], "default", sup, path, dict(comment=sup.text)))
+                continue
+            if sup.used or "SL100" not in enabled:
+                continue
+            unused, unknown = [], []
+            for code in sorted(sup.codes):
+                rule = book.lookup(code)
+                if rule is None:
+                    if code.startswith("SL") or sup.kind == "speclint":
+                        unknown.append(code)
+                    continue  # another tool's code (`# noqa: E501`)
+                if rule.code not in enabled or rule.code in ("SL000", "SL100", "SL101") \
+                        or (target == "cpu" and rule.tpu_only):
+                    continue  # cannot fire in this run: not evidence that it is unused
+                unused.append(code)
+            if unknown:
+                out.append(_meta(book["SL100"], "unknown", sup, path, dict(
+                    comment=sup.text, codes=", ".join(unknown))))
+            elif unused and len(unused) == len([c for c in sup.codes if book.lookup(c) is not None]):
+                out.append(_meta(book["SL100"], "default", sup, path, dict(
+                    comment=sup.text, codes=", ".join(unused))))
+            elif unused:
+                out.append(_meta(book["SL100"], "partly", sup, path, dict(
+                    comment=sup.text, codes=", ".join(unused))))
+    return out
+
+
+def _meta(rule, variant, sup, path, params) -> Diagnostic:
+    return Diagnostic(path, sup.line, sup.column + 1, sup.line, sup.end_column + 1, rule.code,
+                      rule.name, rule.severity, rule.message(variant, **params), "static")

@@ -6,12 +6,13 @@ Tensor of unknown shape.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable as Fn, Dict, List, Optional, Tuple
 
 from speclint import apis
 from speclint.static.values import (
-    BATCH, GE1, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, Callable, Const, Item, Operation,
-    PyValue, Scaffold, Seq, Tensor, Unknown, Value,
+    BATCH, DYNAMIC, GE1, NOT_BATCH, NONE, ONE, SCALAR, UNKNOWN, UNKNOWN_SHAPE, ApiRef, Callable, Const,
+    ExportOutput, Item, KerasMetric, Operation, PyValue, Scaffold, Seq, Tensor, Unknown, Value,
 )
 
 Args = List[Tuple[Value, object]]  # (value, node)
@@ -32,6 +33,8 @@ def shape_of(v: Value) -> str:
 
 def broadcast(a: str, b: str) -> str:
     """Shape class of an elementwise op on two operands."""
+    if a == b:
+        return a
     if a == SCALAR:
         return b
     if b == SCALAR:
@@ -86,7 +89,7 @@ def _elementwise2(args, kwargs, raw) -> Value:
     b = _arg(args, kwargs, 1, "y")
     if not a or not b:
         return Tensor()
-    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])))
+    return Tensor(broadcast(shape_of(a[0]), shape_of(b[0])), dtype=binary_dtype(a[0], b[0], raw))
 
 
 def _add_n(args, kwargs, raw) -> Value:
@@ -103,6 +106,8 @@ def _add_n(args, kwargs, raw) -> Value:
 
 def _where(args, kwargs, raw) -> Value:
     parts = [_arg(args, kwargs, i, n) for i, n in enumerate(("condition", "x", "y"))]
+    if parts[0] is not None and parts[1] is None and parts[2] is None:
+        return Tensor(DYNAMIC)  # the coordinates of the true elements: dimension 0 known at run time
     if any(p is None for p in parts):
         return Tensor()
     shape = shape_of(parts[0][0])
@@ -115,9 +120,15 @@ def _reduction(args, kwargs, raw) -> Value:
     axis = _arg(args, kwargs, 1, "axis", "reduction_indices")
     keep = _arg(args, kwargs, 2, "keepdims", "keep_dims")
     keep_false = keep is None or keep[0] in (Const(False), NONE)
+    x = _first(args, kwargs, "input_tensor", "input")
+    dtype = x.dtype if isinstance(x, Tensor) and raw.rsplit(".", 1)[-1] in _DTYPE_KEEPING_REDUCTIONS else None
     if _is_none(axis) and keep_false:
-        return Tensor(SCALAR)
-    return Tensor()
+        return Tensor(SCALAR, dtype=dtype)
+    if keep_false and shape_of(x) == BATCH and axis is not None and (
+            axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
+                                    and Const(0) in [i.value for i in axis[0].items])):
+        return Tensor(NOT_BATCH, dtype=dtype)  # reduced over the batch dimension
+    return Tensor(dtype=dtype)
 
 
 def _reshape(args, kwargs, raw) -> Value:
@@ -263,6 +274,17 @@ _V1_LOSSES = """absolute_difference compute_weighted_loss cosine_distance hinge_
 # Names that exist in tf.losses in TF1 only: with a plain `import tensorflow as tf` they are still
 # the v1 losses.  `mean_squared_error` is both (v2's is per-example), so it needs compat.v1.
 _V1_ONLY_LOSSES = set(_V1_LOSSES) - {"mean_squared_error"}
+# tf.compat.v1.metrics functions (each returns a `(value, update_op)` pair).  Under a plain
+# `import tensorflow as tf` the names that TF 2's `tf.metrics` (Keras) lacks can only be the v1
+# functions; the two names both have (`mean_squared_error`, `mean_absolute_error`) need compat.v1.
+_V1_METRICS = """accuracy auc average_precision_at_k false_negatives false_negatives_at_thresholds
+ false_positives false_positives_at_thresholds mean mean_absolute_error mean_cosine_distance mean_iou
+ mean_per_class_accuracy mean_relative_error mean_squared_error mean_tensor percentage_below precision
+ precision_at_k precision_at_thresholds precision_at_top_k recall recall_at_k recall_at_thresholds
+ recall_at_top_k root_mean_squared_error sensitivity_at_specificity sparse_average_precision_at_k
+ sparse_precision_at_k specificity_at_sensitivity true_negatives true_negatives_at_thresholds
+ true_positives true_positives_at_thresholds""".split()
+_V1_ONLY_METRICS = set(_V1_METRICS) - {"mean_squared_error", "mean_absolute_error"}
 _LR_SCHEDULES = """exponential_decay polynomial_decay cosine_decay cosine_decay_restarts
  linear_cosine_decay natural_exp_decay inverse_time_decay piecewise_constant noisy_linear_cosine_decay""".split()
 
@@ -325,18 +347,24 @@ def call(raw_path: str, args: Args, kwargs: Kwargs) -> Value:
     handler = TABLE.get(path)
     if handler is not None:
         return handler(args, kwargs, raw_path)
+    obj = field_object(path, args, kwargs)
+    if obj is not None:
+        return obj
     loss_object = keras_loss(raw_path, kwargs)
     if loss_object is not None:
         return loss_object
     if path.startswith("tf.losses.") and path.count(".") == 2:
         name = path.rsplit(".", 1)[1]
         if name in _V1_ONLY_LOSSES or (v1 and name in _V1_LOSSES):
-            return _v1_loss(args, kwargs, raw_path)
+            return loss_dtype(name, _v1_loss(args, kwargs, raw_path), args, kwargs)
         return UNKNOWN
-    if path.startswith("tf.metrics.") and path.count(".") == 2 and v1:
+    if path.startswith("tf.metrics.") and path.count(".") == 2:
         name = path.rsplit(".", 1)[1]
-        if name[:1].islower():
+        if name in _V1_ONLY_METRICS or (v1 and name in _V1_METRICS):
             return _v1_metric(args, kwargs, raw_path)
+    module, _, last = path.rpartition(".")
+    if module in ("tf.keras.metrics", "tf.metrics") and last[:1].isupper():
+        return KerasMetric()  # tf.keras.metrics.Accuracy(), TF 2's tf.metrics.Mean()
     short = path[3:]
     last = path.rsplit(".", 1)[1]
     if short in _TENSOR_FUNCTIONS or (path.startswith(_TENSOR_MODULES) and path.count(".") == 2
@@ -379,4 +407,302 @@ def attribute(raw_path: str) -> Optional[Value]:
         return _ReductionRef(path.rsplit(".", 1)[1])
     if apis.api_name(raw_path) == apis.SCAFFOLD:
         return Callable(node=None, name="Scaffold", api=apis.SCAFFOLD)
+    if path.startswith("tf.") and path.endswith(".DEFAULT_SERVING_SIGNATURE_DEF_KEY"):
+        return Const(apis.DEFAULT_SERVING_KEY)
     return None
+
+
+# --- field contracts (SL021-SL032): dtypes, optimizers, export outputs, hooks -----------------
+# Only dtypes that are certain are recorded: explicit casts, and functions that keep their input's.
+_DTYPE_NAMES = {
+    "float32": "float32", "float": "float32", "bfloat16": "bfloat16", "float16": "float16",
+    "half": "float16", "float64": "float64", "double": "float64", "int32": "int32",
+    "int64": "int64", "int8": "int8", "int16": "int16", "uint8": "uint8", "string": "string",
+    "bool": "bool",
+}
+_FLOATS = ("float32", "bfloat16", "float16", "float64")
+_DTYPE_KEEPING_REDUCTIONS = {"reduce_mean", "reduce_sum", "reduce_max", "reduce_min", "reduce_prod",
+                             "reduce_logsumexp"}
+_DTYPE_KEEPING_UNARY = """abs negative square sqrt rsqrt exp expm1 log log1p tanh sigmoid reciprocal
+ identity stop_gradient zeros_like ones_like clip_by_value nn.softmax nn.log_softmax nn.relu
+ nn.relu6 nn.elu nn.selu nn.gelu nn.dropout nn.sigmoid nn.tanh""".split()
+_ARITHMETIC = {"add", "subtract", "multiply", "maximum", "minimum", "pow", "squared_difference",
+               "add_v2", "multiply_no_nan"}
+_FIXED_DTYPE_CASTS = {"to_float": "float32", "to_double": "float64", "to_int32": "int32",
+                      "to_int64": "int64", "to_bfloat16": "bfloat16"}
+
+
+def dtype_name(v: Value) -> Optional[str]:
+    """The dtype a `dtype=` argument denotes (`tf.bfloat16`, `tf.dtypes.float64`, "float16")."""
+    if isinstance(v, ApiRef):
+        path = apis.canonical_path(v.path)
+        for prefix in ("tf.dtypes.", "tf."):
+            if path.startswith(prefix) and path.count(".") == prefix.count("."):
+                return _DTYPE_NAMES.get(path[len(prefix):])
+        return None
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return _DTYPE_NAMES.get(v.value)
+    return None
+
+
+def dtype_of(v: Value) -> Optional[str]:
+    return v.dtype if isinstance(v, Tensor) else None
+
+
+def binary_dtype(a: Value, b: Value, raw: str = "") -> Optional[str]:
+    """The dtype of arithmetic on `a` and `b` when one operand's float dtype is known (TF requires
+    both to match, so a successful op has that dtype; a Python number takes the tensor's)."""
+    if raw:
+        name = apis.canonical_path(raw).rsplit(".", 1)[-1]
+        if name not in _ARITHMETIC:
+            return None
+    da, db = dtype_of(a), dtype_of(b)
+    known = {d for d in (da, db) if d is not None}
+    if len(known) == 1 and next(iter(known)) in _FLOATS:
+        return next(iter(known))
+    return None
+
+
+def _cast(args, kwargs, raw) -> Value:
+    x = _first(args, kwargs, "x")
+    d = _arg(args, kwargs, 1, "dtype")
+    return Tensor(shape_of(x), dtype=dtype_name(d[0]) if d else None)
+
+
+def _fixed_cast(dtype: str) -> Fn:
+    return lambda args, kwargs, raw: Tensor(shape_of(_first(args, kwargs, "x")), dtype=dtype)
+
+
+def _keep_dtype(args, kwargs, raw) -> Value:
+    x = _first(args, kwargs, "x", "input", "features", "logits", "t", "tensor", "value")
+    return Tensor(shape_of(x), dtype=dtype_of(x))
+
+
+def _argmax(args, kwargs, raw) -> Value:
+    out = _arg(args, kwargs, 2, "output_type")
+    return Tensor(dtype=dtype_name(out[0]) if out else "int64")
+
+
+for _n in ("cast", "math.cast", "dtypes.cast", "saturate_cast"):
+    TABLE["tf." + _n] = _cast
+for _n, _d in _FIXED_DTYPE_CASTS.items():
+    TABLE["tf." + _n] = _fixed_cast(_d)
+for _n in _DTYPE_KEEPING_UNARY:
+    TABLE["tf." + _n] = _keep_dtype
+    if not _n.startswith("nn."):
+        TABLE["tf.math." + _n] = _keep_dtype
+for _n in ("argmax", "argmin", "math.argmax", "math.argmin"):
+    TABLE["tf." + _n] = _argmax
+
+# tf.compat.v1.layers keep their input's dtype (verified on TF 2.15.1: bfloat16 and float64 in,
+# the same out; Keras layers autocast to float32 and are not listed).
+_V1_LAYERS = """conv1d conv2d conv3d conv2d_transpose conv3d_transpose separable_conv1d separable_conv2d
+ batch_normalization flatten dropout max_pooling1d max_pooling2d max_pooling3d average_pooling1d
+ average_pooling2d average_pooling3d""".split()
+
+
+def _layer(shape_handler: Fn) -> Fn:
+    def handler(args, kwargs, raw) -> Value:
+        t = shape_handler(args, kwargs, raw)
+        x = _first(args, kwargs, "inputs")
+        dtype = dtype_of(x) if "dtype" not in kwargs else None
+        return Tensor(t.shape, t.variable, dtype) if isinstance(t, Tensor) else t
+    return handler
+
+
+TABLE["tf.layers.dense"] = _layer(TABLE["tf.layers.dense"])
+for _n in _V1_LAYERS:
+    TABLE["tf.layers." + _n] = _layer(_tensor(UNKNOWN_SHAPE))
+
+
+def _per_example_xent(args, kwargs, raw) -> Value:
+    logits = kwargs.get("logits")
+    return Tensor(BATCH, dtype=dtype_of(logits[0]) if logits else None)
+
+
+for _n in _PER_EXAMPLE_NN:
+    TABLE["tf." + _n] = _per_example_xent
+
+# tf.compat.v1.losses.*: the cross entropies keep the logits' dtype; these cast to float32
+# (verified on TF 2.15.1 with bfloat16 and float64 inputs).
+_LOSSES_KEEPING_LOGITS_DTYPE = {"softmax_cross_entropy": 1, "sigmoid_cross_entropy": 1,
+                                "sparse_softmax_cross_entropy": 1, "compute_weighted_loss": 0}
+_LOSSES_IN_FLOAT32 = {"mean_squared_error", "huber_loss", "absolute_difference"}
+
+
+def loss_dtype(name: str, value: Value, args: Args, kwargs: Kwargs) -> Value:
+    if not isinstance(value, Tensor):
+        return value
+    if name in _LOSSES_IN_FLOAT32:
+        return Tensor(value.shape, value.variable, "float32")
+    if name in _LOSSES_KEEPING_LOGITS_DTYPE:
+        a = _arg(args, kwargs, _LOSSES_KEEPING_LOGITS_DTYPE[name], "logits", "losses")
+        return Tensor(value.shape, value.variable, dtype_of(a[0]) if a else None)
+    return value
+
+
+TABLE["tf.boolean_mask"] = _tensor(DYNAMIC)
+TABLE["tf.strings.as_string"] = TABLE["tf.as_string"] = lambda args, kwargs, raw: Tensor(
+    shape_of(_first(args, kwargs, "input")), dtype="string")
+
+EXPORT_OUTPUTS = tuple(apis.EXPORT_OUTPUT_ARGS)
+_HOOK_MODULES = ("tf.train.", "tf.estimator.")
+
+
+def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
+    """Export outputs, SessionRunHooks the pairing table does not list, and Keras callbacks built
+    by a TF call, else None.  (Optimizers and the common hooks are in the pairing section.)"""
+    last = path.rsplit(".", 1)[-1]
+    if not last[:1].isupper():
+        return None
+    if last in EXPORT_OUTPUTS and "export" in path:
+        return ExportOutput(last, _export_problems(last, args, kwargs))
+    if path.startswith(_HOOK_MODULES) and last.endswith("Hook") and path.count(".") == 2:
+        return hook_instance(last, args, kwargs)
+    if path.startswith("tf.keras.callbacks.") and path.count(".") == 3:
+        return Object("keras_callback", last)
+    return None
+
+
+def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
+    out = []
+    for name, index, wanted in apis.EXPORT_OUTPUT_ARGS.get(kind, ()):
+        a = _arg(args, kwargs, index, name)
+        dtype = dtype_of(a[0]) if a is not None else None
+        if dtype is not None and (dtype != "string" if wanted == "string" else dtype not in _FLOATS):
+            out.append((name + "_dtype", dtype, a[1]))
+    return tuple(out)
+
+
+# --- pairing family (SL014, SL031, SL043): Saver, optimizers, hooks -----------------------------
+from speclint.static.values import Dict as _DictV, Object  # noqa: E402
+from speclint.static.values import members as _members  # noqa: E402
+
+
+def _saver(args, kwargs, raw) -> Value:
+    return Object("saver", "Saver")
+
+
+def _optimizer(args, kwargs, raw) -> Value:
+    return Object("optimizer", raw.rsplit(".", 1)[-1])
+
+
+def _keras_optimizer(args, kwargs, raw) -> Value:
+    return Object("keras_optimizer", raw.rsplit(".", 1)[-1])
+
+
+def _cross_shard(args, kwargs, raw) -> Value:
+    inner = _first(args, kwargs, "opt")
+    if isinstance(inner, Object) and inner.kind == "optimizer":
+        return Object("optimizer", inner.cls, cross_shard=True)
+    return Object("optimizer", "CrossShardOptimizer", cross_shard=True)
+
+
+def _model_tensor(v: Value) -> bool:
+    ms = _members(v)
+    return all(isinstance(m, Tensor) and not m.variable for m in ms)
+
+
+def _hook(args, kwargs, raw) -> Value:
+    return hook_instance(raw.rsplit(".", 1)[-1], args, kwargs)
+
+
+def hook_instance(cls: str, args, kwargs) -> Value:
+    """A SessionRunHook built with these arguments: remembers the model tensors among them."""
+    captured = []
+    for value, node in list(args) + list(kwargs.values()):
+        if _model_tensor(value):
+            captured.append(Item(value, node))
+        elif isinstance(value, _DictV):
+            captured += [Item(e.value, e.node) for e in value.entries if _model_tensor(e.value)]
+        elif isinstance(value, Seq):
+            captured += [Item(i.value, i.node) for i in value.items if _model_tensor(i.value)]
+    return Object("hook", cls, captured=tuple(captured))
+
+
+for _n in apis.V1_OPTIMIZERS:
+    TABLE["tf.train." + _n] = _optimizer
+    TABLE["tf.contrib.opt." + _n] = _optimizer
+for _n in apis.KERAS_OPTIMIZERS:
+    for _prefix in ("tf.keras.optimizers.", "tf.optimizers.", "tf.keras.optimizers.legacy.",
+                    "tf.keras.optimizers.experimental.", "keras.optimizers."):
+        TABLE[_prefix + _n] = _keras_optimizer
+for _p in apis.CROSS_SHARD_OPTIMIZER_PATHS:
+    TABLE[_p] = _cross_shard
+for _n in apis.SESSION_RUN_HOOKS:
+    for _prefix in ("tf.train.", "tf.estimator.", "tf.python.training.basic_session_run_hooks."):
+        TABLE[_prefix + _n] = _hook
+TABLE["tf.train.Saver"] = _saver
+for _p in apis.INIT_FROM_CHECKPOINT_PATHS:
+    TABLE[_p] = lambda args, kwargs, raw: NONE  # it only rewrites initializers
+
+
+
+# --- host-call family (SL008, SL027): Keras metric objects -------------------------------------
+# Methods of a `tf.keras.metrics.*` object and what they return in graph mode (calling the object
+# itself updates it and returns its result, a tensor).
+KERAS_METRIC_METHODS = {
+    "update_state": Operation(),
+    "result": Tensor(),
+    "reset_states": Operation(),
+    "reset_state": Operation(),
+}
+
+
+# --- host-call family (SL006): results that are certainly batch-major, or certainly not ---------
+# Applied by the interpreter on top of `call()`, so that it composes with what other tables record
+# about the same result (its dtype, say): only the shape class changes.
+_NOT_BATCH_RESULTS = {"tf.shape", "tf.shape_n", "tf.math.confusion_matrix", "tf.confusion_matrix"}
+_ARG_EXTREMA = {"tf.argmax", "tf.math.argmax", "tf.argmin", "tf.math.argmin"}
+_BATCH_REDUCTIONS = {"tf." + n for n in _REDUCTIONS} | {"tf.math." + n for n in _REDUCTIONS}
+
+
+def batch_shape(raw_path: str, value: Value, args: Args, kwargs: Kwargs) -> Value:
+    """`value` (the result of calling `raw_path`) with the shape class SL006 needs, when certain:
+    NOT_BATCH for shape vectors, confusion matrices, constant lists and reductions of a batch-major
+    tensor over dimension 0; BATCH for argmax / one_hot of a batch-major tensor; ONE for
+    `tf.constant([x])`."""
+    if not isinstance(value, Tensor) or value.shape == SCALAR:
+        return value
+    shape = _batch_shape(apis.canonical_path(raw_path), args, kwargs)
+    if shape is None or shape == value.shape:
+        return value
+    return dataclasses.replace(value, shape=shape)
+
+
+def _batch_shape(path: str, args: Args, kwargs: Kwargs) -> Optional[str]:
+    if path in _NOT_BATCH_RESULTS:
+        return NOT_BATCH
+    if path in _ARG_EXTREMA:  # TF's default axis is 0: only an explicit other axis keeps the batch
+        x = shape_of(_first(args, kwargs, "input"))
+        return BATCH if x == BATCH and _not_zero_axis(_arg(args, kwargs, 1, "axis", "dimension")) else None
+    if path == "tf.one_hot":
+        axis = kwargs.get("axis")
+        if shape_of(_first(args, kwargs, "indices")) == BATCH and (axis is None or _not_zero_axis(axis)):
+            return BATCH
+        return None
+    if path in ("tf.constant", "tf.convert_to_tensor"):
+        v = _first(args, kwargs, "value")
+        if isinstance(v, Seq) and v.complete and v.node is not None:  # a list literal
+            if len(v.items) >= 2:
+                return NOT_BATCH
+            if len(v.items) == 1 and isinstance(v.items[0].value, Const) \
+                    and isinstance(v.items[0].value.value, (int, float)):
+                return ONE
+        return None
+    if path in _BATCH_REDUCTIONS:
+        axis = _arg(args, kwargs, 1, "axis", "reduction_indices")
+        keep = _arg(args, kwargs, 2, "keepdims", "keep_dims")
+        keep_false = keep is None or keep[0] in (Const(False), NONE)
+        x = _first(args, kwargs, "input_tensor", "input")
+        if keep_false and shape_of(x) == BATCH and axis is not None and (
+                axis[0] == Const(0) or (isinstance(axis[0], Seq) and axis[0].complete
+                                        and Const(0) in [i.value for i in axis[0].items])):
+            return NOT_BATCH  # reduced over the batch dimension
+    return None
+
+
+def _not_zero_axis(a) -> bool:
+    """An explicit integer axis other than 0 (`1`, `-1`)."""
+    return a is not None and isinstance(a[0], Const) and isinstance(a[0].value, int) \
+        and not isinstance(a[0].value, bool) and a[0].value != 0

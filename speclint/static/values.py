@@ -19,6 +19,12 @@ ONE = "one"  # exactly one element of rank 1 (the `tf.reshape(x, [1])` batch-1 i
 BATCH = "batch"  # rank >= 1 with the batch as dimension 0 (per-example values)
 GE1 = "ge1"  # rank >= 1, dimension 0 unknown
 UNKNOWN_SHAPE = "unknown"
+# Dimension 0 is certainly not the batch: a batch-major tensor reduced over dimension 0 (which may
+# leave rank 0).  Not ranked: the rank itself is not certain.  (Same name and meaning as the
+# host-call family's class for SL006; SL025 reports it in predictions.)
+NOT_BATCH = "not_batch"
+# (field contracts) rank >= 1 with a dimension 0 unknown until run time: `tf.boolean_mask`, `tf.where(c)`
+DYNAMIC = "dynamic"
 _RANKED = (ONE, BATCH, GE1)
 
 
@@ -66,6 +72,22 @@ class PyValue(Value):
 
 
 @dataclass(frozen=True)
+class BatchSize(PyValue):
+    """`params["batch_size"]` of a model_fn: under TPUEstimator the per-core batch size (SL042)."""
+
+    def describe(self) -> str:
+        return "the per-core batch size"
+
+
+@dataclass(frozen=True)
+class KerasMetric(Value):
+    """A `tf.keras.metrics.*` object (its call and `.result()` give tensors)."""
+
+    def describe(self) -> str:
+        return "a Keras metric object"
+
+
+@dataclass(frozen=True)
 class Config(Value):
     """A configuration object whose items are Python values: absl `FLAGS`, the model_fn's `params`."""
 
@@ -77,6 +99,7 @@ class Config(Value):
 class Tensor(Value):
     shape: str = UNKNOWN_SHAPE
     variable: bool = False  # a tf.Variable (global step, get_variable): fine to capture
+    dtype: Optional[str] = None  # "float32", "bfloat16", "int64", "string"...: only when certain
 
     def describe(self) -> str:
         what = "a variable" if self.variable else "a tensor"
@@ -87,8 +110,28 @@ class Tensor(Value):
 
 @dataclass(frozen=True)
 class Operation(Value):
+    # For `opt.minimize(...)` / `opt.apply_gradients(...)` on an identified optimizer: whether the op
+    # increments the global step (None: not known).  `node` is the call, `kind` the optimizer's.
+    step: Optional[bool] = None
+    kind: Optional[str] = field(default=None, compare=False)
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+
     def describe(self) -> str:
         return "an operation"
+
+
+# --- field contracts (SL021-SL032) ------------------------------------------------------------
+# (optimizers, hooks and Keras callbacks are `Object`s of the pairing family's section)
+@dataclass(frozen=True)
+class ExportOutput(Value):
+    """`tf.estimator.export.{Predict,Classification,Regression}Output(...)`.  `problems` holds
+    (variant, dtype, argument node) for arguments of a certainly wrong dtype."""
+
+    kind: str
+    problems: tuple = field(default=(), compare=False, repr=False)
+
+    def describe(self) -> str:
+        return f"a {self.kind}"
 
 
 @dataclass(frozen=True)
@@ -220,7 +263,7 @@ def join(a: Value, b: Value) -> Value:
         return UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         shape = a.shape if a.shape == b.shape else (GE1 if a.shape in _RANKED and b.shape in _RANKED else UNKNOWN_SHAPE)
-        return Tensor(shape, a.variable and b.variable)
+        return Tensor(shape, a.variable and b.variable, a.dtype if a.dtype == b.dtype else None)
     if isinstance(a, Mode) and isinstance(b, Mode):
         return Mode(a.modes | b.modes, a.exact and b.exact, a.constant and b.constant)
     if _py(a) and _py(b):
@@ -229,10 +272,27 @@ def join(a: Value, b: Value) -> Value:
             and len(a.items) == len(b.items)):
         return Seq(a.kind, tuple(Item(join(x.value, y.value), x.node if x.node is y.node else None)
                                  for x, y in zip(a.items, b.items)))
+    if isinstance(a, Dict) and isinstance(b, Dict) and a.node is b.node and a.node is not None:
+        return _join_dicts(a, b)
     ms = set(members(a)) | set(members(b))
     if len(ms) > 6:
         return UNKNOWN
     return Union(frozenset(ms))
+
+
+def _join_dicts(a: "Dict", b: "Dict") -> "Dict":
+    """The same dict built differently on two paths (a loop that adds keys, a branch): the
+    entries both have, with either value; any other key makes the result incomplete."""
+    keys_b = {e.key: e for e in b.entries if e.key is not None}
+    entries = []
+    for e in a.entries:
+        f = keys_b.get(e.key) if e.key is not None else None
+        if f is None:
+            continue
+        entries.append(DictEntry(e.key, join(e.value, f.value), e.key_node if e.key_node is f.key_node else None,
+                                 e.node if e.node is f.node else None))
+    complete = a.complete and b.complete and len(entries) == len(a.entries) == len(b.entries)
+    return Dict(tuple(entries), complete, a.node)
 
 
 def all_members(v: Value, pred) -> bool:
@@ -262,3 +322,73 @@ def is_model_tensor(v: Value) -> bool:
     if isinstance(v, Dict):
         return any(is_model_tensor(e.value) for e in v.entries)
     return False
+
+
+# ---- mode handling / model_fn signature (SL036-SL041, SL044) ------------------------------------
+@dataclass(frozen=True)
+class Labels(Tensor):
+    """The model_fn's `labels` parameter itself: a batch tensor, but None in PREDICT mode."""
+
+
+@dataclass(frozen=True)
+class Params(Config):
+    """The model_fn's (or input_fn's) `params` parameter: the dict the Estimator passes."""
+
+
+@dataclass(frozen=True)
+class EstimatorRef(Value):
+    """An Estimator/TPUEstimator built in this module: index into the analyzer's estimator facts."""
+
+    index: int
+    node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)  # the constructor call
+
+    def describe(self) -> str:
+        return "an Estimator"
+
+
+@dataclass(frozen=True)
+class RunSpec(Value):
+    """`tf.estimator.TrainSpec(input_fn=...)` / `EvalSpec(...)`: which method runs which input_fn."""
+
+    method: str  # "train" | "evaluate"
+    input_fn: Value = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return "a TrainSpec" if self.method == "train" else "an EvalSpec"
+
+
+# --- pairing family (SL014, SL031, SL043): instances of known TF classes --------------------------
+@dataclass(frozen=True)
+class Object(Value):
+    """An instance of a known TF class that is none of the values above.
+
+    kind: "saver" (tf.compat.v1.train.Saver), "hook" (a SessionRunHook from TF), "optimizer" (a
+    tf.compat.v1.train optimizer; `cross_shard` when wrapped in CrossShardOptimizer),
+    "keras_optimizer", "keras_callback" (a tf.keras.callbacks.* object: not a hook, SL030).  `captured` holds, for a hook, the model tensors among its arguments.
+    """
+
+    kind: str
+    cls: str
+    cross_shard: bool = False
+    captured: Tuple[Item, ...] = ()
+
+    def describe(self) -> str:
+        return f"a {self.cls} instance"
+
+
+@dataclass(frozen=True)
+class BoundAsEstimatorSpec(Value):
+    """`spec.as_estimator_spec` of a TPUEstimatorSpec, not called."""
+
+    spec_node: Optional[cst.CSTNode] = field(default=None, compare=False, repr=False)
+
+    def describe(self) -> str:
+        return "the bound method as_estimator_spec"
+
+
+@dataclass(frozen=True)
+class HookClass(Callable):
+    """A class of the linted code that subclasses SessionRunHook; calling it gives a hook."""
+
+    def describe(self) -> str:
+        return f"the hook class `{self.name}`"

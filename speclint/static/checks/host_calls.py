@@ -1,7 +1,9 @@
-"""eval_metrics / host_call of TPUEstimatorSpec: SL001, SL002, SL003, SL005, SL007."""
+"""eval_metrics / host_call of TPUEstimatorSpec: SL001-SL007 (form, arguments, tensors, closures)."""
 from __future__ import annotations
 
 import difflib
+
+import libcst as cst
 
 from speclint import apis
 from speclint.static.checks import Finding, check, source
@@ -9,7 +11,7 @@ from speclint.static.checks.common import (
     captured_tensors, fn_label, host_call_pairs, only, signature, when_built,
 )
 from speclint.static.values import (
-    NONE, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
+    NONE, NOT_BATCH, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
     all_members, members,
 )
 
@@ -89,28 +91,102 @@ def arguments(fact, ctx):
                 param=missing[0]))
 
 
+def _tensor_entries(pair):
+    """(where, value, node) of each element of a host call's tensors list or dict."""
+    tensors = members(pair.items[1].value)
+    if len(tensors) != 1:
+        return []
+    t = tensors[0]
+    if isinstance(t, Seq):
+        entries = [(f"[{i}]" if t.complete else "", item.value, item.node) for i, item in enumerate(t.items)]
+    elif isinstance(t, Dict):
+        entries = [(f"[{e.key!r}]" if e.key is not None else "", e.value, e.node) for e in t.entries]
+    else:
+        return []
+    return [e for e in entries if e[2] is not None]
+
+
 @check("SL005")
 def scalar_outfeed(fact, ctx):
     if not ctx.on_tpu(fact):
         return
     for name, fa, pair in host_call_pairs(fact):
-        tensors = members(pair.items[1].value)
-        if len(tensors) != 1:
-            continue
-        t = tensors[0]
-        if isinstance(t, Seq):
-            entries = [(f"[{i}]" if t.complete else "", item.value, item.node)
-                       for i, item in enumerate(t.items)]
-        elif isinstance(t, Dict):
-            entries = [(f"[{e.key!r}]" if e.key is not None else "", e.value, e.node) for e in t.entries]
-        else:
-            continue
-        for where, value, node in entries:
-            if node is None:
-                continue
+        for where, value, node in _tensor_entries(pair):
             if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == SCALAR):
                 yield Finding("SL005", node, "default", dict(
                     field=name, where=where, expr=source(node)))
+
+
+_NESTED_FIX = ("Flatten it into the top level of the tensors (e.g. `{**{'labels_' + k: v for k, v in "
+               "labels.items()}, 'logits': logits}`) and rebuild the structure inside the function.")
+_VALUE_FIX = ("Pass Python values through the closure or `functools.partial`, and only tensors through "
+              "`tensors`.")
+
+
+def _not_a_tensor(v):
+    """(got, Python type name, fix) when a host-call element is certainly not a tensor."""
+    if isinstance(v, Dict):
+        return "a dict", "dict", _NESTED_FIX
+    if isinstance(v, Seq):
+        return f"a {v.kind}", v.kind, _NESTED_FIX
+    if isinstance(v, Const):
+        return v.describe(), type(v.value).__name__, _VALUE_FIX
+    if isinstance(v, Operation):
+        return "an operation", "Operation", "Pass only tensors."
+    if isinstance(v, Callable) and v.api is None:
+        return v.describe(), "function", "Pass only tensors."
+    return None
+
+
+@check("SL004")
+def nested_outfeed(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    for name, fa, pair in host_call_pairs(fact):
+        for where, value, node in _tensor_entries(pair):
+            ms = members(value)
+            found = [_not_a_tensor(m) for m in ms]
+            if not found or any(f is None for f in found) or any(isinstance(m, Unknown) for m in ms):
+                continue
+            got, pytype, fix = found[0]
+            yield Finding("SL004", node, "default", dict(
+                field=name, where=where, expr=source(node), got=got, pytype=pytype, fix=fix))
+
+
+@check("SL006")
+def non_batch_major_outfeed(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    an = fact.run.an
+    for name, fa, pair in host_call_pairs(fact):
+        for where, value, node in _tensor_entries(pair):
+            if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == NOT_BATCH):
+                yield Finding("SL006", node, "default", dict(
+                    field=name, where=where, expr=source(node), why=_why_not_batch(node, value, an)))
+
+
+_WHY = {
+    "tf.shape": "it is a shape vector (`tf.shape`)",
+    "tf.math.confusion_matrix": "it is a `[num_classes, num_classes]` confusion matrix",
+    "tf.confusion_matrix": "it is a `[num_classes, num_classes]` confusion matrix",
+    "tf.constant": "it is a constant list",
+    "tf.convert_to_tensor": "it is a constant list",
+}
+
+
+def _why_not_batch(node, value, an) -> str:
+    """Why dimension 0 is not the batch, from the call that made the value (written inline, or
+    noted by the interpreter when the value went through a variable)."""
+    canon = an.recorder.origin(value) or ""
+    if not canon and isinstance(node, cst.Call):
+        full = an.imports.resolve_expr(node.func)
+        canon = apis.canonical_path(full) if full else ""
+    if canon in _WHY:
+        return _WHY[canon]
+    if canon.startswith(("tf.reduce_", "tf.math.reduce_", "tf.count_nonzero", "tf.math.count_nonzero")):
+        return "it reduces a batch-major tensor over dimension 0, the batch"
+    return ("its dimension 0 is not the per-core batch (a reduction over the batch, a shape, a confusion "
+            "matrix or a constant list)")
 
 
 @check("SL007")

@@ -1,0 +1,598 @@
+"""Mode handling, the model_fn signature and TPU input: SL036-SL041, SL044.
+
+SL036 reads spec constructions; the others read the facts `modefacts` records (mode tests,
+uses of `labels` and `params["batch_size"]`, estimator constructions and calls, input_fns) and
+run once per module (`module_check`).
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterator, List, Optional
+
+import libcst as cst
+
+from speclint import apis
+from speclint.static import modefacts
+from speclint.static.checks import Finding, check, module_check, source
+from speclint.static.checks.common import signature
+from speclint.static.values import (
+    NONE, Callable, Config, Const, Dict as DictV, Mode, PyValue, Seq, Spec, Unknown, members,
+)
+
+
+def _modes_text(modes) -> str:
+    names = [apis.MODE_DISPLAY[m] for m in (apis.TRAIN, apis.EVAL, apis.PREDICT) if m in modes]
+    return " and ".join(names) if len(names) <= 2 else "TRAIN, EVAL and PREDICT"
+
+
+def _is_model_fn_run(run) -> bool:
+    return run is not None and run.ctx is not None
+
+
+# ---- SL036 ------------------------------------------------------------------------------------
+def _top_level(fn: cst.CSTNode, target: cst.CSTNode) -> bool:
+    """`target` sits in a simple statement directly in `fn`'s body (runs on every call)."""
+    body = getattr(getattr(fn, "body", None), "body", ())
+    return any(isinstance(stmt, cst.SimpleStatementLine) and _contains(stmt, target) for stmt in body)
+
+
+@check("SL036")
+def spec_mode(fact, ctx):
+    fa = fact.fields.get("mode")
+    if fa is None or fact.splat:
+        return
+    ms = members(fa.value)
+    if any(isinstance(m, Unknown) for m in ms):
+        return
+    in_model_fn = _is_model_fn_run(fact.root)
+    literal = isinstance(fa.node, cst.SimpleString) or (
+        isinstance(fa.node, cst.Name) and fa.node.value == "None")
+    params = dict(cls=fact.cls, expr=source(fa.node))
+    if all(m == NONE for m in ms):
+        if literal or in_model_fn:
+            yield Finding("SL036", fa.node, "none", params)
+        return
+    if all(isinstance(m, Const) and isinstance(m.value, str) and m.value not in apis.MODE_DISPLAY for m in ms):
+        if literal or in_model_fn:
+            yield Finding("SL036", fa.node, "string", params)
+        return
+    constant = set()
+    for m in ms:
+        if isinstance(m, Mode) and m.constant:
+            constant |= m.modes
+        elif isinstance(m, Const) and m.value in apis.MODE_DISPLAY:
+            constant.add(m.value)
+        else:
+            return
+    if not (in_model_fn and fact.exact):
+        return
+    root = fact.root
+    if not root.mode_tested and not (fact.run is root and _top_level(root.node, fact.node)):
+        # a model_fn that never tests its mode: only a construction that runs on every call
+        # certainly runs in every mode
+        return
+    other = fact.modes - constant
+    if other:
+        yield Finding("SL036", fa.node, "constant", dict(
+            params, got=_modes_text(constant), mode=_modes_text(other)))
+
+
+# ---- SL037 ------------------------------------------------------------------------------------
+_ALWAYS = {
+    "==": "is always False, so the branch it guards never runs",
+    "!=": "is always True, so the branch it guards also runs in every mode",
+    "in": "never matches that element",
+    "not in": "never excludes that element",
+}
+
+
+def _resolves_to_mode_keys(an, node) -> bool:
+    full = an.imports.resolve_expr(node)
+    if full is not None:
+        return apis.api_name(full) == apis.MODE_KEYS
+    if isinstance(node, cst.Name) and an.module_run is not None:
+        v = an.module_run.final_env().get(node.value)
+        return v is not None and getattr(v, "path", None) is not None and \
+            apis.api_name(v.path) == apis.MODE_KEYS
+    return False
+
+
+@module_check("SL037")
+def mode_strings(an, ctx):
+    mf = modefacts.facts(an)
+    seen = set()
+    for c in mf.compares:
+        if not _is_model_fn_run(c.root) or id(c.literal) in seen:
+            continue
+        seen.add(id(c.literal))
+        yield Finding("SL037", c.literal, "literal", dict(
+            literal=source(c.literal), expr=source(c.test), always=_ALWAYS[c.op],
+            fix=apis.mode_constant_for(c.value)))
+    for node in mf.attr_candidates:
+        if _resolves_to_mode_keys(an, node.value):
+            attr = node.attr.value
+            yield Finding("SL037", node, "attribute", dict(
+                expr=source(node), attr=attr, fix=apis.mode_constant_for(attr)))
+
+
+# ---- SL038 ------------------------------------------------------------------------------------
+_NORETURN = {"sys.exit", "exit", "quit", "os._exit", "os.abort", "absl.app.exit"}
+
+
+class _Flow:
+    """Can a block of statements complete normally (fall off its end)?  Syntactic, with
+    `raise`, `return`, `assert False`, `while True` without `break`, `sys.exit()` and calls of
+    module functions that always raise as the ways not to."""
+
+    def __init__(self, an):
+        self.an = an
+        self._raising: Dict[str, bool] = {}
+
+    def block(self, stmts) -> bool:
+        for st in stmts:
+            if not self.stmt(st):
+                return False
+        return True
+
+    def body(self, node) -> list:
+        return list(getattr(node, "body", ()) or ())
+
+    def stmt(self, st) -> bool:
+        if isinstance(st, cst.SimpleStatementLine):
+            return self.block(st.body)
+        if isinstance(st, (cst.Return, cst.Raise)):
+            return False
+        if isinstance(st, cst.Assert):
+            t = st.test
+            return not (isinstance(t, cst.Name) and t.value == "False")
+        if isinstance(st, cst.Expr):
+            return not self.noreturn_call(st.value)
+        if isinstance(st, cst.If):
+            if self.block(self.body(st.body)):
+                return True
+            if st.orelse is None:
+                return True
+            if isinstance(st.orelse, cst.If):
+                return self.stmt(st.orelse)
+            return self.block(self.body(st.orelse.body))
+        if isinstance(st, cst.While):
+            t = st.test
+            forever = (isinstance(t, cst.Name) and t.value == "True") or (
+                isinstance(t, cst.Integer) and t.value not in ("0",))
+            return not forever or _has_break(st.body)
+        if isinstance(st, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+            ok = self.block(self.body(st.body)) and (
+                st.orelse is None or self.block(self.body(st.orelse.body)))
+            ok = ok or any(self.block(self.body(h.body)) for h in st.handlers)
+            if st.finalbody is not None and not self.block(self.body(st.finalbody.body)):
+                return False
+            return ok
+        if isinstance(st, cst.With):
+            return self.block(self.body(st.body))
+        if isinstance(st, cst.Match):
+            return False  # not followed: assume the cases are exhaustive
+        return True  # for loops, defs, classes, other small statements
+
+    def noreturn_call(self, node) -> bool:
+        if not isinstance(node, cst.Call):
+            return False
+        full = self.an.imports.resolve_expr(node.func)
+        if full in _NORETURN:
+            return True
+        if isinstance(node.func, cst.Name):
+            name = node.func.value
+            if name in ("exit", "quit"):
+                return True
+            return self.always_raises(name)
+        return False
+
+    def always_raises(self, name: str) -> bool:
+        if name in self._raising:
+            return self._raising[name]
+        self._raising[name] = False  # recursion guard
+        fn = next((f for f, parent in self.an.parent_def.items()
+                   if parent is None and f.name.value == name and f not in self.an.class_def), None)
+        result = bool(fn is not None and not _has_return(fn) and not self.block(self.body(fn.body)))
+        self._raising[name] = result
+        return result
+
+
+def _has_break(node) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Break(self, n):
+            found.append(n)
+
+        def visit_For(self, n):
+            return False
+
+        def visit_While(self, n):
+            return False
+
+        def visit_FunctionDef(self, n):
+            return False
+
+    node.visit(V())
+    return bool(found)
+
+
+def _has_return(fn: cst.FunctionDef) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Return(self, n):
+            found.append(n)
+
+        def visit_FunctionDef(self, n):
+            return n is fn
+
+        def visit_Lambda(self, n):
+            return False
+
+    fn.visit(V())
+    return bool(found)
+
+
+def _when(states, root) -> tuple:
+    """(" when mode is X", "<when X first runs>") when the modes of these paths are known."""
+    modes = frozenset()
+    for s in states:
+        modes |= s.modes
+    if root.mode_tested and all(s.exact for s in states) and modes and modes != apis.ALL_MODES:
+        text = _modes_text(modes)
+        return f" when mode is {text}", " and ".join(apis.MODE_WHEN[m] for m in sorted(modes))
+    return "", "the first call that takes this path"
+
+
+def _checked_model_fn(fn, ctx) -> bool:
+    return ctx.tpu_estimator or ctx.plain_estimator or "model_fn" in fn.name.value.lower()
+
+
+@module_check("SL038")
+def missing_return(an, ctx):
+    flow = None
+    for fn, mctx in an.model_fns.items():
+        run = an.primary_run.get(fn)
+        if run is None or not _checked_model_fn(fn, mctx):
+            continue
+        name = fn.name.value
+        for value, node, state in run.returns:
+            ms = members(value)
+            if node is None:
+                continue
+            if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].kind == "tuple" and ms[0].complete \
+                    and any(isinstance(i.value, Spec) for i in ms[0].items):
+                yield Finding("SL038", node, "tuple", dict(
+                    fn=name, expr=source(node), n=len(ms[0].items),
+                    when=_when([state], run)[1]))
+            elif all(m == NONE for m in ms):
+                modes, when = _when([state], run)
+                yield Finding("SL038", node, "returns_none", dict(fn=name, modes=modes, when=when))
+        if run.fallthrough:
+            flow = flow or _Flow(an)
+            if flow.block(list(fn.body.body) if hasattr(fn.body, "body") else []):
+                modes, when = _when(run.fallthrough, run)
+                yield Finding("SL038", fn.name, "falls_through", dict(fn=name, modes=modes, when=when))
+
+
+# ---- SL039 ------------------------------------------------------------------------------------
+def _serves_predict(an, root) -> bool:
+    """The model_fn builds a spec with predictions on a path that runs in PREDICT."""
+    for fact in an.spec_facts:
+        if fact.root is not root or not fact.exact or apis.PREDICT not in fact.modes:
+            continue
+        fa = fact.fields.get("predictions")
+        if fa is not None and not any(m == NONE or isinstance(m, Unknown) for m in members(fa.value)):
+            return True
+    return False
+
+
+@module_check("SL039")
+def labels_in_predict(an, ctx):
+    reported = set()
+    serves: Dict[int, bool] = {}
+    for use in modefacts.facts(an).labels_uses:
+        root = use.root
+        if id(root) in reported or not _is_model_fn_run(root) or not root.mode_tested:
+            continue
+        if id(root) not in serves:
+            serves[id(root)] = _serves_predict(an, root)
+        if not serves[id(root)]:
+            continue  # a train/eval-only model_fn: SL019 reports the PREDICT gap itself
+        if not use.exact or apis.PREDICT not in use.modes:
+            continue
+        reported.add(id(root))
+        yield Finding("SL039", use.node, "default", dict(
+            expr=source(use.node), fn=getattr(getattr(root.node, "name", None), "value", "<lambda>")))
+
+
+# ---- SL040 ------------------------------------------------------------------------------------
+def estimator_arg(fact, name: str):
+    """(value, node) of an Estimator constructor argument, or None when not given."""
+    if name in fact.kwargs:
+        return fact.kwargs[name], fact.kwarg_nodes.get(name)
+    order = apis.ESTIMATOR_PARAMS[fact.kind]
+    i = order.index(name) if name in order else -1
+    if 0 <= i < len(fact.args):
+        return fact.args[i]
+    return None
+
+
+def _certainly_given(arg) -> bool:
+    """A `params=` argument that is certainly not None."""
+    if arg is None:
+        return False
+    ms = members(arg[0])
+    return all(isinstance(m, (DictV, Config, PyValue, Seq)) or (isinstance(m, Const) and m.value is not None)
+               for m in ms)
+
+
+def _model_fns(fact) -> List[Callable]:
+    out = []
+    for m in members(fact.model_fn):
+        if isinstance(m, Callable) and m.api is None and not m.decorated and \
+                isinstance(m.node, (cst.FunctionDef, cst.Lambda)):
+            out.append(m)
+    return out
+
+
+def _unique_estimators(an) -> Iterator:
+    seen = set()
+    for fact in an.estimator_facts:
+        if id(fact.node) in seen or fact.splat:
+            continue
+        seen.add(id(fact.node))
+        yield fact
+
+
+def _fn_name(m: Callable) -> str:
+    return m.name if m.name != "<lambda>" else "<lambda>"
+
+
+def _param_node(node, name: str):
+    p = node.params
+    for x in list(p.posonly_params) + list(p.params):
+        if x.name.value == name:
+            return x.name
+    return None
+
+
+def _partial_keyword(expr, keyword: str):
+    if isinstance(expr, cst.Call):
+        for a in expr.args:
+            if a.keyword is not None and a.keyword.value == keyword:
+                return a.keyword
+    return None
+
+
+@module_check("SL040")
+def model_fn_signature(an, ctx):
+    for fact in _unique_estimators(an):
+        tpu = fact.kind == apis.TPU_ESTIMATOR
+        est = "TPUEstimator" if tpu else "Estimator"
+        params_arg = estimator_arg(fact, "params")
+        mf_arg = estimator_arg(fact, "model_fn")
+        if tpu and params_arg is not None:
+            d = members(params_arg[0])
+            if len(d) == 1 and isinstance(d[0], DictV):
+                for e in d[0].entries:
+                    if e.key in apis.RESERVED_PARAMS_KEYS and e.key_node is not None:
+                        yield Finding("SL040", e.key_node, "reserved_key", dict(key=e.key))
+        for m in _model_fns(fact):
+            sig = signature(m)
+            if sig is None:
+                continue
+            args = sig.fn_args()
+            name = _fn_name(m)
+            where = m.node.name if isinstance(m.node, cst.FunctionDef) else m.node
+            if "features" not in args:
+                yield Finding("SL040", where, "no_features", dict(
+                    fn=name, estimator=est, seen=", ".join(args) if args else "none"))
+                continue
+            passed = _certainly_given(params_arg)
+            bad = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
+            if "params" not in args and (passed or (tpu and not bad)):
+                hidden = "params" in m.bound_keywords
+                node = (_partial_keyword(mf_arg[1], "params") if hidden and mf_arg else None) or where
+                why = " (functools.partial(..., params=...) binds it, and TF does not count bound arguments)" \
+                    if hidden else ""
+                if bad:
+                    why += f" (it has `{bad[0]}`: rename it to `params`?)"
+                if passed:
+                    yield Finding("SL040", node, "no_params", dict(
+                        fn=name, why=why, estimator=est, passes="is given `params=`",
+                        when=f"{est}(...) fails at construction",
+                        tf_reason="but params ({...}) is passed to Estimator.",
+                        fix="Drop the partial's `params=` and pass the dict as the estimator's `params=`."
+                        if hidden else "Add a `params` parameter to the model_fn."))
+                else:
+                    yield Finding("SL040", node, "no_params", dict(
+                        fn=name, why=why, estimator=est, passes="always passes params",
+                        when="TPUEstimator fails at the first train(), evaluate() or predict() call",
+                        tf_reason="required by TPUEstimator to pass batch size as params['batch_size']",
+                        fix="Pass the dict as TPUEstimator's `params=` instead of binding it with "
+                            "functools.partial." if hidden else
+                            "Add a `params` parameter (TPUEstimator puts the per-core batch size in "
+                            "params['batch_size'])."))
+                continue
+            if bad:
+                node = _param_node(m.node, bad[0]) or where
+                yield Finding("SL040", node, "unexpected", dict(
+                    fn=name, estimator=est, arg=bad[0], args=", ".join(repr(b) for b in bad)))
+
+
+# ---- SL041 ------------------------------------------------------------------------------------
+def _no_batch_size_in(params_arg) -> Optional[str]:
+    """Why a plain Estimator's params certainly lack 'batch_size', else None."""
+    if params_arg is None:
+        return " without `params=`"
+    ms = members(params_arg[0])
+    if all(m == NONE for m in ms):
+        return " with `params=None`"
+    if len(ms) == 1 and isinstance(ms[0], DictV):
+        keys = ms[0].literal_keys()
+        if keys is not None and "batch_size" not in keys:
+            return " whose `params=` has no 'batch_size' key"
+    return None
+
+
+def _tests_for_batch_size(fn) -> bool:
+    """`"batch_size" in params` or `params.get("batch_size")` somewhere in `fn`: the code
+    expects the key to be missing sometimes."""
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Comparison(self, n):
+            if isinstance(n.left, cst.SimpleString) and n.left.evaluated_value == "batch_size" and \
+                    any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in n.comparisons):
+                found.append(n)
+
+        def visit_Call(self, n):
+            if isinstance(n.func, cst.Attribute) and n.func.attr.value == "get" and n.args and \
+                    isinstance(n.args[0].value, cst.SimpleString) and \
+                    n.args[0].value.evaluated_value == "batch_size":
+                found.append(n)
+
+    fn.visit(V())
+    return bool(found)
+
+
+def _reads_in(an, runs: set, mode=None) -> Iterator:
+    guarded: Dict[int, bool] = {}
+    for use in modefacts.facts(an).batch_size_reads:
+        if id(use.root) not in runs:
+            continue
+        key = id(use.run.node)
+        if key not in guarded:
+            guarded[key] = _tests_for_batch_size(use.run.node) or (
+                use.run is not use.root and _tests_for_batch_size(use.root.node))
+        if guarded[key]:
+            continue
+        if mode is not None and use.root.ctx is not None:
+            if not use.exact or mode not in use.modes:
+                continue
+        yield use
+
+
+def _model_fn_runs(an, fact) -> Dict[int, object]:
+    out = {}
+    for m in _model_fns(fact):
+        run = an.primary_run.get(m.node)
+        if run is not None and run.ctx is not None:
+            out[id(run)] = run
+    return out
+
+
+def _input_fn_runs(an, index: int) -> Dict[int, object]:
+    return {id(run): run for call, run in modefacts.facts(an).input_fn_runs if call.index == index}
+
+
+@module_check("SL041")
+def batch_size_param(an, ctx):
+    seen = set()  # plain Estimator constructions already checked (one fact per path state)
+    for index, fact in enumerate(an.estimator_facts):
+        if fact.splat:
+            continue
+        if fact.kind == apis.ESTIMATOR:
+            if id(fact.node) in seen:
+                continue
+            seen.add(id(fact.node))
+            why = _no_batch_size_in(estimator_arg(fact, "params"))
+            if why is None:
+                continue
+            runs = _model_fn_runs(an, fact)
+            inputs = {}
+            for i, other in enumerate(an.estimator_facts):
+                if other.node is fact.node:
+                    inputs.update(_input_fn_runs(an, i))
+            for use in _reads_in(an, set(runs) | set(inputs)):
+                kind = "model_fn" if use.root.ctx is not None else "input_fn"
+                fn = getattr(getattr(use.root.node, "name", None), "value", "<lambda>")
+                yield Finding("SL041", use.node, "plain", dict(
+                    expr=source(use.node), fn=f"{kind} `{fn}`", params_note=why,
+                    when="the first call of the " + kind))
+            continue
+        # TPUEstimator: a method called without that mode's batch size
+        for call in modefacts.facts(an).estimator_calls:
+            if call.index != index:
+                continue
+            kw = apis.BATCH_SIZE_KEYWORD[call.method]
+            given = estimator_arg(fact, kw)
+            if given is not None and not all(m == NONE for m in members(given[0])):
+                continue
+            mode = apis.METHOD_MODE[call.method]
+            runs = _model_fn_runs(an, fact)
+            inputs = {id(r): r for c, r in modefacts.facts(an).input_fn_runs if c is call}
+            for use in _reads_in(an, set(runs) | set(inputs), mode):
+                kind = "model_fn" if use.root.ctx is not None else "input_fn"
+                fn = getattr(getattr(use.root.node, "name", None), "value", "<lambda>")
+                yield Finding("SL041", use.node, "tpu_mode", dict(
+                    expr=source(use.node), fn=f"{kind} `{fn}`", mode=apis.MODE_DISPLAY[mode],
+                    method=call.method, kw=kw))
+
+
+# ---- SL044 ------------------------------------------------------------------------------------
+_RESHAPING = {"map", "map_with_legacy_function", "unbatch", "rebatch", "set_shape", "ensure_shape",
+              "reshape", "map_fn"}
+
+
+def _reshaped_after(fn_node, batch_node) -> bool:
+    """A call that may restore static shapes runs after `batch_node` in `fn_node` (or anywhere
+    when `batch_node` is not inside it)."""
+    state = {"after": False, "found": False}
+
+    class V(cst.CSTVisitor):
+        def leave_Call(self, n):
+            if n is batch_node:
+                state["after"] = True
+                return
+            f = n.func
+            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            if name in _RESHAPING and (state["after"] or not contains):
+                state["found"] = True
+
+    contains = _contains(fn_node, batch_node)
+    fn_node.visit(V())
+    return state["found"]
+
+
+def _contains(tree, target) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def on_visit(self, node):
+            if node is target:
+                found.append(node)
+            return not found
+
+    tree.visit(V())
+    return bool(found)
+
+
+@module_check("SL044")
+def dynamic_batch(an, ctx):
+    if ctx.target == "cpu":
+        return
+    mf = modefacts.facts(an)
+    seen = set()
+    for call, run in mf.input_fn_runs:
+        if call.method not in ("train", "evaluate"):
+            continue
+        fact = an.estimator_facts[call.index]
+        if fact.kind != apis.TPU_ESTIMATOR or fact.splat:
+            continue
+        use_tpu = estimator_arg(fact, "use_tpu")
+        if use_tpu is not None and ctx.target != "tpu" and \
+                all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
+            continue
+        for b in mf.batch_calls:
+            if b.run.root is not run or id(b.node) in seen:
+                continue
+            drop = b.drop
+            if drop is not None and not all(isinstance(m, Const) and m.value is False for m in members(drop)):
+                continue
+            if _reshaped_after(run.node, b.node) or (
+                    b.run.node is not run.node and _reshaped_after(b.run.node, b.node)):
+                continue
+            seen.add(id(b.node))
+            yield Finding("SL044", b.node, "default", dict(expr=source(b.node), method=call.method))

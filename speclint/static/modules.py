@@ -1,0 +1,152 @@
+"""The per-run module index: helpers imported from other modules of the linted tree.
+
+`from mypkg import modeling`, `import optimization` (a sibling script module, BERT style) or
+`from . import utils` resolve to a linted file when that file is among the files of this run.
+The imported module is parsed and its module body interpreted (once per process, while its file is
+unchanged), so a metric function, host-call builder, `create_model` or `model_fn_builder` defined
+there is followed with the caller's values, exactly like a same-module helper.
+
+Only files of the run are consulted (never site-packages), well-known library roots are never
+looked up (a tree that vendors `tensorflow_estimator` keeps resolving its APIs as APIs), and every
+module consulted while a file is analysed is recorded with its content hash (`consulted()`), so a
+cached result can be invalidated when an imported module changes.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import hashlib
+import os
+from collections import OrderedDict
+from typing import Dict, FrozenSet, Iterable, Iterator, Optional, Tuple
+
+# Import roots that are libraries, never modules of the linted tree.
+LIBRARY_ROOTS = frozenset((
+    "tensorflow", "tensorflow_estimator", "tf_keras", "keras", "absl", "numpy", "functools",
+    "six", "os", "sys", "collections", "typing", "re", "json", "math", "logging",
+))
+_CACHE_SIZE = 64  # library analyses kept per process (each holds a parsed module)
+
+
+class ModuleIndex:
+    """The absolute paths of the files of this run (picklable; cheap to build)."""
+
+    def __init__(self, paths: Iterable[str]):
+        self.paths: FrozenSet[str] = frozenset(os.path.abspath(p) for p in paths)
+        self._roots: Dict[str, Tuple[str, ...]] = {}
+
+    def __getstate__(self):
+        return {"paths": self.paths}
+
+    def __setstate__(self, state):
+        self.paths = state["paths"]
+        self._roots = {}
+
+    def _search_roots(self, importer_dir: str) -> Tuple[str, ...]:
+        """The importer's own directory (script-style sibling imports) and the directory above
+        its top-level package (absolute imports of the package)."""
+        found = self._roots.get(importer_dir)
+        if found is None:
+            top = importer_dir
+            while os.path.isfile(os.path.join(top, "__init__.py")):
+                parent = os.path.dirname(top)
+                if parent == top:
+                    break
+                top = parent
+            found = (importer_dir,) if top == importer_dir else (importer_dir, top)
+            self._roots[importer_dir] = found
+        return found
+
+    def find(self, dotted: str, importer: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
+        """(file, attribute path inside it) for a dotted name seen from `importer`, or None.
+
+        `dotted` may start with dots (a relative import, as the import table spells it).
+        """
+        level = len(dotted) - len(dotted.lstrip("."))
+        parts = [p for p in dotted[level:].split(".") if p]
+        if not parts or (level == 0 and parts[0] in LIBRARY_ROOTS):
+            return None
+        here = os.path.dirname(os.path.abspath(importer))
+        if level:
+            base = here
+            for _ in range(level - 1):
+                base = os.path.dirname(base)
+            roots: Tuple[str, ...] = (base,)
+        else:
+            roots = self._search_roots(here)
+        for root in roots:
+            for k in range(len(parts), 0, -1):
+                stem = os.path.join(root, *parts[:k])
+                for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+                    if candidate in self.paths and candidate != os.path.abspath(importer):
+                        return candidate, tuple(parts[k:])
+        return None
+
+
+# ---- loading imported modules -------------------------------------------------------------------
+_LIBS: "OrderedDict[str, tuple]" = OrderedDict()  # path -> (stat key, sha256, analyzer or None)
+_LOADING: set = set()
+_CONSULTED: contextvars.ContextVar = contextvars.ContextVar("speclint_consulted", default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[Dict[str, tuple]]:
+    """Collect {path: (sha256, analyzer)} of every module consulted inside the block."""
+    table: Dict[str, tuple] = {}
+    token = _CONSULTED.set(table)
+    try:
+        yield table
+    finally:
+        _CONSULTED.reset(token)
+
+
+def load(path: str, index: ModuleIndex):
+    """The library analysis (module body interpreted) of a linted file, or None if it cannot be
+    read or parsed, or is being loaded (an import cycle)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _LIBS.get(path)
+    if hit is None or hit[0] != key:
+        if path in _LOADING:
+            return None
+        _LOADING.add(path)
+        try:
+            hit = (key,) + _analyse(path, index)
+        finally:
+            _LOADING.discard(path)
+        _LIBS[path] = hit
+        while len(_LIBS) > _CACHE_SIZE:
+            _LIBS.popitem(last=False)
+    else:
+        _LIBS.move_to_end(path)
+    table = _CONSULTED.get()
+    if table is not None and hit[1] is not None:
+        table.setdefault(path, (hit[1], hit[2]))
+    return hit[2]
+
+
+def _analyse(path: str, index: ModuleIndex) -> tuple:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None, None
+    digest = hashlib.sha256(data).hexdigest()
+    from speclint.static import pipeline
+    from speclint.static.analyzer import ModuleAnalyzer
+
+    parsed = pipeline.parse(data)
+    if parsed.module is None:
+        return digest, None
+    try:
+        return digest, ModuleAnalyzer(parsed.module, path=path, index=index).analyze_library()
+    except RecursionError:
+        return digest, None
+
+
+def clear() -> None:
+    """Forget every loaded module (tests; a long-running server after many edits)."""
+    _LIBS.clear()
