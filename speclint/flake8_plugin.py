@@ -42,10 +42,16 @@ class SpeclintChecker:
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
         from speclint import engine
+        from speclint.ondisk import OnDiskIndex
 
-        path = Path(self.filename if self.filename not in ("-", "stdin") else os.getcwd())
+        on_disk = self.filename not in ("-", "stdin")
+        path = Path(self.filename if on_disk else os.getcwd())
         config = _resolver().for_path(path)
-        result = engine.check_source(self._source(), self.filename, config, config.relative(path))
+        result = engine.check_source(self._source(), self.filename, config, config.relative(path) if on_disk else None,
+                                     file=self.filename if on_disk else None,
+                                     index=OnDiskIndex() if on_disk else None)
         for d in result.diagnostics:
+            if d.path != self.filename:
+                continue  # placed by the engine in an imported module: flake8 reports it there
             # flake8 wants a 0-based column for AST plugins (it prints column + 1)
             yield d.line, d.column - 1, f"{d.code} [{d.name}] {d.message}", type(self)

@@ -88,11 +88,16 @@ def source_bytes(text: str) -> bytes:
         return data
 
 
-def check_in_worker(data: bytes, path: str, config, rel: Optional[str]) -> List[Diagnostic]:
-    """Runs in the worker process: the same per-file engine as `speclint check`."""
+def check_in_worker(data: bytes, path: str, config, rel: Optional[str], file: Optional[str]) -> List[Diagnostic]:
+    """Runs in the worker process: the same per-file engine as `speclint check` (helpers imported
+    from other modules are read from disk)."""
     from speclint import engine
+    from speclint.ondisk import OnDiskIndex
 
-    return engine.check_source(data, path, config, rel).diagnostics
+    index = OnDiskIndex() if file else None
+    # findings the engine places in an imported module belong to that file, not to this document
+    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index).diagnostics
+            if d.path == path]
 
 
 def warm_up() -> None:
@@ -164,7 +169,8 @@ class SpeclintServer(LanguageServer):
         shown = fs_path or uri
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._workers(), check_in_worker, source_bytes(text), shown, config, rel)
+            return await loop.run_in_executor(self._workers(), check_in_worker, source_bytes(text), shown, config, rel,
+                                              fs_path)
         except BrokenProcessPool:
             self._pool = None
             log.error("the checker process died while checking %s", uri)

@@ -54,3 +54,14 @@ def test_plugin_is_registered(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True,
                           cwd=tmp_path)
     assert "speclint" in proc.stdout
+
+
+def test_helpers_imported_from_sibling_modules_are_followed():
+    """flake8 checks one file at a time; speclint still follows `from . import builders` to disk."""
+    from integrations_support import ROOT
+
+    tree = ROOT / "fixtures" / "xmod_bert"
+    proc = flake8("--select", "SL", "run_classifier.py", cwd=tree)
+    found = {tuple(line.split(":")[1:3]) + (line.split()[1],) for line in proc.stdout.splitlines()}
+    assert ("22", "43", "SL005") in found and ("27", "23", "SL002") in found, proc.stdout
+    assert all(line.startswith("run_classifier.py:") for line in proc.stdout.splitlines())

@@ -23,7 +23,7 @@ from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from integrations_support import TYPO, clean_env
+from integrations_support import ROOT, TYPO, clean_env
 
 pytest.importorskip("pygls.lsp.server")  # the `lsp` extra (also in `test`)
 
@@ -312,3 +312,15 @@ async def test_rapid_changes_end_with_the_latest_text(client: LanguageClient, tm
     assert diag.code == "SL005"
     versions = [p.version for p in client.published if p.uri == uri]
     assert versions == sorted(versions)  # never an older text's diagnostics after a newer one's
+
+
+@pytest.mark.asyncio
+async def test_helpers_in_other_modules_are_read_from_disk(client: LanguageClient):
+    tree = ROOT / "fixtures" / "xmod_bert"
+    await initialize(client, tree)
+    path = tree / "run_classifier.py"
+    uri = path.as_uri()
+    open_doc(client, uri, path.read_text(encoding="utf-8"))
+    found = {(d.range.start.line + 1, d.code) for d in await diagnostics_for(client, uri, 1)}
+    # `host_call` built with a helper imported from builders.py; metric_fn from metrics.py
+    assert {(22, "SL005"), (27, "SL002")} <= found
