@@ -14,21 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".ci" / "tools" / "node_modules"  # where .ci/run installs the npm tools
 
-BAD = textwrap.dedent("""\
-    import tensorflow.compat.v1 as tf
+from test_cli import BAD, BAD_LINE, GOOD  # noqa: E402,F401 - the CLI tests' model_fn: SL005 at BAD_LINE
 
-
-    def model_fn(features, labels, mode, params):
-        loss = tf.reduce_mean(features["x"])
-
-        def host_fn(loss):
-            return []
-
-        return tf.estimator.tpu.TPUEstimatorSpec(
-            mode, loss=loss, train_op=tf.no_op(), host_call=(host_fn, [loss]))
-    """)
-BAD_LINE = 11  # the `[loss]` host_call tensor: SL005
-GOOD = BAD.replace("[loss]", "[tf.reshape(loss, [1])]")
 TYPO = textwrap.dedent("""\
     import tensorflow as tf
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from integrations_support import BAD, GOOD, TYPO, clean_env, speclint
+from integrations_support import BAD, BAD_LINE, GOOD, TYPO, clean_env, speclint
 
 
 def flake8(*args, cwd, input=None):
@@ -23,7 +23,7 @@ def test_flake8_reports_exactly_what_speclint_reports(tmp_path):
     ours = speclint("-q", "--color", "never", "bad.py", "good.py", "typo.py", cwd=tmp_path).stdout.splitlines()
     theirs = sorted(line.removeprefix("./") for line in proc.stdout.splitlines())
     assert theirs == sorted(ours) and len(ours) == 2
-    assert any(line.startswith("bad.py:11:") and " SL005 [outfeed-scalar-tensor] " in line for line in theirs)
+    assert any(line.startswith(f"bad.py:{BAD_LINE}:") and " SL005 [outfeed-scalar-tensor] " in line for line in theirs)
 
 
 def test_clean_file_and_other_codes(tmp_path):
@@ -47,7 +47,7 @@ def test_stdin(tmp_path):
     proc = flake8("--select", "SL", "--stdin-display-name", "model.py", "-", cwd=tmp_path, input=BAD)
     assert proc.returncode == 1
     (line,) = proc.stdout.splitlines()
-    assert line.startswith("model.py:11:") and "SL005" in line
+    assert line.startswith(f"model.py:{BAD_LINE}:") and "SL005" in line
 
 
 def test_plugin_is_registered(tmp_path):
