@@ -230,6 +230,101 @@ class HostFnSignature:
 RESERVED_METRIC_NAMES = ("loss", "global_step")
 
 
+# ============================================================================================
+# Runtime shim tables (speclint/runtime).  Nothing here imports TensorFlow.
+
+# Where each class is defined, first match wins (TF 2.x estimator package, then TF 1.x paths).
+# The shim patches methods on these class objects, so every import path that re-exports them
+# (tf.estimator, tf.compat.v1.estimator, tf.compat.v1.estimator.tpu, tf.estimator.tpu,
+# tensorflow_estimator.estimator, tf.contrib.tpu, ...) and every subclass (EstimatorV2) is covered.
+RUNTIME_CLASS_PATHS = {
+    ESTIMATOR_SPEC: (
+        ("tensorflow_estimator.python.estimator.model_fn", "EstimatorSpec"),
+        ("tensorflow.python.estimator.model_fn", "EstimatorSpec"),
+    ),
+    TPU_ESTIMATOR_SPEC: (
+        ("tensorflow_estimator.python.estimator.tpu.tpu_estimator", "TPUEstimatorSpec"),
+        ("tensorflow.contrib.tpu.python.tpu.tpu_estimator", "TPUEstimatorSpec"),
+    ),
+    ESTIMATOR: (
+        ("tensorflow_estimator.python.estimator.estimator", "Estimator"),
+        ("tensorflow.python.estimator.estimator", "Estimator"),
+    ),
+    TPU_ESTIMATOR: (
+        ("tensorflow_estimator.python.estimator.tpu.tpu_estimator", "TPUEstimator"),
+        ("tensorflow.contrib.tpu.python.tpu.tpu_estimator", "TPUEstimator"),
+    ),
+}
+
+# Public spellings users import (module, attribute) -> canonical API; the runtime tests check
+# that each resolves to a class the shim patches (or a subclass of one).
+RUNTIME_PUBLIC_SPELLINGS = (
+    ("tensorflow.estimator", "Estimator", ESTIMATOR),
+    ("tensorflow.compat.v1.estimator", "Estimator", ESTIMATOR),
+    ("tensorflow.compat.v2.estimator", "Estimator", ESTIMATOR),
+    ("tensorflow_estimator._api.v1.estimator", "Estimator", ESTIMATOR),
+    ("tensorflow_estimator._api.v2.estimator", "Estimator", ESTIMATOR),
+    ("tensorflow_estimator.python.estimator.estimator_lib", "Estimator", ESTIMATOR),
+    ("tensorflow_estimator.python.estimator.estimator_lib", "TPUEstimator", TPU_ESTIMATOR),
+    ("tensorflow_estimator.python.estimator.estimator", "Estimator", ESTIMATOR),
+    ("tensorflow_estimator.python.estimator.estimator", "EstimatorV2", ESTIMATOR),
+    ("tensorflow.compat.v1.estimator.tpu", "TPUEstimator", TPU_ESTIMATOR),
+    ("tensorflow_estimator._api.v1.estimator.tpu", "TPUEstimator", TPU_ESTIMATOR),
+    ("tensorflow_estimator.python.estimator.tpu.tpu_estimator", "TPUEstimator", TPU_ESTIMATOR),
+    ("tensorflow.estimator", "EstimatorSpec", ESTIMATOR_SPEC),
+    ("tensorflow.compat.v1.estimator", "EstimatorSpec", ESTIMATOR_SPEC),
+    ("tensorflow_estimator.python.estimator.model_fn", "EstimatorSpec", ESTIMATOR_SPEC),
+    ("tensorflow.compat.v1.estimator.tpu", "TPUEstimatorSpec", TPU_ESTIMATOR_SPEC),
+    ("tensorflow_estimator._api.v1.estimator.tpu", "TPUEstimatorSpec", TPU_ESTIMATOR_SPEC),
+    ("tensorflow_estimator.python.estimator.tpu.tpu_estimator", "TPUEstimatorSpec", TPU_ESTIMATOR_SPEC),
+)
+
+# Module prefixes whose model_fns are TF's own (canned estimators, TPUEstimator's internal
+# wrapper): the shim never wraps them.
+FRAMEWORK_MODULE_PREFIXES = ("tensorflow_estimator.", "tensorflow.", "keras.", "tf_keras.")
+
+# Keys TPUEstimator adds to params (tpu_estimator.py:83-85).
+PARAMS_BATCH_SIZE, PARAMS_USE_TPU, PARAMS_CONTEXT = "batch_size", "use_tpu", "context"
+
+# TF1 summary op types TPUEstimator forbids inside host calls (CatchInvalidHostcallFunctions,
+# tpu_estimator.py:132-140); also what a TF1 summary in a TPU model_fn creates (SL012).
+V1_SUMMARY_OP_TYPES = frozenset((
+    "AudioSummary", "AudioSummaryV2", "HistogramSummary", "ImageSummary",
+    "MergeSummary", "ScalarSummary", "TensorSummary", "TensorSummaryV2",
+))
+
+# Ops that are variables (a tensor of these is a variable handle/ref, never a "model tensor").
+VARIABLE_OP_TYPES = frozenset(("VarHandleOp", "VariableV2", "Variable"))
+
+# Ops that write a variable: SL023 looks for one on the global step among train_op's ancestors.
+ASSIGN_OP_TYPES = frozenset((
+    "AssignAddVariableOp", "AssignVariableOp", "AssignAdd", "Assign", "ResourceApplyGradientDescent",
+))
+
+# The op CrossShardOptimizer adds (tpu_estimator.py _CROSS_REPLICA_SUM_OP); SL043.
+CROSS_REPLICA_SUM_OP = "CrossReplicaSum"
+
+# Environment variable of the runtime shim.
+RUNTIME_ENV = "SPECLINT_RUNTIME"
+RUNTIME_MODES = ("raise", "warn", "off")
+
+# The TF2 summary function to use instead of each TF1 summary op (SL010/SL012 fix text).
+V1_SUMMARY_V2_NAMES = {
+    "ScalarSummary": "scalar", "HistogramSummary": "histogram", "ImageSummary": "image",
+    "AudioSummary": "audio", "AudioSummaryV2": "audio", "TensorSummary": "text",
+    "TensorSummaryV2": "text", "MergeSummary": "scalar",
+}
+
+# The module Estimator's export calls build_all_signature_defs through (estimator.py: export_lib);
+# the shim wraps that attribute to see which signatures TF drops (SL029).
+RUNTIME_EXPORT_LIB = "tensorflow_estimator.python.estimator.export.export_lib"
+
+# Names of TPU flags (a variable, attribute, params key or absl flag whose name contains one of
+# these) — the static engine's `_TPU_WORDS`.  At runtime, a model_fn whose code mentions one may
+# build different specs on and off TPU, so TPU-only rules are applied to its CPU-path specs only
+# when it is really on the TPU path.
+TPU_FLAG_WORDS = ("use_tpu", "on_tpu", "is_tpu")
+
 # --------------------------------------------------------------------------------------------
 # Mode handling and the model_fn signature (SL036-SL041, SL044)
 

@@ -184,5 +184,81 @@ def server():
     lsp.main()
 
 
+@cli.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--mode", type=click.Choice(["raise", "warn"]), default="warn", show_default=True,
+              help="raise: stop the program at the first model_fn that violates a rule; warn: let it run and report everything at the end.")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print diagnostics.")
+@click.option("--select", multiple=True, metavar="CODES", help="Only these rules (codes, prefixes, names, ALL).")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
+@click.option("--target", type=click.Choice(TARGETS), default="auto", show_default=True,
+              help="Where TPU-only rules apply: auto (TPUEstimatorSpecs under TPUEstimator, and the TPU graph), tpu (every spec), cpu (none).")
+@click.option("-m", "module", is_flag=True, help="Run a module (`speclint run -m pkg.train ARGS`), like `python -m`.")
+@click.option("--simulate-tpu", "simulate_tpu", is_flag=True,
+              help="Also build the TPU graph on CPU for every TPUEstimator the program uses (see simulate_tpu).")
+@click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line.")
+@click.argument("program")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, quiet, program, args):
+    """Run a Python program (SCRIPT or -m MODULE) with the runtime shim installed.
+
+    Every model_fn given to an Estimator or TPUEstimator is checked on the real objects while the
+    graph is built. Exit 1 if anything was found, else the program's own exit code.
+    """
+    from speclint.runtime import runner
+    from speclint.runtime.tfapi import TensorFlowUnavailable
+
+    codes = None
+    sel, ign = _selectors(select), _selectors(ignore)
+    try:
+        book = rulebook.load()
+        if sel is not None or ign is not None:
+            chosen = {c for s in validate_selectors(sel or ["ALL"], "--select") for c in book.expand(s)}
+            dropped = {c for s in validate_selectors(ign or [], "--ignore") for c in book.expand(s)}
+            codes = chosen - dropped
+    except ConfigError as exc:
+        _fail(str(exc))
+    if not module and not os.path.isfile(program):
+        _fail(f"no such file: {program}")
+    before_run = after_run = None
+    if simulate_tpu:
+        try:
+            from speclint.runtime import simulate
+            before_run = getattr(simulate, "install_for_run")
+            after_run = getattr(simulate, "uninstall_for_run", None)
+        except (ImportError, AttributeError):
+            _fail("--simulate-tpu is not available in this build of speclint")
+    try:
+        outcome = runner.run_program(program, list(args), module=module, mode=mode, target_hw=target,
+                                     select=codes, before_run=before_run, after_run=after_run)
+    except TensorFlowUnavailable as exc:
+        _fail(str(exc))
+    _print_runtime(outcome, output_format, quiet)
+    sys.exit(EXIT_FOUND if outcome.diagnostics else outcome.exit_code)
+
+
+def _print_runtime(outcome, output_format: str, quiet: bool) -> None:
+    from speclint.engine import FileResult, RunResult
+    from speclint.report import FORMATS
+    from speclint.report.text import render as render_text
+
+    by_path = {}
+    for d in outcome.diagnostics:
+        by_path.setdefault(d.path, []).append(d)
+    result = RunResult([FileResult(p, ds) for p, ds in sorted(by_path.items())])
+    if output_format == "text":
+        out = render_text(result, color=_use_color("auto"), quiet=True)
+        if out:
+            click.echo(out, nl=False, color=True)
+        if not quiet:
+            n = len(outcome.diagnostics)
+            calls = outcome.model_fn_calls
+            head = f"Found {n} diagnostic{'s' if n != 1 else ''}" if n else "All checks passed"
+            click.echo(f"speclint run: {head} (runtime shim; {calls} model_fn call{'s' if calls != 1 else ''} checked).",
+                       err=True)
+    else:
+        click.echo(FORMATS[output_format](result), nl=False)
+
+
 def main() -> None:
     cli(prog_name="speclint")

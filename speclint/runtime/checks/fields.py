@@ -1,0 +1,322 @@
+"""Field contracts of both spec classes, on the raw constructor arguments (SL019-SL030)."""
+from __future__ import annotations
+
+from speclint import apis
+from speclint.runtime.checks import construction_check, return_check
+from speclint.runtime.context import Finding
+from speclint.runtime.values import describe, is_spec_tensor, is_tensor, mode_value
+
+
+@construction_check("SL018")
+def unknown_keyword(con, call, tf):
+    for kw in con.unknown:
+        replacement, fix = apis.keyword_fix(con.cls, kw)
+        node = con.field_node(kw)
+        loc = con.keyword_location(kw) if node is not None else con.location
+        yield Finding("SL018", "unexpected", dict(cls=con.cls, kw=kw, fix=fix, when=""), loc)
+
+
+@construction_check("SL019")
+def required(con, call, tf):
+    mode = mode_value(con.args.get("mode"))
+    if mode is None:
+        return
+    intended = {apis.keyword_fix(con.cls, kw)[0] for kw in con.unknown}  # SL018 reports those
+    for name in apis.REQUIRED_FIELDS[mode]:
+        if name in intended:
+            return
+        if name not in con.args:
+            variant = "missing"
+        elif con.args[name] is None:
+            variant = "none"
+        else:
+            continue
+        yield Finding("SL019", variant, dict(cls=con.cls, field=name, mode=apis.MODE_DISPLAY[mode],
+                                            when=apis.MODE_WHEN[mode]), con.location)
+        return
+
+
+@construction_check("SL020")
+def loss_scalar(con, call, tf):
+    loss = con.args.get("loss")
+    if not is_tensor(loss, tf):
+        return
+    shape = loss.shape
+    if shape.rank is None or shape.rank == 0:
+        return
+    n = shape.num_elements()
+    if n == 1:
+        return
+    yield Finding("SL020", "default", dict(expr=con.expr("loss", "loss")), con.field_location("loss"))
+
+
+@construction_check("SL021")
+def loss_tensor(con, call, tf):
+    loss = con.args.get("loss")
+    if loss is None or is_spec_tensor(loss, tf):
+        return
+    yield Finding("SL021", "not_tensor", dict(expr=con.expr("loss", repr(loss)), what=describe(loss, tf),
+                                              when=""), con.field_location("loss"))
+
+
+@construction_check("SL021")
+def loss_float32(con, call, tf):
+    """On the TPU path the loss must be float32 (checked when the spec is built, so that a later
+    TF error in the same constructor does not hide it)."""
+    loss = con.args.get("loss")
+    if call is None or not is_tensor(loss, tf) or mode_value(call.mode) == apis.PREDICT:
+        return
+    if not call.tpu_rules_apply_to_class(con.cls):
+        return
+    if loss.dtype.base_dtype != tf.tf.float32:
+        yield Finding("SL021", "dtype", dict(expr=con.expr("loss", "loss"),
+                                             dtype=loss.dtype.base_dtype.name), con.field_location("loss"))
+
+
+@construction_check("SL022")
+def train_op(con, call, tf):
+    op = con.args.get("train_op")
+    if op is None or isinstance(op, tf.Operation) or (isinstance(op, tf.Tensor) and not isinstance(op, tf.Variable)):
+        if op is not None and getattr(op, "op", None) is not None and isinstance(op, tf.Tensor) \
+                and op.op.type in apis.VARIABLE_OP_TYPES:
+            pass  # a variable's handle tensor: reported below as a variable
+        else:
+            return
+    expr = con.expr("train_op", "train_op")
+    loc = con.field_location("train_op")
+    if isinstance(op, (list, tuple)):
+        yield Finding("SL022", "sequence", dict(expr=expr, what=describe(op, tf), when=""), loc)
+    elif isinstance(op, tf.Variable) or isinstance(op, tf.Tensor):
+        yield Finding("SL022", "variable", dict(expr=expr), loc)
+    elif hasattr(op, "minimize") and hasattr(op, "apply_gradients"):
+        yield Finding("SL022", "optimizer", dict(expr=expr, when=""), loc)
+
+
+def _elements_node(con, field_name):
+    """The dict/list literal given for a field (directly, or a name bound to one earlier)."""
+    from speclint.runtime import locate
+    node = locate.value_of(con.field_node(field_name))
+    if node is not None and hasattr(node, "id") and con.abs_path and con.location:
+        node = locate.resolve_name(con.abs_path, con.location.line, node.id) or node
+    return node
+
+
+def _key_location(con, field_name, key):
+    """(location, source) of `field={..., key: value}`'s value when the dict literal is visible."""
+    from speclint.runtime import locate
+    node = _elements_node(con, field_name)
+    if node is not None and hasattr(node, "keys"):
+        for k, v in zip(node.keys, node.values):
+            if k is not None and getattr(k, "value", object()) == key:
+                return locate.node_location(con.location.path, v), locate.source_of(v)
+    return con.field_location(field_name), None
+
+
+@construction_check("SL024")
+def predictions_structure(con, call, tf):
+    p = con.args.get("predictions")
+    if p is None or is_spec_tensor(p, tf):
+        return
+    expr = con.expr("predictions", "predictions")
+    if not isinstance(p, dict):
+        yield Finding("SL024", "not_tensor", dict(expr=expr, what=describe(p, tf), when=""),
+                      con.field_location("predictions"))
+        return
+    for key, v in p.items():
+        if not is_spec_tensor(v, tf):
+            loc, src = _key_location(con, "predictions", key)
+            yield Finding("SL024", "nested", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+                                                  what=describe(v, tf), when=""), loc)
+            return
+    if mode_value(con.args.get("mode")) == apis.PREDICT:
+        for key in p:
+            if not isinstance(key, str):
+                yield Finding("SL024", "key", dict(key=repr(key)), con.field_location("predictions"))
+                return
+
+
+@return_check("SL025")
+def predictions_batch_major(spec, con, call, tf):
+    if mode_value(call.mode) != apis.PREDICT or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
+        return
+    p = spec.predictions
+    if call.tpu_rules_apply(spec) and isinstance(spec, tf.TPUEstimatorSpec):
+        return  # SL026 owns the TPU contract of predictions
+    items = [("", None, p)] if is_tensor(p, tf) else [(f"[{k!r}]", k, v) for k, v in p.items()] \
+        if isinstance(p, dict) else []
+    batch = _features_batch(call)
+    for where, key, v in items:
+        if is_tensor(v, tf) and v.shape.rank and batch is not None and key is not None:
+            d0 = v.shape[0]
+            if d0 is not None and d0 != batch:
+                loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
+                yield Finding("SL025", "not_batch", dict(where=where, expr=src or f"predictions[{key!r}]"), loc)
+                continue
+        if not is_tensor(v, tf) or v.shape.rank != 0:
+            continue
+        loc, src = _key_location(con, "predictions", key) if (con and key is not None) else (
+            con.field_location("predictions") if con else call.model_fn_location(), None)
+        error = ("TypeError: 'numpy.float32' object is not iterable" if key is None
+                 else "IndexError: tuple index out of range")
+        yield Finding("SL025", "scalar", dict(where=where, expr=src or (con.expr("predictions") if con else "predictions"),
+                                              error=error), loc)
+
+
+@return_check("SL026")
+def tpu_predictions(spec, con, call, tf):
+    if mode_value(call.mode) != apis.PREDICT or not isinstance(spec, tf.TPUEstimatorSpec) \
+            or not call.tpu_rules_apply(spec):
+        return
+    p = spec.predictions
+    expr = con.expr("predictions", "predictions") if con else "predictions"
+    if p is None:
+        return
+    if not isinstance(p, dict):
+        yield Finding("SL026", "not_dict", dict(expr=expr, what=describe(p, tf)),
+                      con.field_location("predictions") if con else call.model_fn_location())
+        return
+    for key, v in p.items():
+        if not is_tensor(v, tf):
+            continue
+        loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
+        if v.shape.rank == 0:
+            yield Finding("SL026", "scalar", dict(expr=src or f"{expr}[{key!r}]", key=repr(key)), loc)
+        elif v.shape.rank is not None and v.shape[0] is None and _static_batch(call):
+            yield Finding("SL026", "dynamic", dict(expr=src or f"{expr}[{key!r}]", key=key), loc)
+
+
+def _features_batch(call):
+    """The static dimension 0 shared by all of the call's feature tensors, else None."""
+    from speclint.runtime import tfapi
+    from speclint.runtime.values import flatten
+    tf = tfapi.load()
+    dims = {t.shape[0] for t in flatten(call.named.get("features")) if is_tensor(t, tf) and t.shape.rank}
+    return dims.pop() if len(dims) == 1 and None not in dims else None
+
+
+def _static_batch(call) -> bool:
+    """The model_fn's own features have a static dimension 0 (as on TPU), so a dynamic one in
+    predictions comes from the model (boolean_mask, where, unique), not from the input."""
+    feats = call.named.get("features")
+    from speclint.runtime.values import flatten
+    from speclint.runtime import tfapi
+    tf = tfapi.load()
+    tensors = [t for t in flatten(feats) if is_tensor(t, tf)]
+    return bool(tensors) and all(t.shape.rank and t.shape[0] is not None for t in tensors)
+
+
+@construction_check("SL027")
+def eval_metric_ops(con, call, tf):
+    if con.cls != apis.ESTIMATOR_SPEC:
+        return
+    m = con.args.get("eval_metric_ops")
+    if m is None:
+        return
+    expr = con.expr("eval_metric_ops", "eval_metric_ops")
+    if not isinstance(m, dict):
+        yield Finding("SL027", "not_dict", dict(expr=expr, got=describe(m, tf), when=""),
+                      con.field_location("eval_metric_ops"))
+        return
+    for key, v in m.items():
+        if (isinstance(v, tuple) and len(v) == 2) or (tf.KerasMetric and isinstance(v, tf.KerasMetric)):
+            continue
+        loc, src = _key_location(con, "eval_metric_ops", key)
+        yield Finding("SL027", "bad_value", dict(expr=src or f"{expr}[{key!r}]", got=describe(v, tf),
+                                                 key=key, when=""), loc)
+        return
+
+
+@construction_check("SL028")
+def export_outputs(con, call, tf):
+    eo = con.args.get("export_outputs")
+    if eo is None:
+        return
+    expr = con.expr("export_outputs", "export_outputs")
+    loc = con.field_location("export_outputs")
+    if not isinstance(eo, dict):
+        yield Finding("SL028", "not_dict", dict(expr=expr, what=describe(eo, tf)), loc)
+        return
+    ExportOutput = tf.export_output.ExportOutput
+    for key, v in eo.items():
+        if not isinstance(v, ExportOutput):
+            kloc, src = _key_location(con, "export_outputs", key)
+            yield Finding("SL028", "not_output", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+                                                      what=describe(v, tf)), kloc)
+            return
+    default = tf.tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+    if len(eo) > 1 and default not in eo:
+        yield Finding("SL028", "no_default", dict(n=len(eo)), loc)
+
+
+@construction_check("SL030")
+def hooks(con, call, tf):
+    for name in apis.HOOK_FIELDS:
+        if name not in con.args or con.args[name] is None:
+            continue
+        h = con.args[name]
+        expr = con.expr(name, name)
+        loc = con.field_location(name)
+        if isinstance(h, dict):
+            yield Finding("SL030", "dict", dict(field=name, expr=expr, when=""), loc)
+            continue
+        if isinstance(h, tf.SessionRunHook) or not hasattr(h, "__iter__"):
+            yield Finding("SL030", "not_iterable", dict(field=name, expr=expr, what=describe(h, tf),
+                                                        cls=type(h).__name__, when=""), loc)
+            continue
+        for item in list(h):
+            if not isinstance(item, tf.SessionRunHook):
+                what = describe(item, tf)
+                module = type(item).__module__ or ""
+                fix = ("Keras callbacks are not Estimator hooks: use a SessionRunHook "
+                       "(e.g. tf.compat.v1.train.SummarySaverHook)." if "keras" in module
+                       else "Pass tf.compat.v1.train.SessionRunHook instances only.")
+                yield Finding("SL030", "not_hook", dict(field=name, expr=type(item).__name__, what=what,
+                                                        fix=fix, when=""), loc)
+                break
+
+
+@construction_check("SL032")
+def other_graph(con, call, tf):
+    graph = tf.v1.get_default_graph()
+    for name in ("loss", "train_op"):
+        v = con.args.get(name)
+        g = getattr(v, "graph", None)
+        if g is not None and g is not graph and isinstance(v, (tf.Tensor, tf.Operation)):
+            from speclint.runtime import locate
+            origin = locate.tensor_origin(v)
+            where = f"it was created at {origin.path}:{origin.line}" if origin else "it belongs to another graph"
+            yield Finding("SL032", "default", dict(expr=con.expr(name, name), origin=where),
+                          con.field_location(name))
+
+
+@return_check("SL031")
+def tpu_hooks(spec, con, call, tf):
+    """Hooks of a spec on the TPU path that hold tensors of the model_fn (LoggingTensorHook...)."""
+    if not call.on_tpu or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
+        return
+    from speclint.runtime.values import flatten, is_model_tensor
+    if con is None:  # e.g. spec._replace(...): the hooks come from the spec it copied
+        con = next((c for c in reversed(call.constructions) if c.cls == type(spec).__name__), None)
+    for name in apis.HOOK_FIELDS:
+        for index, hook in enumerate(getattr(spec, name, None) or ()):
+            state = getattr(hook, "__dict__", {})
+            for value in state.values():
+                hit = next((t for t in flatten(value) if is_model_tensor(t, call, tf)), None)
+                if hit is not None:
+                    loc, src = _hook_site(con, name, index)
+                    yield Finding("SL031", "default", dict(
+                        expr=src or getattr(hit, "name", "?"), hook=type(hook).__name__, field=name),
+                        loc or call.model_fn_location())
+                    break
+
+
+def _hook_site(con, field_name, index):
+    """(location, source) of element `index` of the hooks list given for `field_name`."""
+    from speclint.runtime import locate
+    if con is None:
+        return None, None
+    node = _elements_node(con, field_name)
+    if node is not None and hasattr(node, "elts") and index < len(node.elts):
+        elt = node.elts[index]
+        return locate.node_location(con.location.path, elt), locate.source_of(elt)
+    return con.field_location(field_name), None

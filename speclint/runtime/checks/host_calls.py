@@ -1,0 +1,275 @@
+"""eval_metrics / host_call of TPUEstimatorSpec (SL001-SL011) and EstimatorSpec metric names."""
+from __future__ import annotations
+
+import inspect
+
+from speclint import apis
+from speclint.runtime import locate, probe
+from speclint.runtime.checks import construction_check, return_check
+from speclint.runtime.context import Finding
+from speclint.runtime.values import (
+    batch_size, captured_model_tensors, describe, fn_name, is_tensor, tensor_entries, tensor_name,
+)
+
+
+def _pairs(spec_args, cls):
+    """(field, fn, tensors) for each host call in the valid (fn, tensors) form."""
+    if cls != apis.TPU_ESTIMATOR_SPEC:
+        return
+    for name in apis.HOST_CALL_FIELDS:
+        v = spec_args.get(name)
+        if isinstance(v, (tuple, list)) and len(v) == 2 and callable(v[0]) \
+                and isinstance(v[1], (tuple, list, dict)):
+            yield name, v[0], v[1]
+
+
+def _tensors_node(con, field):
+    node = locate.value_of(con.field_node(field)) if con is not None else None
+    if node is not None and hasattr(node, "elts") and len(node.elts) == 2:
+        return node.elts[1]
+    if node is not None and hasattr(node, "id") and con.abs_path:  # a name bound earlier
+        value = locate.resolve_name(con.abs_path, con.location.line, node.id)
+        if value is not None and hasattr(value, "elts") and len(value.elts) == 2:
+            return value.elts[1]
+    return None
+
+
+def _element(con, field, key, index):
+    """(location, source text) of one element of the tensors list/dict, when visible."""
+    tnode = _tensors_node(con, field)
+    if tnode is None:
+        return None, None
+    if hasattr(tnode, "id") and con.abs_path:  # tensors = name bound to a literal
+        tnode = locate.resolve_name(con.abs_path, con.location.line, tnode.id) or tnode
+    elt = None
+    if hasattr(tnode, "elts") and isinstance(index, int) and index < len(tnode.elts):
+        elt = tnode.elts[index]
+    elif hasattr(tnode, "keys"):
+        for k, v in zip(tnode.keys, tnode.values):
+            if k is not None and getattr(k, "value", None) == key:
+                elt = v
+    if elt is None:
+        return None, None
+    return locate.node_location(con.location.path, elt), locate.source_of(elt)
+
+
+def _field_loc(con, field):
+    return con.field_location(field) if con is not None else None
+
+
+@construction_check("SL001")
+def pair_form(con, call, tf):
+    if con.cls != apis.TPU_ESTIMATOR_SPEC:
+        return
+    for name in apis.HOST_CALL_FIELDS:
+        v = con.args.get(name)
+        if v is None:
+            continue
+        loc = con.field_location(name)
+        if not isinstance(v, (tuple, list)):
+            yield Finding("SL001", "not_pair", dict(field=name, got=describe(v, tf), when=""), loc)
+        elif len(v) != 2:
+            yield Finding("SL001", "wrong_length", dict(field=name, n=len(v), when=""), loc)
+        elif not callable(v[0]):
+            yield Finding("SL001", "fn_not_callable", dict(field=name, got=describe(v[0], tf), when=""), loc)
+        elif not isinstance(v[1], (tuple, list, dict)):
+            yield Finding("SL001", "tensors_not_container",
+                          dict(field=name, got=describe(v[1], tf), when=""), loc)
+
+
+def _tf_fn_args(fn, tf):
+    return tuple(tf.function_utils.fn_args(fn))
+
+
+@construction_check("SL002")
+def arity(con, call, tf):
+    from tensorflow.python.util import tf_inspect
+    for name, fn, tensors in _pairs(con.args, con.cls):
+        if not isinstance(tensors, (tuple, list)):
+            continue
+        if tf_inspect.getfullargspec(fn).varargs is not None:
+            continue
+        args = _tf_fn_args(fn, tf)
+        if len(args) == len(tensors):
+            continue
+        has_defaults = False
+        try:
+            sig = inspect.signature(fn)
+            has_defaults = any(p.default is not inspect.Parameter.empty and p.name in args
+                               for p in sig.parameters.values())
+        except (TypeError, ValueError):
+            pass
+        node = _tensors_node(con, name)
+        loc = locate.node_location(con.location.path, node) if node is not None else con.field_location(name)
+        yield Finding("SL002", "default", dict(
+            field=name, n=len(tensors), fn=fn_name(fn), m=len(args),
+            args=", ".join(args) if args else "none",
+            note=" (TF counts parameters that have defaults)" if has_defaults else ""), loc)
+
+
+@return_check("SL003")
+def keywords(spec, con, call, tf):
+    if type(spec).__name__ != apis.TPU_ESTIMATOR_SPEC:
+        return
+    import difflib
+    for name, fn, tensors in _pairs(spec._asdict(), apis.TPU_ESTIMATOR_SPEC):
+        if not isinstance(tensors, dict):
+            continue
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            continue
+        kinds = inspect.Parameter
+        has_varkw = any(p.kind is kinds.VAR_KEYWORD for p in params.values())
+        accepted = [n for n, p in params.items() if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)]
+        keys = list(tensors)
+        unexpected = [] if has_varkw else [k for k in keys if k not in accepted]
+        missing = [n for n, p in params.items()
+                   if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+                   and p.default is kinds.empty and n not in keys]
+        node = _tensors_node(con, name) if con is not None else None
+        loc = locate.node_location(con.location.path, node) if node is not None else _field_loc(con, name)
+        if unexpected:
+            close = difflib.get_close_matches(str(unexpected[0]), accepted, n=1, cutoff=0.5)
+            yield Finding("SL003", "unexpected", dict(
+                field=name, fn=fn_name(fn), keys=", ".join(repr(k) for k in unexpected),
+                key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""), loc)
+        elif missing:
+            yield Finding("SL003", "missing", dict(
+                field=name, fn=fn_name(fn), params=", ".join(f"`{p}`" for p in missing),
+                param=missing[0]), loc)
+
+
+def _tpu_pairs(spec, call):
+    if type(spec).__name__ != apis.TPU_ESTIMATOR_SPEC or not call.tpu_rules_apply(spec):
+        return
+    yield from _pairs(spec._asdict(), apis.TPU_ESTIMATOR_SPEC)
+
+
+@return_check("SL004")
+def flat(spec, con, call, tf):
+    for name, fn, tensors in _tpu_pairs(spec, call):
+        for where, key, value in tensor_entries(tensors):
+            if is_tensor(value, tf) or isinstance(value, tf.Variable):
+                continue
+            loc, src = _element(con, name, key, key)
+            if isinstance(value, (dict, list, tuple)):
+                fix = ("Flatten it: one entry per tensor in the top-level list or dict, and rebuild "
+                       "the structure inside the function.")
+            else:
+                fix = ("Pass a batch-major tensor instead (e.g. `tf.fill([batch_size], value)`), "
+                       "or let the function close over the Python value.")
+            yield Finding("SL004", "default", dict(
+                field=name, where=where, expr=src or repr(key), got=describe(value, tf),
+                pytype=type(value).__name__, fix=fix),
+                loc or _field_loc(con, name))
+
+
+@return_check("SL005")
+def scalars(spec, con, call, tf):
+    for name, fn, tensors in _tpu_pairs(spec, call):
+        for where, key, value in tensor_entries(tensors):
+            if (is_tensor(value, tf) or isinstance(value, tf.Variable)) and value.shape.rank == 0:
+                loc, src = _element(con, name, key, key)
+                yield Finding("SL005", "default", dict(
+                    field=name, where=where, expr=src or tensor_name(value)),
+                    loc or _field_loc(con, name))
+
+
+@return_check("SL006")
+def batch_major(spec, con, call, tf):
+    batch = batch_size(call)
+    if batch is None or batch == 1:
+        return
+    for name, fn, tensors in _tpu_pairs(spec, call):
+        for where, key, value in tensor_entries(tensors):
+            if not is_tensor(value, tf) or not value.shape.rank:
+                continue
+            d0 = value.shape[0]
+            d0 = d0 if isinstance(d0, int) or d0 is None else getattr(d0, "value", None)
+            if d0 is None or d0 == 1 or d0 % batch == 0:
+                continue
+            loc, src = _element(con, name, key, key)
+            why = f"its dimension 0 is {d0}, not the per-core batch size {batch} (nor a multiple of it)"
+            yield Finding("SL006", "default", dict(
+                field=name, where=where, expr=src or tensor_name(value), why=why),
+                loc or _field_loc(con, name))
+
+
+@return_check("SL007")
+def closures(spec, con, call, tf):
+    for name, fn, tensors in _tpu_pairs(spec, call):
+        for captured, value in captured_model_tensors(fn, call, tf):
+            yield Finding("SL007", "default", dict(field=name, fn=fn_name(fn), name=captured),
+                          locate.name_use(fn, captured) or _field_loc(con, name))
+
+
+@return_check("SL008", "SL009", "SL010", "SL011")
+def probes(spec, con, call, tf):
+    is_tpu_spec = type(spec).__name__ == apis.TPU_ESTIMATOR_SPEC
+    if is_tpu_spec:
+        tpu = call.tpu_rules_apply(spec)
+        for name, fn, tensors in _pairs(spec._asdict(), apis.TPU_ESTIMATOR_SPEC):
+            if any(True for _ in captured_model_tensors(fn, call, tf)):
+                continue  # SL007: calling it outside the model_fn graph cannot work
+            result = probe.call_host_fn(fn, tensors, tf)
+            if result is None:
+                continue
+            ret_loc, ret_src = locate.return_value(fn)
+            loc = ret_loc or locate.function_location(fn) or _field_loc(con, name)
+            if result.v1_summaries and tpu:
+                op = result.v1_summaries[0]
+                op_loc = locate.call_location(result.location_of(op))
+                yield Finding("SL010", "default", dict(
+                    field=name, fn=fn_name(fn), call=locate.source_at(op_loc, op.type),
+                    op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")), op_loc or loc)
+            if name == "eval_metrics":
+                yield from _metric_contract(result.value, fn, tpu, loc, ret_src, tf)
+            elif name == "host_call" and tpu and result.value is None:
+                yield Finding("SL011", "default", dict(fn=fn_name(fn)),
+                              locate.function_location(fn) or loc)
+    elif type(spec).__name__ == apis.ESTIMATOR_SPEC and isinstance(spec.eval_metric_ops, dict):
+        for key in spec.eval_metric_ops:
+            if key in apis.RESERVED_METRIC_NAMES:
+                yield Finding("SL009", key, dict(), _field_loc(con, "eval_metric_ops"))
+
+
+def _metric_contract(value, fn, tpu, loc, src, tf):
+    fname = fn_name(fn)
+    expr = src or f"{fname}(...)"
+    if value is None:
+        yield Finding("SL008", "none", dict(fn=fname, expr=expr, how="returned None when called"), loc)
+        return
+    if not isinstance(value, dict):
+        yield Finding("SL008", "not_dict", dict(fn=fname, got=describe(value, tf), expr=expr), loc)
+        return
+    for key, v in value.items():
+        if key in apis.RESERVED_METRIC_NAMES:
+            yield Finding("SL009", key, dict(), loc)
+        if isinstance(v, tuple) and len(v) == 2:
+            continue
+        if tf.KerasMetric and isinstance(v, tf.KerasMetric):
+            if tpu:
+                yield Finding("SL008", "keras_metric", dict(fn=fname, key=key, expr=expr), loc)
+            continue
+        tpu_text = _tpu_text(v, tf)
+        yield Finding("SL008", "bad_value", dict(fn=fname, key=key, got=describe(v, tf), expr=expr,
+                                                 tpu=tpu_text), loc)
+
+
+def _tpu_text(v, tf) -> str:
+    """What TPU does with a metric value that is not a (value, update_op) tuple (as the static
+    check words it)."""
+    if isinstance(v, (list, tuple)):
+        if len(v) >= 2:
+            return "; on TPU it happens to work (TPUEstimator reads only elements 0 and 1)"
+        return ""
+    if isinstance(v, tf.Tensor):
+        if v.shape.rank == 0:
+            return ("; on TPU TPUEstimator takes `value[0]` and fails with \"ValueError: Attempting to "
+                    "slice scalar input.\"")
+        return ("; on TPU TPUEstimator takes `value[0]` and `value[1]` of it, which fails for a "
+                "scalar and silently gives a wrong metric otherwise")
+    if isinstance(v, tf.Operation):
+        return "; on TPU `value[0]` fails with \"TypeError: 'Operation' object is not subscriptable\""
+    return ""

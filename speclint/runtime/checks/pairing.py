@@ -1,0 +1,132 @@
+"""What the model_fn returned versus the estimator that called it (SL017, SL033, SL034, SL035,
+SL038) and the mode it was called with (SL036)."""
+from __future__ import annotations
+
+from speclint import apis
+from speclint.runtime import locate
+from speclint.runtime.checks import return_check
+from speclint.runtime.context import Finding
+from speclint.runtime.values import fn_name, mode_value
+
+
+def _name(x):
+    return type(x).__name__
+
+
+def _spec_expr(con, call):
+    """(location, source) of the returned spec's construction, else the model_fn."""
+    if con is not None and con.location is not None:
+        call_node = con.call()
+        src = locate.source_of(call_node) if call_node is not None else con.cls + "(...)"
+        return con.location, src
+    return call.model_fn_location(), "the returned value"
+
+
+def _when(call):
+    mode = mode_value(call.mode)
+    return apis.MODE_WHEN.get(mode, "the first train(), evaluate() or predict() call")
+
+
+@return_check("SL033")
+def tpu_spec_plain_estimator(result, con, call, tf):
+    if call.estimator != apis.ESTIMATOR:
+        return
+    if isinstance(result, tf.TPUEstimatorSpec):
+        loc, expr = locate.return_value(call.model_fn)  # the `return` that hands it to Estimator
+        if loc is None:
+            loc, expr = _spec_expr(con, call)
+        yield Finding("SL033", "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)), loc)
+    elif callable(result) and isinstance(getattr(result, "__self__", None), tf.TPUEstimatorSpec) \
+            and getattr(result, "__name__", "") == "as_estimator_spec":
+        from speclint.runtime import patching
+        c2 = patching.construction_of(result.__self__)
+        loc, expr = _spec_expr(c2, call)
+        yield Finding("SL033", "uncalled", dict(expr=f"{expr}.as_estimator_spec"), loc)
+
+
+@return_check("SL034")
+def estimator_spec_on_tpu(result, con, call, tf):
+    if not call.on_tpu or not isinstance(result, tf.EstimatorSpec):
+        return
+    mode = mode_value(call.mode)
+    loc, expr = _spec_expr(con, call)
+    if mode == apis.EVAL:
+        yield Finding("SL034", "eval", dict(expr=expr), loc)
+    elif mode == apis.PREDICT:
+        yield Finding("SL034", "predict", dict(expr=expr), loc)
+    elif mode == apis.TRAIN and result.training_chief_hooks:
+        expr = con.expr("training_chief_hooks", "...") if con else "..."
+        yield Finding("SL034", "chief_hooks", dict(expr=expr),
+                      con.field_location("training_chief_hooks") if con else loc)
+
+
+@return_check("SL017")
+def ignored_scaffold(result, con, call, tf):
+    """(a): an EstimatorSpec's Scaffold with user content, returned to TPUEstimator on TPU."""
+    if not call.on_tpu or not isinstance(result, tf.EstimatorSpec) or mode_value(call.mode) != apis.TRAIN:
+        return
+    s = result.scaffold
+    if s is None or con is None or "scaffold" not in con.args:
+        return
+    if any(getattr(s, attr, None) is not None for attr in ("init_fn", "saver", "init_op", "ready_op", "local_init_op")):
+        yield Finding("SL017", "ignored_scaffold", dict(expr=con.expr("scaffold", "scaffold")),
+                      con.keyword_location("scaffold"))
+
+
+@return_check("SL035")
+def shared_host_calls(result, con, call, tf):
+    if not isinstance(result, tf.TPUEstimatorSpec):
+        return
+    stored = getattr(type(result), "_host_calls", None)
+    if not isinstance(stored, dict):
+        return
+    for name in apis.HOST_CALL_FIELDS:
+        mine, theirs = getattr(result, name), stored.get(name)
+        if mine is theirs or mine is None:
+            continue
+        if con is None:  # not built by a constructor call: namedtuple _replace()
+            loc = locate.find_call_in_function(call.model_fn_location(), "_replace")
+            expr = locate.source_at(loc, "spec._replace(...)") if loc else "spec._replace(...)"
+            yield Finding("SL035", "replace", dict(expr=expr, field=name), loc or call.model_fn_location())
+            return
+        later = [c for c in call.constructions if c.cls == apis.TPU_ESTIMATOR_SPEC and c is not con
+                 and call.constructions.index(c) > call.constructions.index(con)]
+        loc, expr = _spec_expr(con, call)
+        other = (f"at line {later[-1].location.line}" if later and later[-1].location else "later")
+        yield Finding("SL035", "missing" if theirs is None else "different",
+                      dict(expr=expr, field=name, other=other), loc)
+        return
+
+
+@return_check("SL036")
+def mode_mismatch(result, con, call, tf):
+    if not isinstance(result, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
+        return
+    called = mode_value(call.mode)
+    if called is None or result.mode == called:
+        return
+    got = result.mode
+    expr = con.expr("mode", repr(got)) if con else repr(got)
+    cls = _name(result)
+    loc = con.field_location("mode") if con else call.model_fn_location()
+    if got is None:
+        yield Finding("SL036", "none", dict(cls=cls, expr=expr), loc)
+    elif got in apis.ALL_MODES:
+        yield Finding("SL036", "constant", dict(cls=cls, expr=expr, got=repr(got),
+                                               mode=apis.MODE_DISPLAY[called]), loc)
+    else:
+        yield Finding("SL036", "string", dict(cls=cls, expr=expr), loc)
+
+
+@return_check("SL038")
+def no_spec(result, con, call, tf):
+    mode = mode_value(call.mode)
+    modes = f" in {apis.MODE_DISPLAY[mode]}" if mode else ""
+    fn = fn_name(call.model_fn)
+    if result is None:
+        yield Finding("SL038", "returns_none", dict(fn=fn, modes=modes, when=_when(call)),
+                      call.model_fn_location())
+    elif isinstance(result, tuple) and not hasattr(result, "_fields") and len(result) >= 1 and \
+            isinstance(result[0], (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
+        yield Finding("SL038", "tuple", dict(fn=fn, expr="spec,", n=len(result), when=_when(call)),
+                      call.model_fn_location())

@@ -1,0 +1,372 @@
+"""Installing the shim: patched spec constructors, wrapped model_fns, `install()` / `uninstall()`.
+
+The shim patches methods on the class objects themselves (`Estimator.__init__`,
+`TPUEstimator.__init__`, `EstimatorSpec.__new__`, `TPUEstimatorSpec.__new__`,
+`TPUEstimatorSpec.as_estimator_spec`), so every import path of those classes and every subclass
+(`tf.estimator.Estimator` is `EstimatorV2`, a subclass) is covered, including classes imported
+before `install()` ran.  Patches are reference counted: `install()` and each `check_model_fn` call
+hold them; the last release restores the originals exactly.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import sys
+import functools
+import threading
+from typing import Optional
+
+from speclint import apis
+from speclint.runtime import context as ctx
+from speclint.runtime import locate, signature, tfapi
+from speclint.runtime.errors import SpecLintError
+
+_LOCK = threading.RLock()
+_SPEC_REFS = 0
+_ESTIMATOR_REFS = 0
+_SAVED = {}  # (class, attribute) -> original __dict__ entry (or _ABSENT)
+_ABSENT = object()
+_WRAPPED_ATTR = "__speclint_original__"
+
+# Recently built specs -> their Construction, for checks that run right after the model_fn returned
+# (TF's as_estimator_spec, an uncalled as_estimator_spec).  Small: each spec keeps its graph alive.
+_RECENT = collections.OrderedDict()
+_RECENT_MAX = 8
+
+
+def remember(spec, construction) -> None:
+    with _LOCK:
+        _RECENT[id(spec)] = (spec, construction)
+        while len(_RECENT) > _RECENT_MAX:
+            _RECENT.popitem(last=False)
+
+
+def construction_of(spec):
+    entry = _RECENT.get(id(spec))
+    return entry[1] if entry is not None and entry[0] is spec else None
+
+
+def _patch(cls, attr, value) -> None:
+    """Replace `attr` on a class or module, remembering the exact original entry."""
+    _SAVED[(cls, attr)] = vars(cls).get(attr, _ABSENT)
+    setattr(cls, attr, value)
+
+
+def _restore(cls, attr) -> None:
+    original = _SAVED.pop((cls, attr), _ABSENT)
+    if original is _ABSENT:
+        try:
+            delattr(cls, attr)
+        except AttributeError:
+            pass
+    else:
+        setattr(cls, attr, original)
+
+
+# ----------------------------------------------------------------------------------------------
+# Spec constructors
+def _fold_args(cls_name: str, args: tuple, kwargs: dict) -> dict:
+    fields = apis.SPEC_FIELDS[cls_name]
+    out = dict(zip(fields, args))
+    for k, v in kwargs.items():
+        if k in fields:
+            out[k] = v
+    return out
+
+
+def _unknown_keywords(cls_name: str, kwargs: dict) -> list:
+    return [k for k in kwargs if k not in apis.SPEC_FIELDS[cls_name]]
+
+
+def _make_new(cls_name: str, original_new):
+    from speclint.runtime import checks
+
+    def __new__(cls, *args, **kwargs):
+        if ctx.disabled():
+            return original_new(cls, *args, **kwargs)
+        findings = []
+        construction = None
+        call = ctx.current()
+        try:
+            frame = locate.caller_frame(1)
+            direct = sys._getframe(1)
+            construction = ctx.Construction(
+                cls=cls_name, args=_fold_args(cls_name, args, kwargs),
+                location=locate.frame_location(frame),
+                abs_path=locate.abs_path_of(frame) if frame is not None else None,
+                by_framework=not locate.is_user_file(direct.f_code.co_filename),
+                unknown=_unknown_keywords(cls_name, kwargs))
+            if not construction.by_framework:
+                findings = checks.on_construction(construction, call)
+        except Exception as exc:  # noqa: BLE001 - never break the user's job
+            ctx.internal(f"while recording a {cls_name}: {type(exc).__name__}: {exc}")
+        try:
+            spec = original_new(cls, *args, **kwargs)
+        except Exception as exc:
+            _report(findings, call, exc)
+            raise
+        if construction is not None:
+            construction.spec = spec
+            if call is not None:
+                call.constructions.append(construction)
+            remember(spec, construction)
+        _report(findings, call, None)
+        return spec
+
+    __new__.__speclint_patch__ = True
+    return __new__
+
+
+def _report(findings, call, exc) -> None:
+    if not findings:
+        return
+    if call is not None:
+        call.findings.extend(findings)  # reported when the model_fn call ends
+    else:
+        ctx.emit(findings, exc)
+
+
+def _make_as_estimator_spec(original):
+    from speclint.runtime import checks
+
+    @functools.wraps(original)
+    def as_estimator_spec(self):
+        if ctx.disabled() or not getattr(self, "scaffold_fn", None):
+            return original(self)
+        try:
+            checked = checks.checking_scaffold_fn(self, construction_of(self))
+            target = self._replace(scaffold_fn=checked)
+        except Exception as exc:  # noqa: BLE001
+            ctx.internal(f"as_estimator_spec: {type(exc).__name__}: {exc}")
+            return original(self)
+        return original(target)
+
+    as_estimator_spec.__speclint_patch__ = True
+    return as_estimator_spec
+
+
+def _acquire_specs(tf) -> None:
+    global _SPEC_REFS
+    with _LOCK:
+        _SPEC_REFS += 1
+        if _SPEC_REFS > 1:
+            return
+        for name, cls in ((apis.ESTIMATOR_SPEC, tf.EstimatorSpec), (apis.TPU_ESTIMATOR_SPEC, tf.TPUEstimatorSpec)):
+            _patch(cls, "__new__", _make_new(name, cls.__new__))
+        _patch(tf.TPUEstimatorSpec, "as_estimator_spec",
+               _make_as_estimator_spec(tf.TPUEstimatorSpec.as_estimator_spec))
+        try:
+            from speclint.runtime.checks import export
+            module, attr = export.patch_target(tf)
+            _patch(module, attr, export.wrap_build_all_signature_defs(getattr(module, attr), tf))
+        except (ImportError, AttributeError) as exc:  # another Estimator layout: no SL029
+            ctx.internal(f"SL029 unavailable: {exc}")
+
+
+def _release_specs(tf) -> None:
+    global _SPEC_REFS
+    with _LOCK:
+        if _SPEC_REFS == 0:
+            return
+        _SPEC_REFS -= 1
+        if _SPEC_REFS == 0:
+            _restore(tf.EstimatorSpec, "__new__")
+            _restore(tf.TPUEstimatorSpec, "__new__")
+            _restore(tf.TPUEstimatorSpec, "as_estimator_spec")
+            for key in [k for k in _SAVED if k[1] == "build_all_signature_defs"]:
+                _restore(*key)
+
+
+# ----------------------------------------------------------------------------------------------
+# model_fn wrapping
+def is_wrapped(fn) -> bool:
+    return getattr(fn, _WRAPPED_ATTR, None) is not None
+
+
+def _is_framework_fn(fn) -> bool:
+    target = fn.func if isinstance(fn, functools.partial) else fn
+    module = getattr(target, "__module__", None) or ""
+    return any(module.startswith(p) for p in apis.FRAMEWORK_MODULE_PREFIXES)
+
+
+def wrap_model_fn(model_fn, estimator: Optional[str] = None):
+    """`model_fn` with every call checked; the same Estimator-visible signature."""
+    if model_fn is None or not callable(model_fn) or is_wrapped(model_fn):
+        return model_fn
+    tf = tfapi.load()
+
+    def call(named, varargs):
+        return _checked_call(model_fn, estimator, named, varargs, tf)
+
+    wrapper = signature.make_wrapper(model_fn, call)
+    setattr(wrapper, _WRAPPED_ATTR, model_fn)
+    return wrapper
+
+
+def _checked_call(model_fn, estimator, named, varargs, tf):
+    from speclint.runtime import checks
+
+    if ctx.disabled():
+        return signature.forward(model_fn, named, varargs)
+    _acquire_specs(tf)
+    try:
+        call = ctx.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named)
+        try:
+            checks.before_call(call, tf)
+        except Exception as exc:  # noqa: BLE001
+            ctx.internal(f"before model_fn: {type(exc).__name__}: {exc}")
+        ctx.stack().append(call)
+        try:
+            result = signature.forward(model_fn, named, varargs)
+        except BaseException as exc:
+            ctx.stack().pop()
+            ctx.COLLECTOR.model_fn_calls += 1
+            try:
+                call.findings.extend(checks.on_error(exc, call, tf))
+            except Exception as inner:  # noqa: BLE001
+                ctx.internal(f"after a model_fn error: {type(inner).__name__}: {inner}")
+            ctx.emit(call.findings, exc)
+            raise
+        ctx.stack().pop()
+        ctx.COLLECTOR.model_fn_calls += 1
+        try:
+            call.findings.extend(checks.on_return(result, call, tf))
+        except Exception as exc:  # noqa: BLE001
+            ctx.internal(f"after model_fn: {type(exc).__name__}: {exc}")
+        try:
+            from speclint.runtime.checks import export
+            export.remember_return(result, call.construction_of(result) or construction_of(result))
+        except Exception:  # noqa: BLE001
+            pass
+        ctx.emit(call.findings)
+        return result
+    finally:
+        _release_specs(tf)
+
+
+def check_model_fn(fn=None, *, estimator: Optional[str] = None):
+    """Decorator: check every call of this model_fn (usable with or without parentheses)."""
+    if fn is None:
+        return lambda f: check_model_fn(f, estimator=estimator)
+    if ctx.disabled():
+        return fn
+    return wrap_model_fn(fn, estimator)
+
+
+def _make_estimator_init(original, kind: str, tf):
+    @functools.wraps(original)
+    def __init__(self, *args, **kwargs):
+        if not ctx.disabled():
+            try:
+                args, kwargs = _wrap_in_args(self, kind, args, kwargs, tf)
+            except SpecLintError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                ctx.internal(f"{kind}.__init__: {type(exc).__name__}: {exc}")
+        return original(self, *args, **kwargs)
+
+    __init__.__speclint_patch__ = True
+    return __init__
+
+
+def _wrap_in_args(self, kind, args, kwargs, tf):
+    if kind == apis.ESTIMATOR and isinstance(self, tf.TPUEstimator):
+        return args, kwargs  # TPUEstimator passes its own internal wrapper up; the user's is wrapped
+    if "model_fn" in kwargs:
+        fn = kwargs["model_fn"]
+        if fn is not None and not _is_framework_fn(fn):
+            _check_signature(fn, kind, tf)
+            kwargs = dict(kwargs, model_fn=wrap_model_fn(fn, kind))
+    elif args:
+        fn = args[0]
+        if fn is not None and not _is_framework_fn(fn):
+            _check_signature(fn, kind, tf)
+            args = (wrap_model_fn(fn, kind),) + tuple(args[1:])
+    return args, kwargs
+
+
+def _check_signature(fn, kind, tf) -> None:
+    """SL040, as TF's _verify_model_fn_args decides it, before TF raises at construction."""
+    from speclint.runtime.values import fn_name
+    if not ctx.selected("SL040") or is_wrapped(fn):
+        return
+    try:
+        args = list(tf.function_utils.fn_args(fn))
+    except Exception:  # noqa: BLE001 - TF itself will complain
+        return
+    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
+    name = fn_name(fn)
+    if "features" not in args:
+        finding = ctx.Finding("SL040", "no_features", dict(
+            estimator=kind, fn=name, seen=", ".join(args) if args else "none"), loc)
+    else:
+        extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
+        if not extra:
+            return
+        finding = ctx.Finding("SL040", "unexpected", dict(
+            estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)), loc)
+    ctx.emit([finding])
+
+
+# ----------------------------------------------------------------------------------------------
+# install / uninstall
+def install(mode: Optional[str] = None, *, target: str = "auto", select=None) -> bool:
+    """Check every model_fn given to an Estimator or TPUEstimator from now on.
+
+    mode: "raise" (SpecLintError, the default) or "warn" (SpecLintWarning); when omitted,
+    $SPECLINT_RUNTIME decides.  SPECLINT_RUNTIME=off disables the shim whatever the arguments.
+    Returns False (and patches nothing) when disabled.  Raises TensorFlowUnavailable when no
+    Estimator API can be imported.
+    """
+    global _ESTIMATOR_REFS
+    env = ctx.env_mode()
+    if env == "off":
+        return False
+    if mode is not None and mode not in ("raise", "warn", "collect"):
+        raise ValueError(f"mode must be 'raise' or 'warn', not {mode!r}")
+    if target not in ("auto", "tpu", "cpu"):
+        raise ValueError(f"target must be 'auto', 'tpu' or 'cpu', not {target!r}")
+    tf = tfapi.load()
+    with _LOCK:
+        ctx.SETTINGS.mode = mode
+        ctx.SETTINGS.target = target
+        ctx.SETTINGS.select = frozenset(select) if select is not None else None
+        _ESTIMATOR_REFS += 1
+        if _ESTIMATOR_REFS == 1:
+            _acquire_specs(tf)
+            _patch(tf.Estimator, "__init__", _make_estimator_init(tf.Estimator.__init__, apis.ESTIMATOR, tf))
+            _patch(tf.TPUEstimator, "__init__",
+                   _make_estimator_init(tf.TPUEstimator.__init__, apis.TPU_ESTIMATOR, tf))
+    return True
+
+
+def uninstall() -> None:
+    """Undo `install()` (one level when installed several times)."""
+    global _ESTIMATOR_REFS
+    if not tfapi.available():
+        return
+    tf = tfapi.load()
+    with _LOCK:
+        if _ESTIMATOR_REFS == 0:
+            return
+        _ESTIMATOR_REFS -= 1
+        if _ESTIMATOR_REFS == 0:
+            _restore(tf.Estimator, "__init__")
+            _restore(tf.TPUEstimator, "__init__")
+            _release_specs(tf)
+            ctx.SETTINGS.mode, ctx.SETTINGS.target, ctx.SETTINGS.select = None, "auto", None
+
+
+def installed() -> bool:
+    return _ESTIMATOR_REFS > 0
+
+
+@contextlib.contextmanager
+def shim(mode: Optional[str] = None, *, target: str = "auto", select=None):
+    """`with speclint.runtime.shim("warn"): ...` installs the shim for the block."""
+    active = install(mode, target=target, select=select)
+    try:
+        yield ctx.COLLECTOR
+    finally:
+        if active:
+            uninstall()
