@@ -106,9 +106,12 @@ def _pairing_flags(flags):
 
 
 def _mnist_flags(flags):  # the fixture reads flags its (absent) main module would define
-    flags.DEFINE_float("learning_rate", 0.01, "speclint parity test")
-    flags.DEFINE_string("model_dir", tempfile.mkdtemp(prefix="speclint-parity-"), "speclint parity test")
-    flags.DEFINE_bool("report_top5", False, "speclint parity test")
+    # (other test modules may have defined them already in this process: absl flags are global)
+    for define, name, value in ((flags.DEFINE_float, "learning_rate", 0.01),
+                                (flags.DEFINE_string, "model_dir", tempfile.mkdtemp(prefix="speclint-parity-")),
+                                (flags.DEFINE_bool, "report_top5", False)):
+        if name not in flags.FLAGS:
+            define(name, value, "speclint parity test")
 
 
 FLAG_SETUP = {"pairing_detection_trainer.py": _pairing_flags, "mnist_partial_model_fns.py": _mnist_flags}
@@ -250,6 +253,8 @@ NOT_RUNNABLE = {
     "resnet_main.py": "imports resnet_model (not shipped)",
     "resnet_main_buggy.py": "imports resnet_model (not shipped) and tf.contrib (absent from TF 2.x)",
     "t2t_style_model.py": "uses tf.contrib (absent from TF 2.x)",
+    "hostcalls_multitask_classifier.py": "imports BERT's modeling / optimization (not shipped) and "
+                                         "tf.contrib (absent from TF 2.x)",
     "joint_nlu_tpu.py:slot_model_fn": "tf.contrib.crf (absent from TF 2.x): its SL001 and SL015 are seen "
                                       "by the static engine only",
     "modes_text_classifier.py:eval_input_fn_builder": "an input_fn reading TFRecord files (the parity run "

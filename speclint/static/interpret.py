@@ -57,9 +57,13 @@ class State:
                 del self.facts[k]
 
     def key(self):
+        # A name rebound from the model_fn's mode to a string (`mode = "score"`, mesh
+        # tensorflow) keeps its states apart, so later `mode == ...` tests stay decidable.
+        rebound = frozenset(n for n, v in self.env.items() if isinstance(v, Const) and isinstance(
+            v.value, str) and v.value not in apis.MODE_DISPLAY and n == "mode")
         if not self.facts:
-            return (self.modes, self.exact)
-        return (self.modes, self.exact, frozenset((k, v[0]) for k, v in self.facts.items()))
+            return (self.modes, self.exact, rebound) if rebound else (self.modes, self.exact)
+        return (self.modes, self.exact, frozenset((k, v[0]) for k, v in self.facts.items()), rebound)
 
 
 def _join_states(a: State, b: State, keep_facts: bool = True) -> State:
@@ -784,6 +788,9 @@ class FunctionRun:
                 op, (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)):
             return Tensor(tfops.broadcast(tfops.shape_of(left), tfops.shape_of(right)))
         other_node = comp.comparator
+        known = _known_string_comparison(left, right, op)
+        if known is not None:  # `mode = "score"` earlier, then `mode == ModeKeys.TRAIN`
+            return Const(known)
         if isinstance(right, Mode) and not right.constant and isinstance(left, (Mode, Const)):
             left, right = right, left
             other_node = node.left
@@ -1081,6 +1088,38 @@ def _literal_defaults(params: cst.Parameters) -> Dict[str, Value]:
         elif isinstance(d, (cst.Integer, cst.Float, cst.SimpleString)):
             out[p.name.value] = Const(d.evaluated_value if hasattr(d, "evaluated_value") else None)
     return out
+
+
+def _string_of(v: Value) -> Optional[str]:
+    """A string constant, or the value of a single ModeKeys constant."""
+    if isinstance(v, Const) and isinstance(v.value, str):
+        return v.value
+    if isinstance(v, Mode) and v.constant and len(v.modes) == 1:
+        return next(iter(v.modes))
+    return None
+
+
+def _known_string_comparison(left: Value, right: Value, op) -> Optional[bool]:
+    """`x == ModeKeys.TRAIN` / `x in ["score", ModeKeys.PREDICT]` where `x` holds a plain string:
+    mesh_tensorflow's model_fn rebinds `mode = "score"` and then compares it with ModeKeys."""
+    a = _string_of(left)
+    if a is None:
+        return None
+    if isinstance(op, (cst.Equal, cst.NotEqual)):
+        b = _string_of(right)
+        # one side a plain string, the other a ModeKeys constant: nothing else is decided here
+        if b is None or not ((isinstance(left, Const) and isinstance(right, Mode)) or
+                             (isinstance(right, Const) and isinstance(left, Mode))):
+            return None
+        return (a == b) == isinstance(op, cst.Equal)
+    if isinstance(op, (cst.In, cst.NotIn)) and isinstance(left, Const) and \
+            isinstance(right, Seq) and right.complete and \
+            any(isinstance(i.value, Mode) for i in right.items):
+        values = [_string_of(i.value) for i in right.items]
+        if any(v is None for v in values):
+            return None
+        return (a in values) == isinstance(op, cst.In)
+    return None
 
 
 def _mode_set(v: Value) -> Optional[FrozenSet[str]]:

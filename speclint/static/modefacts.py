@@ -56,6 +56,7 @@ class EstimatorCall:
     method: str
     input_fn: Value
     node: cst.Call
+    tpu: Optional[bool] = None  # the path's TPU flag (`if FLAGS.use_tpu`) at the call, when known
 
 
 @dataclass
@@ -74,6 +75,8 @@ class ModeFacts:
     labels_uses: List[Use] = field(default_factory=list)
     batch_size_reads: List[Use] = field(default_factory=list)
     estimator_calls: List[EstimatorCall] = field(default_factory=list)
+    # `est.export_savedmodel(...)` / `est.export_saved_model(...)` (input_fn = UNKNOWN)
+    export_calls: List[EstimatorCall] = field(default_factory=list)
     batch_calls: List[BatchCall] = field(default_factory=list)
     # input_fn runs: (estimator call, root run of the input_fn)
     input_fn_runs: List[Tuple[EstimatorCall, "FunctionRun"]] = field(default_factory=list)
@@ -242,6 +245,7 @@ def note_subscript(run, node: cst.Subscript, base: Value, key, s: "State") -> No
 
 # ---- SL041 / SL044: estimators, their calls, input_fns ------------------------------------------
 ESTIMATOR_METHODS = ("train", "evaluate", "predict")
+EXPORT_METHODS = ("export_savedmodel", "export_saved_model")
 
 
 def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: "State") -> None:
@@ -249,12 +253,16 @@ def note_method_call(run, node: cst.Call, func: cst.Attribute, args, kwargs, s: 
     if not _recording(run):
         return
     name = func.attr.value
-    if name in ESTIMATOR_METHODS and isinstance(func.value, cst.Name):
+    if name in EXPORT_METHODS and isinstance(func.value, cst.Name):
+        recv, _ = run.lookup(func.value.value, s)
+        if isinstance(recv, EstimatorRef) and _live(run.an, recv):
+            facts(run.an).export_calls.append(EstimatorCall(recv.index, name, UNKNOWN, node, s.tpu))
+    elif name in ESTIMATOR_METHODS and isinstance(func.value, cst.Name):
         recv, _ = run.lookup(func.value.value, s)
         if isinstance(recv, EstimatorRef) and _live(run.an, recv):
             fn = kwargs.get("input_fn") or (args[0] if args else None)
             facts(run.an).estimator_calls.append(
-                EstimatorCall(recv.index, name, fn[0] if fn else UNKNOWN, node))
+                EstimatorCall(recv.index, name, fn[0] if fn else UNKNOWN, node, s.tpu))
     elif name in ("batch", "padded_batch"):
         drop = kwargs.get("drop_remainder")
         index = 1 if name == "batch" else 3  # padded_batch(batch_size, padded_shapes, padding_values, drop_remainder)

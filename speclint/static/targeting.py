@@ -79,7 +79,20 @@ class Targeting:
         """Every TPUEstimator that receives the model_fn has export_to_tpu=False: the idiom of
         models (tensorflow/tpu ResNet) whose PREDICT mode only serves a CPU export."""
         facts = [f for f in self.estimators_of(root) if f.kind == apis.TPU_ESTIMATOR]
-        return bool(facts) and all(_is_false(f.kwargs.get("export_to_tpu")) for f in facts)
+        if not facts:
+            return False
+        if all(_is_false(f.kwargs.get("export_to_tpu")) for f in facts):
+            return True
+        # Older tensorflow/tpu ResNet (before export_to_tpu existed): the local estimator is
+        # trained, evaluated and exported, never predict()ed.  Exporting accepts a plain
+        # EstimatorSpec also for the TPU graph (model_fn_inference_on_tpu reads its fields).
+        from speclint.static import modefacts
+        mf = modefacts.facts(self.an)
+        nodes = {id(f.node) for f in facts}
+        est = self.an.estimator_facts
+        called = {id(est[c.index].node) for c in mf.estimator_calls if c.method == "predict"}
+        exported = {id(est[c.index].node) for c in mf.export_calls}
+        return not (nodes & called) and nodes <= exported
 
     def _compute(self, root, strict: bool) -> Optional[FrozenSet[str]]:
         ctx = getattr(root, "ctx", None)
@@ -100,8 +113,20 @@ class Targeting:
         if facts or (ctx is not None and ctx.plain_estimator):
             return _NONE  # only plain Estimators
         if self.returns_tpu_spec(root) and (not strict or self.has_tpu_path(root)):
-            return apis.ALL_MODES
+            return self._unresolved_estimator_modes()
         return None
+
+    def _unresolved_estimator_modes(self) -> FrozenSet[str]:
+        """TPU modes for a model_fn no estimator in sight receives: all of them, except EVAL when
+        every TPUEstimator of the module whose model_fn speclint cannot resolve has
+        `eval_on_tpu=False` (the OD API passes `model_fn_creator(...)` to
+        `TPUEstimator(..., eval_on_tpu=False)` and returns a plain EstimatorSpec in EVAL)."""
+        unresolved = [f for f in getattr(self.an, "estimator_facts", ())
+                      if f.kind == apis.TPU_ESTIMATOR
+                      and not any(isinstance(m, Callable) for m in members(f.model_fn))]
+        if unresolved and all(_is_false(f.kwargs.get("eval_on_tpu")) for f in unresolved):
+            return apis.ALL_MODES - {apis.EVAL}
+        return apis.ALL_MODES
 
     def plain_only(self, root) -> bool:
         """The model_fn is given to plain Estimators only (in the linted module)."""

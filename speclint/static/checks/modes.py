@@ -96,13 +96,54 @@ def _resolves_to_mode_keys(an, node) -> bool:
     return False
 
 
+def _rebound_names(fn) -> set:
+    """Names the function assigns a string literal to (`mode = "score"`), nested functions
+    excluded: such a name does not hold only mode values."""
+    out: set = set()
+
+    class V(cst.CSTVisitor):
+        def visit_FunctionDef(self, n):
+            return n is fn
+
+        def visit_Lambda(self, n):
+            return False
+
+        def visit_Assign(self, n):
+            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)):
+                out.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
+
+        def visit_AnnAssign(self, n):
+            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)) and \
+                    isinstance(n.target, cst.Name):
+                out.add(n.target.value)
+
+    fn.visit(V())
+    return out
+
+
+def _compared_names(test) -> set:
+    if not isinstance(test, cst.Comparison):
+        return set()
+    nodes = [test.left] + [c.comparator for c in test.comparisons]
+    return {n.value for n in nodes if isinstance(n, cst.Name)}
+
+
 @module_check("SL037")
 def mode_strings(an, ctx):
     mf = modefacts.facts(an)
     seen = set()
+    rebound: Dict[int, set] = {}
     for c in mf.compares:
         if not _is_model_fn_run(c.root) or id(c.literal) in seen:
             continue
+        fn = c.root.node
+        if isinstance(fn, cst.FunctionDef):
+            if id(fn) not in rebound:
+                rebound[id(fn)] = _rebound_names(fn)
+            if _compared_names(c.test) & rebound[id(fn)]:
+                # `if mode == PREDICT and score_in_predict_mode: mode = "score"` (mesh
+                # tensorflow transformer/utils.py): the name no longer holds only a mode value.
+                continue
         seen.add(id(c.literal))
         yield Finding("SL037", c.literal, "literal", dict(
             literal=source(c.literal), expr=source(c.test), always=_ALWAYS[c.op],
@@ -287,16 +328,36 @@ def _serves_predict(an, root) -> bool:
     return False
 
 
+def _predicts_labels(an, root, uses) -> bool:
+    """The model_fn puts `labels` into its PREDICT predictions (`{"label_ids": labels, ...}`): its
+    author expects labels in PREDICT, as TPUEstimator passes the dataset's labels to a TPU
+    predict() and wrappers restore them from features (tensorflow/tensorflow#17824; magenta
+    onsets_frames_transcription train_util.create_estimator)."""
+    nodes = [u.node for u in uses if u.root is root]
+    for fact in an.spec_facts:
+        if fact.root is not root or apis.PREDICT not in fact.modes:
+            continue
+        fa = fact.fields.get("predictions")
+        if fa is None:
+            continue
+        for m in members(fa.value):
+            if isinstance(m, DictV) and any(
+                    e.node is not None and any(_contains(e.node, n) for n in nodes) for e in m.entries):
+                return True
+    return False
+
+
 @module_check("SL039")
 def labels_in_predict(an, ctx):
     reported = set()
     serves: Dict[int, bool] = {}
-    for use in modefacts.facts(an).labels_uses:
+    uses = modefacts.facts(an).labels_uses
+    for use in uses:
         root = use.root
         if id(root) in reported or not _is_model_fn_run(root) or not root.mode_tested:
             continue
         if id(root) not in serves:
-            serves[id(root)] = _serves_predict(an, root)
+            serves[id(root)] = _serves_predict(an, root) and not _predicts_labels(an, root, uses)
         if not serves[id(root)]:
             continue  # a train/eval-only model_fn: SL019 reports the PREDICT gap itself
         if not use.exact or apis.PREDICT not in use.modes:
@@ -584,6 +645,11 @@ def dynamic_batch(an, ctx):
         use_tpu = estimator_arg(fact, "use_tpu")
         if use_tpu is not None and ctx.target != "tpu" and \
                 all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
+            continue
+        if call.tpu is False and use_tpu is not None and \
+                not any(isinstance(m, Const) and m.value for m in members(use_tpu[0])):
+            # `drop_remainder = True if FLAGS.use_tpu else False` (BERT, ALBERT): on the path
+            # where the TPU flag is off, TPUEstimator(use_tpu=FLAGS.use_tpu) runs on CPU/GPU.
             continue
         for b in mf.batch_calls:
             if b.run.root is not run or id(b.node) in seen:

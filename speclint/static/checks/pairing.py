@@ -21,7 +21,6 @@ from speclint.static.values import (
     all_members, members, none_or_all,
 )
 
-_TRAIN_EVAL = frozenset((apis.TRAIN, apis.EVAL))
 
 
 def _skip(fact, an, ctx) -> bool:
@@ -167,8 +166,10 @@ def dropped(fact, ctx):
     if _skip(fact, an, ctx):
         return
     fa = fact.fields.get("scaffold")
+    # Only TPU TRAIN: in TPU EVAL/PREDICT an EstimatorSpec fails outright (SL034), so its scaffold
+    # is never "silently" dropped (tensorflow/models object_detection model_lib.py EVAL spec).
     if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)) \
-            and ctx.tpu_modes(fact, True) & _TRAIN_EVAL:
+            and apis.TRAIN in ctx.tpu_modes(fact, True):
         yield Finding("SL017", fa.arg.keyword or fa.node, "ignored_scaffold", dict(expr=source(fa.node)))
     if fact.tpu is not False:
         return
@@ -261,6 +262,11 @@ def estimator_spec_on_tpu(fact, ctx):
         return
     bad = modes & tpu_modes
     if ctx.target != "tpu" and ctx.targeting.export_only_predict(fact.root):
+        bad -= {apis.PREDICT}
+    if ctx.target != "tpu" and fact.tpu is not True and not ctx.targeting.estimators_of(fact.root):
+        # No estimator in sight and no `if use_tpu:` around the spec: nothing says predict()
+        # ever runs on TPU, and exporting (also for TPU) accepts a plain EstimatorSpec.  The
+        # tensorflow/tpu RetinaNet/ResNet model_fns return one in PREDICT for CPU serving.
         bad -= {apis.PREDICT}
     if apis.EVAL in bad:
         yield Finding("SL034", fact.node.func, "eval", dict(expr=source(fact.node.func)))
