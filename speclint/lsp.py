@@ -168,12 +168,18 @@ class SpeclintServer(LanguageServer):
             return []
         shown = fs_path or uri
         loop = asyncio.get_running_loop()
+        data = source_bytes(text)
         try:
-            return await loop.run_in_executor(self._workers(), check_in_worker, source_bytes(text), shown, config, rel,
-                                              fs_path)
-        except BrokenProcessPool:
-            self._pool = None
-            log.error("the checker process died while checking %s", uri)
+            for attempt in (1, 2):
+                pool = self._workers()
+                try:
+                    return await loop.run_in_executor(pool, check_in_worker, data, shown, config, rel, fs_path)
+                except BrokenProcessPool:
+                    # the worker died: on this text, or on another one queued before it; a second
+                    # attempt in a fresh worker tells the two apart
+                    if self._pool is pool:
+                        self._pool = None
+                    log.error("the checker process died while checking %s (attempt %d)", uri, attempt)
             return [crash_diagnostic(shown)]
         except Exception as exc:  # noqa: BLE001 - a bug in speclint must not take the editor down
             log.error("speclint failed on %s: %s: %s", uri, type(exc).__name__, exc)
