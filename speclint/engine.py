@@ -129,7 +129,7 @@ def module_index(entries):
     """The run's module index (imported lazily: it belongs to the static engine)."""
     from speclint.static.modules import ModuleIndex
 
-    return ModuleIndex(e.path for e in entries if e.error is None)
+    return ModuleIndex((e.path for e in entries if e.error is None), disk=True)
 
 
 def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver) -> RunResult:
@@ -137,8 +137,14 @@ def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver) -> Run
     config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
     rel = config.relative(Path(filename)) if filename else None
     shown = display_path(name)
+    index = None
+    if filename:  # an editor piping a buffer: its imports are followed on disk
+        from speclint.static.modules import ModuleIndex
+
+        index = ModuleIndex((), disk=True)
     try:
-        result = check_source(data, shown, config, rel)
+        result = check_source(data, shown, config, rel, file=os.path.abspath(filename) if filename else None,
+                              index=index)
     except Exception as exc:  # noqa: BLE001
         result = FileResult(shown, internal_error=f"{type(exc).__name__}: {exc}")
     return RunResult([result])

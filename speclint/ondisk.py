@@ -12,18 +12,8 @@ import os
 from speclint.static.modules import ModuleIndex
 
 
-class _PythonFilesOnDisk:
-    """Set-like: a path is a member when it is an existing `.py` file."""
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and path.endswith(".py") and os.path.isfile(path)
-
-
 class OnDiskIndex(ModuleIndex):
-    def __init__(self):
-        super().__init__(())
-        self.paths = _PythonFilesOnDisk()
+    """No run: every Python file on disk may be imported; none is part of a run."""
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        self.paths = _PythonFilesOnDisk()
+    def __init__(self):
+        super().__init__((), disk=True)

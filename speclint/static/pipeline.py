@@ -78,8 +78,8 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     out += _emit([u for u in unique if u[0].node in ranges and u[0].code in enabled], ranges, stmts, table, path)
     rest = [u for u in unique if u[0].node not in ranges]  # inside imported modules
     for other, (_, lib) in consulted.items():
-        if not rest or lib is None:
-            continue
+        if not rest or lib is None or not index.in_run(other):
+            continue  # a module followed from disk but not linted in this run: not reported
         codes = enabled_for(other) if enabled_for is not None else enabled
         r, st = positions.compute(lib.module, [f.node for f, _, _ in rest])
         if not r:
