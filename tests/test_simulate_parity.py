@@ -135,6 +135,11 @@ def image_input_fn(params):
     return _batched({"image": tf.random.normal([64, 4, 4, 3])}, tf.zeros([64], tf.int32), params)
 
 
+def tf2_network(images, training):  # hostcalls_tf2_image_classifier.py takes the network as an argument
+    del training
+    return tf.layers.dense(tf.layers.flatten(images), 10)
+
+
 def pandas_input_fn(params):  # the fixture's regression reads a pandas frame: float64 labels
     return _batched({"x": tf.random.normal([64, 4])}, tf.zeros([64], tf.float64), params)
 
@@ -234,6 +239,10 @@ CASES = [
               "SL024": "masked: every mode stops at the float64 infeed first",
               "SL021": "masked: every mode stops at the float64 infeed first",
               "SL022": "masked: every mode stops at the float64 infeed first"}),
+    # clean TF2-compat host calls: TF2 summaries in host_call (batch-1 idiom), per-example eval tensors
+    Case("hostcalls_tf2_image_classifier.py", ("build_model_fn", "host_call_fn", "metric_fn"),
+         lambda m: m.build_model_fn(tf2_network, 10, tempfile.mkdtemp(prefix="speclint-parity-"), True),
+         image_input_fn, {"steps_per_epoch": 10}, _fs(), _fs()),
     Case("modes_text_classifier.py", ("model_fn_builder", "create_model", "estimator_spec_train",
                                       "estimator_spec_eval", "metric_fn"),
          lambda m: m.model_fn_builder(3, 2e-5, True), text_input_fn, {}, _fs(), _fs("SL036"),
