@@ -30,6 +30,8 @@ def required_fields(fact, ctx):
     # a misspelled keyword meant for the missing field is reported once, by SL018
     intended = {apis.keyword_fix(fact.cls, a.keyword.value)[0] for a in fact.bad_keywords}
     for mode in sorted(modes):
+        if mode == apis.PREDICT and not _predict_intended(fact):
+            continue
         for name in apis.REQUIRED_FIELDS[mode]:
             fa = fact.fields.get(name)
             if fa is None:
@@ -43,6 +45,15 @@ def required_fields(fact, ctx):
             yield Finding("SL019", fact.node, variant, dict(
                 cls=fact.cls, field=name, mode=apis.MODE_DISPLAY[mode], when=apis.MODE_WHEN[mode]))
             break
+
+
+def _predict_intended(fact) -> bool:
+    """Whether the model_fn is meant to serve PREDICT at all: a train/eval-only model_fn (one that
+    never names PREDICT and exports nothing) fails only if someone calls predict(), with TF's own
+    clear "Missing predictions." -- not a certain bug, so not reported."""
+    v = fact.fields["mode"].value if "mode" in fact.fields else None
+    return (getattr(v, "constant", False) or apis.PREDICT in fact.root.modes_named
+            or "export_outputs" in fact.fields)
 
 
 @check("SL020")
