@@ -40,6 +40,15 @@ def _selectors(values) -> Optional[List[str]]:
     return out
 
 
+def _excluded(resolver: Resolver, path: str) -> bool:
+    """Whether the configuration that applies to `path` excludes it (or a directory above it)."""
+    from pathlib import Path
+
+    config = resolver.for_path(Path(path))
+    rel = config.relative(Path(path))
+    return rel is not None and config.is_excluded(rel)
+
+
 def _use_color(mode: str) -> bool:
     if mode == "always":
         return True
@@ -65,14 +74,17 @@ def cli():
               help="Only these rules: codes (SL005), prefixes (SL0), rule names, or ALL; comma-separated. Overrides the config file.")
 @click.option("--ignore", multiple=True, metavar="CODES",
               help="Skip these rules (same forms as --select). Overrides the config file.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="How to print diagnostics.")
+@click.option("--output-format", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
+              show_default=True,
+              help="How to print diagnostics: text, json, github (Actions annotations), sarif (SARIF 2.1.0).")
 @click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
 @click.option("--stdin-filename", default=None, metavar="PATH",
               help="The path to report (and to match config against) for code read from stdin (`-`).")
+@click.option("--force-exclude", is_flag=True,
+              help="Apply exclude / extend-exclude to files named on the command line too (as pre-commit passes them).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics are found.")
 @click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line.")
 @click.option("--statistics", is_flag=True, help="Also print the number of diagnostics per rule.")
@@ -88,7 +100,8 @@ def cli():
 @click.option("--no-prefilter", is_flag=True, hidden=True,
               help="Analyse every file, even those that never mention the spec API (robustness testing).")
 def check(paths, select, ignore, output_format, target, config_file, stdin_filename, exit_zero,
-          quiet, statistics, color, jobs, no_cache, cache_dir, respect_gitignore, no_prefilter):
+          quiet, statistics, color, jobs=0, no_cache=False, cache_dir=None, respect_gitignore=None,
+          no_prefilter=False, force_exclude=False):
     """Check files and directories (recursively, *.py). `-` reads from stdin."""
     from speclint import engine
     from speclint.report import FORMATS
@@ -113,6 +126,8 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
             _fail(f"no such file or directory: {missing[0]}")
         result = engine.RunResult()
         file_paths = [p for p in paths if p != "-"]
+        if force_exclude:
+            file_paths = [p for p in file_paths if not _excluded(resolver, p)]
         if file_paths:
             from speclint.cache import Caches
             result = engine.check_paths(file_paths, resolver, jobs=jobs or engine.default_jobs(),
@@ -203,6 +218,16 @@ def show_rule(code_or_name):
     click.echo(f"{rule.code} {rule.name} ({rule.severity}; engines: {', '.join(rule.engines)}"
                f"{'; TPU only' if rule.tpu_only else ''})\n")
     click.echo(rule.doc, nl=False)
+
+
+@cli.command("server")
+def server():
+    """Run the language server on stdin/stdout (for editors; needs `pip install 'speclint[lsp]'`)."""
+    try:
+        from speclint import lsp
+    except ImportError as exc:
+        _fail(f"the language server needs pygls >= 2.1: pip install 'speclint[lsp]' ({exc})")
+    lsp.main()
 
 
 @cli.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})

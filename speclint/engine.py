@@ -193,7 +193,7 @@ def module_index(entries):
     """The run's module index (imported lazily: it belongs to the static engine)."""
     from speclint.static.modules import ModuleIndex
 
-    return ModuleIndex(e.path for e in entries if e.error is None)
+    return ModuleIndex((e.path for e in entries if e.error is None), disk=True)
 
 
 # ---- a run over many files -------------------------------------------------------------------
@@ -380,4 +380,10 @@ def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver, **opti
     config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
     rel = config.relative(filename) if filename else None
     shown = display_path(name)
+    index = None
+    if filename:  # an editor piping a buffer: its imports are followed on disk
+        from speclint.static.modules import ModuleIndex
+
+        index = ModuleIndex((), disk=True)
+    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index)
     return RunResult([_safe_check(data, shown, config, rel, options)])

@@ -22,6 +22,14 @@ _CODE_RE = re.compile(r"^SL\d{3}$")
 SEVERITIES = ("error", "warning")
 ENGINES = ("static", "runtime")
 
+# Where a rule's documentation lives: the ONE place every consumer (JSON `url`, SARIF `helpUri`,
+# the language server's `codeDescription.href`, flake8 output) takes rule links from.  speclint has
+# no hosted documentation site, so by default a link is the `file:` URI of the rule's Markdown
+# file shipped inside the installed package (the same text `speclint rule CODE` prints): it opens
+# in an editor on the machine that produced it.  When the docs are published, set a template here,
+# e.g. "https://speclint.example/rules/{code}-{name}/" (fields: code, name, version).
+DOCS_URL: Optional[str] = None
+
 
 class RulebookError(Exception):
     """A rule file is malformed (a bug in speclint's own data, reported as exit 2)."""
@@ -39,6 +47,10 @@ class Rule:
     messages: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     tpu_only: bool = False
     default_enabled: bool = True
+
+    @property
+    def url(self) -> str:
+        return docs_url(self.code, self.name)
 
     def message(self, variant: str = "default", **params) -> str:
         try:
@@ -66,6 +78,21 @@ def rules_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise RulebookError(f"no rules directory found near {here}")
+
+
+@functools.lru_cache(maxsize=None)
+def docs_url(code: Optional[str] = None, name: Optional[str] = None) -> str:
+    """The documentation URL of rule `code`/`name`, or of the rule index when both are None."""
+    if DOCS_URL is not None:
+        from speclint import __version__
+
+        if code is None:
+            return DOCS_URL.split("{", 1)[0]
+        return DOCS_URL.format(code=code, name=name, version=__version__)
+    directory = rules_dir()
+    if code is None:
+        return directory.as_uri() + "/"
+    return (directory / f"{code}-{name}.md").as_uri()
 
 
 def parse_rule(path: Path) -> Rule:

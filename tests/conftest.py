@@ -3,3 +3,50 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+
+
+# -- process-global state: what a test module changes is undone before the next module runs, so the
+# whole suite passes in any order (module-scoped fixtures may keep state within their module).
+import pytest  # noqa: E402
+
+_FRAMEWORK_FLAG_MODULES = ("absl", "tensorflow")
+
+
+def _absl_flags():
+    mod = sys.modules.get("absl.flags")
+    return mod.FLAGS if mod is not None else None
+
+
+def _control_flow_v2():
+    mod = sys.modules.get("tensorflow.python.ops.control_flow_util")
+    return None if mod is None else mod.ENABLE_CONTROL_FLOW_V2
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _global_state_is_restored(request):
+    flags = _absl_flags()
+    flags_before = set(flags) if flags is not None else set()
+    control_flow = _control_flow_v2()
+    yield
+    leaks = []
+    flags = _absl_flags()
+    if flags is not None:  # flags that fixture scripts define at import (several define --use_tpu)
+        for name in set(flags) - flags_before:
+            module = flags.find_module_defining_flag(name) or ""
+            if not module.startswith(_FRAMEWORK_FLAG_MODULES) and name in flags:
+                delattr(flags, name)
+    cfu = sys.modules.get("tensorflow.python.ops.control_flow_util")
+    if cfu is not None and control_flow is not None and cfu.ENABLE_CONTROL_FLOW_V2 != control_flow:
+        cfu.ENABLE_CONTROL_FLOW_V2 = control_flow
+        leaks.append("control flow v2 switched " + ("off" if control_flow else "on"))
+    patching = sys.modules.get("speclint.runtime.patching")
+    if patching is not None and patching.installed():
+        while patching.installed():
+            patching.uninstall()
+        leaks.append("the runtime shim left installed")
+    simulate_run = sys.modules.get("speclint.runtime.simulate_run")
+    if simulate_run is not None and simulate_run.installed():
+        simulate_run.uninstall_for_run()
+        leaks.append("the --simulate-tpu hook left installed")
+    if leaks:
+        pytest.fail(f"{request.node.name} left process state behind: {'; '.join(leaks)}", pytrace=False)

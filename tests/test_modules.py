@@ -65,10 +65,20 @@ def test_package_absolute_relative_and_reexported_imports(tmp_path):
         assert _codes(result, name) == ["SL002"], name
 
 
-def test_module_outside_the_run_stays_unknown(tmp_path):
+def test_module_outside_the_run_is_followed_on_disk_but_not_reported(tmp_path):
+    # pre-commit passes only the staged files: an unstaged sibling module is still read
     _tree(tmp_path, {"metrics.py": METRICS, "train.py": MODEL_FN.format(
         imp="import metrics", spec=SPEC, fn="metrics.metric_fn")})
-    assert _codes(_run(tmp_path / "train.py"), "train.py") == []  # metrics.py not linted
+    assert _codes(_run(tmp_path / "train.py"), "train.py") == ["SL002"]
+    # ... but a finding located inside that module belongs to a run that lints it
+    _tree(tmp_path, {"builders.py": BUILDERS, "main.py": MAIN})
+    assert [d.code for d in _run(tmp_path / "main.py").diagnostics] == []
+    assert [d.code for d in _run(tmp_path / "main.py", tmp_path / "builders.py").diagnostics] == ["SL005"]
+
+
+def test_a_missing_module_stays_unknown(tmp_path):
+    _tree(tmp_path, {"train.py": MODEL_FN.format(imp="import metrics", spec=SPEC, fn="metrics.metric_fn")})
+    assert _codes(_run(tmp_path / "train.py"), "train.py") == []
 
 
 def test_library_roots_are_never_looked_up_in_the_tree(tmp_path):
@@ -103,26 +113,27 @@ def test_an_edited_imported_module_is_reread(tmp_path):
     assert _codes(_run(tmp_path), "train.py") == []
 
 
+BUILDERS = """
+    import tensorflow.compat.v1 as tf
+
+    def model_fn_builder(lr):
+        def model_fn(features, labels, mode, params):
+            loss = tf.reduce_mean(features["x"])
+            def host_fn(loss):
+                return []
+            return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, host_call=(host_fn, [loss]))
+        return model_fn
+"""
+MAIN = """
+    import tensorflow.compat.v1 as tf
+    from builders import model_fn_builder
+
+    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn_builder(0.1), use_tpu=True)
+"""
+
+
 def test_finding_inside_an_imported_builder_is_reported_once_at_its_file(tmp_path):
-    _tree(tmp_path, {
-        "builders.py": """
-            import tensorflow.compat.v1 as tf
-
-            def model_fn_builder(lr):
-                def model_fn(features, labels, mode, params):
-                    loss = tf.reduce_mean(features["x"])
-                    def host_fn(loss):
-                        return []
-                    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, host_call=(host_fn, [loss]))
-                return model_fn
-        """,
-        "main.py": """
-            import tensorflow.compat.v1 as tf
-            from builders import model_fn_builder
-
-            est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn_builder(0.1), use_tpu=True)
-        """,
-    })
+    _tree(tmp_path, {"builders.py": BUILDERS, "main.py": MAIN})
     result = _run(tmp_path)
     assert [(os.path.basename(d.path), d.code) for d in result.diagnostics] == [("builders.py", "SL005")]
 

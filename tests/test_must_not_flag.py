@@ -18,6 +18,17 @@ from tensorflow_estimator.python.estimator.tpu import tpu_estimator
 """
 
 CLEAN = {
+    # SimCLR / EfficientDet / UDA: a train/eval-only model_fn never builds a PREDICT spec on purpose
+    # (predict() would fail with TF's own "Missing predictions."): not reported
+    "train_eval_only_model_fn": """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+    return tf.estimator.EstimatorSpec(mode, loss=loss)
+""",
     "reshape_batch_1_idiom": """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(tf.square(features["x"] - labels))
@@ -269,6 +280,8 @@ def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.TRAIN:
         train_op = tf.train.AdamOptimizer(0.1).minimize(loss, tf.train.get_global_step())
         return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        logging.info("predicting")
     return tf.estimator.EstimatorSpec(mode, loss=loss)  # expect: SL019
 """,
     "helper_called_with_known_arguments": """

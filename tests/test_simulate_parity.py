@@ -135,6 +135,11 @@ def image_input_fn(params):
     return _batched({"image": tf.random.normal([64, 4, 4, 3])}, tf.zeros([64], tf.int32), params)
 
 
+def tf2_network(images, training):  # hostcalls_tf2_image_classifier.py takes the network as an argument
+    del training
+    return tf.layers.dense(tf.layers.flatten(images), 10)
+
+
 def pandas_input_fn(params):  # the fixture's regression reads a pandas frame: float64 labels
     return _batched({"x": tf.random.normal([64, 4])}, tf.zeros([64], tf.float64), params)
 
@@ -234,6 +239,10 @@ CASES = [
               "SL024": "masked: every mode stops at the float64 infeed first",
               "SL021": "masked: every mode stops at the float64 infeed first",
               "SL022": "masked: every mode stops at the float64 infeed first"}),
+    # clean TF2-compat host calls: TF2 summaries in host_call (batch-1 idiom), per-example eval tensors
+    Case("hostcalls_tf2_image_classifier.py", ("build_model_fn", "host_call_fn", "metric_fn"),
+         lambda m: m.build_model_fn(tf2_network, 10, tempfile.mkdtemp(prefix="speclint-parity-"), True),
+         image_input_fn, {"steps_per_epoch": 10}, _fs(), _fs()),
     Case("modes_text_classifier.py", ("model_fn_builder", "create_model", "estimator_spec_train",
                                       "estimator_spec_eval", "metric_fn"),
          lambda m: m.model_fn_builder(3, 2e-5, True), text_input_fn, {}, _fs(), _fs("SL036"),
@@ -261,6 +270,15 @@ NOT_RUNNABLE = {
                                                       "feeds synthetic data); SL044 is reproduced in "
                                                       "test_simulate_tpu.py",
     "modes_text_classifier.py:baseline_input_fn": "the input_fn of the plain-Estimator baseline",
+}
+
+# Fixture modules without a TPUEstimatorSpec of their own: helpers of a simulated model_fn (their
+# static diagnostics must be rules the simulation cannot see, SIMULATION_BLIND) or entry points.
+HELPER_MODULES = {
+    "xmod_bert/__init__.py": "package marker",
+    "xmod_bert/metrics.py": "metric_fn of xmod_bert/run_classifier.py's model_fn (simulated)",
+    "xmod_bert/modeling.py": "create_model of the xmod_bert model_fns (simulated through them)",
+    "xmod_bert/run_pretraining.py": "entry point building builders.model_fn_builder's model_fn (simulated)",
 }
 
 # Rules whose failure the TPU graph build never shows (the static engine, or the runtime shim on
@@ -359,6 +377,18 @@ def test_every_tpu_fixture_is_simulated_or_explained():
             fn = _enclosing_def(path, d.line)
             assert f"{rel}:{fn}" in NOT_RUNNABLE or _plain_estimator(path, fn), \
                 f"{rel}:{d.line} {d.code} in {fn}: not simulated and not explained"
+
+
+def test_every_other_fixture_module_is_explained():
+    for path in sorted(FIXTURES.rglob("*.py")):
+        rel = str(path.relative_to(FIXTURES))
+        if "TPUEstimatorSpec" in path.read_text(encoding="utf-8"):
+            assert rel not in HELPER_MODULES, f"{rel} is TPU-targeted: simulate it or list it in NOT_RUNNABLE"
+            continue
+        assert rel in HELPER_MODULES, f"{rel}: neither a TPU fixture nor a listed helper module"
+        for d in _static().get(path, []):
+            assert d.code in SIMULATION_BLIND, f"{rel}:{d.line} {d.code}: not simulated and not explained"
+    assert {p for p in HELPER_MODULES if not (FIXTURES / p).exists()} == set(), "stale HELPER_MODULES entry"
 
 
 def _enclosing_def(path, line):

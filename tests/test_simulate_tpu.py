@@ -159,7 +159,7 @@ def test_misuse_is_reported_with_its_code_on_its_line(name, control_flow, reques
         assert got == [] and result.built, (name, got, result.outcomes)
         return
     line, code = expected
-    assert got == [(line, code)], [(d.line, d.code, d.message[:200]) for d in result]
+    assert got == [(line, code)], [(d.path, d.line, d.code, d.message[:200]) for d in result]
     [diag] = result
     assert Path(diag.path).resolve() == MODELS_PATH.resolve() and diag.engine == "runtime"
     failed = [o for o in result.outcomes.values() if o.status == "failed"]

@@ -66,14 +66,25 @@ class Collector:
         self.model_fn_calls = 0
 
     def add(self, diags) -> List[Diagnostic]:
+        """Adds and returns what is new. A finding seen before is not new, nor one whose message
+        a finding at the same spot (path, line, column, code) extends: the TPU simulation appends
+        what the TPU build raised to the shim's message (`simulate._merge`), and that version
+        replaces the plain one."""
         new = []
         with self._lock:
             for d in diags:
                 key = (d.path, d.line, d.column, d.code, d.message)
-                if key not in self._seen:
-                    self._seen.add(key)
-                    self._items.append(d)
-                    new.append(d)
+                if key in self._seen:
+                    continue
+                self._seen.add(key)
+                same = [i for i, o in enumerate(self._items) if (o.path, o.line, o.column, o.code) == key[:4]]
+                if any(self._items[i].message.startswith(d.message) for i in same):
+                    continue  # a fuller version is already there
+                for i in reversed(same):
+                    if d.message.startswith(self._items[i].message):
+                        del self._items[i]  # superseded by this fuller version
+                self._items.append(d)
+                new.append(d)
         return new
 
     def diagnostics(self) -> List[Diagnostic]:

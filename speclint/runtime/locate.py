@@ -9,7 +9,9 @@ import dis
 import functools
 import linecache
 import os
+import site
 import sys
+import sysconfig
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -30,30 +32,52 @@ class Location:
         return Location(self.path, self.line, self.column, end_line, end_col)
 
 
-@functools.lru_cache(maxsize=None)
-def _framework_dirs() -> tuple:
+# Code that is never the user's: speclint, TF and the libraries it runs on (also when they live
+# outside site-packages), the standard library and installed third-party packages (site-packages;
+# a project's own code, also installed editable, lives in its checkout).
+_FRAMEWORK_MODULES = ("tensorflow", "tensorflow_estimator", "keras", "tf_keras", "absl", "numpy",
+                      "google.protobuf", "wrapt", "h5py")
+
+
+@functools.lru_cache(maxsize=8)
+def _dirs_for(loaded: tuple) -> tuple:
     dirs = [_HERE]
-    for name in ("tensorflow", "tensorflow_estimator", "keras", "tf_keras", "absl"):
-        mod = sys.modules.get(name)
-        f = getattr(mod, "__file__", None) if mod else None
+    for name in loaded:
+        f = getattr(sys.modules.get(name), "__file__", None)
         if f:
             dirs.append(os.path.dirname(os.path.abspath(f)))
-    for name in ("functools", "contextlib", "threading", "inspect", "runpy", "unittest", "copy"):
-        mod = sys.modules.get(name)
-        f = getattr(mod, "__file__", None) if mod else None
-        if f:
-            dirs.append(os.path.abspath(f))
-    return tuple(dirs)
+    return tuple(dict.fromkeys(dirs))
+
+
+def _framework_dirs() -> tuple:
+    """Recomputed when one of the framework modules gets imported (TF is imported lazily)."""
+    return _dirs_for(tuple(name for name in _FRAMEWORK_MODULES if name in sys.modules))
+
+
+@functools.lru_cache(maxsize=1)
+def _library_dirs() -> tuple:
+    paths = sysconfig.get_paths()
+    dirs = [paths.get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")]
+    try:
+        dirs += list(site.getsitepackages()) + [site.getusersitepackages()]
+    except AttributeError:  # some virtualenv builds of `site` lack them
+        pass
+    return tuple(dict.fromkeys(os.path.abspath(d) for d in dirs if d))
+
+
+def is_speclint_file(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_HERE + os.sep)
 
 
 def is_user_file(filename: str) -> bool:
     if not filename or filename.startswith("<"):
         return False
-    path = os.path.abspath(filename)
-    for d in _framework_dirs():
-        if path == d or path.startswith(d + os.sep):
-            return False
-    return True
+    return _is_user_path(os.path.abspath(filename), _framework_dirs())
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_user_path(path: str, framework_dirs: tuple) -> bool:
+    return not any(path == d or path.startswith(d + os.sep) for d in framework_dirs + _library_dirs())
 
 
 def display(path: str) -> str:
@@ -99,10 +123,44 @@ def frame_location(frame) -> Optional[Location]:
 
 
 def function_location(fn) -> Optional[Location]:
+    """The `def` line of a function (of a partial's function, a bound method, a callable object)."""
     code = _code_of(fn)
     if code is None:
         return None
-    return Location(display(code.co_filename), code.co_firstlineno, 1)
+    return line_location(code.co_filename, code.co_firstlineno)
+
+
+def line_location(filename: str, line: int) -> Location:
+    """A whole source line, from its indentation to its end (column 1 when the text is unknown)."""
+    text = linecache.getline(filename, line).rstrip("\n")
+    if not text.strip():
+        return Location(display(filename), line, 1, line, 1)
+    return Location(display(filename), line, len(text) - len(text.lstrip()) + 1, line, len(text) + 1)
+
+
+def traceback_location(fs) -> Location:
+    """The position of a traceback entry (`traceback.FrameSummary`; columns on Python 3.11+)."""
+    col = getattr(fs, "colno", None)
+    if col is None:
+        return line_location(fs.filename, fs.lineno)
+    end_col = getattr(fs, "end_colno", None)
+    return Location(display(fs.filename), fs.lineno, col + 1, getattr(fs, "end_lineno", None) or fs.lineno,
+                    (end_col if end_col is not None else col) + 1)
+
+
+def innermost_user_location(frames, below: Optional[str] = None) -> Optional[Location]:
+    """The innermost user entry of a traceback (a list of FrameSummary). `below`: a file whose
+    last entry is cut off with everything above it (an op's creation stack starts at the
+    interpreter's first frame, above the caller that wants the user's code below it)."""
+    frames = list(frames)
+    if below is not None:
+        below = os.path.abspath(below)
+        starts = [i for i, fs in enumerate(frames) if os.path.abspath(fs.filename) == below]
+        frames = frames[starts[-1] + 1:] if starts else frames
+    for fs in reversed(frames):
+        if is_user_file(fs.filename):
+            return traceback_location(fs)
+    return None
 
 
 def _code_of(fn):
@@ -142,7 +200,6 @@ _LOADS = {"LOAD_DEREF", "LOAD_CLOSURE", "LOAD_GLOBAL", "LOAD_NAME", "LOAD_FAST",
 
 
 def _find_load(code, name):
-    last_line = code.co_firstlineno
     for inst in dis.get_instructions(code):
         if inst.opname in _LOADS and inst.argval == name:
             return code, inst

@@ -19,22 +19,22 @@ Errors TF raises only when the TPU program runs or compiles (XLA) are not observ
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
-import linecache
 import logging
-import os
 import shutil
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from speclint import apis, rulebook, tpu_failures
 from speclint.diagnostics import Diagnostic
+from speclint.runtime import locate, tfapi
+from speclint.runtime.tfapi import TensorFlowUnavailable
 
 MODES = ("train", "eval", "predict")
 CONTROL_FLOWS = ("v2", "v1")
@@ -65,6 +65,7 @@ class SimulationResult(list):
         super().__init__(diagnostics)
         self.outcomes: Dict[str, ModeOutcome] = dict(outcomes or {})
         self.control_flow = control_flow
+        self.confirmed: set = set()  # (code, path, line) of shim diagnostics the TPU build confirmed
 
     @property
     def codes(self) -> set:
@@ -78,26 +79,23 @@ class SimulationResult(list):
 
 # ------------------------------------------------------------------------------------------------
 # TensorFlow, imported lazily.
-class TensorFlowUnavailable(ImportError):
-    """No TensorFlow with the TPUEstimator API could be imported."""
-
-
 @functools.lru_cache(maxsize=1)
 def _tf():
+    """The runtime shim's classes (`tfapi.load()`, the same objects the shim patches) plus the TF
+    internals the simulation fakes or toggles."""
+    ns = tfapi.load()  # TensorFlowUnavailable (with what to install) when there is no Estimator API
     try:
-        import tensorflow as tf  # noqa: F401
         from tensorflow.python.client import session as session_lib
         from tensorflow.python.ops import control_flow_util
         from tensorflow.python.tpu import tpu_system_metadata
-        from tensorflow_estimator.python.estimator import model_fn as model_fn_lib
-        from tensorflow_estimator.python.estimator.tpu import tpu_config, tpu_estimator
+        from tensorflow_estimator.python.estimator.tpu import tpu_config
     except Exception as exc:  # noqa: BLE001 - any import failure means "cannot simulate"
         raise TensorFlowUnavailable(
-            "simulate_tpu needs TensorFlow with the Estimator API (TF 1.15 to 2.15 with "
+            "simulate_tpu needs TensorFlow with the TPUEstimator API (TF 1.15 to 2.15 with "
             f"tensorflow-estimator), but importing it failed: {type(exc).__name__}: {exc}. "
             "Install e.g. `pip install tensorflow-cpu==2.15.1 tensorflow-estimator==2.15.0`.") from None
-    return _TF(tf, session_lib, control_flow_util, tpu_system_metadata, model_fn_lib, tpu_config,
-               tpu_estimator)
+    return _TF(ns.tf, session_lib, control_flow_util, tpu_system_metadata, tpu_config, ns.EstimatorSpec,
+               ns.TPUEstimatorSpec, ns.TPUEstimator)
 
 
 @dataclass(frozen=True)
@@ -106,92 +104,21 @@ class _TF:
     session_lib: object
     control_flow_util: object
     tpu_system_metadata: object
-    model_fn_lib: object
     tpu_config: object
-    tpu_estimator: object
+    EstimatorSpec: type
+    TPUEstimatorSpec: type
+    TPUEstimator: type
 
 
 # ------------------------------------------------------------------------------------------------
-# Where user code is.
-@functools.lru_cache(maxsize=1)
-def _framework_dirs() -> Tuple[str, ...]:
-    dirs = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]  # speclint itself
-    for name in ("tensorflow", "tensorflow_estimator", "keras", "tf_keras", "absl", "numpy",
-                 "google.protobuf", "wrapt", "h5py"):
-        mod = sys.modules.get(name)
-        f = getattr(mod, "__file__", None)
-        if f:
-            dirs.append(os.path.dirname(os.path.abspath(f)))
-    for key in ("stdlib", "platstdlib"):
-        p = sysconfig.get_paths().get(key)
-        if p:
-            dirs.append(os.path.abspath(p))
-    return tuple(dict.fromkeys(dirs))
+# Where user code is: speclint.runtime.locate (shared with the runtime shim).
+Site = locate.Location
 
 
-@functools.lru_cache(maxsize=4096)
-def is_user_file(filename: str) -> bool:
-    if not filename or filename.startswith("<"):
-        return False
-    path = os.path.abspath(filename)
-    return not any(path == d or path.startswith(d + os.sep) for d in _framework_dirs())
-
-
-@dataclass(frozen=True)
-class Site:
-    path: str
-    line: int
-    column: int = 1
-    end_line: int = 0
-    end_column: int = 0
-
-
-def _site(filename: str, lineno: int, colno=None, end_lineno=None, end_colno=None) -> Site:
-    if colno is None:
-        text = linecache.getline(filename, lineno)
-        colno = len(text) - len(text.lstrip()) if text.strip() else 0
-        end_lineno, end_colno = lineno, len(text.rstrip("\n")) if text.strip() else colno
-    return Site(filename, lineno, colno + 1, end_lineno or lineno, (end_colno if end_colno is not None else colno) + 1)
-
-
-def _frame_site(fs) -> Site:
-    return _site(fs.filename, fs.lineno, getattr(fs, "colno", None), getattr(fs, "end_lineno", None),
-                 getattr(fs, "end_colno", None))
-
-
-def _live_frame_site(frame) -> Site:
-    """The position of the call a running frame is making (Python 3.11+ has columns)."""
-    code = frame.f_code
-    try:
-        line, end_line, col, end_col = list(code.co_positions())[frame.f_lasti // 2]
-    except (AttributeError, IndexError, ValueError, TypeError):
-        line = None
-    if line is None:
-        return _site(code.co_filename, frame.f_lineno)
-    return _site(code.co_filename, line, col, end_line, end_col)
-
-
-def _innermost_user_site(frames, below_simulation: bool = False) -> Optional[Site]:
-    """The innermost user frame. `below_simulation`: only frames called from simulate_tpu (an
-    op's creation stack starts at the interpreter's first frame, above the simulation)."""
-    frames = list(frames)
-    if below_simulation:
-        this = os.path.abspath(__file__)
-        starts = [i for i, fs in enumerate(frames) if os.path.abspath(fs.filename) == this]
-        frames = frames[starts[-1] + 1:] if starts else frames
-    for fs in reversed(frames):
-        if is_user_file(fs.filename):
-            return _frame_site(fs)
-    return None
-
-
-def _def_site(fn) -> Optional[Site]:
-    fn = getattr(fn, "func", fn)  # functools.partial
-    fn = getattr(fn, "__func__", fn)  # bound method
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return None
-    return _site(code.co_filename, code.co_firstlineno)
+def _below_simulation(frames) -> Optional[Site]:
+    """The innermost user frame of an op's creation stack, among the frames called from simulate_tpu
+    (the stack starts at the interpreter's first frame, above the simulation)."""
+    return locate.innermost_user_location(frames, below=__file__)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -221,15 +148,14 @@ def _record_spec(cls_name: str, args, kwargs, graph) -> None:
     if rec is None:
         return
     caller = sys._getframe(2)
-    speclint_dir = _framework_dirs()[0] + os.sep
-    while caller is not None and os.path.abspath(caller.f_code.co_filename).startswith(speclint_dir):
+    while caller is not None and locate.is_speclint_file(caller.f_code.co_filename):
         caller = caller.f_back  # the runtime shim's own patched constructor
-    if caller is None or not is_user_file(caller.f_code.co_filename):
+    if caller is None or not locate.is_user_file(caller.f_code.co_filename):
         return  # built by TF itself (as_estimator_spec, TPUEstimator's own specs)
     names = apis.SPEC_FIELDS[cls_name]
     fields = dict(zip(names, args))
     fields.update(kwargs)
-    rec.specs.append(_SpecRecord(cls_name, fields, _live_frame_site(caller), graph))
+    rec.specs.append(_SpecRecord(cls_name, fields, locate.frame_location(caller), graph))
     if graph not in rec.graphs:
         rec.graphs.append(graph)
 
@@ -253,8 +179,7 @@ def _patched(tfm: _TF, num_shards: int, control_flow: str):
             raise _GraphBuilt()
         return orig_run(self, *args, **kwargs)
 
-    spec_classes = (("EstimatorSpec", tfm.model_fn_lib.EstimatorSpec),
-                    ("TPUEstimatorSpec", tfm.tpu_estimator.TPUEstimatorSpec))
+    spec_classes = (("EstimatorSpec", tfm.EstimatorSpec), ("TPUEstimatorSpec", tfm.TPUEstimatorSpec))
     orig_new = {name: cls.__dict__["__new__"] for name, cls in spec_classes}
 
     def make_new(name, cls):
@@ -331,7 +256,7 @@ def _op_site(rec: _Recorder, names: Iterable[str]) -> Optional[Site]:
             except (KeyError, ValueError, TypeError):
                 continue
             try:
-                site = _innermost_user_site(op.traceback, True)
+                site = _below_simulation(op.traceback)
             except Exception:  # noqa: BLE001 - a missing traceback only loses precision
                 site = None
             if site is not None:
@@ -346,7 +271,7 @@ def _field_op_site(spec: Optional[_SpecRecord], field: str) -> Optional[Site]:
     if tb is None:
         return None
     try:
-        return _innermost_user_site(tb, True)
+        return _below_simulation(tb)
     except Exception:  # noqa: BLE001
         return None
 
@@ -361,9 +286,9 @@ def _anchor_site(anchor: str, rec: _Recorder, message: str, model_fn, input_fn) 
         spec = rec.spec_for((anchor,))
         return _field_op_site(spec, anchor) or (spec.site if spec else None)
     if anchor == "input_fn":
-        return _def_site(input_fn)
+        return locate.function_location(input_fn)
     if anchor == "model_fn":
-        return _def_site(model_fn)
+        return locate.function_location(model_fn)
     return None
 
 
@@ -415,25 +340,18 @@ def classify(exc: BaseException, mode: str, rec: _Recorder, model_fn, input_fn) 
     code = entry.code if entry else UNMAPPED_CODE
     site = None
     for e in chain:  # innermost user frame below the Estimator call
-        site = _innermost_user_site(traceback.extract_tb(e.__traceback__))
+        site = locate.innermost_user_location(traceback.extract_tb(e.__traceback__))
         if site is not None:
             break
     if site is None and entry is not None:
         site = _anchor_site(entry.anchor, rec, str(exc), model_fn, input_fn)
     if site is None:
         spec = rec.spec_for(())
-        site = (spec.site if spec else None) or _def_site(model_fn) or Site("<unknown>", 1)
+        site = (spec.site if spec else None) or locate.function_location(model_fn) or Site("<unknown>", 1)
     name, severity, message = _message(code, entry.name if entry else "", mode, error, _detail(entry, exc, rec))
-    return Diagnostic(_display(site.path), site.line, site.column, site.end_line or site.line,
-                      site.end_column or site.column, code, name, severity, message, "runtime")
-
-
-def _display(path: str) -> str:
-    try:
-        rel = os.path.relpath(os.path.abspath(path))
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel.replace(os.sep, "/")
+    site = site.normalized()
+    return Diagnostic(site.path, site.line, site.column, site.end_line, site.end_column, code, name,
+                      severity, message, "runtime")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -500,7 +418,7 @@ def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, 
     try:
         config = cfg.RunConfig(model_dir=model_dir, tpu_config=cfg.TPUConfig(
             iterations_per_loop=steps, num_shards=num_shards))
-        est = tfm.tpu_estimator.TPUEstimator(
+        est = tfm.TPUEstimator(
             model_fn=fn, config=config, use_tpu=True, params=dict(params or {}),
             train_batch_size=batch, eval_batch_size=batch, predict_batch_size=batch)
         if mode == "train":
@@ -520,6 +438,44 @@ def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, 
         shutil.rmtree(model_dir, ignore_errors=True)
     outcome.seconds = time.perf_counter() - start
     return outcome, tf_diag, (checker.collected() if checker is not None else [])
+
+
+# ------------------------------------------------------------------------------------------------
+# One diagnostic per misuse. The shim's (it checked the real objects) points at the offending
+# expression and names it; TF's failure in the same mode with the same code is the same misuse, so
+# it is not reported again but confirms the shim's: the shim's message gets SL102's `confirmed`
+# sentence, which quotes what the TPU build actually raised. A misuse seen in several modes is
+# reported once (the first mode's).
+def _key(d: Diagnostic) -> tuple:
+    return (d.code, d.path, d.line)
+
+
+def _confirmed(d: Diagnostic, mode: str, outcome: ModeOutcome) -> Diagnostic:
+    text = rulebook.load()[UNMAPPED_CODE].message(
+        "confirmed", mode=apis.MODE_DISPLAY[_MODE_KEY[mode]], error=outcome.error)
+    return dataclasses.replace(d, message=f"{d.message} {text}")
+
+
+def _merge(result: SimulationResult, shim_diags: List[Diagnostic], tf_diag: Optional[Diagnostic],
+           mode: str, outcome: ModeOutcome) -> None:
+    index = {_key(d): i for i, d in enumerate(result)}
+    for d in shim_diags:
+        if _key(d) not in index:
+            index[_key(d)] = len(result)
+            result.append(d)
+    if tf_diag is None:
+        return
+    same = [d for d in shim_diags if d.code == tf_diag.code]
+    if not same:
+        if _key(tf_diag) not in index:
+            result.append(tf_diag)
+        return
+    # the shim's diagnostic TF's failure points at (same line), else the first one of that code
+    target = next((d for d in same if _key(d) == _key(tf_diag)), min(same, key=Diagnostic.sort_key))
+    if _key(target) not in result.confirmed:  # by the first mode that failed on it
+        result.confirmed.add(_key(target))
+        i = index[_key(target)]
+        result[i] = _confirmed(result[i], mode, outcome)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -548,23 +504,12 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
     tfm = _tf()
     batch = batch_size or 2 * num_shards
     result = SimulationResult(control_flow=control_flow)
-    seen = set()
-
-    def add(d: Diagnostic):
-        key = (d.code, d.path, d.line)  # the same misuse seen again in another mode
-        if key not in seen:
-            seen.add(key)
-            result.append(d)
-
     with _patched(tfm, num_shards, control_flow), _shim_or_none(shim) as checker:
         for mode in modes:
             outcome, tf_diag, shim_diags = _simulate_mode(
                 tfm, mode, model_fn, input_fn, checker, params=params, num_shards=num_shards,
                 steps=steps, batch=batch)
             result.outcomes[mode] = outcome
-            for d in shim_diags:
-                add(d)
-            if tf_diag is not None and tf_diag.code not in {d.code for d in shim_diags}:
-                add(tf_diag)  # unless the shim already named it, more precisely
+            _merge(result, shim_diags, tf_diag, mode, outcome)
     result.sort(key=Diagnostic.sort_key)
     return result

@@ -17,7 +17,7 @@ import functools
 import threading
 import warnings
 import weakref
-from typing import List, Optional
+from typing import List
 
 from speclint.diagnostics import Diagnostic
 from speclint.runtime import simulate
@@ -107,7 +107,7 @@ def _make(method: str, original):
 
 def install_for_run() -> None:
     """Patch TPUEstimator so that each estimator's TPU graph is simulated per mode (idempotent)."""
-    cls = simulate._tf().tpu_estimator.TPUEstimator
+    cls = simulate._tf().TPUEstimator
     with _LOCK:
         if _SAVED:
             return
@@ -128,7 +128,7 @@ def install_for_run() -> None:
 
 
 def uninstall_for_run() -> None:
-    cls = simulate._tf().tpu_estimator.TPUEstimator
+    cls = simulate._tf().TPUEstimator
     with _LOCK:
         for attr, original in _SAVED.items():
             if original is None:

@@ -179,6 +179,7 @@ class FunctionRun:
         self.ctx = ctx
         self.method_of = method_of
         self.mode_tested = False  # this model_fn (root) branches on its mode somewhere
+        self.modes_named: FrozenSet[str] = frozenset()  # the modes its tests name
         self.returns: List[Tuple[Value, Optional[cst.CSTNode], State]] = []
         self.fallthrough: List[State] = []
         self.current: Optional[State] = None
@@ -503,6 +504,7 @@ class FunctionRun:
         true_modes = s.modes & modes
         false_modes = s.modes - modes
         self.root.mode_tested = True
+        self.root.modes_named |= modes
         out_t, out_f = [], []
         if true_modes:
             t = s.copy()

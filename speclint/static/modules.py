@@ -29,18 +29,31 @@ _CACHE_SIZE = 64  # library analyses kept per process (each holds a parsed modul
 
 
 class ModuleIndex:
-    """The absolute paths of the files of this run (picklable; cheap to build)."""
+    """The absolute paths of the files of this run (picklable; cheap to build).
 
-    def __init__(self, paths: Iterable[str]):
+    With `disk=True`, an import that names a `.py` file on disk outside the run is followed too
+    (pre-commit passes only the staged files; an editor checks one file): its helpers are seen,
+    but findings located in it are reported only by a run that includes it (`in_run`).
+    """
+
+    def __init__(self, paths: Iterable[str], disk: bool = False):
         self.paths: FrozenSet[str] = frozenset(os.path.abspath(p) for p in paths)
+        self.disk = disk
         self._roots: Dict[str, Tuple[str, ...]] = {}
 
     def __getstate__(self):
-        return {"paths": self.paths}
+        return {"paths": self.paths, "disk": self.disk}
 
     def __setstate__(self, state):
         self.paths = state["paths"]
+        self.disk = state.get("disk", False)
         self._roots = {}
+
+    def in_run(self, path: str) -> bool:
+        return path in self.paths
+
+    def _exists(self, candidate: str) -> bool:
+        return candidate in self.paths or (self.disk and os.path.isfile(candidate))
 
     def _search_roots(self, importer_dir: str) -> Tuple[str, ...]:
         """The importer's own directory (script-style sibling imports) and the directory above
@@ -78,7 +91,7 @@ class ModuleIndex:
             for k in range(len(parts), 0, -1):
                 stem = os.path.join(root, *parts[:k])
                 for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
-                    if candidate in self.paths and candidate != os.path.abspath(importer):
+                    if self._exists(candidate) and candidate != os.path.abspath(importer):
                         return candidate, tuple(parts[k:])
         return None
 

@@ -58,6 +58,16 @@ def _parse(data: bytes) -> Parsed:
         return Parsed(None, f"cannot parse the file ({type(exc).__name__}: {exc})")
 
 
+def _fix(finding, rng) -> Optional[dict]:
+    """A safe fix that replaces the reported node (see Diagnostic.fix for the shape)."""
+    if finding.replacement is None:
+        return None
+    old = checks.source(finding.node)
+    return {"applicability": "safe", "message": f"Replace `{old}` with `{finding.replacement}`",
+            "edits": [{"line": rng[0], "column": rng[1] + 1, "end_line": rng[2],
+                       "end_column": rng[3] + 1, "content": finding.replacement}]}
+
+
 @dataclass
 class Outcome:
     diagnostics: List[Diagnostic]
@@ -92,8 +102,8 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     out += _emit([u for u in unique if u[0].node in ranges and u[0].code in enabled], ranges, stmts, table, path)
     rest = [u for u in unique if u[0].node not in ranges]  # inside imported modules
     for other, (_, lib) in consulted.items():
-        if not rest or lib is None:
-            continue
+        if not rest or lib is None or not index.in_run(other):
+            continue  # a module followed from disk but not linted in this run: not reported
         codes = enabled_for(other) if enabled_for is not None else enabled
         r, st = positions.compute(lib.module, [f.node for f, _, _ in rest])
         if not r:
@@ -121,7 +131,7 @@ def _emit(found, ranges, stmts, table, path) -> List[Diagnostic]:
             sup.used = True
             continue
         out.append(Diagnostic(path, rng[0], rng[1] + 1, rng[2], rng[3] + 1, rule.code, rule.name,
-                              rule.severity, message, "static"))
+                              rule.severity, message, "static", fix=_fix(f, rng)))
     return out
 
 

@@ -14,6 +14,7 @@ class Finding:
     node: cst.CSTNode
     variant: str = "default"
     params: Dict[str, object] = field(default_factory=dict)
+    replacement: Optional[str] = None  # a safe fix: the text that replaces `node`
 
 
 @dataclass

@@ -10,10 +10,17 @@ from speclint.static.values import BATCH, NONE, Tensor, all_members
 @check("SL018")
 def keywords(fact, ctx):
     when = when_built(fact)
-    for arg in fact.bad_keywords:
+    intended = [apis.keyword_fix(fact.cls, a.keyword.value)[0] for a in fact.bad_keywords]
+    for arg, replacement in zip(fact.bad_keywords, intended):
         kw = arg.keyword.value
-        replacement, fix = apis.keyword_fix(fact.cls, kw)
-        yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when))
+        fix = apis.keyword_fix(fact.cls, kw)[1]
+        # Renaming a misspelt keyword is a safe fix when the value stays right (not a cross-class
+        # mix-up such as scaffold_fn= -> scaffold=) and the new keyword cannot collide.
+        safe = (replacement is not None and (fact.cls, kw) not in apis.CROSS_CLASS_FIXES
+                and replacement not in fact.fields and not fact.splat
+                and intended.count(replacement) == 1)
+        yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when),
+                      replacement=replacement if safe else None)
     if fact.extra_positional:
         yield Finding("SL018", fact.extra_positional[0].value, "too_many_positional", dict(
             cls=fact.cls, max=len(apis.SPEC_FIELDS[fact.cls]), max1=len(apis.SPEC_FIELDS[fact.cls]) + 1,
@@ -30,6 +37,8 @@ def required_fields(fact, ctx):
     # a misspelled keyword meant for the missing field is reported once, by SL018
     intended = {apis.keyword_fix(fact.cls, a.keyword.value)[0] for a in fact.bad_keywords}
     for mode in sorted(modes):
+        if mode == apis.PREDICT and not _predict_intended(fact):
+            continue
         for name in apis.REQUIRED_FIELDS[mode]:
             fa = fact.fields.get(name)
             if fa is None:
@@ -43,6 +52,15 @@ def required_fields(fact, ctx):
             yield Finding("SL019", fact.node, variant, dict(
                 cls=fact.cls, field=name, mode=apis.MODE_DISPLAY[mode], when=apis.MODE_WHEN[mode]))
             break
+
+
+def _predict_intended(fact) -> bool:
+    """Whether the model_fn is meant to serve PREDICT at all: a train/eval-only model_fn (one that
+    never names PREDICT and exports nothing) fails only if someone calls predict(), with TF's own
+    clear "Missing predictions." -- not a certain bug, so not reported."""
+    v = fact.fields["mode"].value if "mode" in fact.fields else None
+    return (getattr(v, "constant", False) or apis.PREDICT in fact.root.modes_named
+            or "export_outputs" in fact.fields)
 
 
 @check("SL020")

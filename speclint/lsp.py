@@ -1,0 +1,419 @@
+"""speclint's language server: `speclint server` (stdio; needs the `lsp` extra, pygls >= 2.1).
+
+- Diagnostics are pushed on open and save at once, and on change after a short pause in typing
+  (debounced); closing a document clears them.  Each run goes through the same engine as
+  `speclint check` (`engine.check_source` with the `[tool.speclint]` configuration that applies to
+  the file), on the editor's text.
+- Ranges are in the position encoding negotiated with the client (UTF-16 unless the client
+  offers UTF-8 or UTF-32), computed from speclint's code-point columns on Python's own line
+  breaks (`\\r\\n`, `\\r`, `\\n`, as the LSP defines them too).
+- Code actions: "Ignore SLnnn on this line" (adds or extends a `# noqa:` comment) and, for a
+  diagnostic whose rule knows a safe fix, that fix.
+- The configuration is re-read when a `pyproject.toml` changes (the server asks the client to
+  watch them) or is saved in the editor; open documents are checked again.
+- A document that cannot be parsed yields SL000.  The engine runs in a worker process, so that
+  even a crash of native code (libcst's parser on absurdly nested input) restarts the worker and
+  yields SL000 rather than killing the server; a Python exception in speclint is logged
+  (window/logMessage) and yields no diagnostics for that document.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import re
+import tokenize
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from speclint import __version__
+from speclint.diagnostics import Diagnostic
+
+log = logging.getLogger("speclint.lsp")
+
+DEBOUNCE_SECONDS = 0.3  # after the last keystroke
+CONFIG_FILES = ("pyproject.toml",)
+SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
+            "info": types.DiagnosticSeverity.Information}
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+# ---- positions ---------------------------------------------------------------------------------
+def split_lines(text: str) -> List[str]:
+    """Lines as Python and the LSP count them (not str.splitlines, which also breaks at \\f, \\u2028...)."""
+    return _LINE_BREAK.split(text)
+
+
+def client_units(prefix: str, encoding: str) -> int:
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(prefix.encode("utf-8", errors="surrogatepass"))
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(prefix)
+    return len(prefix.encode("utf-16-le", errors="surrogatepass")) // 2
+
+
+def to_position(lines: List[str], line: int, column: int, encoding: str) -> types.Position:
+    """speclint's 1-based line and 1-based code-point column -> an LSP position."""
+    index = min(max(line - 1, 0), len(lines) - 1)
+    text = lines[index]
+    return types.Position(line=index, character=client_units(text[:max(column - 1, 0)], encoding))
+
+
+def to_range(lines: List[str], line: int, column: int, end_line: int, end_column: int, encoding: str) -> types.Range:
+    return types.Range(start=to_position(lines, line, column, encoding),
+                       end=to_position(lines, end_line, end_column, encoding))
+
+
+# ---- linting -----------------------------------------------------------------------------------
+def source_bytes(text: str) -> bytes:
+    """The editor's text as the bytes the file would hold (honouring a coding declaration)."""
+    data = text.encode("utf-8", errors="replace")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return data
+    if encoding in ("utf-8", "utf-8-sig"):
+        return data
+    try:
+        return text.encode(encoding)
+    except (LookupError, UnicodeEncodeError):
+        return data
+
+
+def check_in_worker(data: bytes, path: str, config, rel: Optional[str], file: Optional[str]) -> List[Diagnostic]:
+    """Runs in the worker process: the same per-file engine as `speclint check` (helpers imported
+    from other modules are read from disk)."""
+    from speclint import engine
+    from speclint.ondisk import OnDiskIndex
+
+    index = OnDiskIndex() if file else None
+    # findings the engine places in an imported module belong to that file, not to this document
+    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index).diagnostics
+            if d.path == path]
+
+
+def warm_up() -> None:
+    """Runs in the worker process once it starts: pay for the imports before the first keystroke."""
+    from speclint import rulebook
+    from speclint.static import pipeline  # noqa: F401 - imports libcst
+
+    rulebook.load()
+
+
+def crash_diagnostic(path: str) -> Diagnostic:
+    from speclint import rulebook
+
+    rule = rulebook.load()["SL000"]
+    reason = "speclint's checker process crashed on this text (please report this)"
+    return Diagnostic(path, 1, 1, 1, 1, rule.code, rule.name, rule.severity, rule.message(reason=reason))
+
+
+class SpeclintServer(LanguageServer):
+    def __init__(self) -> None:
+        # full document sync: every change carries the whole text, so line splitting is never
+        # pygls's (str.splitlines) but the engine's
+        super().__init__("speclint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        self.debounce = DEBOUNCE_SECONDS
+        self._resolver = None
+        self._pending: Dict[str, asyncio.Task] = {}
+        self._latest: Dict[str, Tuple[Optional[int], str, List[Diagnostic]]] = {}
+        self._shown_errors: set = set()
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    # -- configuration --
+    @property
+    def resolver(self):
+        if self._resolver is None:
+            from speclint.config import Resolver
+
+            self._resolver = Resolver()
+        return self._resolver
+
+    def reload_configuration(self) -> None:
+        self._resolver = None
+        self._shown_errors.clear()
+        for uri in list(self.workspace.text_documents):
+            self.schedule(uri, 0)
+
+    # -- the engine --
+    def _workers(self) -> ProcessPoolExecutor:
+        # The engine runs in a worker process: a crash in it (a native parser overflowing its
+        # stack on absurd nesting, say) costs a restart of the worker, not the editor's server.
+        # One worker: each run is one file; spawn, not fork, because this process has threads.
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    async def lint(self, uri: str, text: str) -> List[Diagnostic]:
+        """Diagnostics for one document's text; never raises."""
+        from speclint.config import ConfigError
+
+        fs_path = to_fs_path(uri) if uri.startswith("file:") else None
+        path = Path(fs_path) if fs_path else Path(self.workspace.root_path or os.getcwd())
+        try:
+            config = self.resolver.for_path(path)
+        except ConfigError as exc:
+            self.tell_config_error(str(exc))
+            return []
+        rel = config.relative(path) if fs_path else None
+        if rel is not None and config.is_excluded(rel):
+            return []
+        shown = fs_path or uri
+        loop = asyncio.get_running_loop()
+        data = source_bytes(text)
+        try:
+            for attempt in (1, 2):
+                pool = self._workers()
+                try:
+                    return await loop.run_in_executor(pool, check_in_worker, data, shown, config, rel, fs_path)
+                except BrokenProcessPool:
+                    # the worker died: on this text, or on another one queued before it; a second
+                    # attempt in a fresh worker tells the two apart
+                    if self._pool is pool:
+                        self._pool = None
+                    log.error("the checker process died while checking %s (attempt %d)", uri, attempt)
+            return [crash_diagnostic(shown)]
+        except Exception as exc:  # noqa: BLE001 - a bug in speclint must not take the editor down
+            log.error("speclint failed on %s: %s: %s", uri, type(exc).__name__, exc)
+            self.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Error,
+                message=f"speclint: internal error while checking {uri}: {type(exc).__name__}: {exc} "
+                        "(please report this)"))
+            return []
+
+    def tell_config_error(self, message: str) -> None:
+        """A bad configuration: shown once until the configuration changes."""
+        if message not in self._shown_errors:
+            self._shown_errors.add(message)
+            self.window_show_message(types.ShowMessageParams(type=types.MessageType.Error,
+                                                             message=f"speclint: {message}"))
+
+    async def current(self, uri: str) -> Tuple[Optional[int], str, List[Diagnostic]]:
+        """(version, text, diagnostics) for the document as it is now."""
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            return None, "", []
+        cached = self._latest.get(uri)
+        if cached is not None and cached[0] == doc.version and cached[1] == doc.source:
+            return cached
+        version, text = doc.version, doc.source
+        return version, text, await self.lint(uri, text)
+
+    def stop_workers(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    # -- publishing --
+    def schedule(self, uri: str, delay: float) -> None:
+        task = self._pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        self._pending[uri] = asyncio.ensure_future(self._lint_and_publish(uri, delay))
+
+    async def _lint_and_publish(self, uri: str, delay: float) -> None:
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            doc = self.workspace.text_documents.get(uri)
+            if doc is None:
+                return
+            version, text = doc.version, doc.source
+            diags = await self.lint(uri, text)
+            doc = self.workspace.text_documents.get(uri)
+            if doc is None or doc.version != version or doc.source != text:
+                return  # edited meanwhile: a newer run is scheduled
+            self._latest[uri] = (version, text, diags)
+            self.publish(uri, version, text, diags)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # noqa: BLE001
+            log.exception("publishing diagnostics for %s failed", uri)
+        finally:
+            if self._pending.get(uri) is asyncio.current_task():
+                del self._pending[uri]
+
+    def publish(self, uri: str, version: Optional[int], text: str, diags: List[Diagnostic]) -> None:
+        lines = split_lines(text)
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=version, diagnostics=[self.to_lsp(d, lines, encoding) for d in diags]))
+
+    def clear(self, uri: str) -> None:
+        task = self._pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+        self._latest.pop(uri, None)
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @staticmethod
+    def to_lsp(d: Diagnostic, lines: List[str], encoding: str) -> types.Diagnostic:
+        return types.Diagnostic(
+            range=to_range(lines, d.line, d.column, d.end_line, d.end_column, encoding),
+            message=d.message,
+            severity=SEVERITY.get(d.severity, types.DiagnosticSeverity.Warning),
+            code=d.code,
+            code_description=types.CodeDescription(href=d.url) if d.url else None,
+            source="speclint",
+            data={"name": d.name, "fix": d.fix},
+        )
+
+    # -- code actions --
+    async def code_actions(self, params: types.CodeActionParams) -> List[types.CodeAction]:
+        uri = params.text_document.uri
+        version, text, diags = await self.current(uri)
+        if not diags:
+            return []
+        lines = split_lines(text)
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        wanted = params.range
+        actions: List[types.CodeAction] = []
+        ignore_lines: Dict[Tuple[int, str], types.Diagnostic] = {}
+        for d in diags:
+            lsp_diag = self.to_lsp(d, lines, encoding)
+            if not _overlaps(lsp_diag.range, wanted):
+                continue
+            if d.fix and d.fix.get("applicability") == "safe":
+                edits = [types.TextEdit(range=to_range(lines, e["line"], e["column"], e["end_line"],
+                                                       e["end_column"], encoding), new_text=e["content"])
+                         for e in d.fix["edits"]]
+                actions.append(types.CodeAction(
+                    title=f"{d.fix['message']} ({d.code})", kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[lsp_diag], is_preferred=True, edit=self._workspace_edit(uri, version, edits)))
+            if d.code != "SL000":
+                ignore_lines.setdefault((d.line, d.code), lsp_diag)
+        for (line, code), lsp_diag in ignore_lines.items():
+            edit = suppression_edit(text, lines, line, code, encoding)
+            if edit is not None:
+                actions.append(types.CodeAction(
+                    title=f"Ignore {code} on this line", kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[lsp_diag], edit=self._workspace_edit(uri, version, [edit])))
+        return actions
+
+    def _workspace_edit(self, uri: str, version: Optional[int], edits: List[types.TextEdit]) -> types.WorkspaceEdit:
+        caps = self.client_capabilities
+        versioned = bool(caps.workspace and caps.workspace.workspace_edit
+                         and caps.workspace.workspace_edit.document_changes)
+        if versioned:
+            return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                edits=edits)])
+        return types.WorkspaceEdit(changes={uri: edits})
+
+    # -- watching the configuration --
+    def watch_configuration(self) -> None:
+        caps = self.client_capabilities
+        dynamic = (caps.workspace and caps.workspace.did_change_watched_files
+                   and caps.workspace.did_change_watched_files.dynamic_registration)
+        if not dynamic:
+            return
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES])
+        self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+            id="speclint-config-watcher", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options)]))
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p):
+        return (p.line, p.character)
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+_NOQA_CODES = re.compile(r"(#\s*noqa\s*:\s*[\w\-]+(?:\s*,\s*[\w\-]+)*)", re.I)
+_SPECLINT_IGNORE = re.compile(r"(#\s*speclint:\s*ignore\[[^\]]*)\]", re.I)
+
+
+def suppression_edit(text: str, lines: List[str], line: int, code: str, encoding: str) -> Optional[types.TextEdit]:
+    """The edit that makes `line` (1-based) suppress `code`: extend its `# noqa: ...` or
+    `# speclint: ignore[...]` comment, else append `  # noqa: CODE`.  None where a comment cannot
+    go (the line ends inside a string or with a backslash continuation)."""
+    if not 0 < line <= len(lines):
+        return None
+    comment = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT and tok.start[0] == line:
+                comment = tok
+            elif tok.start[0] <= line < tok.end[0] and tok.type not in (tokenize.NL, tokenize.NEWLINE):
+                return None  # a token (a string) runs past the end of the line
+            elif tok.start[0] > line:
+                break
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    content = lines[line - 1]
+    if comment is not None:
+        for pattern in (_SPECLINT_IGNORE, _NOQA_CODES):
+            m = pattern.search(comment.string)
+            if m:  # insert ", CODE" after the codes already listed
+                at = comment.start[1] + m.end(1) + 1
+                return types.TextEdit(range=to_range(lines, line, at, line, at, encoding), new_text=f", {code}")
+    if content.rstrip().endswith("\\") and comment is None:
+        return None
+    end = len(content)
+    return types.TextEdit(range=to_range(lines, line, end + 1, line, end + 1, encoding),
+                          new_text=f"  # noqa: {code}")
+
+
+# ---- the server and its handlers -----------------------------------------------------------------
+def create_server() -> SpeclintServer:
+    server = SpeclintServer()
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: SpeclintServer, params: types.InitializedParams) -> None:
+        ls.watch_configuration()
+        ls._workers().submit(warm_up)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: SpeclintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: SpeclintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri, ls.debounce)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: SpeclintServer, params: types.DidSaveTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        if uri.rsplit("/", 1)[-1] in CONFIG_FILES:
+            ls.reload_configuration()
+        else:
+            ls.schedule(uri, 0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    async def did_close(ls: SpeclintServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.clear(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched_files(ls: SpeclintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(change.uri.rsplit("/", 1)[-1] in CONFIG_FILES for change in params.changes):
+            ls.reload_configuration()
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+    async def code_action(ls: SpeclintServer, params: types.CodeActionParams) -> List[types.CodeAction]:
+        try:
+            return await ls.code_actions(params)
+        except Exception:  # noqa: BLE001
+            log.exception("code actions for %s failed", params.text_document.uri)
+            return []
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: SpeclintServer, params) -> None:
+        ls.stop_workers()
+
+    return server
+
+
+def main() -> None:
+    level = os.environ.get("SPECLINT_LSP_LOG", "WARNING").upper()
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(name)s: %(levelname)s: %(message)s")
+    create_server().start_io()
