@@ -231,7 +231,8 @@ def main() -> None:
         f"{tpu[0] * 1000:.0f} ms wall ({tpu[1] * 1000:.0f} ms CPU)", "under 400 ms", tpu[0] < 0.400)
     row("the same, cached", f"{tpu_warm[0] * 1000:.0f} ms wall ({tpu_warm[1] * 1000:.0f} ms CPU)")
     row("python -c pass (interpreter start-up, for reference)", f"{startup[0] * 1000:.0f} ms wall")
-    row("language server, one change", "measured by the LSP work (integrations), see its notes")
+    row("language server, one change", "measured by `bench/bench_lsp.py` (the integrations work); run it "
+        "and copy its `change` column here")
 
     out = [f"Machine: {machine()}. Load average before/after: {load_before} / {load()} "
            f"(the machine is shared; wall times vary with load, CPU times less so).", "",
