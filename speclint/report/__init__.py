@@ -1,6 +1,24 @@
-"""Reporters: turn diagnostics into text for a consumer.  A reporter never analyses."""
+"""Reporters: turn diagnostics into text for a consumer.  A reporter never analyses.
+
+Each format's module is imported only when it is used (start-up time of `speclint FILE`).
+"""
 from __future__ import annotations
 
-from speclint.report import github, json_report, sarif, text
+import importlib
+from typing import Callable, Iterator, Mapping
 
-FORMATS = {"text": text.render, "json": json_report.render, "github": github.render, "sarif": sarif.render}
+_MODULES = {"text": "text", "json": "json_report", "github": "github", "sarif": "sarif"}
+
+
+class _Formats(Mapping):
+    def __getitem__(self, name: str) -> Callable:
+        return importlib.import_module(f"speclint.report.{_MODULES[name]}").render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+FORMATS = _Formats()
