@@ -25,7 +25,6 @@ import importlib.util
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile

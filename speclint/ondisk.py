@@ -7,7 +7,6 @@ the same way (the importer's directory and its package root; library roots never
 """
 from __future__ import annotations
 
-import os
 
 from speclint.static.modules import ModuleIndex
 

@@ -1045,9 +1045,8 @@ class FunctionRun:
     def run_child(self, fn: Callable, args, kwargs, s: State) -> "FunctionRun":
         """Run the def or lambda `fn` with these (value, node) arguments; the finished run."""
         node = fn.node
-        mod = fn.run.mod if fn.run is not None else self.mod
-        method_of = mod.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
-        child = FunctionRun(self.an, node, fn.run, self.depth + 1, self.root, self.ctx, method_of)
+        child = FunctionRun(self.an, node, fn.run, self.depth + 1, self.root, self.ctx,
+                            self.defining_class(fn, self.mod))
         env: Dict[str, Value] = {}
         params = _positional_params(node.params)
         values = [UNKNOWN] * fn.drops_first + [UNKNOWN] * fn.bound_positional + [a[0] for a in args]
@@ -1064,16 +1063,27 @@ class FunctionRun:
         start = State(env, s.modes, s.exact, {}, s.tpu)
         self.active.add(node)
         try:
-            if isinstance(node, cst.Lambda):
-                child.current = start
-                child.returns.append((child.eval(node.body, start), node.body, start))
-                child.finished = True
-            else:
-                child.execute(self.body_of(node.body), [start])
+            child.run_body(start)
         finally:
             self.active.discard(node)
             self.current = s
         return child
+
+    def run_body(self, start: State) -> None:
+        """Execute this run's def or lambda from `start` (returns land in `self.returns`)."""
+        node = self.node
+        if isinstance(node, cst.Lambda):
+            self.current = start
+            self.returns.append((self.eval(node.body, start), node.body, start))
+            self.finished = True
+        else:
+            self.execute(self.body_of(node.body), [start])
+
+    @staticmethod
+    def defining_class(fn: Callable, default_mod) -> Optional[cst.ClassDef]:
+        """The class `fn` is a method of, looked up in the module that defines it."""
+        mod = fn.run.mod if fn.run is not None else default_mod
+        return mod.class_of_method(fn.node) if isinstance(fn.node, cst.FunctionDef) else None
 
 
 def _literal(node) -> bool:

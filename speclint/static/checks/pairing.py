@@ -59,21 +59,14 @@ def _replay(fn: Callable, fact) -> Optional[FunctionRun]:
     node = fn.node
     if node in an.active:
         return None
-    mod = fn.run.mod if fn.run is not None else an  # the module that defines the function
-    method_of = mod.class_of_method(node) if isinstance(node, cst.FunctionDef) else None
-    child = FunctionRun(an, node, fn.run, 1, None, None, method_of)
+    child = FunctionRun(an, node, fn.run, 1, None, None, FunctionRun.defining_class(fn, an))
     env = {n: UNKNOWN for n in param_names(node.params)}
     start = State(env, fact.modes, fact.exact, {}, fact.tpu)
     n_specs = len(an.spec_facts)
     an.replaying = True
     an.active.add(node)
     try:
-        if isinstance(node, cst.Lambda):
-            child.current = start
-            child.returns.append((child.eval(node.body, start), node.body, start))
-            child.finished = True
-        else:
-            child.execute(child.body_of(node.body), [start])
+        child.run_body(start)
     finally:
         an.active.discard(node)
         an.replaying = False
