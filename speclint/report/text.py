@@ -39,7 +39,7 @@ def summary(result) -> str:
     skipped = sum(1 for f in files if f.skipped)
     if not files:
         return "No Python files found."
-    scope = f"{_plural(len(files), 'file')} ({checked} analysed, {skipped} skipped: no Estimator spec API)"
+    scope = f"{_plural(len(files), 'file')} ({checked} analysed, {skipped} skipped: they never mention Estimator)"
     if not diags:
         return f"All checks passed: {scope}."
     errors = sum(1 for d in diags if d.severity == "error")
