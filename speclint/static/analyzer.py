@@ -14,6 +14,7 @@ construct specs or estimators.  Then:
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 from typing import Dict, List, Optional
 
@@ -187,6 +188,17 @@ class ModuleAnalyzer:
         )
         return Callable(node=fn, name=name, run=self.module_run, drops_first=not static,
                         decorated=any(not _is_method_decorator(d) for d in fn.decorators))
+
+    @contextlib.contextmanager
+    def replay(self):
+        """A check re-running a function body: no recorder records, and specs built are dropped."""
+        n_specs, replaying = len(self.spec_facts), self.replaying
+        self.replaying = True
+        try:
+            yield
+        finally:
+            self.replaying = replaying
+            del self.spec_facts[n_specs:]
 
     def instance_attr(self, cls: Optional[cst.ClassDef], attr: str) -> Optional[Value]:
         """The value `__init__` gives `self.<attr>`, when no other code assigns it."""

@@ -72,14 +72,10 @@ def run_host_fn(fact, fn: Callable, tensors: Value) -> Optional[HostFnRun]:
     state = State(dict(fact.env), fact.modes, fact.exact, {}, fact.tpu)
     budget = an.call_budget.get(run.root)
     an.call_budget[run.root] = HOST_CALL_BUDGET
-    n_specs, replaying = len(an.spec_facts), an.replaying
-    an.replaying = True  # a check re-running a function: the other recorders record nothing
     try:
-        with recorder.observe() as calls:
+        with an.replay(), recorder.observe() as calls:
             child = run.run_child(fn, args, kwargs, state)
     finally:
-        an.replaying = replaying
-        del an.spec_facts[n_specs:]
         if budget is None:
             an.call_budget.pop(run.root, None)
         else:

@@ -62,15 +62,12 @@ def _replay(fn: Callable, fact) -> Optional[FunctionRun]:
     child = FunctionRun(an, node, fn.run, 1, None, None, FunctionRun.defining_class(fn, an))
     env = {n: UNKNOWN for n in param_names(node.params)}
     start = State(env, fact.modes, fact.exact, {}, fact.tpu)
-    n_specs = len(an.spec_facts)
-    an.replaying = True
     an.active.add(node)
     try:
-        child.run_body(start)
+        with an.replay():
+            child.run_body(start)
     finally:
         an.active.discard(node)
-        an.replaying = False
-        del an.spec_facts[n_specs:]
     return child
 
 
