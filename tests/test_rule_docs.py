@@ -4,7 +4,7 @@ import pytest
 
 from expect import actual, expected, mismatches
 from speclint import rulebook
-from speclint.static.checks import registered_codes
+from speclint.static.checks.runner import registered_codes
 
 BOOK = rulebook.load()
 STATIC = [r for r in BOOK if "static" in r.engines and r.code != "SL000"]

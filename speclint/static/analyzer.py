@@ -21,7 +21,8 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import events, modefacts, tfops
+from speclint.static import extra_runs, semantics, tfops
+from speclint.static.facts import FactLog, PairingCall
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun, ModelFnContext, State
 from speclint.static.scopes import param_names
@@ -92,7 +93,7 @@ class _Prepass(cst.CSTVisitor):
         self._attribute_writes([node.target])
 
     def visit_Attribute(self, node):
-        modefacts.note_attribute_candidate(self.an, node)
+        semantics.prepass_attribute(self.an.log, node)
 
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
@@ -100,7 +101,7 @@ class _Prepass(cst.CSTVisitor):
             self.calls.append((node, fn))
             if fn is not None and isinstance(node.func, cst.Name):
                 self.callees.setdefault(fn, set()).add(node.func.value)
-            self.an.recorder.note_call_site(node)
+            semantics.prepass_call(self.an.log, node)
 
 
 class ModuleAnalyzer:
@@ -111,8 +112,12 @@ class ModuleAnalyzer:
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
-        self.call_facts: list = []  # callfacts.CallFact (pairing rules)
-        self.replaying = False  # a check re-runs a function body (SL014): record no facts
+        self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
+        # results of the runs after the model_fns (extra_runs.py), for the checks
+        self.input_fn_runs: list = []  # (EstimatorCalled, the input_fn's FunctionRun)
+        self.host_fn_runs: dict = {}  # (id(spec fact), field) -> [HostFnRun]
+        self.host_fn_cache: dict = {}
+        self.scaffold_runs: dict = {}  # (scaffold_fn node, TPU flag) -> its FunctionRun or None
         self.active: set = set()
         self._repeated: dict = {}
         self.call_cache: dict = {}  # (def, arguments, path state) -> return value
@@ -123,12 +128,8 @@ class ModuleAnalyzer:
         self.primary_run: Dict[cst.FunctionDef, FunctionRun] = {}
         self.model_fns: Dict[cst.FunctionDef, ModelFnContext] = {}
         self.module_run: Optional[FunctionRun] = None
-        self.recorder = events.Recorder()  # calls the interpreter saw (summaries; host functions)
         self.attr_writers: Dict[tuple, set] = {}  # (class, attribute) -> methods assigning it
         self.foreign_attr_writes: set = set()  # attributes assigned outside their class's methods
-        self.step_roots: set = set()  # runs (model_fns) that may advance the global step (SL023)
-        self.graph_uses: list = []  # fieldfacts.GraphUse: module-level tensors used in a model_fn (SL032)
-        self.mode_facts = modefacts.ModeFacts()
 
     # ---- services for the interpreter ---------------------------------------------------------
     def api_value(self, full: str) -> Value:
@@ -140,13 +141,11 @@ class ModuleAnalyzer:
 
     def _imported_value(self, full: str) -> Optional[Value]:
         """The value of a name imported from another linted module, if `full` denotes one."""
-        from speclint.static import modules
-
         found = self.index.find(full, self.path)
         if found is None:
             return None
         path, rest = found
-        lib = modules.load(path, self.index)
+        lib = self.index.load(path)
         if lib is None:
             return UNKNOWN
         if not rest:
@@ -191,13 +190,13 @@ class ModuleAnalyzer:
 
     @contextlib.contextmanager
     def replay(self):
-        """A check re-running a function body: no recorder records, and specs built are dropped."""
-        n_specs, replaying = len(self.spec_facts), self.replaying
-        self.replaying = True
+        """The analysis re-running a function body for a question of its own (a scaffold_fn's
+        returns, a host function's calls): nothing reaches the fact log, and specs built are dropped."""
+        n_specs = len(self.spec_facts)
         try:
-            yield
+            with self.log.replay():
+                yield
         finally:
-            self.replaying = replaying
             del self.spec_facts[n_specs:]
 
     def instance_attr(self, cls: Optional[cst.ClassDef], attr: str) -> Optional[Value]:
@@ -223,7 +222,7 @@ class ModuleAnalyzer:
         self.spec_facts = []
         if not keep_estimators:
             self.estimator_facts = []
-        self.call_facts = []
+        self.log.drop(PairingCall)
         return self
 
     def analyze(self) -> "ModuleAnalyzer":
@@ -279,7 +278,7 @@ class ModuleAnalyzer:
         for fn in sorted(with_spec, key=self._depth):
             if fn not in self.model_fns:
                 self.standalone(fn)
-        modefacts.run_input_fns(self)
+        extra_runs.run_all(self)
         return self
 
     def _depth(self, fn) -> int:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
-from speclint.static import callfacts, fieldfacts, modefacts, tfops
+from speclint.static import semantics, tfops
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     ApiRef, BATCH, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, UNKNOWN_SHAPE, Callable, Const,
@@ -264,7 +264,7 @@ class FunctionRun:
         for t in st.targets:
             self.assign(t.target, v, st.value, s)
             if isinstance(t.target, cst.Attribute) and t.target.attr.value == "iterations":
-                fieldfacts.note_increment(self)  # `optimizer.iterations = global_step` (Keras)
+                semantics.step_advanced(self, t.target, s)  # `optimizer.iterations = global_step` (Keras)
         return [s]
 
     def s_AnnAssign(self, st: cst.AnnAssign, s: State):
@@ -380,7 +380,7 @@ class FunctionRun:
         return [s]
 
     def s_ClassDef(self, st: cst.ClassDef, s: State):
-        s.bind(st.name.value, callfacts.class_value(self, st, s))
+        s.bind(st.name.value, semantics.class_value(self, st, s))
         return [s]
 
     def s_Match(self, st, states: List[State]):
@@ -460,7 +460,7 @@ class FunctionRun:
             t, f = self.branch(test.expression, s)
             return f, t
         self.current = s
-        narrowed = modefacts.narrow_labels(self, test, s)
+        narrowed = semantics.narrow_labels(self, test, s)
         if narrowed is not None:
             return narrowed
         v = self.eval(test, s)
@@ -585,7 +585,7 @@ class FunctionRun:
         base = self.eval(node.value, s)
         attr = node.attr.value
         if isinstance(base, Labels):
-            modefacts.note_labels_use(self, node.value, s)
+            semantics.labels_used(self, node.value, s)
         if attr == "as_estimator_spec" and isinstance(base, Spec) and base.cls == apis.TPU_ESTIMATOR_SPEC:
             return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
@@ -714,7 +714,7 @@ class FunctionRun:
     def e_Subscript(self, node: cst.Subscript, s):
         base = self.eval(node.value, s)
         key = self._index_const(node)
-        modefacts.note_subscript(self, node, base, key, s)
+        semantics.subscript(self, node, base, key, s)
         if isinstance(base, Seq) and base.complete and isinstance(key, int):
             if -len(base.items) <= key < len(base.items):
                 return base.items[key].value
@@ -737,10 +737,10 @@ class FunctionRun:
         return UNKNOWN
 
     def e_BinaryOperation(self, node: cst.BinaryOperation, s):
-        fieldfacts.module_tensor_uses(self, (node.left, node.right), s)
+        semantics.module_tensor_uses(self, (node.left, node.right), s)
         left, right = self.eval(node.left, s), self.eval(node.right, s)
         if isinstance(left, Labels) or isinstance(right, Labels):
-            modefacts.note_labels_use(self, node.left if isinstance(left, Labels) else node.right, s)
+            semantics.labels_used(self, node.left if isinstance(left, Labels) else node.right, s)
         return self.binop(left, right, node.operator)
 
     def binop(self, a: Value, b: Value, op) -> Value:
@@ -799,7 +799,7 @@ class FunctionRun:
         if not (isinstance(left, Mode) and not left.constant):
             return UNKNOWN
         if left.exact:  # the model_fn's own mode (not a helper's `mode` parameter of unknown origin)
-            modefacts.note_mode_compare(self, node, comp, other_node, right)
+            semantics.mode_compared(self, node, comp, other_node, right, s)
         if isinstance(op, (cst.Equal, cst.NotEqual, cst.Is, cst.IsNot)):
             modes = _mode_set(right)
             if modes is None:
@@ -843,7 +843,7 @@ class FunctionRun:
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
             if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
-                fieldfacts.tf_call(self, fv.path, node, s)
+                semantics.tf_call(self, fv.path, node, s)
             if api in apis.SPEC_CLASSES:
                 return self._spec(node, api, s)
             if api in apis.ESTIMATOR_CLASSES:
@@ -863,25 +863,23 @@ class FunctionRun:
                                     inner.bound_keywords | frozenset(kwargs), inner.drops_first,
                                     inner.api, inner.decorated)
                 return UNKNOWN
-            self.an.recorder.api_call(fv.path, node, args, kwargs, s, self)
+            semantics.api_called(self, fv.path, node, args, kwargs, s)
             if splat:
                 return UNKNOWN
-            callfacts.api_call(self, node, fv.path, args, kwargs, s)
             result = tfops.batch_shape(fv.path, tfops.call(fv.path, args, kwargs), args, kwargs)
-            self.an.recorder.note_result(fv.path, result)
-            replaced = modefacts.note_api_call(self, node, fv.path, args, kwargs, result, s)
+            replaced = semantics.api_call(self, node, fv.path, args, kwargs, result, s)
             return result if replaced is None else replaced
         if isinstance(func, cst.Attribute):
-            modefacts.note_method_call(self, node, func, args, kwargs, s)
+            semantics.method_call(self, node, func, args, kwargs, s)
         if isinstance(fv, tfops.PerExampleLoss):
-            modefacts.note_callable_call(self, args, kwargs, s)
+            semantics.callable_call(self, args, kwargs, s)
             return Tensor(BATCH)
         if isinstance(fv, HookClass):
             return tfops.hook_instance(fv.name, args, kwargs)
         if isinstance(fv, KerasMetric):
             return Tensor()  # calling a Keras metric updates it and returns its result
         if isinstance(fv, Unknown) and isinstance(func, cst.Name) and func.value == "range":
-            self.an.recorder.api_call("range", node, args, kwargs, s, self)
+            semantics.api_called(self, "range", node, args, kwargs, s)
         if isinstance(fv, Callable):
             if fv.api == apis.SCAFFOLD:
                 return Scaffold()
@@ -902,7 +900,7 @@ class FunctionRun:
                 for a in node.args:
                     self.eval(a.value, s)
                 return tfops.KERAS_METRIC_METHODS[name]
-        if name in fieldfacts.OPTIMIZER_METHODS:
+        if name in semantics.OPTIMIZER_METHODS:
             recv = self.eval(func.value, s)
             args, kwargs = [], {}
             for a in node.args:
@@ -911,10 +909,9 @@ class FunctionRun:
                     kwargs[a.keyword.value] = (v, a.value)
                 elif not a.star:
                     args.append((v, a.value))
-            callfacts.method_call(self, node, name, recv, s)
-            return fieldfacts.optimizer_op(self, node, name, recv, args, kwargs)
-        if name in fieldfacts.ASSIGN_METHODS:
-            fieldfacts.note_increment(self)  # `global_step.assign(global_step + 1)`
+            return semantics.optimizer_value(self, node, name, recv, args, kwargs, s)
+        if name in semantics.ASSIGN_METHODS:
+            semantics.step_advanced(self, node, s)  # `global_step.assign(global_step + 1)`
         if name == "_replace":
             recv = self.eval(func.value, s)
             keywords = {}
@@ -922,7 +919,7 @@ class FunctionRun:
                 v = self.eval(a.value, s)
                 if a.keyword is not None:
                     keywords[a.keyword.value] = (v, a.value, a)
-            callfacts.method_call(self, node, name, recv, s, keywords)
+            semantics.spec_replaced(self, node, recv, keywords, s)
             return Spec(recv.cls, node) if isinstance(recv, Spec) else UNKNOWN
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
@@ -999,7 +996,7 @@ class FunctionRun:
         fact = SpecFact(node, cls, fields, bad, extra, dup, splat, s.modes, s.exact, s.tpu,
                         dict(s.env), self, self.root)
         self.an.spec_facts.append(fact)
-        callfacts.spec_built(self, fact, s)
+        semantics.spec_built(self, fact, s)
         return Spec(cls, node)
 
     def call_def(self, fn: Callable, args, kwargs, s: State) -> Value:
@@ -1014,7 +1011,7 @@ class FunctionRun:
         except TypeError:
             key = None
         cache = self.an.call_cache
-        if self.an.recorder.observing:
+        if self.an.log.observing:
             key = None  # a host function being observed: see every call its helpers make
         if key is not None and key in cache:
             return cache[key]

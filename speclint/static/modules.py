@@ -52,6 +52,10 @@ class ModuleIndex:
     def in_run(self, path: str) -> bool:
         return path in self.paths
 
+    def load(self, path: str):
+        """The library analysis (ModuleAnalyzer) of the module at `path`, or None (see `load`)."""
+        return load(path, self)
+
     def _exists(self, candidate: str) -> bool:
         return candidate in self.paths or (self.disk and os.path.isfile(candidate))
 
@@ -152,10 +156,12 @@ def _analyse(path: str, index: ModuleIndex) -> tuple:
     except OSError:
         return None, None
     digest = hashlib.sha256(data).hexdigest()
-    from speclint.static import pipeline
+    # imported here, not at the top: the engine imports ModuleIndex before it knows whether any
+    # file needs libcst
     from speclint.static.analyzer import ModuleAnalyzer
+    from speclint.static.parse import parse
 
-    parsed = pipeline.parse(data)
+    parsed = parse(data)
     if parsed.module is None:
         return digest, None
     try:

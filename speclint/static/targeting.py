@@ -20,6 +20,7 @@ from typing import Dict, FrozenSet, Optional
 import libcst as cst
 
 from speclint import apis
+from speclint.static.facts import EstimatorCalled, PairingCall
 from speclint.static.values import Callable, Const, Spec, members
 
 _NONE: FrozenSet[str] = frozenset()
@@ -60,7 +61,7 @@ class Targeting:
         its author expects it to run on TPU."""
         if self.an is None:
             return False
-        return any(f.root is root and f.tpu is True for f in self.an.spec_facts + self.an.call_facts)
+        return any(f.root is root and f.tpu is True for f in list(self.an.spec_facts) + list(self.an.log.of(PairingCall)))
 
     def root_tpu_modes(self, root, strict: bool = False) -> Optional[FrozenSet[str]]:
         """Modes in which the model_fn of `root` may run on TPU ("auto" target); None when there
@@ -86,12 +87,11 @@ class Targeting:
         # Older tensorflow/tpu ResNet (before export_to_tpu existed): the local estimator is
         # trained, evaluated and exported, never predict()ed.  Exporting accepts a plain
         # EstimatorSpec also for the TPU graph (model_fn_inference_on_tpu reads its fields).
-        from speclint.static import modefacts
-        mf = modefacts.facts(self.an)
+        calls = self.an.log.of(EstimatorCalled)
         nodes = {id(f.node) for f in facts}
         est = self.an.estimator_facts
-        called = {id(est[c.index].node) for c in mf.estimator_calls if c.method == "predict"}
-        exported = {id(est[c.index].node) for c in mf.export_calls}
+        called = {id(est[c.index].node) for c in calls if not c.export and c.method == "predict"}
+        exported = {id(est[c.index].node) for c in calls if c.export}
         return not (nodes & called) and nodes <= exported
 
     def _compute(self, root, strict: bool) -> Optional[FrozenSet[str]]:

@@ -1,4 +1,4 @@
-"""Helpers shared by the checks: host-call pairs, host function signatures, closures."""
+"""Helpers shared by the checks: host function runs and signatures, closures, labels."""
 from __future__ import annotations
 
 from typing import Iterator, Optional, Tuple
@@ -10,18 +10,9 @@ from speclint.static.scopes import free_names
 from speclint.static.values import Callable, Seq, Value, all_members, is_model_tensor, members
 
 
-def host_call_pairs(fact) -> Iterator[Tuple[str, object, Seq]]:
-    """(field, FieldArg, the (fn, tensors) Seq) for each host call of a TPUEstimatorSpec whose
-    value is a complete 2-element tuple/list on every path."""
-    if fact.cls != apis.TPU_ESTIMATOR_SPEC:
-        return
-    for name in apis.HOST_CALL_FIELDS:
-        fa = fact.fields.get(name)
-        if fa is None:
-            continue
-        ms = members(fa.value)
-        if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].complete and len(ms[0].items) == 2:
-            yield name, fa, ms[0]
+def host_runs(fact, field: str) -> list:
+    """The runs of the host function(s) of `fact`'s `field` with its tensors (extra_runs.py)."""
+    return fact.run.an.host_fn_runs.get((id(fact), field), [])
 
 
 def only(v: Value, cls) -> Optional[Value]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from speclint import apis
-from speclint.static.checks import Finding, check, source
+from speclint.finding import Finding
+from speclint.static.checks.base import check, source
 from speclint.static.checks.common import when_built
-from speclint.static.fieldfacts import OPTIMIZER_KINDS
+from speclint.static.facts import GlobalTensorUsed, StepAdvanced
+from speclint.static.semantics import OPTIMIZER_KINDS
 from speclint.static.values import (
     DYNAMIC, NOT_BATCH, SCALAR, Callable, Const, Dict, ExportOutput, Object, Operation, Scaffold,
     Seq, Tensor, Value, all_members, members,
@@ -104,9 +106,12 @@ def global_step(fact, ctx):
     if fa is None or apis.TRAIN not in _modes(fact):
         return
     an = ctx.module_run.an
-    if fact.root in an.step_roots:
+    step_roots = ctx.cache.get("step_roots")
+    if step_roots is None:
+        step_roots = ctx.cache["step_roots"] = {f.root for f in an.log.of(StepAdvanced)}
+    if fact.root in step_roots:
         return  # the model_fn advances the step elsewhere (assign, another minimize, iterations=)
-    if fact.root.ctx is None and an.step_roots:
+    if fact.root.ctx is None and step_roots:
         return  # a helper seen on its own: the model_fn calling it may advance the step
     if not all_members(fa.value, lambda m: isinstance(m, Operation) and m.step is False):
         return
@@ -288,7 +293,7 @@ def _bad_hook(v: Value) -> Optional[str]:
 @check("SL032")
 def module_tensors(fact, ctx):
     seen = set()
-    for use in ctx.module_run.an.graph_uses:
+    for use in ctx.module_run.an.log.of(GlobalTensorUsed):
         if use.root is fact.root and id(use.node) not in seen:
             seen.add(id(use.node))
             yield Finding("SL032", use.node, "default", dict(

@@ -6,10 +6,13 @@ import difflib
 import libcst as cst
 
 from speclint import apis
-from speclint.static.checks import Finding, check, source
+from speclint.finding import Finding
+from speclint.static.checks.base import check, source
 from speclint.static.checks.common import (
-    captured_tensors, fn_label, host_call_pairs, only, signature, when_built,
+    captured_tensors, fn_label, only, signature, when_built,
 )
+from speclint.static.extra_runs import host_call_pairs
+from speclint.static.facts import TensorMade
 from speclint.static.values import (
     NONE, NOT_BATCH, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
     all_members, members,
@@ -174,10 +177,18 @@ _WHY = {
 }
 
 
+def _origin(an, value) -> str:
+    """The `tf.` path of the call that made `value`, when the log noted it."""
+    for made in reversed(an.log.of(TensorMade)):
+        if made.value is value:
+            return made.canonical
+    return ""
+
+
 def _why_not_batch(node, value, an) -> str:
     """Why dimension 0 is not the batch, from the call that made the value (written inline, or
     noted by the interpreter when the value went through a variable)."""
-    canon = an.recorder.origin(value) or ""
+    canon = _origin(an, value) or ""
     if not canon and isinstance(node, cst.Call):
         full = an.imports.resolve_expr(node.func)
         canon = apis.canonical_path(full) if full else ""

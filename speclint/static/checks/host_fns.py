@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from speclint import apis
-from speclint.static.checks import Finding, check, source
-from speclint.static.checks.common import fn_label, host_call_pairs
-from speclint.static.hostfns import run_host_fns
+from speclint.finding import Finding
+from speclint.static.checks.base import check, source
+from speclint.static.checks.common import fn_label, host_runs
+from speclint.static.extra_runs import host_call_pairs
 from speclint.static.values import NONE, BatchSize, Seq, all_members, members
 
 
@@ -15,7 +16,7 @@ def host_fn_returns_none(fact, ctx):
     for name, _, pair in host_call_pairs(fact):
         if name != "host_call":
             continue
-        for hr in run_host_fns(fact, pair):
+        for hr in host_runs(fact, name):
             if hr.generator:
                 continue
             values = [v for v, _ in hr.returns] + ([NONE] if hr.falls_through else [])
@@ -40,7 +41,7 @@ def host_fn_batch_size(fact, ctx):
     if not ctx.on_tpu(fact):
         return
     for name, _, pair in host_call_pairs(fact):
-        for hr in run_host_fns(fact, pair):
+        for hr in host_runs(fact, name):
             for ev in hr.calls:
                 which = apis.BATCH_SIZED_CALLS.get(ev.canonical)
                 if which is None:

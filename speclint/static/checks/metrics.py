@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Iterator, Optional
 
 from speclint import apis
-from speclint.static.checks import Finding, check, source
-from speclint.static.checks.common import fn_label, host_call_pairs, when_built
-from speclint.static.hostfns import run_host_fns
+from speclint.finding import Finding
+from speclint.static.checks.base import check, source
+from speclint.static.checks.common import fn_label, host_runs, when_built
+from speclint.static.extra_runs import host_call_pairs
 from speclint.static.values import (
     NONE, SCALAR, Callable, Const, Dict, KerasMetric, Operation, Seq, Tensor, Unknown, Value,
     members,
@@ -97,7 +98,7 @@ def metric_fn_runs(fact):
     for name, fa, pair in host_call_pairs(fact):
         if name != "eval_metrics":
             continue
-        for hr in run_host_fns(fact, pair):
+        for hr in host_runs(fact, name):
             if not hr.generator:
                 yield name, fa, hr
 

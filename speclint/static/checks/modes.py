@@ -1,6 +1,6 @@
 """Mode handling, the model_fn signature and TPU input: SL036-SL041, SL044.
 
-SL036 reads spec constructions; the others read the facts `modefacts` records (mode tests,
+SL036 reads spec constructions; the others read the fact log (facts.py: mode tests,
 uses of `labels` and `params["batch_size"]`, estimator constructions and calls, input_fns) and
 run once per module (`module_check`).
 """
@@ -11,8 +11,11 @@ from typing import Dict, Iterator, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import modefacts
-from speclint.static.checks import Finding, check, module_check, source
+from speclint.static.facts import (
+    Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
+)
+from speclint.finding import Finding
+from speclint.static.checks.base import check, module_check, source
 from speclint.static.checks.common import signature
 from speclint.static.values import (
     NONE, Callable, Config, Const, Dict as DictV, Mode, PyValue, Seq, Spec, Unknown, members,
@@ -130,10 +133,9 @@ def _compared_names(test) -> set:
 
 @module_check("SL037")
 def mode_strings(an, ctx):
-    mf = modefacts.facts(an)
     seen = set()
     rebound: Dict[int, set] = {}
-    for c in mf.compares:
+    for c in an.log.of(ModeCompared):
         if not _is_model_fn_run(c.root) or id(c.literal) in seen:
             continue
         fn = c.root.node
@@ -148,7 +150,8 @@ def mode_strings(an, ctx):
         yield Finding("SL037", c.literal, "literal", dict(
             literal=source(c.literal), expr=source(c.test), always=_ALWAYS[c.op],
             fix=apis.mode_constant_for(c.value)))
-    for node in mf.attr_candidates:
+    for found in an.log.of(ModeKeysAttribute):
+        node = found.node
         if _resolves_to_mode_keys(an, node.value):
             attr = node.attr.value
             yield Finding("SL037", node, "attribute", dict(
@@ -351,7 +354,7 @@ def _predicts_labels(an, root, uses) -> bool:
 def labels_in_predict(an, ctx):
     reported = set()
     serves: Dict[int, bool] = {}
-    uses = modefacts.facts(an).labels_uses
+    uses = an.log.of(LabelsUsed)
     for use in uses:
         root = use.root
         if id(root) in reported or not _is_model_fn_run(root) or not root.mode_tested:
@@ -520,7 +523,7 @@ def _tests_for_batch_size(fn) -> bool:
 
 def _reads_in(an, runs: set, mode=None) -> Iterator:
     guarded: Dict[int, bool] = {}
-    for use in modefacts.facts(an).batch_size_reads:
+    for use in an.log.of(ParamRead):
         if id(use.root) not in runs:
             continue
         key = id(use.run.node)
@@ -545,7 +548,7 @@ def _model_fn_runs(an, fact) -> Dict[int, object]:
 
 
 def _input_fn_runs(an, index: int) -> Dict[int, object]:
-    return {id(run): run for call, run in modefacts.facts(an).input_fn_runs if call.index == index}
+    return {id(run): run for call, run in an.input_fn_runs if call.index == index}
 
 
 @module_check("SL041")
@@ -574,7 +577,9 @@ def batch_size_param(an, ctx):
                     when="the first call of the " + kind))
             continue
         # TPUEstimator: a method called without that mode's batch size
-        for call in modefacts.facts(an).estimator_calls:
+        for call in an.log.of(EstimatorCalled):
+            if call.export:
+                continue
             if call.index != index:
                 continue
             kw = apis.BATCH_SIZE_KEYWORD[call.method]
@@ -583,7 +588,7 @@ def batch_size_param(an, ctx):
                 continue
             mode = apis.METHOD_MODE[call.method]
             runs = _model_fn_runs(an, fact)
-            inputs = {id(r): r for c, r in modefacts.facts(an).input_fn_runs if c is call}
+            inputs = {id(r): r for c, r in an.input_fn_runs if c is call}
             for use in _reads_in(an, set(runs) | set(inputs), mode):
                 kind = "model_fn" if use.root.ctx is not None else "input_fn"
                 fn = getattr(getattr(use.root.node, "name", None), "value", "<lambda>")
@@ -634,9 +639,8 @@ def _contains(tree, target) -> bool:
 def dynamic_batch(an, ctx):
     if ctx.target == "cpu":
         return
-    mf = modefacts.facts(an)
     seen = set()
-    for call, run in mf.input_fn_runs:
+    for call, run in an.input_fn_runs:
         if call.method not in ("train", "evaluate"):
             continue
         fact = an.estimator_facts[call.index]
@@ -651,7 +655,7 @@ def dynamic_batch(an, ctx):
             # `drop_remainder = True if FLAGS.use_tpu else False` (BERT, ALBERT): on the path
             # where the TPU flag is off, TPUEstimator(use_tpu=FLAGS.use_tpu) runs on CPU/GPU.
             continue
-        for b in mf.batch_calls:
+        for b in an.log.of(Batched):
             if b.run.root is not run or id(b.node) in seen:
                 continue
             drop = b.drop

@@ -11,11 +11,14 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import callfacts
-from speclint.static.checks import Finding, check, module_check, source
+from speclint.finding import Finding
+from speclint.static.checks.base import check, module_check, source
 from speclint.static.checks.common import fn_label, only
-from speclint.static.interpret import FunctionRun, State
-from speclint.static.scopes import param_names
+from speclint.static.extra_runs import scaffold_candidate, seen_in_model_fn
+from speclint.static.facts import PairingCall
+from speclint.static.semantics import (
+    CROSS_REPLICA_SUM, CROSS_SHARD, INIT_FROM_CHECKPOINT, LAST_TPU_SPEC, MINIMIZE, REPLACE,
+)
 from speclint.static.values import (
     NONE, UNKNOWN, BoundAsEstimatorSpec, Callable, Object, Scaffold, Seq, Spec, Unknown, Value,
     all_members, members, none_or_all,
@@ -24,13 +27,8 @@ from speclint.static.values import (
 
 
 def _skip(fact, an, ctx) -> bool:
-    """A fact of a helper's own standalone run (unknown arguments) whose node was also seen
-    while running a model_fn: the model_fn's view, with its values, is the one reported."""
-    seen = ctx.cache.get("pairing_seen")
-    if seen is None:
-        seen = {id(f.node) for f in an.spec_facts + an.call_facts if f.root.ctx is not None}
-        ctx.cache["pairing_seen"] = seen
-    return fact.root.ctx is None and id(fact.node) in seen
+    """A fact of a helper's own standalone run that a model_fn run also saw (reported there)."""
+    return seen_in_model_fn(fact, an)
 
 
 def _an(fact):
@@ -45,7 +43,7 @@ def _known_not_none(v: Value) -> bool:
     return all(m != NONE and not isinstance(m, Unknown) for m in members(v))
 
 
-def _model_fn_runs(an) -> Iterator[FunctionRun]:
+def _model_fn_runs(an) -> Iterator:
     for fn in an.model_fns:
         run = an.primary_run.get(fn)
         if run is not None and run.ctx is not None:
@@ -53,24 +51,6 @@ def _model_fn_runs(an) -> Iterator[FunctionRun]:
 
 
 # ---- SL014 ------------------------------------------------------------------------------------
-def _replay(fn: Callable, fact) -> Optional[FunctionRun]:
-    """Run the body of `fn` (a scaffold_fn) with unknown arguments, recording nothing."""
-    an = _an(fact)
-    node = fn.node
-    if node in an.active:
-        return None
-    child = FunctionRun(an, node, fn.run, 1, None, None, FunctionRun.defining_class(fn, an))
-    env = {n: UNKNOWN for n in param_names(node.params)}
-    start = State(env, fact.modes, fact.exact, {}, fact.tpu)
-    an.active.add(node)
-    try:
-        with an.replay():
-            child.run_body(start)
-    finally:
-        an.active.discard(node)
-    return child
-
-
 def _is_saver(v: Value) -> bool:
     return all_members(v, lambda m: isinstance(m, Object) and m.kind == "saver")
 
@@ -79,20 +59,10 @@ def _is_saver(v: Value) -> bool:
 def scaffold_fn_returns(fact, ctx):
     if fact.cls != apis.TPU_ESTIMATOR_SPEC or _skip(fact, _an(fact), ctx):
         return
-    fa = fact.fields.get("scaffold_fn")
-    if fa is None:
+    fn = scaffold_candidate(fact)
+    if fn is None:
         return
-    fns = [m for m in members(fa.value) if m != NONE]
-    if len(fns) != 1 or not isinstance(fns[0], Callable):
-        return
-    fn = fns[0]
-    if fn.api is not None or fn.decorated or not isinstance(fn.node, (cst.FunctionDef, cst.Lambda)):
-        return
-    cache = ctx.cache.setdefault("SL014", {})
-    key = (fn.node, fact.tpu)
-    if key not in cache:
-        cache[key] = _replay(fn, fact)
-    run = cache[key]
+    run = _an(fact).scaffold_runs.get((fn.node, fact.tpu))
     if run is None:
         return
     name_node = fn.node.name if isinstance(fn.node, cst.FunctionDef) else fn.node
@@ -134,8 +104,8 @@ def scaffold_fn_returns(fact, ctx):
 # ---- SL016 ------------------------------------------------------------------------------------
 @module_check("SL016")
 def init_from_checkpoint_on_tpu(an, ctx):
-    for cf in an.call_facts:
-        if cf.kind != callfacts.INIT_FROM_CHECKPOINT or _skip(cf, an, ctx) or not ctx.tpu_modes(cf, True):
+    for cf in an.log.of(PairingCall):
+        if cf.kind != INIT_FROM_CHECKPOINT or _skip(cf, an, ctx) or not ctx.tpu_modes(cf, True):
             continue
         owner = cf.run.node
         fn = owner.name.value if isinstance(owner, cst.FunctionDef) else "<lambda>"
@@ -144,8 +114,8 @@ def init_from_checkpoint_on_tpu(an, ctx):
 
 # ---- SL017 ------------------------------------------------------------------------------------
 def _checkpoint_loaded_off_tpu(an, root) -> bool:
-    return any(cf.kind == callfacts.INIT_FROM_CHECKPOINT and cf.root is root and cf.tpu is not True
-               for cf in an.call_facts)
+    return any(cf.kind == INIT_FROM_CHECKPOINT and cf.root is root and cf.tpu is not True
+               for cf in an.log.of(PairingCall))
 
 
 @check("SL017")
@@ -271,8 +241,8 @@ def _facts_of(an, node, root) -> list:
 
 @module_check("SL035")
 def shared_class_state(an, ctx):
-    for cf in an.call_facts:
-        if cf.kind != callfacts.REPLACE:
+    for cf in an.log.of(PairingCall):
+        if cf.kind != REPLACE:
             continue
         for name in apis.HOST_CALL_FIELDS:
             kw = cf.keywords.get(name)
@@ -282,7 +252,7 @@ def shared_class_state(an, ctx):
     for run in _model_fn_runs(an):
         for v, vnode, st in run.returns:
             returned = only(v, Spec)
-            last = only(st.env.get(callfacts.LAST_TPU_SPEC, NONE), Spec)
+            last = only(st.env.get(LAST_TPU_SPEC, NONE), Spec)
             if (vnode is None or returned is None or last is None
                     or returned.cls != apis.TPU_ESTIMATOR_SPEC or last.node is returned.node):
                 continue
@@ -318,18 +288,18 @@ def _off_tpu_reason(cf, ctx) -> str:
 
 @module_check("SL043")
 def cross_shard(an, ctx):
-    aggregated = {id(cf.root) for cf in an.call_facts if cf.kind == callfacts.CROSS_REPLICA_SUM}
-    for cf in an.call_facts:
+    aggregated = {id(cf.root) for cf in an.log.of(PairingCall) if cf.kind == CROSS_REPLICA_SUM}
+    for cf in an.log.of(PairingCall):
         if _skip(cf, an, ctx):
             continue
-        if cf.kind == callfacts.MINIMIZE:
+        if cf.kind == MINIMIZE:
             opt = only(cf.receiver, Object)
             if (opt is None or opt.kind != "optimizer" or opt.cross_shard
                     or id(cf.root) in aggregated or apis.TRAIN not in ctx.tpu_modes(cf, True)):
                 continue
             yield Finding("SL043", cf.node, "missing", dict(
                 expr=source(cf.node.func), opt=f"`{opt.cls}`"))
-        elif cf.kind == callfacts.CROSS_SHARD:
+        elif cf.kind == CROSS_SHARD:
             inner = only(cf.receiver, Object)
             if inner is not None and inner.kind == "keras_optimizer":
                 yield Finding("SL043", cf.node, "keras", dict(expr=source(cf.node)))

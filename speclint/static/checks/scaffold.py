@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from speclint import apis
-from speclint.static.checks import Finding, check, source
+from speclint.finding import Finding
+from speclint.static.checks.base import check, source
 from speclint.static.checks.common import captured_tensors, fn_label, only, when_built
 from speclint.static.values import Callable, Scaffold, none_or_all
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from speclint import apis
-from speclint.static.checks import Finding, check, source
-from speclint.static.checks.common import fn_label, host_call_pairs
-from speclint.static.hostfns import run_host_fns
+from speclint.finding import Finding
+from speclint.static.checks.base import check, source
+from speclint.static.checks.common import fn_label, host_runs
+from speclint.static.extra_runs import host_call_pairs
+from speclint.static.facts import ApiCalled, SummariesCleared
 from speclint.static.tfversion import v1_summary_op
 from speclint.static.values import NONE, Seq
 
@@ -15,7 +17,7 @@ def host_fn_summaries(fact, ctx):
         return
     an = fact.run.an
     for name, _, pair in host_call_pairs(fact):
-        for hr in run_host_fns(fact, pair):
+        for hr in host_runs(fact, name):
             for ev in hr.calls:
                 op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
                 if op is not None:
@@ -28,11 +30,11 @@ def model_fn_summaries(fact, ctx):
     if fact.cls != apis.TPU_ESTIMATOR_SPEC or not ctx.on_tpu(fact):
         return
     an = fact.run.an
-    if an.recorder.removes_summaries:
+    if an.log.of(SummariesCleared):
         # tensor2tensor's remove_summaries() before each TPU spec: graph collections are not
         # modelled, so a module that clears the summaries collection is not checked
         return
-    events = [ev for ev in an.recorder.summary_calls if ev.root is fact.root]
+    events = [ev for ev in an.log.of(ApiCalled) if ev.root is fact.root and writes_summaries(ev)]
     if not events:
         return
     for ev in events:
@@ -60,3 +62,8 @@ def _writes_by_default(ev, keyword: str, position: int) -> bool:
         return True
     v = arg[0]
     return v == NONE or (isinstance(v, Seq) and v.complete and bool(v.items))
+
+
+def writes_summaries(ev) -> bool:
+    canonical = ev.canonical
+    return canonical.startswith("tf.summary.") or canonical in apis.SUMMARY_WRITING_HELPERS
