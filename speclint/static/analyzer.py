@@ -24,7 +24,8 @@ from speclint import apis
 from speclint.static import extra_runs, semantics, tfops
 from speclint.static.facts import FactLog, PairingCall
 from speclint.static.imports import ImportTable
-from speclint.static.interpret import FunctionRun, ModelFnContext, State
+from speclint.static.interpret import FunctionRun
+from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.values import (
     BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,

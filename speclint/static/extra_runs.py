@@ -19,7 +19,8 @@ import libcst as cst
 
 from speclint import apis
 from speclint.static.facts import ApiCalled, EstimatorCalled, PairingCall
-from speclint.static.interpret import FunctionRun, State
+from speclint.static.interpret import FunctionRun
+from speclint.static.state import State
 from speclint.static.scopes import param_names
 from speclint.static.values import NONE, UNKNOWN, Callable, Dict as DictV, Params, Seq, Value, members
 

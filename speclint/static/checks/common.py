@@ -7,7 +7,7 @@ import libcst as cst
 
 from speclint import apis
 from speclint.static.scopes import free_names
-from speclint.static.values import Callable, Seq, Value, all_members, is_model_tensor, members
+from speclint.static.values import Callable, Value, all_members, is_model_tensor, members
 
 
 def host_runs(fact, field: str) -> list:

@@ -20,7 +20,6 @@ from speclint.static.values import (
 )
 
 
-
 def _modes(fact):
     """The modes the construction can run in: the certain ones, else those of its path."""
     modes = fact.reaching_modes()

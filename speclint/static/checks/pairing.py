@@ -6,7 +6,7 @@ Where code runs (TPU or CPU, per mode) is decided by CheckContext.on_tpu / tpu_m
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
 import libcst as cst
 
@@ -20,10 +20,9 @@ from speclint.static.semantics import (
     CROSS_REPLICA_SUM, CROSS_SHARD, INIT_FROM_CHECKPOINT, LAST_TPU_SPEC, MINIMIZE, REPLACE,
 )
 from speclint.static.values import (
-    NONE, UNKNOWN, BoundAsEstimatorSpec, Callable, Object, Scaffold, Seq, Spec, Unknown, Value,
-    all_members, members, none_or_all,
+    NONE, BoundAsEstimatorSpec, Callable, Object, Scaffold, Seq, Spec, Unknown, Value, all_members,
+    members, none_or_all,
 )
-
 
 
 def _skip(fact, an, ctx) -> bool:
