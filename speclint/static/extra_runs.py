@@ -22,6 +22,7 @@ from speclint.static.facts import ApiCalled, EstimatorCalled, PairingCall
 from speclint.static.interpret import FunctionRun
 from speclint.static.state import State
 from speclint.static.scopes import param_names
+from speclint.static.syntax import is_generator
 from speclint.static.values import NONE, UNKNOWN, Callable, Dict as DictV, Params, Seq, Value, members
 
 HOST_CALL_BUDGET = 50  # helper calls followed inside one host function run
@@ -151,30 +152,10 @@ def run_host_fn(fact, fn: Callable, tensors: Value) -> Optional[HostFnRun]:
         else:
             an.call_budget[run.root] = budget
     result = HostFnRun(fn, [(v, n) for v, n, _ in child.returns], bool(child.fallthrough),
-                       [f for f in seen if isinstance(f, ApiCalled)], _is_generator(fn.node))
+                       [f for f in seen if isinstance(f, ApiCalled)], is_generator(fn.node))
     if key is not None:
         cache[key] = result
     return result
-
-
-def _is_generator(node) -> bool:
-    if not isinstance(node, cst.FunctionDef):
-        return False
-    found = False
-
-    class V(cst.CSTVisitor):
-        def visit_Yield(self, n):
-            nonlocal found
-            found = True
-
-        def visit_FunctionDef(self, n):
-            return n is node  # nested defs have their own yields
-
-        def visit_Lambda(self, n):
-            return False
-
-    node.visit(V())
-    return found
 
 
 # ---- scaffold_fns ---------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from speclint.diagnostics import Diagnostic
 from speclint.finding import Finding
 from speclint.static import modules, positions
 from speclint.static.checks import runner
-from speclint.static.checks.base import CheckContext, source
+from speclint.static.checks.base import CheckContext
 from speclint.static.analyzer import ModuleAnalyzer
+from speclint.static.syntax import source
 from speclint.static.parse import Parsed, parse  # noqa: F401 - the engine parses through here
 
 

@@ -1,5 +1,5 @@
 """What a static check module imports: the registries (`@check`, `@module_check`), the context a
-check receives (`CheckContext`: target and TPU targeting) and `source()` for quoting code.
+check receives (`CheckContext`: target and TPU targeting).
 
 A check reads the facts the analysis produced (spec constructions, the module's fact log, host
 function and scaffold_fn runs) and yields `speclint.finding.Finding`s; it never prints, never runs
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import List
-
-import libcst as cst
 
 from speclint.static.targeting import Targeting
 
@@ -64,16 +62,3 @@ def module_check(*codes: str):
         MODULE_CHECKS.append((codes, fn))
         return fn
     return deco
-
-
-class _DropComments(cst.CSTTransformer):
-    def leave_Comment(self, original, updated):
-        return cst.RemoveFromParent()
-
-
-def source(node: cst.CSTNode) -> str:
-    text = cst.Module([]).code_for_node(node)
-    if "#" in text:  # a multi-line expression with comments: quote the code only
-        text = cst.Module([]).code_for_node(node.visit(_DropComments()))
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:57] + "..."

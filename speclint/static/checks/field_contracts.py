@@ -10,7 +10,8 @@ from typing import Iterator, Optional
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check, source
+from speclint.static.checks.base import check
+from speclint.static.syntax import source
 from speclint.static.checks.common import when_built
 from speclint.static.facts import GlobalTensorUsed, StepAdvanced
 from speclint.static.semantics import OPTIMIZER_KINDS

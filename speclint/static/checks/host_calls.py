@@ -7,7 +7,8 @@ import libcst as cst
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check, source
+from speclint.static.checks.base import check
+from speclint.static.syntax import source
 from speclint.static.checks.common import (
     captured_tensors, fn_label, only, signature, when_built,
 )

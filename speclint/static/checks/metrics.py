@@ -11,7 +11,8 @@ from typing import Iterator, Optional
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check, source
+from speclint.static.checks.base import check
+from speclint.static.syntax import source
 from speclint.static.checks.common import fn_label, host_runs, when_built
 from speclint.static.extra_runs import host_call_pairs
 from speclint.static.values import (

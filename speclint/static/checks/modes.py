@@ -11,11 +11,13 @@ from typing import Dict, Iterator, List, Optional
 import libcst as cst
 
 from speclint import apis
+from speclint.static import syntax
 from speclint.static.facts import (
     Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
 )
 from speclint.finding import Finding
-from speclint.static.checks.base import check, module_check, source
+from speclint.static.checks.base import check, module_check
+from speclint.static.syntax import source
 from speclint.static.checks.common import signature
 from speclint.static.values import (
     NONE, Callable, Config, Const, Dict as DictV, Mode, PyValue, Seq, Spec, Unknown, members,
@@ -35,7 +37,7 @@ def _is_model_fn_run(run) -> bool:
 def _top_level(fn: cst.CSTNode, target: cst.CSTNode) -> bool:
     """`target` sits in a simple statement directly in `fn`'s body (runs on every call)."""
     body = getattr(getattr(fn, "body", None), "body", ())
-    return any(isinstance(stmt, cst.SimpleStatementLine) and _contains(stmt, target) for stmt in body)
+    return any(isinstance(stmt, cst.SimpleStatementLine) and syntax.contains_node(stmt, target) for stmt in body)
 
 
 @check("SL036")
@@ -99,31 +101,6 @@ def _resolves_to_mode_keys(an, node) -> bool:
     return False
 
 
-def _rebound_names(fn) -> set:
-    """Names the function assigns a string literal to (`mode = "score"`), nested functions
-    excluded: such a name does not hold only mode values."""
-    out: set = set()
-
-    class V(cst.CSTVisitor):
-        def visit_FunctionDef(self, n):
-            return n is fn
-
-        def visit_Lambda(self, n):
-            return False
-
-        def visit_Assign(self, n):
-            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)):
-                out.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
-
-        def visit_AnnAssign(self, n):
-            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)) and \
-                    isinstance(n.target, cst.Name):
-                out.add(n.target.value)
-
-    fn.visit(V())
-    return out
-
-
 def _compared_names(test) -> set:
     if not isinstance(test, cst.Comparison):
         return set()
@@ -141,7 +118,7 @@ def mode_strings(an, ctx):
         fn = c.root.node
         if isinstance(fn, cst.FunctionDef):
             if id(fn) not in rebound:
-                rebound[id(fn)] = _rebound_names(fn)
+                rebound[id(fn)] = syntax.rebound_names(fn)
             if _compared_names(c.test) & rebound[id(fn)]:
                 # `if mode == PREDICT and score_in_predict_mode: mode = "score"` (mesh
                 # tensorflow transformer/utils.py): the name no longer holds only a mode value.
@@ -159,124 +136,6 @@ def mode_strings(an, ctx):
 
 
 # ---- SL038 ------------------------------------------------------------------------------------
-_NORETURN = {"sys.exit", "exit", "quit", "os._exit", "os.abort", "absl.app.exit"}
-
-
-class _Flow:
-    """Can a block of statements complete normally (fall off its end)?  Syntactic, with
-    `raise`, `return`, `assert False`, `while True` without `break`, `sys.exit()` and calls of
-    module functions that always raise as the ways not to."""
-
-    def __init__(self, an):
-        self.an = an
-        self._raising: Dict[str, bool] = {}
-
-    def block(self, stmts) -> bool:
-        for st in stmts:
-            if not self.stmt(st):
-                return False
-        return True
-
-    def body(self, node) -> list:
-        return list(getattr(node, "body", ()) or ())
-
-    def stmt(self, st) -> bool:
-        if isinstance(st, cst.SimpleStatementLine):
-            return self.block(st.body)
-        if isinstance(st, (cst.Return, cst.Raise)):
-            return False
-        if isinstance(st, cst.Assert):
-            t = st.test
-            return not (isinstance(t, cst.Name) and t.value == "False")
-        if isinstance(st, cst.Expr):
-            return not self.noreturn_call(st.value)
-        if isinstance(st, cst.If):
-            if self.block(self.body(st.body)):
-                return True
-            if st.orelse is None:
-                return True
-            if isinstance(st.orelse, cst.If):
-                return self.stmt(st.orelse)
-            return self.block(self.body(st.orelse.body))
-        if isinstance(st, cst.While):
-            t = st.test
-            forever = (isinstance(t, cst.Name) and t.value == "True") or (
-                isinstance(t, cst.Integer) and t.value not in ("0",))
-            return not forever or _has_break(st.body)
-        if isinstance(st, (cst.Try, getattr(cst, "TryStar", cst.Try))):
-            ok = self.block(self.body(st.body)) and (
-                st.orelse is None or self.block(self.body(st.orelse.body)))
-            ok = ok or any(self.block(self.body(h.body)) for h in st.handlers)
-            if st.finalbody is not None and not self.block(self.body(st.finalbody.body)):
-                return False
-            return ok
-        if isinstance(st, cst.With):
-            return self.block(self.body(st.body))
-        if isinstance(st, cst.Match):
-            return False  # not followed: assume the cases are exhaustive
-        return True  # for loops, defs, classes, other small statements
-
-    def noreturn_call(self, node) -> bool:
-        if not isinstance(node, cst.Call):
-            return False
-        full = self.an.imports.resolve_expr(node.func)
-        if full in _NORETURN:
-            return True
-        if isinstance(node.func, cst.Name):
-            name = node.func.value
-            if name in ("exit", "quit"):
-                return True
-            return self.always_raises(name)
-        return False
-
-    def always_raises(self, name: str) -> bool:
-        if name in self._raising:
-            return self._raising[name]
-        self._raising[name] = False  # recursion guard
-        fn = next((f for f, parent in self.an.parent_def.items()
-                   if parent is None and f.name.value == name and f not in self.an.class_def), None)
-        result = bool(fn is not None and not _has_return(fn) and not self.block(self.body(fn.body)))
-        self._raising[name] = result
-        return result
-
-
-def _has_break(node) -> bool:
-    found = []
-
-    class V(cst.CSTVisitor):
-        def visit_Break(self, n):
-            found.append(n)
-
-        def visit_For(self, n):
-            return False
-
-        def visit_While(self, n):
-            return False
-
-        def visit_FunctionDef(self, n):
-            return False
-
-    node.visit(V())
-    return bool(found)
-
-
-def _has_return(fn: cst.FunctionDef) -> bool:
-    found = []
-
-    class V(cst.CSTVisitor):
-        def visit_Return(self, n):
-            found.append(n)
-
-        def visit_FunctionDef(self, n):
-            return n is fn
-
-        def visit_Lambda(self, n):
-            return False
-
-    fn.visit(V())
-    return bool(found)
-
-
 def _when(states, root) -> tuple:
     """(" when mode is X", "<when X first runs>") when the modes of these paths are known."""
     modes = frozenset()
@@ -313,7 +172,7 @@ def missing_return(an, ctx):
                 modes, when = _when([state], run)
                 yield Finding("SL038", node, "returns_none", dict(fn=name, modes=modes, when=when))
         if run.fallthrough:
-            flow = flow or _Flow(an)
+            flow = flow or syntax.Flow(an)
             if flow.block(list(fn.body.body) if hasattr(fn.body, "body") else []):
                 modes, when = _when(run.fallthrough, run)
                 yield Finding("SL038", fn.name, "falls_through", dict(fn=name, modes=modes, when=when))
@@ -345,7 +204,7 @@ def _predicts_labels(an, root, uses) -> bool:
             continue
         for m in members(fa.value):
             if isinstance(m, DictV) and any(
-                    e.node is not None and any(_contains(e.node, n) for n in nodes) for e in m.entries):
+                    e.node is not None and any(syntax.contains_node(e.node, n) for n in nodes) for e in m.entries):
                 return True
     return False
 
@@ -500,27 +359,6 @@ def _no_batch_size_in(params_arg) -> Optional[str]:
     return None
 
 
-def _tests_for_batch_size(fn) -> bool:
-    """`"batch_size" in params` or `params.get("batch_size")` somewhere in `fn`: the code
-    expects the key to be missing sometimes."""
-    found = []
-
-    class V(cst.CSTVisitor):
-        def visit_Comparison(self, n):
-            if isinstance(n.left, cst.SimpleString) and n.left.evaluated_value == "batch_size" and \
-                    any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in n.comparisons):
-                found.append(n)
-
-        def visit_Call(self, n):
-            if isinstance(n.func, cst.Attribute) and n.func.attr.value == "get" and n.args and \
-                    isinstance(n.args[0].value, cst.SimpleString) and \
-                    n.args[0].value.evaluated_value == "batch_size":
-                found.append(n)
-
-    fn.visit(V())
-    return bool(found)
-
-
 def _reads_in(an, runs: set, mode=None) -> Iterator:
     guarded: Dict[int, bool] = {}
     for use in an.log.of(ParamRead):
@@ -528,8 +366,8 @@ def _reads_in(an, runs: set, mode=None) -> Iterator:
             continue
         key = id(use.run.node)
         if key not in guarded:
-            guarded[key] = _tests_for_batch_size(use.run.node) or (
-                use.run is not use.root and _tests_for_batch_size(use.root.node))
+            guarded[key] = syntax.tests_for_batch_size(use.run.node) or (
+                use.run is not use.root and syntax.tests_for_batch_size(use.root.node))
         if guarded[key]:
             continue
         if mode is not None and use.root.ctx is not None:
@@ -598,43 +436,6 @@ def batch_size_param(an, ctx):
 
 
 # ---- SL044 ------------------------------------------------------------------------------------
-_RESHAPING = {"map", "map_with_legacy_function", "unbatch", "rebatch", "set_shape", "ensure_shape",
-              "reshape", "map_fn"}
-
-
-def _reshaped_after(fn_node, batch_node) -> bool:
-    """A call that may restore static shapes runs after `batch_node` in `fn_node` (or anywhere
-    when `batch_node` is not inside it)."""
-    state = {"after": False, "found": False}
-
-    class V(cst.CSTVisitor):
-        def leave_Call(self, n):
-            if n is batch_node:
-                state["after"] = True
-                return
-            f = n.func
-            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
-            if name in _RESHAPING and (state["after"] or not contains):
-                state["found"] = True
-
-    contains = _contains(fn_node, batch_node)
-    fn_node.visit(V())
-    return state["found"]
-
-
-def _contains(tree, target) -> bool:
-    found = []
-
-    class V(cst.CSTVisitor):
-        def on_visit(self, node):
-            if node is target:
-                found.append(node)
-            return not found
-
-    tree.visit(V())
-    return bool(found)
-
-
 @module_check("SL044")
 def dynamic_batch(an, ctx):
     if ctx.target == "cpu":
@@ -661,8 +462,8 @@ def dynamic_batch(an, ctx):
             drop = b.drop
             if drop is not None and not all(isinstance(m, Const) and m.value is False for m in members(drop)):
                 continue
-            if _reshaped_after(run.node, b.node) or (
-                    b.run.node is not run.node and _reshaped_after(b.run.node, b.node)):
+            if syntax.reshaped_after(run.node, b.node) or (
+                    b.run.node is not run.node and syntax.reshaped_after(b.run.node, b.node)):
                 continue
             seen.add(id(b.node))
             yield Finding("SL044", b.node, "default", dict(expr=source(b.node), method=call.method))

@@ -12,7 +12,8 @@ import libcst as cst
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check, module_check, source
+from speclint.static.checks.base import check, module_check
+from speclint.static.syntax import source
 from speclint.static.checks.common import fn_label, only
 from speclint.static.extra_runs import scaffold_candidate, seen_in_model_fn
 from speclint.static.facts import PairingCall

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check, source
+from speclint.static.checks.base import check
+from speclint.static.syntax import source
 from speclint.static.checks.common import captured_tensors, fn_label, only, when_built
 from speclint.static.values import Callable, Scaffold, none_or_all
 

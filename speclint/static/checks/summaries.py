@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check, source
+from speclint.static.checks.base import check
+from speclint.static.syntax import source
 from speclint.static.checks.common import fn_label, host_runs
 from speclint.static.extra_runs import host_call_pairs
 from speclint.static.facts import ApiCalled, SummariesCleared
