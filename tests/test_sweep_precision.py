@@ -99,6 +99,23 @@ def test_sweep_finds_the_bug_and_fingerprints_survive_moves(tmp_path, mirror):
     assert proc.returncode == 0, proc.stdout
     assert "precision outside tests: 1/1 = 100 %" in proc.stdout
 
+    # the refactor check: the same findings (one moved three lines down) are no change ...
+    first_json = tmp_path / "first.json"
+    first_json.write_text(json.dumps(res))
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "sweep_precision.py"), "--findings",
+                           str(tmp_path / "findings.json"), "--manifest", str(_manifest(tmp_path, second)),
+                           "--verdicts", str(verdicts), "--diff-against", str(first_json)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "0 changes" in proc.stdout, proc.stdout
+    # ... a finding that disappears is one
+    res["findings"].append(dict(bug, fingerprint="models:pkg/other.py:SL009:0000000000", path="pkg/other.py"))
+    first_json.write_text(json.dumps(res))
+    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "sweep_precision.py"), "--findings",
+                           str(tmp_path / "findings.json"), "--manifest", str(_manifest(tmp_path, second)),
+                           "--verdicts", str(verdicts), "--diff-against", str(first_json)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "gone: models/pkg/other.py" in proc.stdout, proc.stdout
+
 
 def test_latent_and_false_count_against_precision(tmp_path, mirror):
     root, first, _ = mirror
@@ -139,7 +156,10 @@ def test_tf_tests_table_and_markdown_rendering(tmp_path, mirror):
     assert r["tf_tests"][1]["failing-test"] == 1 and r["tf_tests"][1]["neither"] == 0
     md = "\n".join(f"<!-- sweep:{k} -->\nold\n<!-- /sweep:{k} -->" for k in r["sections"])
     new = sp.replace_sections(md, r["sections"])
-    assert "old" not in new and "inside assertRaises" in new and "| SL009 | 1 | 1 | 0 | 0 | 0 |" in new
+    assert "old" not in new and "inside assertRaises" in new and "| SL009 | 1 | 1 | 0 | 0 | 0 | 0 |" in new
+    assert sp.replace_sections(new, r["sections"]) == new  # re-rendering is stable
+    empty = "\n".join(f"<!-- sweep:{k} -->\n<!-- /sweep:{k} -->" for k in r["sections"])
+    assert sp.replace_sections(empty, r["sections"]) == new
 
 
 def test_is_test_path():

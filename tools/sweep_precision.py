@@ -217,7 +217,9 @@ def findings_for_tree(repo: str, tree: Path, diags: list) -> list:
 
 
 def speclint_version() -> str:
-    proc = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    """The last commit that changed the analyser (speclint/, rules/), '+dirty' with local edits there."""
+    proc = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h", "--", "speclint", "rules"],
+                          capture_output=True, text=True)
     rev = proc.stdout.strip() or "unknown"
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "speclint", "rules"],
                            capture_output=True, text=True).stdout.strip()
@@ -277,7 +279,7 @@ def classify(findings: list, repos_by_name: dict, verdicts: dict) -> dict:
     for f in findings:
         v = verdicts.get(f["fingerprint"])
         f = dict(f, verdict=(v or {}).get("verdict"), reason=(v or {}).get("reason", ""),
-                 tf_source=(v or {}).get("tf_source", ""))
+                 tf_source=(v or {}).get("tf_source", ""), expected_error=(v or {}).get("expected_error"))
         if META_CODES.match(f["code"]):
             groups["meta"].append(f)
         elif f["test_file"] and repos_by_name.get(f["repo"], {}).get("role") == "tf-tests":
@@ -309,6 +311,8 @@ def tests_table(rows: list) -> tuple:
         c = per.setdefault(f["code"], collections.Counter())
         c["total"] += 1
         c[f["verdict"] if f["verdict"] in TEST_VERDICTS else "unjudged"] += 1
+        if f["verdict"] == "failing-test" and f.get("expected_error"):
+            c["expected"] += 1
     total = collections.Counter()
     for c in per.values():
         total.update(c)
@@ -332,10 +336,12 @@ def md_outside(per, total) -> str:
 
 
 def md_tests(per, total) -> str:
-    out = ["| rule | total | in a deliberately failing test | in a mode the test runs | neither | unjudged |",
-           "|---|---:|---:|---:|---:|---:|"]
+    out = ["| rule | total | in a deliberately failing test | (of which the error the test expects) "
+           "| in a mode the test runs | neither | unjudged |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
     for code, c in list(per.items()) + [("**all**", total)]:
-        out.append(f"| {code} | {c['total']} | {c['failing-test']} | {c['mode-run']} | {c['neither']} | {c['unjudged']} |")
+        out.append(f"| {code} | {c['total']} | {c['failing-test']} | {c['expected']} | {c['mode-run']} "
+                   f"| {c['neither']} | {c['unjudged']} |")
     return "\n".join(out)
 
 
@@ -392,8 +398,8 @@ def render(result: dict, verdicts: dict) -> dict:
 
 def replace_sections(md: str, sections: dict) -> str:
     for key, body in sections.items():
-        pat = re.compile(rf"(<!-- sweep:{re.escape(key)} -->\n).*?(\n<!-- /sweep:{re.escape(key)} -->)", re.S)
-        md, n = pat.subn(lambda m: m.group(1) + body + m.group(2), md)
+        pat = re.compile(rf"(<!-- sweep:{re.escape(key)} -->\n)(?:.*?\n)?(<!-- /sweep:{re.escape(key)} -->)", re.S)
+        md, n = pat.subn(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), md)
         if n != 1:
             raise SystemExit(f"markdown has no (or several) <!-- sweep:{key} --> ... <!-- /sweep:{key} --> markers")
     return md
@@ -408,9 +414,11 @@ def print_text(rendered: dict, out=sys.stdout) -> None:
         print(f"  {code:8} {c['total']:5} {c['true']:5} {c['latent']:6} {c['false']:5} {c['unjudged']:8} {fmt_pct(p):>9}", file=out)
     per_t, tot_t = rendered["tf_tests"]
     print("\nTensorFlow Estimator's test files:", file=out)
-    print(f"  {'rule':8} {'total':>5} {'failing-test':>12} {'mode-run':>8} {'neither':>7} {'unjudged':>8}", file=out)
+    print(f"  {'rule':8} {'total':>5} {'failing-test':>12} {'(expected)':>10} {'mode-run':>8} {'neither':>7} {'unjudged':>8}",
+          file=out)
     for code, c in list(per_t.items()) + [("all", tot_t)]:
-        print(f"  {code:8} {c['total']:5} {c['failing-test']:12} {c['mode-run']:8} {c['neither']:7} {c['unjudged']:8}", file=out)
+        print(f"  {code:8} {c['total']:5} {c['failing-test']:12} {c['expected']:10} {c['mode-run']:8} {c['neither']:7} "
+              f"{c['unjudged']:8}", file=out)
     g = rendered["groups"]
     print(f"\nOther repositories' test files: {len(g['other_tests'])} findings (not judged); "
           f"meta diagnostics (SL000/SL1xx): {len(g['meta'])}", file=out)
@@ -430,6 +438,29 @@ def stale_verdicts(result: dict, verdicts: dict) -> list:
     return [v for fp, v in verdicts.items() if fp not in present and fp.split(":", 1)[0] in swept]
 
 
+def diff_findings(result: dict, other_path: Path, out=sys.stdout) -> list:
+    """Findings added, gone, or with another message than in other_path (only for repositories
+    swept in both).  Line moves alone are not changes."""
+    with open(other_path, encoding="utf-8") as fh:
+        other = json.load(fh)
+    both = ({r["name"] for r in result["repos"] if r.get("status") == "ok"}
+            & {r["name"] for r in other["repos"] if r.get("status") == "ok"})
+    new = {f["fingerprint"]: f for f in result["findings"] if f["repo"] in both}
+    old = {f["fingerprint"]: f for f in other["findings"] if f["repo"] in both}
+    changes = []
+    for fp in sorted(new.keys() - old.keys()):
+        changes.append(("added", new[fp]))
+    for fp in sorted(old.keys() - new.keys()):
+        changes.append(("gone", old[fp]))
+    for fp in sorted(new.keys() & old.keys()):
+        if new[fp]["message"] != old[fp]["message"]:
+            changes.append(("message changed", new[fp]))
+    print(f"\nCompared with {other_path} ({len(both)} repositories): {len(changes)} changes", file=out)
+    for kind, f in changes:
+        print(f"  {kind}: {f['repo']}/{f['path']}:{f['line']}: {f['code']} {f['message'][:120]}", file=out)
+    return changes
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST)
@@ -440,6 +471,11 @@ def main(argv=None) -> int:
     ap.add_argument("--findings", type=Path, help="read findings from this JSON instead of running speclint")
     ap.add_argument("--out", type=Path, help="write the findings JSON here")
     ap.add_argument("--render-md", type=Path, help="rewrite the generated sections of this Markdown file")
+    ap.add_argument("--diff-against", type=Path, metavar="FINDINGS_JSON",
+                    help="compare with an earlier findings JSON (e.g. docs/sweep/baseline.json): list findings "
+                         "added, gone or with a changed message; exit 1 if any")
+    ap.add_argument("--print-clone-commands", action="store_true",
+                    help="print `git clone --bare` commands for the repositories missing under the mirror root, and exit")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 when a finding is unjudged, a repository is missing, precision outside tests is "
                          "below 90 %%, or a TF Estimator test finding is 'neither'")
@@ -451,6 +487,15 @@ def main(argv=None) -> int:
         if unknown:
             ap.error(f"not in the manifest: {', '.join(sorted(unknown))}")
         repos = [r for r in repos if r["name"] in args.only]
+
+    if args.print_clone_commands:
+        for r in repos:
+            if find_git_dir(args.mirror_root, r["github"]) is None:
+                owner, name = r["github"].split("/", 1)
+                dest = args.mirror_root / f"{owner}+{name}" / "repo"
+                print(f"git clone --bare https://github.com/{r['github']}.git {dest} && "
+                      f"git --git-dir={dest} cat-file -e {r['commit']}^{{commit}}")
+        return 0
 
     if args.findings:
         with open(args.findings, encoding="utf-8") as fh:
@@ -479,6 +524,7 @@ def main(argv=None) -> int:
         md = args.render_md.read_text(encoding="utf-8")
         args.render_md.write_text(replace_sections(md, rendered["sections"]), encoding="utf-8")
 
+    changed = diff_findings(result, args.diff_against) if args.diff_against else []
     missing = [r for r in result["repos"] if r.get("status") != "ok"]
     p = rendered["precision"]
     per_t, tot_t = rendered["tf_tests"]
@@ -486,6 +532,8 @@ def main(argv=None) -> int:
     print(f"\nprecision outside tests: {tot_o['true']}/{tot_o['total']} = {fmt_pct(p)}; "
           f"TF Estimator tests: {tot_t['neither']} of {tot_t['total']} outside failing tests and run modes; "
           f"unjudged: {tot_o['unjudged'] + tot_t['unjudged']}; missing repositories: {len(missing)}")
+    if changed:
+        return 1
     if args.check:
         problems = []
         if tot_o["unjudged"] or tot_t["unjudged"]:
