@@ -2,6 +2,7 @@
 clean model_fn, no network and no mirrors of the real repositories (issue 10, item 5)."""
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,9 +32,11 @@ CLEAN = BUGGY.replace('{"loss": tf', '{"mean_loss": tf')
 
 
 def _git(cwd, *args):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@t", "HOME": str(cwd), "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    # no user or system git config (signing, hooks): a fixed identity and an empty HOME
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t", HOME=str(cwd), GIT_CONFIG_NOSYSTEM="1")
+    env.pop("GIT_DIR", None)
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env)
     return subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True).stdout.strip()
 
 
