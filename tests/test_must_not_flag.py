@@ -1,4 +1,4 @@
-"""Correct idioms from real TPU/Estimator code that must stay clean (DESIGN.md, "Precision first").
+"""Correct idioms from real TPU/Estimator code that must stay clean (precision first: unknown values never produce diagnostics).
 
 Each case is a complete module; the bad twin of each idiom is asserted too, so that a case cannot
 pass merely because the analyser saw nothing.
