@@ -317,7 +317,7 @@ def test_rule_docs_list_the_runtime_engine_exactly_for_the_runtime_checks():
 
 
 def test_every_runtime_finding_uses_a_rulebook_template_with_all_its_fields():
-    """Static guard over speclint/runtime: each Finding("SLnnn", "variant", dict(...)) names a
+    """Static guard over speclint/runtime: each Finding("SLnnn", at, "variant", dict(...)) names a
     variant of that rule's [messages] and passes every field its template uses."""
     import ast
     import re
@@ -331,14 +331,14 @@ def test_every_runtime_finding_uses_a_rulebook_template_with_all_its_fields():
             if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Finding"):
                 continue
             args = node.args
-            if len(args) < 3 or not all(isinstance(a, ast.Constant) for a in args[:2]):
+            if len(args) < 4 or not all(isinstance(a, ast.Constant) for a in (args[0], args[2])):
                 continue
-            code, variant = args[0].value, args[1].value
+            code, variant = args[0].value, args[2].value
             rule = book.lookup(code)
             assert rule is not None and variant in rule.messages, (path.name, node.lineno, code, variant)
             fields = set(re.findall(r"(?<!\{)\{(\w+)\}(?!\})", rule.messages[variant]))
-            if isinstance(args[2], ast.Call) and getattr(args[2].func, "id", "") == "dict" and not args[2].args:
-                given = {k.arg for k in args[2].keywords}
+            if isinstance(args[3], ast.Call) and getattr(args[3].func, "id", "") == "dict" and not args[3].args:
+                given = {k.arg for k in args[3].keywords}
                 assert fields <= given, (path.name, node.lineno, code, variant, sorted(fields - given))
             seen += 1
     assert seen > 40

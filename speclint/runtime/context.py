@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 
 from speclint import apis, rulebook
 from speclint.diagnostics import Diagnostic
+from speclint.finding import Finding
 from speclint.runtime import locate
 from speclint.runtime.errors import SpecLintError, SpecLintWarning
 
@@ -47,15 +48,7 @@ def disabled() -> bool:
 
 
 # ----------------------------------------------------------------------------------------------
-# What the checks produce
-@dataclass
-class Finding:
-    code: str
-    variant: str
-    params: Dict[str, object]
-    location: Optional[locate.Location]
-
-
+# Where diagnostics go
 class Collector:
     """Every runtime diagnostic reported in this process (for `speclint run` and pytest)."""
 
@@ -111,7 +104,7 @@ def to_diagnostic(f: Finding) -> Optional[Diagnostic]:
     except (KeyError, IndexError, ValueError) as exc:
         internal(f"{f.code} message {f.variant!r}: {exc}")
         return None
-    loc = (f.location or locate.Location("<unknown>", 1)).normalized()
+    loc = (f.at or locate.Location("<unknown>", 1)).normalized()
     return Diagnostic(loc.path, loc.line, loc.column, loc.end_line, loc.end_column, rule.code,
                       rule.name, rule.severity, message, "runtime")
 

@@ -17,6 +17,7 @@ import threading
 from typing import Optional
 
 from speclint import apis
+from speclint.finding import Finding
 from speclint.runtime import context as ctx
 from speclint.runtime import locate, signature, tfapi
 from speclint.runtime.errors import SpecLintError
@@ -297,14 +298,14 @@ def _check_signature(fn, kind, tf) -> None:
     loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
     name = fn_name(fn)
     if "features" not in args:
-        finding = ctx.Finding("SL040", "no_features", dict(
-            estimator=kind, fn=name, seen=", ".join(args) if args else "none"), loc)
+        finding = Finding("SL040", loc, "no_features", dict(
+            estimator=kind, fn=name, seen=", ".join(args) if args else "none"))
     else:
         extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
         if not extra:
             return
-        finding = ctx.Finding("SL040", "unexpected", dict(
-            estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)), loc)
+        finding = Finding("SL040", loc, "unexpected", dict(
+            estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)))
     ctx.emit([finding])
 
 
