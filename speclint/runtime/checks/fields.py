@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.values import describe, is_spec_tensor, is_tensor, mode_value
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import describe, is_spec_tensor, is_tensor, mode_value
 
 
 @construction_check("SL018")
@@ -188,7 +188,7 @@ def tpu_predictions(spec, con, call, tf):
 def _features_batch(call):
     """The static dimension 0 shared by all of the call's feature tensors, else None."""
     from speclint.runtime import tfapi
-    from speclint.runtime.values import flatten
+    from speclint.runtime.objects import flatten
     tf = tfapi.load()
     dims = {t.shape[0] for t in flatten(call.named.get("features")) if is_tensor(t, tf) and t.shape.rank}
     return dims.pop() if len(dims) == 1 and None not in dims else None
@@ -198,7 +198,7 @@ def _static_batch(call) -> bool:
     """The model_fn's own features have a static dimension 0 (as on TPU), so a dynamic one in
     predictions comes from the model (boolean_mask, where, unique), not from the input."""
     feats = call.named.get("features")
-    from speclint.runtime.values import flatten
+    from speclint.runtime.objects import flatten
     from speclint.runtime import tfapi
     tf = tfapi.load()
     tensors = [t for t in flatten(feats) if is_tensor(t, tf)]
@@ -294,7 +294,7 @@ def tpu_hooks(spec, con, call, tf):
     """Hooks of a spec on the TPU path that hold tensors of the model_fn (LoggingTensorHook...)."""
     if not call.on_tpu or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
         return
-    from speclint.runtime.values import flatten, is_model_tensor
+    from speclint.runtime.objects import flatten, is_model_tensor
     if con is None:  # e.g. spec._replace(...): the hooks come from the spec it copied
         con = next((c for c in reversed(call.constructions) if c.cls == type(spec).__name__), None)
     for name in apis.HOOK_FIELDS:

@@ -7,8 +7,8 @@ from collections import deque
 from speclint import apis
 from speclint.finding import Finding
 from speclint.runtime import locate
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.values import created_in_call, mode_value
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import created_in_call, mode_value
 
 
 def new_ops(call):

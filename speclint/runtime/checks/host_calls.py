@@ -6,8 +6,8 @@ import inspect
 from speclint import apis
 from speclint.finding import Finding
 from speclint.runtime import locate, probe
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.values import (
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import (
     batch_size, captured_model_tensors, describe, fn_name, is_tensor, tensor_entries, tensor_name,
 )
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.runtime import locate
-from speclint.runtime.checks import return_check
-from speclint.runtime.values import fn_name, mode_value
+from speclint.runtime import calls, locate
+from speclint.runtime.checks.registry import return_check
+from speclint.runtime.objects import fn_name, mode_value
 
 
 def _name(x):
@@ -38,8 +38,7 @@ def tpu_spec_plain_estimator(result, con, call, tf):
         yield Finding("SL033", loc, "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)))
     elif callable(result) and isinstance(getattr(result, "__self__", None), tf.TPUEstimatorSpec) \
             and getattr(result, "__name__", "") == "as_estimator_spec":
-        from speclint.runtime import patching
-        c2 = patching.construction_of(result.__self__)
+        c2 = calls.construction_of(result.__self__)
         loc, expr = _spec_expr(c2, call)
         yield Finding("SL033", loc, "uncalled", dict(expr=f"{expr}.as_estimator_spec"))
 
@@ -130,3 +129,22 @@ def no_spec(result, con, call, tf):
             isinstance(result[0], (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
         yield Finding("SL038", call.model_fn_location(), "tuple",
                       dict(fn=fn, expr="spec,", n=len(result), when=_when(call)))
+
+
+def model_fn_signature(fn, kind, tf) -> list:
+    """SL040, as TF's _verify_model_fn_args decides it (called when an estimator of `kind` gets
+    `fn`, before TF raises at construction)."""
+    try:
+        args = list(tf.function_utils.fn_args(fn))
+    except Exception:  # noqa: BLE001 - TF itself will complain
+        return []
+    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
+    name = fn_name(fn)
+    if "features" not in args:
+        return [Finding("SL040", loc, "no_features", dict(
+            estimator=kind, fn=name, seen=", ".join(args) if args else "none"))]
+    extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
+    if not extra:
+        return []
+    return [Finding("SL040", loc, "unexpected", dict(
+        estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)))]

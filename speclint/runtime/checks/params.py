@@ -6,7 +6,7 @@ import traceback
 from speclint import apis
 from speclint.finding import Finding
 from speclint.runtime import locate
-from speclint.runtime.values import fn_name, mode_value
+from speclint.runtime.objects import fn_name, mode_value
 
 _KW = {apis.TRAIN: ("train_batch_size", "train"), apis.EVAL: ("eval_batch_size", "evaluate"),
        apis.PREDICT: ("predict_batch_size", "predict")}

@@ -7,8 +7,8 @@ from speclint import apis
 from speclint.finding import Finding
 from speclint.runtime import context as ctx
 from speclint.runtime import locate, tfapi
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.values import captured_model_tensors, describe, fn_name
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import captured_model_tensors, describe, fn_name
 
 
 @construction_check("SL013")
