@@ -11,6 +11,8 @@ import functools
 from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
+from speclint import tfsig
+
 # --------------------------------------------------------------------------------------------
 # Canonical API names.  Every spelling of an API resolves to one of these strings.
 ESTIMATOR_SPEC = "EstimatorSpec"
@@ -168,11 +170,7 @@ def keyword_fix(cls: str, keyword: str) -> tuple:
 
 # --------------------------------------------------------------------------------------------
 # Host functions (eval_metrics[0] / host_call[0]): TF's own argument counting.
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str  # "positional" (incl. positional-only), "keyword_only", "var_positional", "var_keyword"
-    has_default: bool = False
+Param = tfsig.Param  # name, kind ("positional" incl. positional-only, "keyword_only", ...), has_default
 
 
 @dataclass(frozen=True)
@@ -185,12 +183,9 @@ class HostFnSignature:
     drops_first: bool = False  # bound method: TF drops the first positional argument
 
     def fn_args(self) -> tuple:
-        """Exactly `tensorflow.python.util.function_utils.fn_args`."""
-        args = [p.name for p in self.params if p.kind == "positional"]
-        if self.drops_first and args:
-            args.pop(0)
-        args = args[self.bound_positional:]
-        return tuple(a for a in args if a not in self.bound_keywords)
+        """Exactly `tensorflow.python.util.function_utils.fn_args` (decided by `speclint.tfsig`)."""
+        return tfsig.fn_args(self.params, is_method=self.drops_first,
+                             partials=((self.bound_positional, self.bound_keywords),))
 
     @property
     def has_varargs(self) -> bool:

@@ -269,9 +269,9 @@ def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, q
     before_run = after_run = None
     if simulate_tpu:
         try:
-            from speclint.runtime import simulate
-            before_run = getattr(simulate, "install_for_run")
-            after_run = getattr(simulate, "uninstall_for_run", None)
+            from speclint.runtime import simulate_run
+            before_run = getattr(simulate_run, "install_for_run")
+            after_run = getattr(simulate_run, "uninstall_for_run", None)
         except (ImportError, AttributeError):
             _fail("--simulate-tpu is not available in this build of speclint")
     try:

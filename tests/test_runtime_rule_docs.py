@@ -14,11 +14,12 @@ pytest.importorskip("tensorflow_estimator")
 
 from runtime_support import build, build_on_tpu  # noqa: E402
 from speclint import rulebook  # noqa: E402
-from speclint.runtime import checks, context, patching  # noqa: E402
+from speclint.runtime import context, patching  # noqa: E402
+from speclint.runtime.checks import dispatch  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 BOOK = rulebook.load()
-RUNTIME = sorted(checks.registered_codes())
+RUNTIME = sorted(dispatch.registered_codes())
 
 # Blocks that need the TPU call convention (params["use_tpu"] True) to show the rule.
 ON_TPU = {"SL012", "SL017", "SL031", "SL034", "SL043"}

@@ -175,13 +175,13 @@ def test_env_warn_sets_the_default_mode(monkeypatch):
 
 
 def test_an_internal_error_in_a_check_is_a_warning_not_a_failure(monkeypatch):
-    from speclint.runtime import checks
+    from speclint.runtime.checks import dispatch, registry
 
     def broken(spec, con, call, tf):
         raise RuntimeError("boom")
         yield  # pragma: no cover
-    checks._load()
-    monkeypatch.setattr(checks, "_RETURN", checks._RETURN + [(("SL005",), broken)])
+    assert dispatch.registered_codes()  # every check module registered
+    monkeypatch.setattr(registry, "RETURN", registry.RETURN + [(("SL005",), broken)])
     with slr.shim("raise"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(slr.SpecLintError):  # the real SL005 check still ran
@@ -310,14 +310,14 @@ def test_bert_style_classifier_is_clean_and_unchanged(tmp_path):
 
 def test_rule_docs_list_the_runtime_engine_exactly_for_the_runtime_checks():
     from speclint import rulebook
-    from speclint.runtime import checks
+    from speclint.runtime.checks import dispatch
     # SL1xx are meta diagnostics (e.g. the TPU simulation's "build failed"), not catalogue rules
     documented = {r.code for r in rulebook.load() if "runtime" in r.engines and r.code < "SL100"}
-    assert documented == checks.registered_codes()
+    assert documented == dispatch.registered_codes()
 
 
 def test_every_runtime_finding_uses_a_rulebook_template_with_all_its_fields():
-    """Static guard over speclint/runtime: each Finding("SLnnn", "variant", dict(...)) names a
+    """Static guard over speclint/runtime: each Finding("SLnnn", at, "variant", dict(...)) names a
     variant of that rule's [messages] and passes every field its template uses."""
     import ast
     import re
@@ -331,14 +331,14 @@ def test_every_runtime_finding_uses_a_rulebook_template_with_all_its_fields():
             if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "Finding"):
                 continue
             args = node.args
-            if len(args) < 3 or not all(isinstance(a, ast.Constant) for a in args[:2]):
+            if len(args) < 4 or not all(isinstance(a, ast.Constant) for a in (args[0], args[2])):
                 continue
-            code, variant = args[0].value, args[1].value
+            code, variant = args[0].value, args[2].value
             rule = book.lookup(code)
             assert rule is not None and variant in rule.messages, (path.name, node.lineno, code, variant)
             fields = set(re.findall(r"(?<!\{)\{(\w+)\}(?!\})", rule.messages[variant]))
-            if isinstance(args[2], ast.Call) and getattr(args[2].func, "id", "") == "dict" and not args[2].args:
-                given = {k.arg for k in args[2].keywords}
+            if isinstance(args[3], ast.Call) and getattr(args[3].func, "id", "") == "dict" and not args[3].args:
+                given = {k.arg for k in args[3].keywords}
                 assert fields <= given, (path.name, node.lineno, code, variant, sorted(fields - given))
             seen += 1
     assert seen > 40

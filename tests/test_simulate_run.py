@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("tensorflow")
 pytest.importorskip("tensorflow_estimator")
 
-from speclint.runtime import simulate, simulate_run  # noqa: E402
+from speclint.runtime import simulate_run  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent
 
@@ -41,12 +41,12 @@ def test_program_gets_its_tpu_graph_simulated(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(textwrap.dedent(PROGRAM.format(tests=str(TESTS))))
     simulate_run._FALLBACK.clear()
-    simulate.install_for_run()
-    simulate.install_for_run()  # idempotent
+    simulate_run.install_for_run()
+    simulate_run.install_for_run()  # idempotent
     try:
         ns = runpy.run_path(str(script), run_name="__main__")
     finally:
-        simulate.uninstall_for_run()
+        simulate_run.uninstall_for_run()
     # the program's own CPU calls ran and returned what they return without speclint
     first, second, steps = ns["RESULTS"]
     assert "acc" in first and "acc" in second and steps == 1
@@ -84,12 +84,12 @@ def test_under_the_shim_a_misuse_is_reported_once(tmp_path):
     script.write_text(textwrap.dedent(PROGRAM.format(tests=str(TESTS))))
     patching.install("collect")
     context.COLLECTOR.clear()
-    simulate.install_for_run()
+    simulate_run.install_for_run()
     try:
         runpy.run_path(str(script), run_name="__main__")
         found = context.COLLECTOR.diagnostics()
     finally:
-        simulate.uninstall_for_run()
+        simulate_run.uninstall_for_run()
         patching.uninstall()
         context.COLLECTOR.clear()
     assert [(d.code, d.engine) for d in found] == [("SL005", "runtime")], [d.message[:160] for d in found]

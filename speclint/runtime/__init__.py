@@ -13,7 +13,7 @@ used; without an Estimator API, install() raises TensorFlowUnavailable with what
 
 Interface for other parts of speclint (e.g. the TPU simulation in `simulate.py`):
 `patching.install/uninstall/shim`, `patching.wrap_model_fn(fn, estimator)`, `context.COLLECTOR`
-(diagnostics so far), `context.SETTINGS` (mode, target, select), `checks.registered_codes()`.
+(diagnostics so far), `context.SETTINGS` (mode, target, select), `checks.dispatch.registered_codes()`.
 """
 from __future__ import annotations
 

@@ -9,7 +9,6 @@ hold them; the last release restores the originals exactly.
 """
 from __future__ import annotations
 
-import collections
 import contextlib
 import sys
 import functools
@@ -17,8 +16,8 @@ import threading
 from typing import Optional
 
 from speclint import apis
+from speclint.runtime import calls, locate, signature, tfapi
 from speclint.runtime import context as ctx
-from speclint.runtime import locate, signature, tfapi
 from speclint.runtime.errors import SpecLintError
 
 _LOCK = threading.RLock()
@@ -27,24 +26,6 @@ _ESTIMATOR_REFS = 0
 _SAVED = {}  # (class, attribute) -> original __dict__ entry (or _ABSENT)
 _ABSENT = object()
 _WRAPPED_ATTR = "__speclint_original__"
-
-# Recently built specs -> their Construction, for checks that run right after the model_fn returned
-# (TF's as_estimator_spec, an uncalled as_estimator_spec).  Small: each spec keeps its graph alive.
-_RECENT = collections.OrderedDict()
-_RECENT_MAX = 8
-
-
-def remember(spec, construction) -> None:
-    with _LOCK:
-        _RECENT[id(spec)] = (spec, construction)
-        while len(_RECENT) > _RECENT_MAX:
-            _RECENT.popitem(last=False)
-
-
-def construction_of(spec):
-    entry = _RECENT.get(id(spec))
-    return entry[1] if entry is not None and entry[0] is spec else None
-
 
 def _patch(cls, attr, value) -> None:
     """Replace `attr` on a class or module, remembering the exact original entry."""
@@ -79,25 +60,25 @@ def _unknown_keywords(cls_name: str, kwargs: dict) -> list:
 
 
 def _make_new(cls_name: str, original_new):
-    from speclint.runtime import checks
+    from speclint.runtime.checks import dispatch
 
     def __new__(cls, *args, **kwargs):
         if ctx.disabled():
             return original_new(cls, *args, **kwargs)
         findings = []
         construction = None
-        call = ctx.current()
+        call = calls.current()
         try:
             frame = locate.caller_frame(1)
             direct = sys._getframe(1)
-            construction = ctx.Construction(
+            construction = calls.Construction(
                 cls=cls_name, args=_fold_args(cls_name, args, kwargs),
                 location=locate.frame_location(frame),
                 abs_path=locate.abs_path_of(frame) if frame is not None else None,
                 by_framework=not locate.is_user_file(direct.f_code.co_filename),
                 unknown=_unknown_keywords(cls_name, kwargs))
             if not construction.by_framework:
-                findings = checks.on_construction(construction, call)
+                findings = dispatch.on_construction(construction, call)
         except Exception as exc:  # noqa: BLE001 - never break the user's job
             ctx.internal(f"while recording a {cls_name}: {type(exc).__name__}: {exc}")
         try:
@@ -109,7 +90,7 @@ def _make_new(cls_name: str, original_new):
             construction.spec = spec
             if call is not None:
                 call.constructions.append(construction)
-            remember(spec, construction)
+            calls.remember(spec, construction)
         _report(findings, call, None)
         return spec
 
@@ -127,14 +108,14 @@ def _report(findings, call, exc) -> None:
 
 
 def _make_as_estimator_spec(original):
-    from speclint.runtime import checks
+    from speclint.runtime.checks import dispatch
 
     @functools.wraps(original)
     def as_estimator_spec(self):
         if ctx.disabled() or not getattr(self, "scaffold_fn", None):
             return original(self)
         try:
-            checked = checks.checking_scaffold_fn(self, construction_of(self))
+            checked = dispatch.checking_scaffold_fn(self, calls.construction_of(self))
             target = self._replace(scaffold_fn=checked)
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"as_estimator_spec: {type(exc).__name__}: {exc}")
@@ -156,9 +137,9 @@ def _acquire_specs(tf) -> None:
         _patch(tf.TPUEstimatorSpec, "as_estimator_spec",
                _make_as_estimator_spec(tf.TPUEstimatorSpec.as_estimator_spec))
         try:
-            from speclint.runtime.checks import export
-            module, attr = export.patch_target(tf)
-            _patch(module, attr, export.wrap_build_all_signature_defs(getattr(module, attr), tf))
+            from speclint.runtime.checks import dispatch
+            module, attr, wrapper = dispatch.wrap_build_all_signature_defs(tf)
+            _patch(module, attr, wrapper)
         except (ImportError, AttributeError) as exc:  # another Estimator layout: no SL029
             ctx.internal(f"SL029 unavailable: {exc}")
 
@@ -204,38 +185,37 @@ def wrap_model_fn(model_fn, estimator: Optional[str] = None):
 
 
 def _checked_call(model_fn, estimator, named, varargs, tf):
-    from speclint.runtime import checks
+    from speclint.runtime.checks import dispatch
 
     if ctx.disabled():
         return signature.forward(model_fn, named, varargs)
     _acquire_specs(tf)
     try:
-        call = ctx.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named)
+        call = calls.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named)
         try:
-            checks.before_call(call, tf)
+            dispatch.before_call(call, tf)
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"before model_fn: {type(exc).__name__}: {exc}")
-        ctx.stack().append(call)
+        calls.stack().append(call)
         try:
             result = signature.forward(model_fn, named, varargs)
         except BaseException as exc:
-            ctx.stack().pop()
+            calls.stack().pop()
             ctx.COLLECTOR.model_fn_calls += 1
             try:
-                call.findings.extend(checks.on_error(exc, call, tf))
+                call.findings.extend(dispatch.on_error(exc, call, tf))
             except Exception as inner:  # noqa: BLE001
                 ctx.internal(f"after a model_fn error: {type(inner).__name__}: {inner}")
             ctx.emit(call.findings, exc)
             raise
-        ctx.stack().pop()
+        calls.stack().pop()
         ctx.COLLECTOR.model_fn_calls += 1
         try:
-            call.findings.extend(checks.on_return(result, call, tf))
+            call.findings.extend(dispatch.on_return(result, call, tf))
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"after model_fn: {type(exc).__name__}: {exc}")
         try:
-            from speclint.runtime.checks import export
-            export.remember_return(result, call.construction_of(result) or construction_of(result))
+            dispatch.remember_return(result, call)
         except Exception:  # noqa: BLE001
             pass
         ctx.emit(call.findings)
@@ -287,25 +267,10 @@ def _wrap_in_args(self, kind, args, kwargs, tf):
 
 def _check_signature(fn, kind, tf) -> None:
     """SL040, as TF's _verify_model_fn_args decides it, before TF raises at construction."""
-    from speclint.runtime.values import fn_name
-    if not ctx.selected("SL040") or is_wrapped(fn):
+    from speclint.runtime.checks import dispatch
+    if is_wrapped(fn):
         return
-    try:
-        args = list(tf.function_utils.fn_args(fn))
-    except Exception:  # noqa: BLE001 - TF itself will complain
-        return
-    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
-    name = fn_name(fn)
-    if "features" not in args:
-        finding = ctx.Finding("SL040", "no_features", dict(
-            estimator=kind, fn=name, seen=", ".join(args) if args else "none"), loc)
-    else:
-        extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
-        if not extra:
-            return
-        finding = ctx.Finding("SL040", "unexpected", dict(
-            estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)), loc)
-    ctx.emit([finding])
+    ctx.emit(dispatch.model_fn_signature(fn, kind, tf))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 from speclint import apis
 from speclint.runtime import locate
-from speclint.runtime.values import is_tensor
+from speclint.runtime.objects import is_tensor
 
 
 @dataclass

@@ -15,6 +15,8 @@ import inspect
 import keyword
 from typing import Callable, Dict, List, Tuple
 
+from speclint import tfsig
+
 
 class _Missing:
     __slots__ = ()
@@ -34,19 +36,35 @@ def _underlying(fn):
         return None
 
 
-def estimator_args(fn) -> Tuple[str, ...]:
-    """`tensorflow.python.util.function_utils.fn_args`, computed without TensorFlow."""
-    if isinstance(fn, functools.partial):
-        args = estimator_args(fn.func)
-        return tuple(a for a in args[len(fn.args):] if a not in (fn.keywords or {}))
+def tf_signature(fn) -> Tuple[List[tfsig.Param], bool, List[tfsig.Partial]]:
+    """The neutral description `speclint.tfsig` decides on, read from a live callable as TF reads
+    it: (parameters of the function, a callable object's `__call__`, or the function inside the
+    partials; whether that is a bound method; what each partial binds, innermost first)."""
+    partials = []
+    while isinstance(fn, functools.partial):
+        partials.append((len(fn.args), frozenset(fn.keywords or {})))
+        fn = fn.func
+    partials.reverse()
     target = fn
     if not (inspect.isfunction(fn) or inspect.ismethod(fn)) and callable(fn) \
             and not inspect.isbuiltin(fn) and hasattr(fn, "__call__") and not inspect.isclass(fn):
         target = fn.__call__
-    args = list(inspect.getfullargspec(target).args)
-    if inspect.ismethod(target) and args:
-        args.pop(0)
-    return tuple(args)
+    spec = inspect.getfullargspec(target)
+    n_defaults = len(spec.defaults or ())
+    first_default = len(spec.args) - n_defaults
+    params = [tfsig.Param(a, tfsig.POSITIONAL, i >= first_default) for i, a in enumerate(spec.args)]
+    if spec.varargs:
+        params.append(tfsig.Param(spec.varargs, tfsig.VAR_POSITIONAL))
+    params += [tfsig.Param(a, tfsig.KEYWORD_ONLY, a in (spec.kwonlydefaults or {})) for a in spec.kwonlyargs]
+    if spec.varkw:
+        params.append(tfsig.Param(spec.varkw, tfsig.VAR_KEYWORD))
+    return params, inspect.ismethod(target), partials
+
+
+def estimator_args(fn) -> Tuple[str, ...]:
+    """`tensorflow.python.util.function_utils.fn_args`, computed without TensorFlow."""
+    params, is_method, partials = tf_signature(fn)
+    return tfsig.fn_args(params, is_method=is_method, partials=partials)
 
 
 def make_wrapper(original, call: Callable[[Dict[str, object], tuple], object], name: str = None):

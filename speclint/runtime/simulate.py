@@ -392,19 +392,6 @@ def _shim_or_none(enabled: bool):
         return contextlib.nullcontext(None)
 
 
-def install_for_run() -> None:
-    """`speclint run --simulate-tpu`: see `speclint.runtime.simulate_run`."""
-    from speclint.runtime import simulate_run
-
-    simulate_run.install_for_run()
-
-
-def uninstall_for_run() -> None:
-    from speclint.runtime import simulate_run
-
-    simulate_run.uninstall_for_run()
-
-
 # ------------------------------------------------------------------------------------------------
 def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, num_shards, steps, batch):
     """Build one mode's TPU graph: (outcome, TF's failure as a diagnostic or None, shim diagnostics)."""

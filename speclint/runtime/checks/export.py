@@ -12,8 +12,8 @@ import functools
 import threading
 
 from speclint import apis
+from speclint.finding import Finding
 from speclint.runtime import context as ctx
-from speclint.runtime.context import Finding
 
 _LAST = threading.local()  # .spec / .construction of the last model_fn return on this thread
 
@@ -67,8 +67,8 @@ def _dropped(receiver_tensors, export_outputs, result, tf):
         from speclint.runtime.checks.fields import _key_location
         user_key = next(k for k, v in user_outputs.items() if v is out)
         loc = _key_location(con, "export_outputs", user_key)[0] if con is not None else None
-        yield Finding("SL029", "default", dict(
-            key=repr(key), cls=type(out).__name__, receiver=_receiver_text(receiver_tensors, tf)), loc)
+        yield Finding("SL029", loc, "default", dict(
+            key=repr(key), cls=type(out).__name__, receiver=_receiver_text(receiver_tensors, tf)))
 
 
 def patch_target(tf):

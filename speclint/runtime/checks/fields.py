@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from speclint import apis
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.context import Finding
-from speclint.runtime.values import describe, is_spec_tensor, is_tensor, mode_value
+from speclint.finding import Finding
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import describe, is_spec_tensor, is_tensor, mode_value
 
 
 @construction_check("SL018")
@@ -13,7 +13,7 @@ def unknown_keyword(con, call, tf):
         replacement, fix = apis.keyword_fix(con.cls, kw)
         node = con.field_node(kw)
         loc = con.keyword_location(kw) if node is not None else con.location
-        yield Finding("SL018", "unexpected", dict(cls=con.cls, kw=kw, fix=fix, when=""), loc)
+        yield Finding("SL018", loc, "unexpected", dict(cls=con.cls, kw=kw, fix=fix, when=""))
 
 
 @construction_check("SL019")
@@ -31,8 +31,8 @@ def required(con, call, tf):
             variant = "none"
         else:
             continue
-        yield Finding("SL019", variant, dict(cls=con.cls, field=name, mode=apis.MODE_DISPLAY[mode],
-                                            when=apis.MODE_WHEN[mode]), con.location)
+        yield Finding("SL019", con.location, variant, dict(
+            cls=con.cls, field=name, mode=apis.MODE_DISPLAY[mode], when=apis.MODE_WHEN[mode]))
         return
 
 
@@ -47,7 +47,7 @@ def loss_scalar(con, call, tf):
     n = shape.num_elements()
     if n == 1:
         return
-    yield Finding("SL020", "default", dict(expr=con.expr("loss", "loss")), con.field_location("loss"))
+    yield Finding("SL020", con.field_location("loss"), "default", dict(expr=con.expr("loss", "loss")))
 
 
 @construction_check("SL021")
@@ -55,8 +55,8 @@ def loss_tensor(con, call, tf):
     loss = con.args.get("loss")
     if loss is None or is_spec_tensor(loss, tf):
         return
-    yield Finding("SL021", "not_tensor", dict(expr=con.expr("loss", repr(loss)), what=describe(loss, tf),
-                                              when=""), con.field_location("loss"))
+    yield Finding("SL021", con.field_location("loss"), "not_tensor", dict(
+        expr=con.expr("loss", repr(loss)), what=describe(loss, tf), when=""))
 
 
 @construction_check("SL021")
@@ -69,8 +69,8 @@ def loss_float32(con, call, tf):
     if not call.tpu_rules_apply_to_class(con.cls):
         return
     if loss.dtype.base_dtype != tf.tf.float32:
-        yield Finding("SL021", "dtype", dict(expr=con.expr("loss", "loss"),
-                                             dtype=loss.dtype.base_dtype.name), con.field_location("loss"))
+        yield Finding("SL021", con.field_location("loss"), "dtype", dict(
+            expr=con.expr("loss", "loss"), dtype=loss.dtype.base_dtype.name))
 
 
 @construction_check("SL022")
@@ -85,11 +85,11 @@ def train_op(con, call, tf):
     expr = con.expr("train_op", "train_op")
     loc = con.field_location("train_op")
     if isinstance(op, (list, tuple)):
-        yield Finding("SL022", "sequence", dict(expr=expr, what=describe(op, tf), when=""), loc)
+        yield Finding("SL022", loc, "sequence", dict(expr=expr, what=describe(op, tf), when=""))
     elif isinstance(op, tf.Variable) or isinstance(op, tf.Tensor):
-        yield Finding("SL022", "variable", dict(expr=expr), loc)
+        yield Finding("SL022", loc, "variable", dict(expr=expr))
     elif hasattr(op, "minimize") and hasattr(op, "apply_gradients"):
-        yield Finding("SL022", "optimizer", dict(expr=expr, when=""), loc)
+        yield Finding("SL022", loc, "optimizer", dict(expr=expr, when=""))
 
 
 def _elements_node(con, field_name):
@@ -119,19 +119,19 @@ def predictions_structure(con, call, tf):
         return
     expr = con.expr("predictions", "predictions")
     if not isinstance(p, dict):
-        yield Finding("SL024", "not_tensor", dict(expr=expr, what=describe(p, tf), when=""),
-                      con.field_location("predictions"))
+        yield Finding("SL024", con.field_location("predictions"), "not_tensor",
+                      dict(expr=expr, what=describe(p, tf), when=""))
         return
     for key, v in p.items():
         if not is_spec_tensor(v, tf):
             loc, src = _key_location(con, "predictions", key)
-            yield Finding("SL024", "nested", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
-                                                  what=describe(v, tf), when=""), loc)
+            yield Finding("SL024", loc, "nested", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+                                                       what=describe(v, tf), when=""))
             return
     if mode_value(con.args.get("mode")) == apis.PREDICT:
         for key in p:
             if not isinstance(key, str):
-                yield Finding("SL024", "key", dict(key=repr(key)), con.field_location("predictions"))
+                yield Finding("SL024", con.field_location("predictions"), "key", dict(key=repr(key)))
                 return
 
 
@@ -150,7 +150,7 @@ def predictions_batch_major(spec, con, call, tf):
             d0 = v.shape[0]
             if d0 is not None and d0 != batch:
                 loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
-                yield Finding("SL025", "not_batch", dict(where=where, expr=src or f"predictions[{key!r}]"), loc)
+                yield Finding("SL025", loc, "not_batch", dict(where=where, expr=src or f"predictions[{key!r}]"))
                 continue
         if not is_tensor(v, tf) or v.shape.rank != 0:
             continue
@@ -158,8 +158,8 @@ def predictions_batch_major(spec, con, call, tf):
             con.field_location("predictions") if con else call.model_fn_location(), None)
         error = ("TypeError: 'numpy.float32' object is not iterable" if key is None
                  else "IndexError: tuple index out of range")
-        yield Finding("SL025", "scalar", dict(where=where, expr=src or (con.expr("predictions") if con else "predictions"),
-                                              error=error), loc)
+        yield Finding("SL025", loc, "scalar", dict(
+            where=where, expr=src or (con.expr("predictions") if con else "predictions"), error=error))
 
 
 @return_check("SL026")
@@ -172,23 +172,23 @@ def tpu_predictions(spec, con, call, tf):
     if p is None:
         return
     if not isinstance(p, dict):
-        yield Finding("SL026", "not_dict", dict(expr=expr, what=describe(p, tf)),
-                      con.field_location("predictions") if con else call.model_fn_location())
+        yield Finding("SL026", con.field_location("predictions") if con else call.model_fn_location(),
+                      "not_dict", dict(expr=expr, what=describe(p, tf)))
         return
     for key, v in p.items():
         if not is_tensor(v, tf):
             continue
         loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
         if v.shape.rank == 0:
-            yield Finding("SL026", "scalar", dict(expr=src or f"{expr}[{key!r}]", key=repr(key)), loc)
+            yield Finding("SL026", loc, "scalar", dict(expr=src or f"{expr}[{key!r}]", key=repr(key)))
         elif v.shape.rank is not None and v.shape[0] is None and _static_batch(call):
-            yield Finding("SL026", "dynamic", dict(expr=src or f"{expr}[{key!r}]", key=key), loc)
+            yield Finding("SL026", loc, "dynamic", dict(expr=src or f"{expr}[{key!r}]", key=key))
 
 
 def _features_batch(call):
     """The static dimension 0 shared by all of the call's feature tensors, else None."""
     from speclint.runtime import tfapi
-    from speclint.runtime.values import flatten
+    from speclint.runtime.objects import flatten
     tf = tfapi.load()
     dims = {t.shape[0] for t in flatten(call.named.get("features")) if is_tensor(t, tf) and t.shape.rank}
     return dims.pop() if len(dims) == 1 and None not in dims else None
@@ -198,7 +198,7 @@ def _static_batch(call) -> bool:
     """The model_fn's own features have a static dimension 0 (as on TPU), so a dynamic one in
     predictions comes from the model (boolean_mask, where, unique), not from the input."""
     feats = call.named.get("features")
-    from speclint.runtime.values import flatten
+    from speclint.runtime.objects import flatten
     from speclint.runtime import tfapi
     tf = tfapi.load()
     tensors = [t for t in flatten(feats) if is_tensor(t, tf)]
@@ -214,15 +214,15 @@ def eval_metric_ops(con, call, tf):
         return
     expr = con.expr("eval_metric_ops", "eval_metric_ops")
     if not isinstance(m, dict):
-        yield Finding("SL027", "not_dict", dict(expr=expr, got=describe(m, tf), when=""),
-                      con.field_location("eval_metric_ops"))
+        yield Finding("SL027", con.field_location("eval_metric_ops"), "not_dict",
+                      dict(expr=expr, got=describe(m, tf), when=""))
         return
     for key, v in m.items():
         if (isinstance(v, tuple) and len(v) == 2) or (tf.KerasMetric and isinstance(v, tf.KerasMetric)):
             continue
         loc, src = _key_location(con, "eval_metric_ops", key)
-        yield Finding("SL027", "bad_value", dict(expr=src or f"{expr}[{key!r}]", got=describe(v, tf),
-                                                 key=key, when=""), loc)
+        yield Finding("SL027", loc, "bad_value", dict(expr=src or f"{expr}[{key!r}]", got=describe(v, tf),
+                                                      key=key, when=""))
         return
 
 
@@ -234,18 +234,18 @@ def export_outputs(con, call, tf):
     expr = con.expr("export_outputs", "export_outputs")
     loc = con.field_location("export_outputs")
     if not isinstance(eo, dict):
-        yield Finding("SL028", "not_dict", dict(expr=expr, what=describe(eo, tf)), loc)
+        yield Finding("SL028", loc, "not_dict", dict(expr=expr, what=describe(eo, tf)))
         return
     ExportOutput = tf.export_output.ExportOutput
     for key, v in eo.items():
         if not isinstance(v, ExportOutput):
             kloc, src = _key_location(con, "export_outputs", key)
-            yield Finding("SL028", "not_output", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
-                                                      what=describe(v, tf)), kloc)
+            yield Finding("SL028", kloc, "not_output", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+                                                            what=describe(v, tf)))
             return
     default = tf.tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
     if len(eo) > 1 and default not in eo:
-        yield Finding("SL028", "no_default", dict(n=len(eo)), loc)
+        yield Finding("SL028", loc, "no_default", dict(n=len(eo)))
 
 
 @construction_check("SL030")
@@ -257,11 +257,11 @@ def hooks(con, call, tf):
         expr = con.expr(name, name)
         loc = con.field_location(name)
         if isinstance(h, dict):
-            yield Finding("SL030", "dict", dict(field=name, expr=expr, when=""), loc)
+            yield Finding("SL030", loc, "dict", dict(field=name, expr=expr, when=""))
             continue
         if isinstance(h, tf.SessionRunHook) or not hasattr(h, "__iter__"):
-            yield Finding("SL030", "not_iterable", dict(field=name, expr=expr, what=describe(h, tf),
-                                                        cls=type(h).__name__, when=""), loc)
+            yield Finding("SL030", loc, "not_iterable", dict(field=name, expr=expr, what=describe(h, tf),
+                                                             cls=type(h).__name__, when=""))
             continue
         for item in list(h):
             if not isinstance(item, tf.SessionRunHook):
@@ -270,8 +270,8 @@ def hooks(con, call, tf):
                 fix = ("Keras callbacks are not Estimator hooks: use a SessionRunHook "
                        "(e.g. tf.compat.v1.train.SummarySaverHook)." if "keras" in module
                        else "Pass tf.compat.v1.train.SessionRunHook instances only.")
-                yield Finding("SL030", "not_hook", dict(field=name, expr=type(item).__name__, what=what,
-                                                        fix=fix, when=""), loc)
+                yield Finding("SL030", loc, "not_hook", dict(field=name, expr=type(item).__name__, what=what,
+                                                             fix=fix, when=""))
                 break
 
 
@@ -285,8 +285,8 @@ def other_graph(con, call, tf):
             from speclint.runtime import locate
             origin = locate.tensor_origin(v)
             where = f"it was created at {origin.path}:{origin.line}" if origin else "it belongs to another graph"
-            yield Finding("SL032", "default", dict(expr=con.expr(name, name), origin=where),
-                          con.field_location(name))
+            yield Finding("SL032", con.field_location(name), "default",
+                          dict(expr=con.expr(name, name), origin=where))
 
 
 @return_check("SL031")
@@ -294,7 +294,7 @@ def tpu_hooks(spec, con, call, tf):
     """Hooks of a spec on the TPU path that hold tensors of the model_fn (LoggingTensorHook...)."""
     if not call.on_tpu or not isinstance(spec, (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
         return
-    from speclint.runtime.values import flatten, is_model_tensor
+    from speclint.runtime.objects import flatten, is_model_tensor
     if con is None:  # e.g. spec._replace(...): the hooks come from the spec it copied
         con = next((c for c in reversed(call.constructions) if c.cls == type(spec).__name__), None)
     for name in apis.HOOK_FIELDS:
@@ -304,9 +304,8 @@ def tpu_hooks(spec, con, call, tf):
                 hit = next((t for t in flatten(value) if is_model_tensor(t, call, tf)), None)
                 if hit is not None:
                     loc, src = _hook_site(con, name, index)
-                    yield Finding("SL031", "default", dict(
-                        expr=src or getattr(hit, "name", "?"), hook=type(hook).__name__, field=name),
-                        loc or call.model_fn_location())
+                    yield Finding("SL031", loc or call.model_fn_location(), "default", dict(
+                        expr=src or getattr(hit, "name", "?"), hook=type(hook).__name__, field=name))
                     break
 
 

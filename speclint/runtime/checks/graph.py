@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import deque
 
 from speclint import apis
+from speclint.finding import Finding
 from speclint.runtime import locate
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.context import Finding
-from speclint.runtime.values import created_in_call, mode_value
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import created_in_call, mode_value
 
 
 def new_ops(call):
@@ -34,8 +34,8 @@ def tpu_summaries(result, con, call, tf):
             if key in seen:
                 continue
             seen.add(key)
-            yield Finding("SL012", "default", dict(
-                call=locate.source_at(loc, op.name), op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")), loc)
+            yield Finding("SL012", loc, "default", dict(
+                call=locate.source_at(loc, op.name), op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")))
 
 
 def _global_step_written(train_op, gs, limit: int = 20000) -> bool:
@@ -78,7 +78,7 @@ def global_step(con, call, tf):
     loc = origin or (con.field_location("train_op") if con else call.model_fn_location())
     expr = locate.source_at(origin, "train_op") if origin else (con.expr("train_op", "train_op") if con else "train_op")
     method = "apply_gradients" if "apply_gradients" in expr else "minimize"
-    yield Finding("SL023", "v1", dict(expr=expr, method=method), loc)
+    yield Finding("SL023", loc, "v1", dict(expr=expr, method=method))
 
 
 def _apply_op(train_op, limit: int = 5000):
@@ -112,12 +112,11 @@ def cross_shard(result, con, call, tf):
                 return  # no optimizer step in this graph (e.g. Mesh-TF reduces itself)
             origin = locate.call_location(locate.tensor_origin(apply_op))
             opt = apply_op.type.replace("ResourceApply", "").replace("Apply", "") or "the"
-            yield Finding("SL043", "missing", dict(expr=locate.source_at(origin, "train_op"),
-                                                   opt=f"a {opt} optimizer"), origin or loc)
+            yield Finding("SL043", origin or loc, "missing", dict(expr=locate.source_at(origin, "train_op"),
+                                                                  opt=f"a {opt} optimizer"))
     elif sums and call.param(apis.PARAMS_USE_TPU) is False:
         origin = locate.tensor_origin(sums[0])
         wrap = locate.find_call_in_function(origin, "CrossShardOptimizer") or locate.call_location(origin)
-        yield Finding("SL043", "off_tpu", dict(
+        yield Finding("SL043", wrap or loc, "off_tpu", dict(
             expr=locate.source_at(wrap, "CrossShardOptimizer(...)"),
-            why="although this model_fn call does not run on TPU (params['use_tpu'] is False)"),
-            wrap or loc)
+            why="although this model_fn call does not run on TPU (params['use_tpu'] is False)"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 import inspect
 
 from speclint import apis
+from speclint.finding import Finding
 from speclint.runtime import locate, probe
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.context import Finding
-from speclint.runtime.values import (
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import (
     batch_size, captured_model_tensors, describe, fn_name, is_tensor, tensor_entries, tensor_name,
 )
 
@@ -67,14 +67,14 @@ def pair_form(con, call, tf):
             continue
         loc = con.field_location(name)
         if not isinstance(v, (tuple, list)):
-            yield Finding("SL001", "not_pair", dict(field=name, got=describe(v, tf), when=""), loc)
+            yield Finding("SL001", loc, "not_pair", dict(field=name, got=describe(v, tf), when=""))
         elif len(v) != 2:
-            yield Finding("SL001", "wrong_length", dict(field=name, n=len(v), when=""), loc)
+            yield Finding("SL001", loc, "wrong_length", dict(field=name, n=len(v), when=""))
         elif not callable(v[0]):
-            yield Finding("SL001", "fn_not_callable", dict(field=name, got=describe(v[0], tf), when=""), loc)
+            yield Finding("SL001", loc, "fn_not_callable", dict(field=name, got=describe(v[0], tf), when=""))
         elif not isinstance(v[1], (tuple, list, dict)):
-            yield Finding("SL001", "tensors_not_container",
-                          dict(field=name, got=describe(v[1], tf), when=""), loc)
+            yield Finding("SL001", loc, "tensors_not_container",
+                          dict(field=name, got=describe(v[1], tf), when=""))
 
 
 def _tf_fn_args(fn, tf):
@@ -101,10 +101,10 @@ def arity(con, call, tf):
             pass
         node = _tensors_node(con, name)
         loc = locate.node_location(con.location.path, node) if node is not None else con.field_location(name)
-        yield Finding("SL002", "default", dict(
+        yield Finding("SL002", loc, "default", dict(
             field=name, n=len(tensors), fn=fn_name(fn), m=len(args),
             args=", ".join(args) if args else "none",
-            note=" (TF counts parameters that have defaults)" if has_defaults else ""), loc)
+            note=" (TF counts parameters that have defaults)" if has_defaults else ""))
 
 
 @return_check("SL003")
@@ -131,13 +131,13 @@ def keywords(spec, con, call, tf):
         loc = locate.node_location(con.location.path, node) if node is not None else _field_loc(con, name)
         if unexpected:
             close = difflib.get_close_matches(str(unexpected[0]), accepted, n=1, cutoff=0.5)
-            yield Finding("SL003", "unexpected", dict(
+            yield Finding("SL003", loc, "unexpected", dict(
                 field=name, fn=fn_name(fn), keys=", ".join(repr(k) for k in unexpected),
-                key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""), loc)
+                key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""))
         elif missing:
-            yield Finding("SL003", "missing", dict(
+            yield Finding("SL003", loc, "missing", dict(
                 field=name, fn=fn_name(fn), params=", ".join(f"`{p}`" for p in missing),
-                param=missing[0]), loc)
+                param=missing[0]))
 
 
 def _tpu_pairs(spec, call):
@@ -159,10 +159,9 @@ def flat(spec, con, call, tf):
             else:
                 fix = ("Pass a batch-major tensor instead (e.g. `tf.fill([batch_size], value)`), "
                        "or let the function close over the Python value.")
-            yield Finding("SL004", "default", dict(
+            yield Finding("SL004", loc or _field_loc(con, name), "default", dict(
                 field=name, where=where, expr=src or repr(key), got=describe(value, tf),
-                pytype=type(value).__name__, fix=fix),
-                loc or _field_loc(con, name))
+                pytype=type(value).__name__, fix=fix))
 
 
 @return_check("SL005")
@@ -171,9 +170,8 @@ def scalars(spec, con, call, tf):
         for where, key, value in tensor_entries(tensors):
             if (is_tensor(value, tf) or isinstance(value, tf.Variable)) and value.shape.rank == 0:
                 loc, src = _element(con, name, key, key)
-                yield Finding("SL005", "default", dict(
-                    field=name, where=where, expr=src or tensor_name(value)),
-                    loc or _field_loc(con, name))
+                yield Finding("SL005", loc or _field_loc(con, name), "default", dict(
+                    field=name, where=where, expr=src or tensor_name(value)))
 
 
 @return_check("SL006")
@@ -191,17 +189,16 @@ def batch_major(spec, con, call, tf):
                 continue
             loc, src = _element(con, name, key, key)
             why = f"its dimension 0 is {d0}, not the per-core batch size {batch} (nor a multiple of it)"
-            yield Finding("SL006", "default", dict(
-                field=name, where=where, expr=src or tensor_name(value), why=why),
-                loc or _field_loc(con, name))
+            yield Finding("SL006", loc or _field_loc(con, name), "default", dict(
+                field=name, where=where, expr=src or tensor_name(value), why=why))
 
 
 @return_check("SL007")
 def closures(spec, con, call, tf):
     for name, fn, tensors in _tpu_pairs(spec, call):
         for captured, value in captured_model_tensors(fn, call, tf):
-            yield Finding("SL007", "default", dict(field=name, fn=fn_name(fn), name=captured),
-                          locate.name_use(fn, captured) or _field_loc(con, name))
+            yield Finding("SL007", locate.name_use(fn, captured) or _field_loc(con, name), "default",
+                          dict(field=name, fn=fn_name(fn), name=captured))
 
 
 @return_check("SL008", "SL009", "SL010", "SL011")
@@ -220,41 +217,40 @@ def probes(spec, con, call, tf):
             if result.v1_summaries and tpu:
                 op = result.v1_summaries[0]
                 op_loc = locate.call_location(result.location_of(op))
-                yield Finding("SL010", "default", dict(
+                yield Finding("SL010", op_loc or loc, "default", dict(
                     field=name, fn=fn_name(fn), call=locate.source_at(op_loc, op.type),
-                    op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")), op_loc or loc)
+                    op=apis.V1_SUMMARY_V2_NAMES.get(op.type, "scalar")))
             if name == "eval_metrics":
                 yield from _metric_contract(result.value, fn, tpu, loc, ret_src, tf)
             elif name == "host_call" and tpu and result.value is None:
-                yield Finding("SL011", "default", dict(fn=fn_name(fn)),
-                              locate.function_location(fn) or loc)
+                yield Finding("SL011", locate.function_location(fn) or loc, "default", dict(fn=fn_name(fn)))
     elif type(spec).__name__ == apis.ESTIMATOR_SPEC and isinstance(spec.eval_metric_ops, dict):
         for key in spec.eval_metric_ops:
             if key in apis.RESERVED_METRIC_NAMES:
-                yield Finding("SL009", key, dict(), _field_loc(con, "eval_metric_ops"))
+                yield Finding("SL009", _field_loc(con, "eval_metric_ops"), key, dict())
 
 
 def _metric_contract(value, fn, tpu, loc, src, tf):
     fname = fn_name(fn)
     expr = src or f"{fname}(...)"
     if value is None:
-        yield Finding("SL008", "none", dict(fn=fname, expr=expr, how="returned None when called"), loc)
+        yield Finding("SL008", loc, "none", dict(fn=fname, expr=expr, how="returned None when called"))
         return
     if not isinstance(value, dict):
-        yield Finding("SL008", "not_dict", dict(fn=fname, got=describe(value, tf), expr=expr), loc)
+        yield Finding("SL008", loc, "not_dict", dict(fn=fname, got=describe(value, tf), expr=expr))
         return
     for key, v in value.items():
         if key in apis.RESERVED_METRIC_NAMES:
-            yield Finding("SL009", key, dict(), loc)
+            yield Finding("SL009", loc, key, dict())
         if isinstance(v, tuple) and len(v) == 2:
             continue
         if tf.KerasMetric and isinstance(v, tf.KerasMetric):
             if tpu:
-                yield Finding("SL008", "keras_metric", dict(fn=fname, key=key, expr=expr), loc)
+                yield Finding("SL008", loc, "keras_metric", dict(fn=fname, key=key, expr=expr))
             continue
         tpu_text = _tpu_text(v, tf)
-        yield Finding("SL008", "bad_value", dict(fn=fname, key=key, got=describe(v, tf), expr=expr,
-                                                 tpu=tpu_text), loc)
+        yield Finding("SL008", loc, "bad_value", dict(fn=fname, key=key, got=describe(v, tf), expr=expr,
+                                                      tpu=tpu_text))
 
 
 def _tpu_text(v, tf) -> str:

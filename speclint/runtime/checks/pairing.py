@@ -3,10 +3,10 @@ SL038) and the mode it was called with (SL036)."""
 from __future__ import annotations
 
 from speclint import apis
-from speclint.runtime import locate
-from speclint.runtime.checks import return_check
-from speclint.runtime.context import Finding
-from speclint.runtime.values import fn_name, mode_value
+from speclint.finding import Finding
+from speclint.runtime import calls, locate
+from speclint.runtime.checks.registry import return_check
+from speclint.runtime.objects import fn_name, mode_value
 
 
 def _name(x):
@@ -35,13 +35,12 @@ def tpu_spec_plain_estimator(result, con, call, tf):
         loc, expr = locate.return_value(call.model_fn)  # the `return` that hands it to Estimator
         if loc is None:
             loc, expr = _spec_expr(con, call)
-        yield Finding("SL033", "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)), loc)
+        yield Finding("SL033", loc, "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)))
     elif callable(result) and isinstance(getattr(result, "__self__", None), tf.TPUEstimatorSpec) \
             and getattr(result, "__name__", "") == "as_estimator_spec":
-        from speclint.runtime import patching
-        c2 = patching.construction_of(result.__self__)
+        c2 = calls.construction_of(result.__self__)
         loc, expr = _spec_expr(c2, call)
-        yield Finding("SL033", "uncalled", dict(expr=f"{expr}.as_estimator_spec"), loc)
+        yield Finding("SL033", loc, "uncalled", dict(expr=f"{expr}.as_estimator_spec"))
 
 
 @return_check("SL034")
@@ -51,13 +50,13 @@ def estimator_spec_on_tpu(result, con, call, tf):
     mode = mode_value(call.mode)
     loc, expr = _spec_expr(con, call)
     if mode == apis.EVAL:
-        yield Finding("SL034", "eval", dict(expr=expr), loc)
+        yield Finding("SL034", loc, "eval", dict(expr=expr))
     elif mode == apis.PREDICT:
-        yield Finding("SL034", "predict", dict(expr=expr), loc)
+        yield Finding("SL034", loc, "predict", dict(expr=expr))
     elif mode == apis.TRAIN and result.training_chief_hooks:
         expr = con.expr("training_chief_hooks", "...") if con else "..."
-        yield Finding("SL034", "chief_hooks", dict(expr=expr),
-                      con.field_location("training_chief_hooks") if con else loc)
+        yield Finding("SL034", con.field_location("training_chief_hooks") if con else loc, "chief_hooks",
+                      dict(expr=expr))
 
 
 @return_check("SL017")
@@ -69,8 +68,8 @@ def ignored_scaffold(result, con, call, tf):
     if s is None or con is None or "scaffold" not in con.args:
         return
     if any(getattr(s, attr, None) is not None for attr in ("init_fn", "saver", "init_op", "ready_op", "local_init_op")):
-        yield Finding("SL017", "ignored_scaffold", dict(expr=con.expr("scaffold", "scaffold")),
-                      con.keyword_location("scaffold"))
+        yield Finding("SL017", con.keyword_location("scaffold"), "ignored_scaffold",
+                      dict(expr=con.expr("scaffold", "scaffold")))
 
 
 @return_check("SL035")
@@ -87,14 +86,14 @@ def shared_host_calls(result, con, call, tf):
         if con is None:  # not built by a constructor call: namedtuple _replace()
             loc = locate.find_call_in_function(call.model_fn_location(), "_replace")
             expr = locate.source_at(loc, "spec._replace(...)") if loc else "spec._replace(...)"
-            yield Finding("SL035", "replace", dict(expr=expr, field=name), loc or call.model_fn_location())
+            yield Finding("SL035", loc or call.model_fn_location(), "replace", dict(expr=expr, field=name))
             return
         later = [c for c in call.constructions if c.cls == apis.TPU_ESTIMATOR_SPEC and c is not con
                  and call.constructions.index(c) > call.constructions.index(con)]
         loc, expr = _spec_expr(con, call)
         other = (f"at line {later[-1].location.line}" if later and later[-1].location else "later")
-        yield Finding("SL035", "missing" if theirs is None else "different",
-                      dict(expr=expr, field=name, other=other), loc)
+        yield Finding("SL035", loc, "missing" if theirs is None else "different",
+                      dict(expr=expr, field=name, other=other))
         return
 
 
@@ -110,12 +109,12 @@ def mode_mismatch(result, con, call, tf):
     cls = _name(result)
     loc = con.field_location("mode") if con else call.model_fn_location()
     if got is None:
-        yield Finding("SL036", "none", dict(cls=cls, expr=expr), loc)
+        yield Finding("SL036", loc, "none", dict(cls=cls, expr=expr))
     elif got in apis.ALL_MODES:
-        yield Finding("SL036", "constant", dict(cls=cls, expr=expr, got=repr(got),
-                                               mode=apis.MODE_DISPLAY[called]), loc)
+        yield Finding("SL036", loc, "constant", dict(cls=cls, expr=expr, got=repr(got),
+                                                    mode=apis.MODE_DISPLAY[called]))
     else:
-        yield Finding("SL036", "string", dict(cls=cls, expr=expr), loc)
+        yield Finding("SL036", loc, "string", dict(cls=cls, expr=expr))
 
 
 @return_check("SL038")
@@ -124,9 +123,28 @@ def no_spec(result, con, call, tf):
     modes = f" in {apis.MODE_DISPLAY[mode]}" if mode else ""
     fn = fn_name(call.model_fn)
     if result is None:
-        yield Finding("SL038", "returns_none", dict(fn=fn, modes=modes, when=_when(call)),
-                      call.model_fn_location())
+        yield Finding("SL038", call.model_fn_location(), "returns_none",
+                      dict(fn=fn, modes=modes, when=_when(call)))
     elif isinstance(result, tuple) and not hasattr(result, "_fields") and len(result) >= 1 and \
             isinstance(result[0], (tf.EstimatorSpec, tf.TPUEstimatorSpec)):
-        yield Finding("SL038", "tuple", dict(fn=fn, expr="spec,", n=len(result), when=_when(call)),
-                      call.model_fn_location())
+        yield Finding("SL038", call.model_fn_location(), "tuple",
+                      dict(fn=fn, expr="spec,", n=len(result), when=_when(call)))
+
+
+def model_fn_signature(fn, kind, tf) -> list:
+    """SL040, as TF's _verify_model_fn_args decides it (called when an estimator of `kind` gets
+    `fn`, before TF raises at construction)."""
+    try:
+        args = list(tf.function_utils.fn_args(fn))
+    except Exception:  # noqa: BLE001 - TF itself will complain
+        return []
+    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
+    name = fn_name(fn)
+    if "features" not in args:
+        return [Finding("SL040", loc, "no_features", dict(
+            estimator=kind, fn=name, seen=", ".join(args) if args else "none"))]
+    extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
+    if not extra:
+        return []
+    return [Finding("SL040", loc, "unexpected", dict(
+        estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)))]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import traceback
 
 from speclint import apis
+from speclint.finding import Finding
 from speclint.runtime import locate
-from speclint.runtime.context import Finding
-from speclint.runtime.values import fn_name, mode_value
+from speclint.runtime.objects import fn_name, mode_value
 
 _KW = {apis.TRAIN: ("train_batch_size", "train"), apis.EVAL: ("eval_batch_size", "evaluate"),
        apis.PREDICT: ("predict_batch_size", "predict")}
@@ -36,13 +36,13 @@ def explain_error(exc, call, tf):
     fn = fn_name(call.model_fn)
     mode = mode_value(call.mode)
     if call.estimator == apis.ESTIMATOR or not call.under_tpu_estimator:
-        yield Finding("SL041", "plain", dict(
+        yield Finding("SL041", loc, "plain", dict(
             expr=expr, fn=fn, params_note="" if params else " without params",
-            when=apis.MODE_WHEN.get(mode, "the first call")), loc)
+            when=apis.MODE_WHEN.get(mode, "the first call")))
     elif mode in _KW:
         kw, method = _KW[mode]
-        yield Finding("SL041", "tpu_mode", dict(expr=expr, fn=fn, kw=kw, method=method,
-                                                mode=apis.MODE_DISPLAY[mode]), loc)
+        yield Finding("SL041", loc, "tpu_mode", dict(expr=expr, fn=fn, kw=kw, method=method,
+                                                     mode=apis.MODE_DISPLAY[mode]))
 
 
 def explain_graph_error(exc, call, tf):
@@ -51,9 +51,9 @@ def explain_graph_error(exc, call, tf):
     if not isinstance(exc, (RuntimeError, ValueError)) or "Attempting to capture an EagerTensor" not in text:
         return
     loc = _raise_site(exc) or call.model_fn_location()
-    yield Finding("SL032", "default", dict(
+    yield Finding("SL032", loc, "default", dict(
         expr=locate.source_at(loc, "the tensor"),
-        origin="an eager tensor created outside the model_fn, e.g. at module level"), loc)
+        origin="an eager tensor created outside the model_fn, e.g. at module level"))
 
 
 _EXPORT_ERRORS = (
@@ -80,7 +80,7 @@ def explain_export_output_error(exc, call, tf):
                     if kw.arg == arg:
                         expr = locate.source_of(kw.value)
                         loc = locate.node_location(loc.path, kw.value)
-            yield Finding("SL028", variant, dict(expr=expr, dtype=m.group(1) if m else "?"), loc)
+            yield Finding("SL028", loc, variant, dict(expr=expr, dtype=m.group(1) if m else "?"))
             return
 
 
@@ -92,4 +92,4 @@ def explain_keras_cross_shard(exc, call, tf):
     wrap = locate.find_call_in_function(loc, "CrossShardOptimizer") if loc else None
     if wrap is not None and wrap.line == loc.line:
         loc = wrap
-    yield Finding("SL043", "keras", dict(expr=locate.source_at(loc, "CrossShardOptimizer(...)")), loc)
+    yield Finding("SL043", loc, "keras", dict(expr=locate.source_at(loc, "CrossShardOptimizer(...)")))

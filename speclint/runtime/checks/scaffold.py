@@ -4,11 +4,11 @@ from __future__ import annotations
 import functools
 
 from speclint import apis
+from speclint.finding import Finding
 from speclint.runtime import context as ctx
 from speclint.runtime import locate, tfapi
-from speclint.runtime.checks import construction_check, return_check
-from speclint.runtime.context import Finding
-from speclint.runtime.values import captured_model_tensors, describe, fn_name
+from speclint.runtime.checks.registry import construction_check, return_check
+from speclint.runtime.objects import captured_model_tensors, describe, fn_name
 
 
 @construction_check("SL013")
@@ -16,13 +16,13 @@ def scaffold_kind(con, call, tf):
     if con.cls == apis.ESTIMATOR_SPEC:
         s = con.args.get("scaffold")
         if s is not None and callable(s) and not isinstance(s, tf.Scaffold):
-            yield Finding("SL013", "callable_scaffold", dict(expr=con.expr("scaffold", fn_name(s)), when=""),
-                          con.keyword_location("scaffold"))
+            yield Finding("SL013", con.keyword_location("scaffold"), "callable_scaffold",
+                          dict(expr=con.expr("scaffold", fn_name(s)), when=""))
     else:
         s = con.args.get("scaffold_fn")
         if isinstance(s, tf.Scaffold):
-            yield Finding("SL013", "scaffold_instance", dict(expr=con.expr("scaffold_fn", "scaffold")),
-                          con.keyword_location("scaffold_fn"))
+            yield Finding("SL013", con.keyword_location("scaffold_fn"), "scaffold_instance",
+                          dict(expr=con.expr("scaffold_fn", "scaffold")))
 
 
 @return_check("SL015")
@@ -34,7 +34,7 @@ def scaffold_closure(spec, con, call, tf):
         return
     for name, value in captured_model_tensors(fn, call, tf):
         loc = locate.name_use(fn, name) or (con.field_location("scaffold_fn") if con else None)
-        yield Finding("SL015", "default", dict(fn=fn_name(fn), name=name), loc)
+        yield Finding("SL015", loc, "default", dict(fn=fn_name(fn), name=name))
 
 
 def checking_scaffold_fn(spec, construction):
@@ -53,10 +53,10 @@ def checking_scaffold_fn(spec, construction):
                 construction.field_location("scaffold_fn") if construction else None)
             if result is None:
                 how = "returns None"
-                finding = Finding("SL014", "returns_none", dict(fn=fn_name(original), how=how), loc)
+                finding = Finding("SL014", loc, "returns_none", dict(fn=fn_name(original), how=how))
             else:
-                finding = Finding("SL014", "not_scaffold", dict(
-                    fn=fn_name(original), expr=type(result).__name__, got=describe(result, tf)), loc)
+                finding = Finding("SL014", loc, "not_scaffold", dict(
+                    fn=fn_name(original), expr=type(result).__name__, got=describe(result, tf)))
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"SL014: {type(exc).__name__}: {exc}")
             return result
