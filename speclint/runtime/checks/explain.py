@@ -1,4 +1,6 @@
-"""The model_fn's params: a KeyError on params['batch_size'] that TPUEstimator did not set (SL041)."""
+"""Findings that explain an exception the model_fn raised: a KeyError on params['batch_size'] that
+TPUEstimator did not set (SL041), an eager tensor from outside the model_fn (SL032), an ExportOutput
+of the wrong dtype (SL028), CrossShardOptimizer around a Keras optimizer (SL043)."""
 from __future__ import annotations
 
 import traceback
