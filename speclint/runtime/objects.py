@@ -59,6 +59,21 @@ def describe(x, tf) -> str:
     return f"a {type(x).__name__} object"
 
 
+def metric_value_facts(v, tf) -> dict:
+    """The neutral description of a metric value (`families.metrics.metric_value`)."""
+    if isinstance(v, tuple) and len(v) == 2:
+        return dict(kind="pair")
+    if tf.KerasMetric and isinstance(v, tf.KerasMetric):
+        return dict(kind="keras")
+    if isinstance(v, (list, tuple)):
+        return dict(kind="sequence", length=len(v), seq_kind="list" if isinstance(v, list) else "tuple")
+    if isinstance(v, tf.Tensor) and not isinstance(v, tf.Variable):
+        return dict(kind="tensor", scalar=v.shape.rank == 0)
+    if isinstance(v, tf.Operation):
+        return dict(kind="operation")
+    return dict(kind="other", got=describe(v, tf))
+
+
 def fn_name(fn) -> str:
     if isinstance(fn, functools.partial):
         return fn_name(fn.func)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from speclint import rulebook
 from speclint.runtime import calls, context as ctx, tfapi
-from speclint.runtime.checks import export, fields, graph, host_calls, pairing, params, registry, scaffold
+from speclint.runtime.checks import explain, export, fields, graph, host_calls, pairing, registry, scaffold
 from speclint.runtime.objects import flatten
 
 _MODULES = (fields, graph, host_calls, pairing, scaffold)  # the modules that fill the registries
@@ -65,13 +65,13 @@ def on_error(exc, call, tf) -> list:
     """Findings that explain an exception the model_fn raised (SL041, SL032, SL028, SL043)."""
     out = []
     if ctx.selected("SL043"):
-        out.extend(params.explain_keras_cross_shard(exc, call, tf))
+        out.extend(explain.explain_keras_cross_shard(exc, call, tf))
     if ctx.selected("SL028"):
-        out.extend(params.explain_export_output_error(exc, call, tf))
+        out.extend(explain.explain_export_output_error(exc, call, tf))
     if ctx.selected("SL041"):
-        out.extend(params.explain_error(exc, call, tf))
+        out.extend(explain.explain_error(exc, call, tf))
     if ctx.selected("SL032"):
-        out.extend(params.explain_graph_error(exc, call, tf))
+        out.extend(explain.explain_graph_error(exc, call, tf))
     return out
 
 

@@ -1,10 +1,16 @@
 """Field contracts of both spec classes, on the raw constructor arguments (SL019-SL030)."""
 from __future__ import annotations
 
+import functools
+import inspect
+import numbers
+
 from speclint import apis
+from speclint.families import fields as family
+from speclint.families import metrics
 from speclint.finding import Finding
 from speclint.runtime.checks.registry import construction_check, return_check
-from speclint.runtime.objects import describe, is_spec_tensor, is_tensor, mode_value
+from speclint.runtime.objects import describe, is_spec_tensor, is_tensor, metric_value_facts, mode_value
 
 
 @construction_check("SL018")
@@ -22,18 +28,11 @@ def required(con, call, tf):
     if mode is None:
         return
     intended = {apis.keyword_fix(con.cls, kw)[0] for kw in con.unknown}  # SL018 reports those
-    for name in apis.REQUIRED_FIELDS[mode]:
-        if name in intended:
-            return
-        if name not in con.args:
-            variant = "missing"
-        elif con.args[name] is None:
-            variant = "none"
-        else:
-            continue
-        yield Finding("SL019", con.location, variant, dict(
-            cls=con.cls, field=name, mode=apis.MODE_DISPLAY[mode], when=apis.MODE_WHEN[mode]))
-        return
+    # a required field a misspelt keyword was meant for ends the check even when it was also given
+    decision = family.required_field(con.cls, mode, given=set(con.args) - intended, intended=intended,
+                                     none=[name for name, v in con.args.items() if v is None])
+    if decision is not None:
+        yield Finding("SL019", con.location, *decision)
 
 
 @construction_check("SL020")
@@ -218,11 +217,11 @@ def eval_metric_ops(con, call, tf):
                       dict(expr=expr, got=describe(m, tf), when=""))
         return
     for key, v in m.items():
-        if (isinstance(v, tuple) and len(v) == 2) or (tf.KerasMetric and isinstance(v, tf.KerasMetric)):
+        facts = metric_value_facts(v, tf)
+        if metrics.metric_value(on_tpu=False, **facts) is None:
             continue
         loc, src = _key_location(con, "eval_metric_ops", key)
-        yield Finding("SL027", loc, "bad_value", dict(expr=src or f"{expr}[{key!r}]", got=describe(v, tf),
-                                                      key=key, when=""))
+        yield Finding("SL027", loc, *metrics.eval_metric_ops_value(key, src or f"{expr}[{key!r}]", **facts))
         return
 
 
@@ -234,18 +233,18 @@ def export_outputs(con, call, tf):
     expr = con.expr("export_outputs", "export_outputs")
     loc = con.field_location("export_outputs")
     if not isinstance(eo, dict):
-        yield Finding("SL028", loc, "not_dict", dict(expr=expr, what=describe(eo, tf)))
+        yield Finding("SL028", loc, *family.export_outputs_not_dict(expr, describe(eo, tf)))
         return
     ExportOutput = tf.export_output.ExportOutput
     for key, v in eo.items():
         if not isinstance(v, ExportOutput):
             kloc, src = _key_location(con, "export_outputs", key)
-            yield Finding("SL028", kloc, "not_output", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
-                                                            what=describe(v, tf)))
+            yield Finding("SL028", kloc, *family.export_output_not_output(
+                repr(key), src or f"{expr}[{key!r}]", describe(v, tf)))
             return
-    default = tf.tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
-    if len(eo) > 1 and default not in eo:
-        yield Finding("SL028", loc, "no_default", dict(n=len(eo)))
+    decision = family.export_outputs_default(eo)
+    if decision is not None:
+        yield Finding("SL028", loc, *decision)
 
 
 @construction_check("SL030")
@@ -265,14 +264,20 @@ def hooks(con, call, tf):
             continue
         for item in list(h):
             if not isinstance(item, tf.SessionRunHook):
-                what = describe(item, tf)
-                module = type(item).__module__ or ""
-                fix = ("Keras callbacks are not Estimator hooks: use a SessionRunHook "
-                       "(e.g. tf.compat.v1.train.SummarySaverHook)." if "keras" in module
-                       else "Pass tf.compat.v1.train.SessionRunHook instances only.")
-                yield Finding("SL030", loc, "not_hook", dict(field=name, expr=type(item).__name__, what=what,
-                                                             fix=fix, when=""))
+                yield Finding("SL030", loc, *family.not_a_hook(
+                    name, type(item).__name__, describe(item, tf), _not_a_hook_kind(item)))
                 break
+
+
+def _not_a_hook_kind(item) -> str:
+    """What a hooks-list element that is not a SessionRunHook is (family.NOT_A_HOOK_KINDS)."""
+    if "keras" in (type(item).__module__ or ""):
+        return "keras_callback"
+    if item is None or isinstance(item, (bool, numbers.Number, str, bytes)):
+        return "constant"
+    if inspect.isfunction(item) or inspect.ismethod(item) or isinstance(item, functools.partial):
+        return "function"
+    return "other"
 
 
 @construction_check("SL032")

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import inspect
+import numbers
 
 from speclint import apis
+from speclint.families import host_calls as family
+from speclint.families import metrics
 from speclint.finding import Finding
 from speclint.runtime import locate, probe
 from speclint.runtime.checks.registry import construction_check, return_check
 from speclint.runtime.objects import (
-    batch_size, captured_model_tensors, describe, fn_name, is_tensor, tensor_entries, tensor_name,
+    batch_size, captured_model_tensors, describe, fn_name, is_tensor, metric_value_facts, tensor_entries,
+    tensor_name,
 )
 
 
@@ -65,16 +69,17 @@ def pair_form(con, call, tf):
         v = con.args.get(name)
         if v is None:
             continue
-        loc = con.field_location(name)
         if not isinstance(v, (tuple, list)):
-            yield Finding("SL001", loc, "not_pair", dict(field=name, got=describe(v, tf), when=""))
+            decision = family.pair_form(name, got=describe(v, tf))
         elif len(v) != 2:
-            yield Finding("SL001", loc, "wrong_length", dict(field=name, n=len(v), when=""))
-        elif not callable(v[0]):
-            yield Finding("SL001", loc, "fn_not_callable", dict(field=name, got=describe(v[0], tf), when=""))
-        elif not isinstance(v[1], (tuple, list, dict)):
-            yield Finding("SL001", loc, "tensors_not_container",
-                          dict(field=name, got=describe(v[1], tf), when=""))
+            decision = family.pair_form(name, length=len(v))
+        else:
+            fn_ok, tensors_ok = callable(v[0]), isinstance(v[1], (tuple, list, dict))
+            decision = family.pair_form(
+                name, length=2, fn_callable=fn_ok, fn_got="" if fn_ok else describe(v[0], tf),
+                tensors_container=tensors_ok, tensors_got="" if tensors_ok else describe(v[1], tf))
+        if decision is not None:
+            yield Finding("SL001", con.field_location(name), *decision)
 
 
 def _tf_fn_args(fn, tf):
@@ -111,7 +116,6 @@ def arity(con, call, tf):
 def keywords(spec, con, call, tf):
     if type(spec).__name__ != apis.TPU_ESTIMATOR_SPEC:
         return
-    import difflib
     for name, fn, tensors in _pairs(spec._asdict(), apis.TPU_ESTIMATOR_SPEC):
         if not isinstance(tensors, dict):
             continue
@@ -120,24 +124,16 @@ def keywords(spec, con, call, tf):
         except (TypeError, ValueError):
             continue
         kinds = inspect.Parameter
-        has_varkw = any(p.kind is kinds.VAR_KEYWORD for p in params.values())
-        accepted = [n for n, p in params.items() if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)]
-        keys = list(tensors)
-        unexpected = [] if has_varkw else [k for k in keys if k not in accepted]
-        missing = [n for n, p in params.items()
-                   if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
-                   and p.default is kinds.empty and n not in keys]
+        named = [(n, p) for n, p in params.items() if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)]
+        decision = family.kwargs_mismatch(
+            name, fn_name(fn), tensors, accepted=[n for n, _ in named],
+            required=[n for n, p in named if p.default is kinds.empty],
+            has_varkw=any(p.kind is kinds.VAR_KEYWORD for p in params.values()))
+        if decision is None:
+            continue
         node = _tensors_node(con, name) if con is not None else None
         loc = locate.node_location(con.location.path, node) if node is not None else _field_loc(con, name)
-        if unexpected:
-            close = difflib.get_close_matches(str(unexpected[0]), accepted, n=1, cutoff=0.5)
-            yield Finding("SL003", loc, "unexpected", dict(
-                field=name, fn=fn_name(fn), keys=", ".join(repr(k) for k in unexpected),
-                key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""))
-        elif missing:
-            yield Finding("SL003", loc, "missing", dict(
-                field=name, fn=fn_name(fn), params=", ".join(f"`{p}`" for p in missing),
-                param=missing[0]))
+        yield Finding("SL003", loc, *decision)
 
 
 def _tpu_pairs(spec, call):
@@ -153,15 +149,23 @@ def flat(spec, con, call, tf):
             if is_tensor(value, tf) or isinstance(value, tf.Variable):
                 continue
             loc, src = _element(con, name, key, key)
-            if isinstance(value, (dict, list, tuple)):
-                fix = ("Flatten it: one entry per tensor in the top-level list or dict, and rebuild "
-                       "the structure inside the function.")
-            else:
-                fix = ("Pass a batch-major tensor instead (e.g. `tf.fill([batch_size], value)`), "
-                       "or let the function close over the Python value.")
-            yield Finding("SL004", loc or _field_loc(con, name), "default", dict(
-                field=name, where=where, expr=src or repr(key), got=describe(value, tf),
-                pytype=type(value).__name__, fix=fix))
+            yield Finding("SL004", loc or _field_loc(con, name), *family.tensor_not_flat(
+                name, where, src or repr(key), describe(value, tf), type(value).__name__,
+                _not_a_tensor_kind(value, tf)))
+
+
+def _not_a_tensor_kind(value, tf) -> str:
+    """What a host-call element that is not a tensor is (family.NOT_A_TENSOR_KINDS)."""
+    if isinstance(value, (dict, list, tuple)):
+        return "container"
+    if value is None or isinstance(value, (bool, numbers.Number, str, bytes)) \
+            or type(value).__module__.startswith("numpy"):
+        return "value"
+    if isinstance(value, tf.Operation):
+        return "operation"
+    if callable(value) and not isinstance(value, type):
+        return "function"
+    return "other"
 
 
 @return_check("SL005")
@@ -233,39 +237,16 @@ def probes(spec, con, call, tf):
 def _metric_contract(value, fn, tpu, loc, src, tf):
     fname = fn_name(fn)
     expr = src or f"{fname}(...)"
-    if value is None:
-        yield Finding("SL008", loc, "none", dict(fn=fname, expr=expr, how="returned None when called"))
-        return
-    if not isinstance(value, dict):
-        yield Finding("SL008", loc, "not_dict", dict(fn=fname, got=describe(value, tf), expr=expr))
+    kind = "none" if value is None else "dict" if isinstance(value, dict) else "other"
+    decision = metrics.metric_fn_return(fname, kind, got="" if kind != "other" else describe(value, tf),
+                                        expr=expr, how="returned None when called")
+    if decision is not None:
+        yield Finding("SL008", loc, *decision)
         return
     for key, v in value.items():
         if key in apis.RESERVED_METRIC_NAMES:
             yield Finding("SL009", loc, key, dict())
-        if isinstance(v, tuple) and len(v) == 2:
-            continue
-        if tf.KerasMetric and isinstance(v, tf.KerasMetric):
-            if tpu:
-                yield Finding("SL008", loc, "keras_metric", dict(fn=fname, key=key, expr=expr))
-            continue
-        tpu_text = _tpu_text(v, tf)
-        yield Finding("SL008", loc, "bad_value", dict(fn=fname, key=key, got=describe(v, tf), expr=expr,
-                                                      tpu=tpu_text))
+        decision = metrics.metric_fn_value(fname, key, expr, on_tpu=tpu, **metric_value_facts(v, tf))
+        if decision is not None:
+            yield Finding("SL008", loc, *decision)
 
-
-def _tpu_text(v, tf) -> str:
-    """What TPU does with a metric value that is not a (value, update_op) tuple (as the static
-    check words it)."""
-    if isinstance(v, (list, tuple)):
-        if len(v) >= 2:
-            return "; on TPU it happens to work (TPUEstimator reads only elements 0 and 1)"
-        return ""
-    if isinstance(v, tf.Tensor):
-        if v.shape.rank == 0:
-            return ("; on TPU TPUEstimator takes `value[0]` and fails with \"ValueError: Attempting to "
-                    "slice scalar input.\"")
-        return ("; on TPU TPUEstimator takes `value[0]` and `value[1]` of it, which fails for a "
-                "scalar and silently gives a wrong metric otherwise")
-    if isinstance(v, tf.Operation):
-        return "; on TPU `value[0]` fails with \"TypeError: 'Operation' object is not subscriptable\""
-    return ""

@@ -3,6 +3,7 @@ SL038) and the mode it was called with (SL036)."""
 from __future__ import annotations
 
 from speclint import apis
+from speclint.families import model_fn as family
 from speclint.finding import Finding
 from speclint.runtime import calls, locate
 from speclint.runtime.checks.registry import return_check
@@ -108,13 +109,10 @@ def mode_mismatch(result, con, call, tf):
     expr = con.expr("mode", repr(got)) if con else repr(got)
     cls = _name(result)
     loc = con.field_location("mode") if con else call.model_fn_location()
-    if got is None:
-        yield Finding("SL036", loc, "none", dict(cls=cls, expr=expr))
-    elif got in apis.ALL_MODES:
-        yield Finding("SL036", loc, "constant", dict(cls=cls, expr=expr, got=repr(got),
-                                                    mode=apis.MODE_DISPLAY[called]))
-    else:
-        yield Finding("SL036", loc, "string", dict(cls=cls, expr=expr))
+    kind = "none" if got is None else "constant" if got in apis.ALL_MODES else "string"
+    # the runtime names the mode it got by its value ('train'), the static engine by its name (TRAIN)
+    yield Finding("SL036", loc, *family.spec_mode(cls, expr, kind, got=(got,), called=(called,),
+                                                  got_text=repr(got)))
 
 
 @return_check("SL038")
@@ -138,13 +136,8 @@ def model_fn_signature(fn, kind, tf) -> list:
         args = list(tf.function_utils.fn_args(fn))
     except Exception:  # noqa: BLE001 - TF itself will complain
         return []
-    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
-    name = fn_name(fn)
-    if "features" not in args:
-        return [Finding("SL040", loc, "no_features", dict(
-            estimator=kind, fn=name, seen=", ".join(args) if args else "none"))]
-    extra = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
-    if not extra:
+    decision = family.model_fn_signature(fn_name(fn), kind, args)  # TF raises itself for `params`
+    if decision is None:
         return []
-    return [Finding("SL040", loc, "unexpected", dict(
-        estimator=kind, fn=name, arg=extra[0], args=", ".join(repr(a) for a in extra)))]
+    loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
+    return [Finding("SL040", loc, *decision)]

@@ -1,9 +1,12 @@
-"""The model_fn's params: a KeyError on params['batch_size'] that TPUEstimator did not set (SL041)."""
+"""Findings that explain an exception the model_fn raised: a KeyError on params['batch_size'] that
+TPUEstimator did not set (SL041), an eager tensor from outside the model_fn (SL032), an ExportOutput
+of the wrong dtype (SL028), CrossShardOptimizer around a Keras optimizer (SL043)."""
 from __future__ import annotations
 
 import traceback
 
 from speclint import apis
+from speclint.families import fields as fields_family
 from speclint.finding import Finding
 from speclint.runtime import locate
 from speclint.runtime.objects import fn_name, mode_value
@@ -56,10 +59,10 @@ def explain_graph_error(exc, call, tf):
         origin="an eager tensor created outside the model_fn, e.g. at module level"))
 
 
-_EXPORT_ERRORS = (
-    ("Classification classes must be a string Tensor", "classes_dtype", "classes"),
-    ("Classification scores must be a float32 Tensor", "scores_dtype", "scores"),
-    ("Regression output value must be a float32 Tensor", "value_dtype", "value"),
+_EXPORT_ERRORS = (  # TF's message -> the ExportOutput argument it rejects
+    ("Classification classes must be a string Tensor", "classes"),
+    ("Classification scores must be a float32 Tensor", "scores"),
+    ("Regression output value must be a float32 Tensor", "value"),
 )
 
 
@@ -69,7 +72,7 @@ def explain_export_output_error(exc, call, tf):
     if not isinstance(exc, ValueError):
         return
     text = str(exc)
-    for prefix, variant, arg in _EXPORT_ERRORS:
+    for prefix, arg in _EXPORT_ERRORS:
         if text.startswith(prefix):
             m = re.search(r"dtype=(\w+)", text)
             loc = _raise_site(exc) or call.model_fn_location()
@@ -80,7 +83,7 @@ def explain_export_output_error(exc, call, tf):
                     if kw.arg == arg:
                         expr = locate.source_of(kw.value)
                         loc = locate.node_location(loc.path, kw.value)
-            yield Finding("SL028", loc, variant, dict(expr=expr, dtype=m.group(1) if m else "?"))
+            yield Finding("SL028", loc, *fields_family.export_output_dtype(arg, expr, m.group(1) if m else "?"))
             return
 
 
