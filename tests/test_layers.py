@@ -16,7 +16,7 @@ MAX_LINES = 800
 LAYERS = [
     ("core", ["speclint", "speclint.apis", "speclint.finding", "speclint.diagnostics",
               "speclint.rulebook", "speclint.tpu_failures", "speclint.suppressions", "speclint.tfsig"]),
-    ("rule families", ["speclint.families."]),
+    ("rule families", ["speclint.families.", "speclint.families"]),
     ("static syntax", ["speclint.static", "speclint.static.safeparse", "speclint.static.parse",
                        "speclint.static.imports", "speclint.static.scopes", "speclint.static.positions",
                        "speclint.static.tfversion", "speclint.static.syntax"]),

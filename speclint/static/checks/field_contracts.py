@@ -6,9 +6,10 @@ SL029 (export signatures dropped for raw receivers) is runtime-only: see its rul
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
 from speclint import apis
+from speclint.families import fields as F
 from speclint.finding import Finding
 from speclint.static.checks.base import check
 from speclint.static.syntax import source
@@ -212,36 +213,43 @@ def _export_outputs_in(v: Value) -> Iterator[ExportOutput]:
                 yield from (x for x in members(e.value) if isinstance(x, ExportOutput))
 
 
+def _hook_kind(v):
+    if all_members(v, lambda m: isinstance(m, Object) and m.kind == "keras_callback"):
+        return "keras_callback"
+    if all_members(v, _def):
+        return "function"
+    if all_members(v, lambda m: isinstance(m, Const) and m.value is not None):
+        return "constant"
+    return None
+
+
 @check("SL028")
 def export_outputs(fact, ctx):
     fa = fact.fields.get("export_outputs")
     if fa is None:
         return
-    for out in _export_outputs_in(fa.value):  # raised when the output is built, in any mode
+    for out in _export_outputs_in(fa.value):
         for variant, dtype, node in out.problems:
-            yield Finding("SL028", node, variant, dict(expr=source(node), dtype=dtype))
+            yield Finding("SL028", node, *F.export_output_dtype(variant[: -len("_dtype")], source(node), dtype))
     if apis.PREDICT not in _modes(fact):
-        return  # validated only in PREDICT (model_fn.py:414)
+        return
     v = fa.value
+    from speclint.static.values import ExportOutput
     if all_members(v, lambda m: isinstance(m, (ExportOutput, Tensor, Seq))):
-        yield Finding("SL028", fa.node, "not_dict", dict(expr=source(fa.node), what=_what(v)))
+        yield Finding("SL028", fa.node, *F.export_outputs_not_dict(source(fa.node), _what(v)))
         return
     for d in _dicts(v):
         for e in d.entries:
             if e.node is not None and all_members(
                     e.value, lambda m: isinstance(m, (Tensor, Dict, Seq, Const, Operation))):
-                yield Finding("SL028", e.node, "not_output", dict(
-                    key=_key_text(e), expr=source(e.node), what=_what(e.value)))
+                yield Finding("SL028", e.node, *F.export_output_not_output(_key_text(e), source(e.node), _what(e.value)))
         keys = d.literal_keys()
-        if keys is not None and len(keys) > 1 and apis.DEFAULT_SERVING_KEY not in keys:
-            yield Finding("SL028", d.node if d.node is not None else fa.node, "no_default", dict(n=len(keys)))
+        decision = F.export_outputs_default(keys) if keys is not None else None
+        if decision is not None:
+            yield Finding("SL028", d.node if d.node is not None else fa.node, *decision)
 
 
 # --- SL030 -----------------------------------------------------------------------------------
-_KERAS_FIX = ("Keras callbacks do not run under Estimator: use the matching SessionRunHook "
-              "(`tf.compat.v1.train.SummarySaverHook`, `LoggingTensorHook`, `CheckpointSaverHook`).")
-_FUNCTION_FIX = "Call it from a `tf.compat.v1.train.SessionRunHook` subclass (e.g. in `after_run`)."
-_CONST_FIX = "Remove it from the list."
 
 
 def _def(m: Value) -> bool:
@@ -260,11 +268,9 @@ def hooks(fact, ctx):
         if all_members(v, _hook) and len({m.cls for m in members(v)}) == 1:
             hook = members(v)[0]
             what = "Keras callback" if hook.kind == "keras_callback" else "hook"
-            yield Finding("SL030", fa.node, "not_iterable", dict(
-                field=name, expr=expr, what=what, cls=hook.cls, when=when))
+            yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what=what, cls=hook.cls, when=when))
         elif all_members(v, _def):
-            yield Finding("SL030", fa.node, "not_iterable", dict(
-                field=name, expr=expr, what="function", cls="function", when=when))
+            yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what="function", cls="function", when=when))
         elif all_members(v, lambda m: isinstance(m, Dict)):
             yield Finding("SL030", fa.node, "dict", dict(field=name, expr=expr, when=when))
         else:
@@ -272,21 +278,9 @@ def hooks(fact, ctx):
                 if not isinstance(seq, Seq):
                     continue
                 for item in seq.items:
-                    fix = _bad_hook(item.value)
-                    if fix is not None and item.node is not None:
-                        yield Finding("SL030", item.node, "not_hook", dict(
-                            field=name, expr=source(item.node), what=_what(item.value), fix=fix,
-                            when=when))
-
-
-def _bad_hook(v: Value) -> Optional[str]:
-    if all_members(v, lambda m: isinstance(m, Object) and m.kind == "keras_callback"):
-        return _KERAS_FIX
-    if all_members(v, _def):
-        return _FUNCTION_FIX
-    if all_members(v, lambda m: isinstance(m, Const) and m.value is not None):
-        return _CONST_FIX
-    return None
+                    kind = _hook_kind(item.value)
+                    if kind is not None and item.node is not None:
+                        yield Finding("SL030", item.node, *F.not_a_hook(name, source(item.node), _what(item.value), kind, when))
 
 
 # --- SL032 -----------------------------------------------------------------------------------

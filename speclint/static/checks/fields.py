@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from speclint import apis
+from speclint.families import fields as F
 from speclint.finding import Finding
 from speclint.static.checks.base import check
 from speclint.static.syntax import source
@@ -36,24 +37,14 @@ def required_fields(fact, ctx):
     modes = fact.reaching_modes()
     if not modes or fact.splat:
         return
-    # a misspelled keyword meant for the missing field is reported once, by SL018
     intended = {apis.keyword_fix(fact.cls, a.keyword.value)[0] for a in fact.bad_keywords}
+    none = [n for n, fa in fact.fields.items() if all_members(fa.value, lambda m: m == NONE)]
     for mode in sorted(modes):
         if mode == apis.PREDICT and not _predict_intended(fact):
             continue
-        for name in apis.REQUIRED_FIELDS[mode]:
-            fa = fact.fields.get(name)
-            if fa is None:
-                if name in intended:
-                    break
-                variant = "missing"
-            elif all_members(fa.value, lambda m: m == NONE):
-                variant = "none"
-            else:
-                continue
-            yield Finding("SL019", fact.node, variant, dict(
-                cls=fact.cls, field=name, mode=apis.MODE_DISPLAY[mode], when=apis.MODE_WHEN[mode]))
-            break
+        decision = F.required_field(fact.cls, mode, given=fact.fields, none=none, intended=intended)
+        if decision is not None:
+            yield Finding("SL019", fact.node, *decision)
 
 
 def _predict_intended(fact) -> bool:

@@ -1,11 +1,11 @@
 """eval_metrics / host_call of TPUEstimatorSpec: SL001-SL007 (form, arguments, tensors, closures)."""
 from __future__ import annotations
 
-import difflib
 
 import libcst as cst
 
 from speclint import apis
+from speclint.families import host_calls as H
 from speclint.finding import Finding
 from speclint.static.checks.base import check
 from speclint.static.syntax import source
@@ -23,22 +23,36 @@ _NOT_CALLABLE = (Tensor, Dict, Seq, Const, Operation, Scaffold, Spec)
 _NOT_CONTAINER = (Tensor, Const, Callable, Operation, Scaffold, Spec)
 
 
-def _pair_problem(v):
-    """(variant, params) when a host-call value is certainly not a (fn, tensors) pair."""
+def _pair_facts(v):
+    """The neutral facts of one member, or None when nothing is certain (static's _pair_problem)."""
     if v == NONE:
         return None
     if isinstance(v, (Dict, Callable, Tensor, Operation, Scaffold, Spec, Const)):
-        return "not_pair", {"got": v.describe()}
+        return dict(got=v.describe())
     if isinstance(v, Seq):
         if not v.complete:
             return None
         if len(v.items) != 2:
-            return "wrong_length", {"n": len(v.items)}
+            return dict(length=len(v.items))
         first, second = v.items[0].value, v.items[1].value
-        if all_members(first, lambda m: isinstance(m, _NOT_CALLABLE)):
-            return "fn_not_callable", {"got": first.describe() if not members(first)[1:] else "not a function"}
-        if all_members(second, lambda m: isinstance(m, _NOT_CONTAINER)):
-            return "tensors_not_container", {"got": second.describe() if not members(second)[1:] else "not a container"}
+        fn_bad = all_members(first, lambda m: isinstance(m, _NOT_CALLABLE))
+        t_bad = all_members(second, lambda m: isinstance(m, _NOT_CONTAINER))
+        return dict(length=2, fn_callable=not fn_bad,
+                    fn_got=(first.describe() if not members(first)[1:] else "not a function") if fn_bad else "",
+                    tensors_container=not t_bad,
+                    tensors_got=(second.describe() if not members(second)[1:] else "not a container") if t_bad else "")
+    return None
+
+
+def _kind(v):
+    if isinstance(v, (Dict, Seq)):
+        return "container", "a dict" if isinstance(v, Dict) else f"a {v.kind}", "dict" if isinstance(v, Dict) else v.kind
+    if isinstance(v, Const):
+        return "value", v.describe(), type(v.value).__name__
+    if isinstance(v, Operation):
+        return "operation", "an operation", "Operation"
+    if isinstance(v, Callable) and v.api is None:
+        return "function", v.describe(), "function"
     return None
 
 
@@ -51,11 +65,14 @@ def pair_form(fact, ctx):
         if fa is None:
             continue
         ms = [m for m in members(fa.value) if m != NONE]
-        problems = [_pair_problem(m) for m in ms]
+        when = when_built(fact)
+        problems = []
+        for m in ms:
+            facts = _pair_facts(m)
+            problems.append(H.pair_form(name, when=when, **facts) if facts is not None else None)
         if not problems or any(p is None or isinstance(m, Unknown) for p, m in zip(problems, ms)):
             continue
-        variant, params = problems[0]
-        yield Finding("SL001", fa.node, variant, dict(params, field=name, when=when_built(fact)))
+        yield Finding("SL001", fa.node, *problems[0])
 
 
 @check("SL002", "SL003")
@@ -81,18 +98,18 @@ def arguments(fact, ctx):
         keys = d.literal_keys() if d is not None else None
         if keys is None:
             continue
-        unexpected, missing = sig.keyword_problems(keys)
-        node = d.node or tensors_item.node
-        if unexpected:  # a misspelt key also leaves its parameter missing: one diagnostic
-            accepted = [p.name for p in sig.params if p.kind in ("positional", "keyword_only")]
-            close = difflib.get_close_matches(unexpected[0], accepted, n=1, cutoff=0.5)
-            yield Finding("SL003", node, "unexpected", dict(
-                field=name, fn=fn_label(fn), keys=", ".join(repr(k) for k in unexpected),
-                key=unexpected[0], hint=f" (did you mean {close[0]!r}?)" if close else ""))
-        elif missing:
-            yield Finding("SL003", node, "missing", dict(
-                field=name, fn=fn_label(fn), params=", ".join(f"`{p}`" for p in missing),
-                param=missing[0]))
+        positional = [p for p in sig.params if p.kind == "positional"]
+        if sig.drops_first and positional:
+            positional = positional[1:]
+        positional = positional[sig.bound_positional:]
+        kwonly = [p for p in sig.params if p.kind == "keyword_only"]
+        decision = H.kwargs_mismatch(
+            name, fn_label(fn), keys, accepted=[p.name for p in positional + kwonly],
+            required=[p.name for p in positional + kwonly if not p.has_default and p.name not in sig.bound_keywords],
+            has_varkw=sig.has_varkw,
+            hint_from=[p.name for p in sig.params if p.kind in ("positional", "keyword_only")])
+        if decision is not None:
+            yield Finding("SL003", d.node or tensors_item.node, *decision)
 
 
 def _tensor_entries(pair):
@@ -121,27 +138,6 @@ def scalar_outfeed(fact, ctx):
                     field=name, where=where, expr=source(node)))
 
 
-_NESTED_FIX = ("Flatten it into the top level of the tensors (e.g. `{**{'labels_' + k: v for k, v in "
-               "labels.items()}, 'logits': logits}`) and rebuild the structure inside the function.")
-_VALUE_FIX = ("Pass Python values through the closure or `functools.partial`, and only tensors through "
-              "`tensors`.")
-
-
-def _not_a_tensor(v):
-    """(got, Python type name, fix) when a host-call element is certainly not a tensor."""
-    if isinstance(v, Dict):
-        return "a dict", "dict", _NESTED_FIX
-    if isinstance(v, Seq):
-        return f"a {v.kind}", v.kind, _NESTED_FIX
-    if isinstance(v, Const):
-        return v.describe(), type(v.value).__name__, _VALUE_FIX
-    if isinstance(v, Operation):
-        return "an operation", "Operation", "Pass only tensors."
-    if isinstance(v, Callable) and v.api is None:
-        return v.describe(), "function", "Pass only tensors."
-    return None
-
-
 @check("SL004")
 def nested_outfeed(fact, ctx):
     if not ctx.on_tpu(fact):
@@ -149,12 +145,11 @@ def nested_outfeed(fact, ctx):
     for name, fa, pair in host_call_pairs(fact):
         for where, value, node in _tensor_entries(pair):
             ms = members(value)
-            found = [_not_a_tensor(m) for m in ms]
+            found = [_kind(m) for m in ms]
             if not found or any(f is None for f in found) or any(isinstance(m, Unknown) for m in ms):
                 continue
-            got, pytype, fix = found[0]
-            yield Finding("SL004", node, "default", dict(
-                field=name, where=where, expr=source(node), got=got, pytype=pytype, fix=fix))
+            kind, got, pytype = found[0]
+            yield Finding("SL004", node, *H.tensor_not_flat(name, where, source(node), got, pytype, kind))
 
 
 @check("SL006")

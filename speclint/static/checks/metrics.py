@@ -1,15 +1,16 @@
 """Metric dicts: SL008 (what metric_fn returns), SL009 (reserved names), SL027 (eval_metric_ops).
 
-One helper, `metric_problems`, reads a dict of metrics (name -> `(value, update_op)`) for all
-three rules: EstimatorSpec's `eval_metric_ops` as given, and the dict the `metric_fn` of a
-TPUEstimatorSpec's `eval_metrics` returns when run with its tensors.
+One helper, `_problems`, reads a dict of metrics (name -> `(value, update_op)`) for SL008 and SL027
+(EstimatorSpec's `eval_metric_ops` as given, and the dict the `metric_fn` of a TPUEstimatorSpec's
+`eval_metrics` returns when run with its tensors); what is wrong with a value is decided in
+`speclint/families/metrics.py`, which the runtime shim's checks call too.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator
 
 from speclint import apis
+from speclint.families import metrics as M
 from speclint.finding import Finding
 from speclint.static.checks.base import check
 from speclint.static.syntax import source
@@ -19,65 +20,6 @@ from speclint.static.values import (
     NONE, SCALAR, Callable, Const, Dict, KerasMetric, Operation, Seq, Tensor, Unknown, Value,
     members,
 )
-
-
-@dataclass
-class MetricProblem:
-    key: str
-    node: object  # the offending value expression
-    variant: str  # "bad_value" | "keras_metric"
-    got: str
-    tpu: str  # what happens on TPU to this value (SL008's message)
-
-
-def _classify(v: Value) -> Optional[tuple]:
-    """(got, tpu text) when `v` is certainly not a `(value, update_op)` tuple; "ok"; or None."""
-    if isinstance(v, Seq):
-        if v.kind == "tuple" and (not v.complete or len(v.items) == 2):
-            return "ok"
-        if not v.complete:
-            return "ok" if v.kind == "tuple" else ("a list", "")
-        n = len(v.items)
-        got = f"a {n}-element {v.kind}"
-        if n >= 2:
-            return got, "; on TPU it happens to work (TPUEstimator reads only elements 0 and 1)"
-        return got, ""
-    if isinstance(v, KerasMetric):
-        return "keras"
-    if isinstance(v, Tensor):
-        if v.shape == SCALAR:
-            return "a scalar tensor", (
-                "; on TPU TPUEstimator takes `value[0]` and fails with \"ValueError: Attempting to slice "
-                "scalar input.\"")
-        return "a tensor", ("; on TPU TPUEstimator takes `value[0]` and `value[1]` of it, which fails for a "
-                            "scalar and silently gives a wrong metric otherwise")
-    if isinstance(v, Operation):
-        return "an operation", "; on TPU `value[0]` fails with \"TypeError: 'Operation' object is not subscriptable\""
-    if isinstance(v, Const):
-        return v.describe(), ""
-    if isinstance(v, (Dict, Callable)):
-        return v.describe(), ""
-    return None
-
-
-def metric_problems(d: Dict, on_tpu: bool) -> Iterator[MetricProblem]:
-    """Values of a (complete) metrics dict that are certainly not `(value, update_op)` tuples."""
-    if not d.complete:
-        return
-    for e in d.entries:
-        if e.node is None or not isinstance(e.key, str):
-            continue
-        results = [_classify(m) for m in members(e.value)]
-        if not results or any(r is None or r == "ok" for r in results):
-            continue
-        if all(r == "keras" for r in results):
-            if on_tpu:
-                yield MetricProblem(e.key, e.node, "keras_metric", "a Keras metric object", "")
-            continue
-        if any(r == "keras" for r in results):
-            continue
-        got, tpu = results[0]
-        yield MetricProblem(e.key, e.node, "bad_value", got, tpu)
 
 
 def reserved_keys(d: Dict) -> Iterator[tuple]:
@@ -104,6 +46,41 @@ def metric_fn_runs(fact):
                 yield name, fa, hr
 
 
+def _facts(v):
+    if isinstance(v, Seq):
+        return dict(kind="sequence", length=len(v.items) if v.complete else None, seq_kind=v.kind)
+    if isinstance(v, KerasMetric):
+        return dict(kind="keras")
+    if isinstance(v, Tensor):
+        return dict(kind="tensor", scalar=v.shape == SCALAR)
+    if isinstance(v, Operation):
+        return dict(kind="operation")
+    if isinstance(v, (Const, Dict, Callable)):
+        return dict(kind="other", got=v.describe())
+    return None
+
+
+def _problems(d, on_tpu, decide):
+    if not d.complete:
+        return
+    for e in d.entries:
+        if e.node is None or not isinstance(e.key, str):
+            continue
+        facts = [_facts(m) for m in members(e.value)]
+        if not facts or any(f is None for f in facts):
+            continue
+        results = [M.metric_value(on_tpu=on_tpu, **f) if f["kind"] != "keras" else "keras" for f in facts]
+        if any(r is None for r in results if r != "keras"):
+            continue
+        if all(f["kind"] == "keras" for f in facts):
+            if on_tpu:
+                yield e.node, decide(e.key, source(e.node), on_tpu=on_tpu, **facts[0])
+            continue
+        if any(f["kind"] == "keras" for f in facts):
+            continue
+        yield e.node, decide(e.key, source(e.node), on_tpu=on_tpu, **facts[0])
+
+
 @check("SL008")
 def metric_fn_returns(fact, ctx):
     for _, _, hr in metric_fn_runs(fact):
@@ -112,7 +89,7 @@ def metric_fn_returns(fact, ctx):
         if values and all(v == NONE for v in values):
             node = next((n for v, n in hr.returns if n is not None), None)
             how = f"`return {source(node)}`" if node is not None else "it has no `return` with a value"
-            yield Finding("SL008", node or hr.name_node(), "none", dict(fn=fn, how=how))
+            yield Finding("SL008", node or hr.name_node(), *M.metric_fn_return(fn, "none", how=how))
             continue
         for value, node in hr.returns:
             if node is None:
@@ -121,13 +98,14 @@ def metric_fn_returns(fact, ctx):
             if any(isinstance(m, Unknown) for m in ms):
                 continue
             if all(_not_dict(m) for m in ms):
-                yield Finding("SL008", node, "not_dict", dict(fn=fn, got=ms[0].describe(), expr=source(node)))
+                yield Finding("SL008", node, *M.metric_fn_return(fn, "other", got=ms[0].describe(), expr=source(node)))
                 continue
             for m in ms:
                 if isinstance(m, Dict):
-                    for p in metric_problems(m, ctx.on_tpu(fact)):
-                        yield Finding("SL008", p.node, p.variant, dict(
-                            fn=fn, key=p.key, got=p.got, expr=source(p.node), tpu=p.tpu))
+                    def decide(key, expr, on_tpu, **f):
+                        return M.metric_fn_value(fn, key, expr, on_tpu=on_tpu, **f)
+                    for n, decision in _problems(m, ctx.on_tpu(fact), decide):
+                        yield Finding("SL008", n, *decision)
 
 
 @check("SL027")
@@ -144,9 +122,10 @@ def eval_metric_ops(fact, ctx):
         return
     for m in ms:
         if isinstance(m, Dict):
-            for p in metric_problems(m, on_tpu=False):
-                yield Finding("SL027", p.node, p.variant, dict(key=p.key, got=p.got, expr=source(p.node),
-                                                               when=when))
+            def decide(key, expr, on_tpu, **f):
+                return M.eval_metric_ops_value(key, expr, when=when, **f)
+            for n, decision in _problems(m, False, decide):
+                yield Finding("SL027", n, *decision)
 
 
 @check("SL009")

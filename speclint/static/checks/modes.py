@@ -15,6 +15,7 @@ from speclint.static import syntax
 from speclint.static.facts import (
     Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
 )
+from speclint.families import model_fn as MF
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
 from speclint.static.syntax import source
@@ -22,11 +23,6 @@ from speclint.static.checks.common import signature
 from speclint.static.values import (
     NONE, Callable, Config, Const, Dict as DictV, Mode, PyValue, Seq, Spec, Unknown, members,
 )
-
-
-def _modes_text(modes) -> str:
-    names = [apis.MODE_DISPLAY[m] for m in (apis.TRAIN, apis.EVAL, apis.PREDICT) if m in modes]
-    return " and ".join(names) if len(names) <= 2 else "TRAIN, EVAL and PREDICT"
 
 
 def _is_model_fn_run(run) -> bool:
@@ -49,16 +45,15 @@ def spec_mode(fact, ctx):
     if any(isinstance(m, Unknown) for m in ms):
         return
     in_model_fn = _is_model_fn_run(fact.root)
-    literal = isinstance(fa.node, cst.SimpleString) or (
-        isinstance(fa.node, cst.Name) and fa.node.value == "None")
-    params = dict(cls=fact.cls, expr=source(fa.node))
+    literal = isinstance(fa.node, cst.SimpleString) or (isinstance(fa.node, cst.Name) and fa.node.value == "None")
+    cls, expr = fact.cls, source(fa.node)
     if all(m == NONE for m in ms):
         if literal or in_model_fn:
-            yield Finding("SL036", fa.node, "none", params)
+            yield Finding("SL036", fa.node, *MF.spec_mode(cls, expr, "none"))
         return
     if all(isinstance(m, Const) and isinstance(m.value, str) and m.value not in apis.MODE_DISPLAY for m in ms):
         if literal or in_model_fn:
-            yield Finding("SL036", fa.node, "string", params)
+            yield Finding("SL036", fa.node, *MF.spec_mode(cls, expr, "string"))
         return
     constant = set()
     for m in ms:
@@ -72,13 +67,10 @@ def spec_mode(fact, ctx):
         return
     root = fact.root
     if not root.mode_tested and not (fact.run is root and _top_level(root.node, fact.node)):
-        # a model_fn that never tests its mode: only a construction that runs on every call
-        # certainly runs in every mode
         return
-    other = fact.modes - constant
-    if other:
-        yield Finding("SL036", fa.node, "constant", dict(
-            params, got=_modes_text(constant), mode=_modes_text(other)))
+    decision = MF.spec_mode(cls, expr, "constant", got=constant, called=fact.modes)
+    if decision is not None:
+        yield Finding("SL036", fa.node, *decision)
 
 
 # ---- SL037 ------------------------------------------------------------------------------------
@@ -142,7 +134,7 @@ def _when(states, root) -> tuple:
     for s in states:
         modes |= s.modes
     if root.mode_tested and all(s.exact for s in states) and modes and modes != apis.ALL_MODES:
-        text = _modes_text(modes)
+        text = MF.modes_text(modes)
         return f" when mode is {text}", " and ".join(apis.MODE_WHEN[m] for m in sorted(modes))
     return "", "the first call that takes this path"
 
@@ -297,51 +289,31 @@ def model_fn_signature(an, ctx):
         mf_arg = estimator_arg(fact, "model_fn")
         if tpu and params_arg is not None:
             d = members(params_arg[0])
+            from speclint.static.values import Dict as DictV
             if len(d) == 1 and isinstance(d[0], DictV):
                 for e in d[0].entries:
-                    if e.key in apis.RESERVED_PARAMS_KEYS and e.key_node is not None:
-                        yield Finding("SL040", e.key_node, "reserved_key", dict(key=e.key))
+                    decision = MF.reserved_params_key(e.key)
+                    if decision is not None and e.key_node is not None:
+                        yield Finding("SL040", e.key_node, *decision)
         for m in _model_fns(fact):
             sig = signature(m)
             if sig is None:
                 continue
-            args = sig.fn_args()
             name = _fn_name(m)
             where = m.node.name if isinstance(m.node, cst.FunctionDef) else m.node
-            if "features" not in args:
-                yield Finding("SL040", where, "no_features", dict(
-                    fn=name, estimator=est, seen=", ".join(args) if args else "none"))
+            hidden = "params" in m.bound_keywords
+            decision = MF.model_fn_signature(name, est, sig.fn_args(), params_given=_certainly_given(params_arg),
+                                             params_bound=hidden)
+            if decision is None:
                 continue
-            passed = _certainly_given(params_arg)
-            bad = [a for a in args if a not in apis.VALID_MODEL_FN_ARGS]
-            if "params" not in args and (passed or (tpu and not bad)):
-                hidden = "params" in m.bound_keywords
+            variant, params = decision
+            if variant == "no_params":
                 node = (_partial_keyword(mf_arg[1], "params") if hidden and mf_arg else None) or where
-                why = " (functools.partial(..., params=...) binds it, and TF does not count bound arguments)" \
-                    if hidden else ""
-                if bad:
-                    why += f" (it has `{bad[0]}`: rename it to `params`?)"
-                if passed:
-                    yield Finding("SL040", node, "no_params", dict(
-                        fn=name, why=why, estimator=est, passes="is given `params=`",
-                        when=f"{est}(...) fails at construction",
-                        tf_reason="but params ({...}) is passed to Estimator.",
-                        fix="Drop the partial's `params=` and pass the dict as the estimator's `params=`."
-                        if hidden else "Add a `params` parameter to the model_fn."))
-                else:
-                    yield Finding("SL040", node, "no_params", dict(
-                        fn=name, why=why, estimator=est, passes="always passes params",
-                        when="TPUEstimator fails at the first train(), evaluate() or predict() call",
-                        tf_reason="required by TPUEstimator to pass batch size as params['batch_size']",
-                        fix="Pass the dict as TPUEstimator's `params=` instead of binding it with "
-                            "functools.partial." if hidden else
-                            "Add a `params` parameter (TPUEstimator puts the per-core batch size in "
-                            "params['batch_size'])."))
-                continue
-            if bad:
-                node = _param_node(m.node, bad[0]) or where
-                yield Finding("SL040", node, "unexpected", dict(
-                    fn=name, estimator=est, arg=bad[0], args=", ".join(repr(b) for b in bad)))
+            elif variant == "unexpected":
+                node = _param_node(m.node, params["arg"]) or where
+            else:
+                node = where
+            yield Finding("SL040", node, variant, params)
 
 
 # ---- SL041 ------------------------------------------------------------------------------------
