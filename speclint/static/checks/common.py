@@ -6,8 +6,9 @@ from typing import Iterator, Optional, Tuple
 import libcst as cst
 
 from speclint import apis
+from speclint.static.extra_runs import seen_in_model_fn
 from speclint.static.scopes import free_names
-from speclint.static.values import Callable, Value, all_members, is_model_tensor, members
+from speclint.static.values import Callable, NONE, Unknown, Value, all_members, is_model_tensor, members
 
 
 def host_runs(fact, field: str) -> list:
@@ -64,3 +65,23 @@ def when_built(fact) -> str:
     if modes == frozenset((apis.EVAL,)):
         return " (this spec is built only in EVAL: at the first evaluate())"
     return ""
+
+
+def duplicate_of_model_fn_view(fact, an) -> bool:
+    """A fact of a helper's own standalone run that a model_fn run also saw (reported there)."""
+    return seen_in_model_fn(fact, an)
+
+
+def is_none(v: Value) -> bool:
+    return all(m == NONE for m in members(v))
+
+
+def known_not_none(v: Value) -> bool:
+    return all(m != NONE and not isinstance(m, Unknown) for m in members(v))
+
+
+def model_fn_runs(an) -> Iterator:
+    for fn in an.model_fns:
+        run = an.primary_run.get(fn)
+        if run is not None and run.ctx is not None:
+            yield run

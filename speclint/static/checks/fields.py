@@ -1,13 +1,27 @@
-"""Field contracts of both spec classes: SL018, SL019, SL020."""
+"""The fields family, static side: what each spec field must be (SL018-SL032).
+
+Keywords and required fields (SL018, SL019), the loss (SL020, SL021), train_op and the global
+step (SL022, SL023), predictions (SL024-SL026), export_outputs (SL028), hooks (SL030, SL031) and
+tensors from another graph (SL032).  Each check reads one spec construction's field values
+(SpecFact.fields) and reports only values that are certainly wrong; the decisions both engines
+share are in `speclint/families/fields.py`.  (SL027 is with the metrics, SL029 is runtime-only.)
+"""
 from __future__ import annotations
+
+from typing import Iterator
 
 from speclint import apis
 from speclint.families import fields as F
 from speclint.finding import Finding
 from speclint.static.checks.base import check
+from speclint.static.checks.common import duplicate_of_model_fn_view, only, when_built
+from speclint.static.facts import GlobalTensorUsed, StepAdvanced
+from speclint.static.semantics import OPTIMIZER_KINDS
 from speclint.static.syntax import source
-from speclint.static.checks.common import when_built
-from speclint.static.values import BATCH, NONE, Tensor, all_members
+from speclint.static.values import (
+    BATCH, Callable, Const, Dict, DYNAMIC, ExportOutput, NONE, NOT_BATCH, Object, Operation, Scaffold,
+    SCALAR, Seq, Tensor, Value, all_members, members,
+)
 
 
 @check("SL018")
@@ -61,3 +75,295 @@ def scalar_loss(fact, ctx):
     fa = fact.fields.get("loss")
     if fa is not None and all_members(fa.value, lambda m: isinstance(m, Tensor) and m.shape == BATCH):
         yield Finding("SL020", fa.node, "default", dict(expr=source(fa.node)))
+
+
+def _modes(fact):
+    """The modes the construction can run in: the certain ones, else those of its path."""
+    modes = fact.reaching_modes()
+    return modes if modes is not None else fact.modes
+
+
+def _tpu_modes(fact, ctx):
+    """The modes in which the construction runs on TPU (CheckContext.tpu_modes decides TPU)."""
+    return ctx.tpu_modes(fact) & _modes(fact)
+
+
+def _number(m: Value) -> bool:
+    return isinstance(m, Const) and isinstance(m.value, (int, float))
+
+
+def _what(v: Value) -> str:
+    ms = members(v)
+    texts = {m.describe() for m in ms}
+    if len(texts) == 1:
+        return texts.pop()
+    if all(_number(m) for m in ms):
+        return "a Python number"
+    return ms[0].describe()
+
+
+def _key_text(entry) -> str:
+    if entry.key is not None:
+        return repr(entry.key)
+    return source(entry.key_node) if entry.key_node is not None else "?"
+
+
+def _dicts(v: Value) -> Iterator[Dict]:
+    for m in members(v):
+        if isinstance(m, Dict):
+            yield m
+
+
+# --- SL021 -----------------------------------------------------------------------------------
+@check("SL021")
+def loss_tensor(fact, ctx):
+    fa = fact.fields.get("loss")
+    if fa is None:
+        return
+    if all_members(fa.value, _number):
+        yield Finding("SL021", fa.node, "not_tensor", dict(
+            expr=source(fa.node), what=_what(fa.value), when=when_built(fact)))
+        return
+    if fact.cls == apis.TPU_ESTIMATOR_SPEC and _tpu_modes(fact, ctx) & {apis.TRAIN, apis.EVAL}:
+        dtypes = {m.dtype for m in members(fa.value) if isinstance(m, Tensor)}
+        if len(dtypes) == 1 and all_members(
+                fa.value, lambda m: isinstance(m, Tensor) and m.dtype in apis.NON_TPU_LOSS_DTYPES):
+            yield Finding("SL021", fa.node, "dtype", dict(expr=source(fa.node), dtype=dtypes.pop()))
+
+
+# --- SL022 -----------------------------------------------------------------------------------
+@check("SL022")
+def train_op_type(fact, ctx):
+    fa = fact.fields.get("train_op")
+    if fa is None:
+        return
+    v = fa.value
+    params = dict(expr=source(fa.node), what=_what(v), when=when_built(fact))
+    if all_members(v, lambda m: isinstance(m, Seq)):
+        yield Finding("SL022", fa.node, "sequence", params)
+    elif all_members(v, _optimizer):
+        yield Finding("SL022", fa.node, "optimizer", params)
+    elif all_members(v, lambda m: isinstance(m, Tensor) and m.variable):
+        yield Finding("SL022", fa.node, "variable", params)
+
+
+def _optimizer(m: Value) -> bool:
+    return isinstance(m, Object) and m.kind in OPTIMIZER_KINDS
+
+
+def _hook(m: Value) -> bool:
+    return isinstance(m, Object) and m.kind in ("hook", "keras_callback")
+
+
+# --- SL023 -----------------------------------------------------------------------------------
+@check("SL023")
+def global_step(fact, ctx):
+    fa = fact.fields.get("train_op")
+    if fa is None or apis.TRAIN not in _modes(fact):
+        return
+    an = ctx.module_run.an
+    step_roots = ctx.cache.get("step_roots")
+    if step_roots is None:
+        step_roots = ctx.cache["step_roots"] = {f.root for f in an.log.of(StepAdvanced)}
+    if fact.root in step_roots:
+        return  # the model_fn advances the step elsewhere (assign, another minimize, iterations=)
+    if fact.root.ctx is None and step_roots:
+        return  # a helper seen on its own: the model_fn calling it may advance the step
+    if not all_members(fa.value, lambda m: isinstance(m, Operation) and m.step is False):
+        return
+    for m in members(fa.value):
+        method = m.node.func.attr.value
+        yield Finding("SL023", m.node, "keras" if m.kind == "keras" else "v1", dict(
+            expr=source(m.node), method=method))
+
+
+# --- SL024 -----------------------------------------------------------------------------------
+def _not_a_tensor(m: Value) -> bool:
+    # None values are left alone: real code often drops them afterwards in place
+    # (tensor2tensor's `_del_dict_non_tensors(predictions)`), which is not followed.
+    if isinstance(m, Const):
+        return m.value is not None
+    return isinstance(m, (Seq, Dict, Operation, Object, ExportOutput, Scaffold))
+
+
+@check("SL024")
+def predictions_structure(fact, ctx):
+    fa = fact.fields.get("predictions")
+    if fa is None:
+        return
+    v = fa.value
+    when = when_built(fact)
+    if all_members(v, lambda m: isinstance(m, Seq) or (isinstance(m, Const) and m.value is not None)):
+        yield Finding("SL024", fa.node, "not_tensor", dict(expr=source(fa.node), what=_what(v), when=when))
+        return
+    predict = apis.PREDICT in _modes(fact)
+    for d in _dicts(v):
+        for e in d.entries:
+            if e.node is not None and all_members(e.value, _not_a_tensor):
+                yield Finding("SL024", e.node, "nested", dict(
+                    key=e.key if e.key is not None else _key_text(e), expr=source(e.node),
+                    what=_what(e.value), when=when))
+            if predict and isinstance(e.key, int) and e.key_node is not None:
+                yield Finding("SL024", e.key_node, "key", dict(key=e.key))
+
+
+# --- SL025 / SL026 ---------------------------------------------------------------------------
+def _tpu_predict(fact, ctx) -> bool:
+    return fact.cls == apis.TPU_ESTIMATOR_SPEC and apis.PREDICT in _tpu_modes(fact, ctx)
+
+
+def _shaped(v: Value, shape: str) -> bool:
+    return all_members(v, lambda m: isinstance(m, Tensor) and m.shape == shape)
+
+
+@check("SL025")
+def predictions_batch_major(fact, ctx):
+    fa = fact.fields.get("predictions")
+    if fa is None or apis.PREDICT not in _modes(fact):
+        return
+    scalars_reported_by_sl026 = _tpu_predict(fact, ctx)
+    if _shaped(fa.value, SCALAR) and not scalars_reported_by_sl026:
+        yield Finding("SL025", fa.node, "scalar", dict(
+            where="", expr=source(fa.node), error="TypeError: 'numpy.float32' object is not iterable"))
+    elif _shaped(fa.value, NOT_BATCH):
+        yield Finding("SL025", fa.node, "not_batch", dict(where="", expr=source(fa.node)))
+    for d in _dicts(fa.value):
+        for e in d.entries:
+            if e.node is None:
+                continue
+            where = f"[{_key_text(e)}]"
+            if _shaped(e.value, SCALAR) and not scalars_reported_by_sl026:
+                yield Finding("SL025", e.node, "scalar", dict(
+                    where=where, expr=source(e.node), error="IndexError: tuple index out of range"))
+            elif _shaped(e.value, NOT_BATCH):
+                yield Finding("SL025", e.node, "not_batch", dict(where=where, expr=source(e.node)))
+
+
+@check("SL026")
+def tpu_predictions(fact, ctx):
+    fa = fact.fields.get("predictions")
+    if fa is None or not _tpu_predict(fact, ctx):
+        return
+    if all_members(fa.value, lambda m: isinstance(m, Tensor)):
+        yield Finding("SL026", fa.node, "not_dict", dict(expr=source(fa.node), what=_what(fa.value)))
+        return
+    for d in _dicts(fa.value):
+        for e in d.entries:
+            if e.node is None:
+                continue
+            key = e.key if e.key is not None else _key_text(e)
+            if _shaped(e.value, SCALAR):
+                yield Finding("SL026", e.node, "scalar", dict(key=key, expr=source(e.node)))
+            elif _shaped(e.value, DYNAMIC):
+                yield Finding("SL026", e.node, "dynamic", dict(key=key, expr=source(e.node)))
+
+
+# --- SL028 -----------------------------------------------------------------------------------
+def _export_outputs_in(v: Value) -> Iterator[ExportOutput]:
+    for m in members(v):
+        if isinstance(m, ExportOutput):
+            yield m
+        elif isinstance(m, Dict):
+            for e in m.entries:
+                yield from (x for x in members(e.value) if isinstance(x, ExportOutput))
+
+
+def _hook_kind(v):
+    if all_members(v, lambda m: isinstance(m, Object) and m.kind == "keras_callback"):
+        return "keras_callback"
+    if all_members(v, _def):
+        return "function"
+    if all_members(v, lambda m: isinstance(m, Const) and m.value is not None):
+        return "constant"
+    return None
+
+
+@check("SL028")
+def export_outputs(fact, ctx):
+    fa = fact.fields.get("export_outputs")
+    if fa is None:
+        return
+    for out in _export_outputs_in(fa.value):
+        for variant, dtype, node in out.problems:
+            yield Finding("SL028", node, *F.export_output_dtype(variant[: -len("_dtype")], source(node), dtype))
+    if apis.PREDICT not in _modes(fact):
+        return
+    v = fa.value
+    from speclint.static.values import ExportOutput
+    if all_members(v, lambda m: isinstance(m, (ExportOutput, Tensor, Seq))):
+        yield Finding("SL028", fa.node, *F.export_outputs_not_dict(source(fa.node), _what(v)))
+        return
+    for d in _dicts(v):
+        for e in d.entries:
+            if e.node is not None and all_members(
+                    e.value, lambda m: isinstance(m, (Tensor, Dict, Seq, Const, Operation))):
+                yield Finding("SL028", e.node, *F.export_output_not_output(_key_text(e), source(e.node), _what(e.value)))
+        keys = d.literal_keys()
+        decision = F.export_outputs_default(keys) if keys is not None else None
+        if decision is not None:
+            yield Finding("SL028", d.node if d.node is not None else fa.node, *decision)
+
+
+# --- SL030 -----------------------------------------------------------------------------------
+
+
+def _def(m: Value) -> bool:
+    return isinstance(m, Callable) and m.node is not None
+
+
+@check("SL030")
+def hooks(fact, ctx):
+    when = when_built(fact)
+    for name in apis.HOOK_FIELDS:
+        fa = fact.fields.get(name)
+        if fa is None:
+            continue
+        v = fa.value
+        expr = source(fa.node)
+        if all_members(v, _hook) and len({m.cls for m in members(v)}) == 1:
+            hook = members(v)[0]
+            what = "Keras callback" if hook.kind == "keras_callback" else "hook"
+            yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what=what, cls=hook.cls, when=when))
+        elif all_members(v, _def):
+            yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what="function", cls="function", when=when))
+        elif all_members(v, lambda m: isinstance(m, Dict)):
+            yield Finding("SL030", fa.node, "dict", dict(field=name, expr=expr, when=when))
+        else:
+            for seq in members(v):
+                if not isinstance(seq, Seq):
+                    continue
+                for item in seq.items:
+                    kind = _hook_kind(item.value)
+                    if kind is not None and item.node is not None:
+                        yield Finding("SL030", item.node, *F.not_a_hook(name, source(item.node), _what(item.value), kind, when))
+
+
+# --- SL032 -----------------------------------------------------------------------------------
+@check("SL032")
+def module_tensors(fact, ctx):
+    seen = set()
+    for use in ctx.module_run.an.log.of(GlobalTensorUsed):
+        if use.root is fact.root and id(use.node) not in seen:
+            seen.add(id(use.node))
+            yield Finding("SL032", use.node, "default", dict(
+                expr=use.node.value, origin="assigned at module level"))
+
+
+# ---- SL031 ------------------------------------------------------------------------------------
+@check("SL031")
+def hooks_capture(fact, ctx):
+    if duplicate_of_model_fn_view(fact, fact.run.an) or not ctx.tpu_modes(fact, True):
+        return
+    for field in ("training_hooks", "evaluation_hooks", "prediction_hooks"):
+        fa = fact.fields.get(field)
+        hooks = only(fa.value, Seq) if fa is not None else None
+        if hooks is None:
+            continue
+        for item in hooks.items:
+            hook = only(item.value, Object)
+            if hook is None or hook.kind != "hook":
+                continue
+            for captured in hook.captured:
+                if captured.node is not None:
+                    yield Finding("SL031", captured.node, "default", dict(
+                        expr=source(captured.node), hook=f"`{hook.cls}`", field=field))

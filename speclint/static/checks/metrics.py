@@ -1,8 +1,10 @@
-"""Metric dicts: SL008 (what metric_fn returns), SL009 (reserved names), SL027 (eval_metric_ops).
+"""The metrics family, static side: SL008-SL012, SL027, SL042.
 
-One helper, `_problems`, reads a dict of metrics (name -> `(value, update_op)`) for SL008 and SL027
-(EstimatorSpec's `eval_metric_ops` as given, and the dict the `metric_fn` of a TPUEstimatorSpec's
-`eval_metrics` returns when run with its tensors); what is wrong with a value is decided in
+What metric_fn returns (SL008), reserved names (SL009), summaries in host functions and in a TPU
+model_fn (SL010, SL012), host_call returning None (SL011), eval_metric_ops (SL027) and per-core batch
+sizes in host functions (SL042).  Host functions are run by the analysis (extra_runs.py) with their
+tensors; the checks read those runs.  `_problems` reads a dict of metrics (name -> `(value,
+update_op)`) for SL008 and SL027; what is wrong with a value is decided in
 `speclint/families/metrics.py`, which the runtime shim's checks call too.
 """
 from __future__ import annotations
@@ -13,12 +15,14 @@ from speclint import apis
 from speclint.families import metrics as M
 from speclint.finding import Finding
 from speclint.static.checks.base import check
-from speclint.static.syntax import source
 from speclint.static.checks.common import fn_label, host_runs, when_built
 from speclint.static.extra_runs import host_call_pairs
+from speclint.static.facts import ApiCalled, SummariesCleared
+from speclint.static.syntax import source
+from speclint.static.tfversion import v1_summary_op
 from speclint.static.values import (
-    NONE, SCALAR, Callable, Const, Dict, KerasMetric, Operation, Seq, Tensor, Unknown, Value,
-    members,
+    BatchSize, Callable, Const, Dict, KerasMetric, NONE, Operation, SCALAR, Seq, Tensor, Unknown,
+    Value, all_members, members,
 )
 
 
@@ -142,3 +146,111 @@ def reserved_metric_names(fact, ctx):
     for d in dicts:
         for key, node in reserved_keys(d):
             yield Finding("SL009", node, key, {})
+
+
+@check("SL010")
+def host_fn_summaries(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    an = fact.run.an
+    for name, _, pair in host_call_pairs(fact):
+        for hr in host_runs(fact, name):
+            for ev in hr.calls:
+                op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
+                if op is not None:
+                    yield Finding("SL010", ev.node, "default", dict(
+                        fn=fn_label(hr.fn), call=source(ev.node.func), field=name, op=op))
+
+
+@check("SL012")
+def model_fn_summaries(fact, ctx):
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC or not ctx.on_tpu(fact):
+        return
+    an = fact.run.an
+    if an.log.of(SummariesCleared):
+        # tensor2tensor's remove_summaries() before each TPU spec: graph collections are not
+        # modelled, so a module that clears the summaries collection is not checked
+        return
+    events = [ev for ev in an.log.of(ApiCalled) if ev.root is fact.root and writes_summaries(ev)]
+    if not events:
+        return
+    for ev in events:
+        # the call itself runs on TPU (not under a CPU-only guard such as `if not use_tpu:`), in
+        # a mode this TPU spec is built in, on a path with the same TPU flag
+        if not ctx.tpu_modes(ev) & fact.modes:
+            continue
+        if fact.tpu is not None and ev.tpu is not None and fact.tpu != ev.tpu:
+            continue
+        helper = apis.SUMMARY_WRITING_HELPERS.get(ev.canonical)
+        if helper is not None:
+            if _writes_by_default(ev, *helper):
+                yield Finding("SL012", ev.node, "helper", dict(call=source(ev.node.func), arg=helper[0]))
+            continue
+        op = v1_summary_op(ev.path, ev.mod or an, ev.kwargs)
+        if op is None:
+            continue
+        yield Finding("SL012", ev.node, "default", dict(call=source(ev.node.func), op=op))
+
+
+def _writes_by_default(ev, keyword: str, position: int) -> bool:
+    """The helper's summary list is certainly left to its default (None) or certainly non-empty."""
+    arg = ev.kwargs.get(keyword) or (ev.args[position] if len(ev.args) > position else None)
+    if arg is None:
+        return True
+    v = arg[0]
+    return v == NONE or (isinstance(v, Seq) and v.complete and bool(v.items))
+
+
+def writes_summaries(ev) -> bool:
+    canonical = ev.canonical
+    return canonical.startswith("tf.summary.") or canonical in apis.SUMMARY_WRITING_HELPERS
+
+
+@check("SL011")
+def host_fn_returns_none(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    for name, _, pair in host_call_pairs(fact):
+        if name != "host_call":
+            continue
+        for hr in host_runs(fact, name):
+            if hr.generator:
+                continue
+            values = [v for v, _ in hr.returns] + ([NONE] if hr.falls_through else [])
+            if values and all(v == NONE for v in values):
+                yield Finding("SL011", hr.name_node(), "default", dict(fn=fn_label(hr.fn), field=name))
+
+
+def _batch_size_node(value, node):
+    """The expression holding the per-core batch size in a size argument (`n` or `[n, -1]`)."""
+    if all_members(value, lambda m: isinstance(m, BatchSize)):
+        return node
+    ms = members(value)
+    if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].complete:
+        for item in ms[0].items:
+            if all_members(item.value, lambda m: isinstance(m, BatchSize)):
+                return item.node if item.node is not None else node
+    return None
+
+
+@check("SL042")
+def host_fn_batch_size(fact, ctx):
+    if not ctx.on_tpu(fact):
+        return
+    for name, _, pair in host_call_pairs(fact):
+        for hr in host_runs(fact, name):
+            for ev in hr.calls:
+                which = apis.BATCH_SIZED_CALLS.get(ev.canonical)
+                if which is None:
+                    continue
+                if which == "range":
+                    sizes = list(ev.args)
+                else:
+                    arg = ev.kwargs.get(which) or (ev.args[1] if len(ev.args) > 1 else None)
+                    sizes = [arg] if arg is not None else []
+                for value, node in sizes:
+                    where = _batch_size_node(value, node)
+                    if where is not None:
+                        yield Finding("SL042", where, "default", dict(
+                            fn=fn_label(hr.fn), expr=source(where), call=source(ev.node.func), field=name))
+                        break

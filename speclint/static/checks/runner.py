@@ -7,7 +7,7 @@ from typing import List, Optional
 from speclint.finding import Finding
 from speclint.static.checks import base
 from speclint.static.checks import (  # noqa: F401 - registering their checks
-    fields, host_calls, scaffold, metrics, summaries, host_fns, field_contracts, modes, pairing,
+    estimators, fields, host_calls, metrics, model_fn, scaffold,
 )
 
 

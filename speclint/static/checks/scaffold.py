@@ -1,12 +1,26 @@
-"""scaffold / scaffold_fn: SL013, SL015."""
+"""The scaffold family, static side: SL013-SL017.
+
+scaffold= vs scaffold_fn= (SL013), what scaffold_fn returns (SL014: its body replayed by the
+analysis), tensors it captures (SL015), init_from_checkpoint outside it on TPU (SL016), and a
+scaffold or eval_metrics that silently never takes effect (SL017).
+"""
 from __future__ import annotations
+
+import libcst as cst
 
 from speclint import apis
 from speclint.finding import Finding
-from speclint.static.checks.base import check
+from speclint.static.checks.base import check, module_check
+from speclint.static.checks.common import (
+    captured_tensors, duplicate_of_model_fn_view, fn_label, is_none, only, when_built,
+)
+from speclint.static.extra_runs import scaffold_candidate
+from speclint.static.facts import PairingCall
+from speclint.static.semantics import INIT_FROM_CHECKPOINT
 from speclint.static.syntax import source
-from speclint.static.checks.common import captured_tensors, fn_label, only, when_built
-from speclint.static.values import Callable, Scaffold, none_or_all
+from speclint.static.values import (
+    Callable, NONE, Object, Scaffold, Seq, Value, all_members, members, none_or_all,
+)
 
 
 def _keyword_or_value(fa):
@@ -36,3 +50,109 @@ def scaffold_closure(fact, ctx):
         return
     for captured, use in captured_tensors(fact, fn, ctx):
         yield Finding("SL015", use, "default", dict(fn=fn_label(fn), name=captured))
+
+
+# ---- SL014 ------------------------------------------------------------------------------------
+def _is_saver(v: Value) -> bool:
+    return all_members(v, lambda m: isinstance(m, Object) and m.kind == "saver")
+
+
+@check("SL014")
+def scaffold_fn_returns(fact, ctx):
+    if fact.cls != apis.TPU_ESTIMATOR_SPEC or duplicate_of_model_fn_view(fact, fact.run.an):
+        return
+    fn = scaffold_candidate(fact)
+    if fn is None:
+        return
+    run = fact.run.an.scaffold_runs.get((fn.node, fact.tpu))
+    if run is None:
+        return
+    name_node = fn.node.name if isinstance(fn.node, cst.FunctionDef) else fn.node
+    label = fn_label(fn)
+    kinds = []  # (kind, value node)
+    for v, vnode, _ in run.returns:
+        if v == NONE:
+            kinds.append(("none", vnode))
+        elif all_members(v, lambda m: isinstance(m, Scaffold)):
+            kinds.append(("scaffold", vnode))
+        elif _is_saver(v) and vnode is not None:
+            kinds.append(("saver", vnode))
+            yield Finding("SL014", vnode, "not_scaffold", dict(
+                fn=label, expr=source(vnode), got=members(v)[0].describe()))
+        else:
+            kinds.append(("unknown", vnode))
+    if run.fallthrough:
+        kinds.append(("end", None))
+    if not ctx.on_tpu(fact) or any(k == "unknown" for k, _ in kinds):
+        return
+    nones = [(k, n) for k, n in kinds if k in ("none", "end")]
+    if not nones:
+        return
+    if all(k in ("none", "end") for k, _ in kinds):
+        how = ("returns None" if any(k == "none" for k, _ in kinds)
+               else "has no return statement, so it returns None")
+        yield Finding("SL014", name_node, "returns_none", dict(fn=label, how=how))
+        return
+    if not any(k == "scaffold" for k, _ in kinds):
+        return
+    for k, n in nones:
+        if k == "none" and n is not None:
+            yield Finding("SL014", n, "returns_none", dict(fn=label, how="returns None here"))
+        else:
+            yield Finding("SL014", name_node, "returns_none", dict(
+                fn=label, how="can reach its end without a return (returning None) on some path"))
+
+
+# ---- SL016 ------------------------------------------------------------------------------------
+@module_check("SL016")
+def init_from_checkpoint_on_tpu(an, ctx):
+    for cf in an.log.of(PairingCall):
+        if cf.kind != INIT_FROM_CHECKPOINT or duplicate_of_model_fn_view(cf, an) or not ctx.tpu_modes(cf, True):
+            continue
+        owner = cf.run.node
+        fn = owner.name.value if isinstance(owner, cst.FunctionDef) else "<lambda>"
+        yield Finding("SL016", cf.node, "default", dict(expr=source(cf.node.func), fn=fn))
+
+
+# ---- SL017 ------------------------------------------------------------------------------------
+def _checkpoint_loaded_off_tpu(an, root) -> bool:
+    return any(cf.kind == INIT_FROM_CHECKPOINT and cf.root is root and cf.tpu is not True
+               for cf in an.log.of(PairingCall))
+
+
+@check("SL017")
+def dropped(fact, ctx):
+    if fact.cls != apis.ESTIMATOR_SPEC:
+        return
+    an = fact.run.an
+    if duplicate_of_model_fn_view(fact, an):
+        return
+    fa = fact.fields.get("scaffold")
+    # Only TPU TRAIN: in TPU EVAL/PREDICT an EstimatorSpec fails outright (SL034), so its scaffold
+    # is never "silently" dropped (tensorflow/models object_detection model_lib.py EVAL spec).
+    if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)) \
+            and apis.TRAIN in ctx.tpu_modes(fact, True):
+        yield Finding("SL017", fa.arg.keyword or fa.node, "ignored_scaffold", dict(expr=source(fa.node)))
+    if fact.tpu is not False:
+        return
+    # (b) the CPU alternative of a TPUEstimatorSpec of the same model_fn
+    tpu_specs = [f for f in an.spec_facts
+                 if f.root is fact.root and f.cls == apis.TPU_ESTIMATOR_SPEC and f.tpu is True
+                 and not f.converted and f.modes & fact.modes]
+    reported = set()
+    for t in tpu_specs:
+        sf = t.fields.get("scaffold_fn")
+        if ("scaffold" not in reported and sf is not None
+                and none_or_all(sf.value, lambda m: isinstance(m, Callable) and m.api is None)
+                and (fa is None or is_none(fa.value))
+                and not _checkpoint_loaded_off_tpu(an, fact.root)):
+            reported.add("scaffold")
+            yield Finding("SL017", fact.node.func, "dropped_scaffold", dict(expr=source(sf.node)))
+        em = t.fields.get("eval_metrics")
+        modes = fact.reaching_modes()
+        eo = fact.fields.get("eval_metric_ops")
+        if ("metrics" not in reported and em is not None and modes and apis.EVAL in modes
+                and apis.EVAL in t.modes and only(em.value, Seq) is not None
+                and (eo is None or is_none(eo.value)) and not fact.splat):
+            reported.add("metrics")
+            yield Finding("SL017", fact.node.func, "dropped_metrics", dict(expr=source(em.node)))

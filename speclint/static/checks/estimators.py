@@ -1,0 +1,150 @@
+"""The estimators family, static side: which spec class goes with which estimator, and TPU
+training: SL033, SL034, SL035, SL043.
+
+Where code runs (TPU or CPU, per mode) is decided by CheckContext.on_tpu / tpu_modes / off_tpu
+(speclint/static/targeting.py).
+"""
+from __future__ import annotations
+
+from speclint import apis
+from speclint.finding import Finding
+from speclint.static.checks.base import check, module_check
+from speclint.static.checks.common import (
+    duplicate_of_model_fn_view, is_none, known_not_none, model_fn_runs, only,
+)
+from speclint.static.facts import PairingCall
+from speclint.static.semantics import CROSS_REPLICA_SUM, CROSS_SHARD, LAST_TPU_SPEC, MINIMIZE, REPLACE
+from speclint.static.syntax import source
+from speclint.static.values import BoundAsEstimatorSpec, NONE, Object, Seq, Spec, Value, all_members
+
+
+# ---- SL033 ------------------------------------------------------------------------------------
+def _when(run, state) -> str:
+    if run.mode_tested and state.exact and state.modes != apis.ALL_MODES:
+        return " or ".join(apis.MODE_WHEN[m] for m in sorted(state.modes))
+    return "the first train(), evaluate() or predict()"
+
+
+@module_check("SL033")
+def plain_estimator_pairing(an, ctx):
+    for run in model_fn_runs(an):
+        plain = ctx.targeting.plain_only(run)
+        for v, vnode, st in run.returns:
+            if vnode is None:
+                continue
+            if all_members(v, lambda m: isinstance(m, BoundAsEstimatorSpec)):
+                yield Finding("SL033", vnode, "uncalled", dict(expr=source(vnode)))
+            elif plain and st.tpu is not True and all_members(
+                    v, lambda m: isinstance(m, Spec) and m.cls == apis.TPU_ESTIMATOR_SPEC):
+                yield Finding("SL033", vnode, "returned", dict(
+                    expr=source(vnode), fn=run.ctx.name, when=_when(run, st)))
+
+
+# ---- SL034 ------------------------------------------------------------------------------------
+def _has_hooks(v: Value) -> bool:
+    def one(m):
+        if isinstance(m, Seq):
+            return m.complete and len(m.items) > 0 or bool(m.items)
+        return isinstance(m, Object) and m.kind == "hook"
+    return all_members(v, one)
+
+
+@check("SL034")
+def estimator_spec_on_tpu(fact, ctx):
+    if fact.cls != apis.ESTIMATOR_SPEC or duplicate_of_model_fn_view(fact, fact.run.an):
+        return
+    tpu_modes = ctx.tpu_modes(fact, True)
+    if not tpu_modes:
+        return
+    chief = fact.fields.get("training_chief_hooks")
+    if chief is not None and _has_hooks(chief.value):
+        yield Finding("SL034", chief.node, "chief_hooks", dict(expr=source(chief.node)))
+    modes = fact.reaching_modes()
+    if not modes:
+        return
+    bad = modes & tpu_modes
+    if ctx.target != "tpu" and ctx.targeting.export_only_predict(fact.root):
+        bad -= {apis.PREDICT}
+    if ctx.target != "tpu" and fact.tpu is not True and not ctx.targeting.estimators_of(fact.root):
+        # No estimator in sight and no `if use_tpu:` around the spec: nothing says predict()
+        # ever runs on TPU, and exporting (also for TPU) accepts a plain EstimatorSpec.  The
+        # tensorflow/tpu RetinaNet/ResNet model_fns return one in PREDICT for CPU serving.
+        bad -= {apis.PREDICT}
+    if apis.EVAL in bad:
+        yield Finding("SL034", fact.node.func, "eval", dict(expr=source(fact.node.func)))
+    elif apis.PREDICT in bad:
+        yield Finding("SL034", fact.node.func, "predict", dict(expr=source(fact.node.func)))
+
+
+# ---- SL035 ------------------------------------------------------------------------------------
+def _facts_of(an, node, root) -> list:
+    return [f for f in an.spec_facts if f.node is node and f.root is root]
+
+
+@module_check("SL035")
+def shared_class_state(an, ctx):
+    for cf in an.log.of(PairingCall):
+        if cf.kind != REPLACE:
+            continue
+        for name in apis.HOST_CALL_FIELDS:
+            kw = cf.keywords.get(name)
+            if kw is not None and known_not_none(kw[0]):
+                yield Finding("SL035", kw[2].keyword, "replace", dict(
+                    expr=source(cf.node.func), field=name))
+    for run in model_fn_runs(an):
+        for v, vnode, st in run.returns:
+            returned = only(v, Spec)
+            last = only(st.env.get(LAST_TPU_SPEC, NONE), Spec)
+            if (vnode is None or returned is None or last is None
+                    or returned.cls != apis.TPU_ESTIMATOR_SPEC or last.node is returned.node):
+                continue
+            mine, later = _facts_of(an, returned.node, run), _facts_of(an, last.node, run)
+            if not mine or not later:
+                continue
+            for name in apis.HOST_CALL_FIELDS:
+                values = [f.fields[name].value if name in f.fields else NONE for f in mine]
+                if not all(known_not_none(x) for x in values):
+                    continue
+                others = [f.fields[name].value if name in f.fields else NONE for f in later]
+                if all(is_none(x) for x in others):
+                    variant = "missing"
+                elif all(known_not_none(x) for x in others) and not set(others) & set(values):
+                    variant = "different"
+                else:
+                    continue
+                yield Finding("SL035", vnode, variant, dict(
+                    expr=source(vnode), other=source(last.node), field=name))
+                break
+
+
+# ---- SL043 ------------------------------------------------------------------------------------
+def _off_tpu_reason(cf, ctx) -> str:
+    if cf.tpu is False:
+        return "on a path that only runs off TPU (under a guard such as `if not use_tpu:`)"
+    if ctx.target == "cpu":
+        return "outside any TPU guard, and the target is CPU (--target cpu)"
+    if ctx.targeting.plain_only(cf.root):
+        return "in a model_fn given only to a plain tf.estimator.Estimator, which never runs on TPU"
+    return "in a model_fn given only to TPUEstimator(use_tpu=False)"
+
+
+@module_check("SL043")
+def cross_shard(an, ctx):
+    aggregated = {id(cf.root) for cf in an.log.of(PairingCall) if cf.kind == CROSS_REPLICA_SUM}
+    for cf in an.log.of(PairingCall):
+        if duplicate_of_model_fn_view(cf, an):
+            continue
+        if cf.kind == MINIMIZE:
+            opt = only(cf.receiver, Object)
+            if (opt is None or opt.kind != "optimizer" or opt.cross_shard
+                    or id(cf.root) in aggregated or apis.TRAIN not in ctx.tpu_modes(cf, True)):
+                continue
+            yield Finding("SL043", cf.node, "missing", dict(
+                expr=source(cf.node.func), opt=f"`{opt.cls}`"))
+        elif cf.kind == CROSS_SHARD:
+            inner = only(cf.receiver, Object)
+            if inner is not None and inner.kind == "keras_optimizer":
+                yield Finding("SL043", cf.node, "keras", dict(expr=source(cf.node)))
+            elif ctx.off_tpu(cf):
+                yield Finding("SL043", cf.node, "off_tpu", dict(
+                    expr=source(cf.node), why=_off_tpu_reason(cf, ctx)))
