@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 from speclint.config import ConfigError
@@ -125,6 +125,46 @@ class Baseline:
         return new, known
 
 
+_LOADED: Dict[str, Tuple[Tuple[int, int], Baseline]] = {}
+
+
+def load_cached(path: str) -> Baseline:
+    """`Baseline.load`, reused while the file's modification time and size stay the same (the
+    language server checks a document on every pause in typing)."""
+    key = os.path.abspath(path)
+    try:
+        st = os.stat(key)
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        _LOADED.pop(key, None)
+        return Baseline.load(path)  # raises the error that names the problem
+    hit = _LOADED.get(key)
+    if hit is None or hit[0] != stamp:
+        hit = _LOADED[key] = (stamp, Baseline.load(path))
+    return hit[1]
+
+
+def filter_document(config, path: str, text: str, diagnostics: List) -> List:
+    """The diagnostics of one document (`path` as reported, `text` its current content) that are
+    not in the baseline of its configuration, in their order.  For the language server and the
+    flake8 plugin, which check one file at a time; BaselineError when the baseline is unreadable."""
+    if not config.baseline or not diagnostics:
+        return diagnostics
+    from speclint.report.sources import Sources
+
+    b = load_cached(config.baseline)
+    unique = sorted({_identity(d): d for d in diagnostics}.values(), key=lambda d: d.sort_key())
+    new, known = b.split(unique, Sources({path: text}))
+    if not known:
+        return diagnostics
+    keep = {_identity(d) for d in new}
+    return [d for d in diagnostics if _identity(d) in keep]
+
+
+def _identity(d) -> tuple:
+    return (d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message)
+
+
 # ---- a run ---------------------------------------------------------------------------------------
 class Baselines:
     """The baselines of a run: each file's comes from `baseline_of(path)` (the configuration that
@@ -147,7 +187,7 @@ class Baselines:
 @dataclass
 class Outcome:
     hidden: int = 0  # diagnostics the baselines hid
-    stale: List[Tuple[Baseline, Entry]] = None  # covered entries that no longer occur
+    stale: List[Tuple[Baseline, Entry]] = field(default_factory=list)  # covered entries that no longer occur
 
 
 def apply(result, baselines: Baselines, sources, enabled_for: Callable[[str], frozenset]) -> Outcome:
@@ -163,22 +203,19 @@ def apply(result, baselines: Baselines, sources, enabled_for: Callable[[str], fr
         b = baselines.for_path(f.path)
         if b is not None:
             groups.setdefault(b.path, (b, []))
-    hidden_ids = set()
-    outcome = Outcome(stale=[])
+    hidden = set()
+    outcome = Outcome()
     for b, ds in groups.values():
         new, known = b.split(ds, sources)
         new_ids = {id(d) for d in new}
-        hidden_ids |= {id(d) for d in ds if id(d) not in new_ids}
+        hidden |= {_identity(d) for d in ds if id(d) not in new_ids}
         matched = {e.key() for e in known}
         covered = _coverage(b, [f.path for f in result.files if baselines.for_path(f.path) is b], enabled_for)
         outcome.stale.extend((b, e) for e in b.entries if e.key() not in matched and _covers(covered, e))
-    if hidden_ids:
-        hidden = {(d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message)
-                  for d in diags if id(d) in hidden_ids}
+    if hidden:
         for f in result.files:
-            f.diagnostics = [d for d in f.diagnostics
-                             if (d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message) not in hidden]
-    outcome.hidden = len(hidden_ids)
+            f.diagnostics = [d for d in f.diagnostics if _identity(d) not in hidden]
+    outcome.hidden = len(hidden)
     return outcome
 
 

@@ -277,7 +277,7 @@ def _report(result, resolver, stdin_text, *, output_format, output_file, color, 
         names = sorted({display_path(b.path) for b, _ in outcome.stale})
         click.echo(f"speclint: {n} entr{'ies' if n != 1 else 'y'} of the baseline {', '.join(names)} no longer "
                    f"occur{'' if n != 1 else 's'} (fixed, or the flagged line changed); write the baseline "
-                   "again (--write-baseline) to drop them:", err=True)
+                   f"again (--write-baseline) to drop {'them' if n != 1 else 'it'}:", err=True)
         for b, e in sorted(outcome.stale, key=lambda be: (be[1].path, be[1].line, be[1].code)):
             where = display_path(os.path.join(b.directory, *e.path.split("/")))
             click.echo(f"  {where}:{e.line}: {e.code} [{e.name}]", err=True)
