@@ -25,7 +25,7 @@ class _DefaultToCheck(click.Group):
 
     def parse_args(self, ctx, args):
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V")):
-            if args and not args[0].startswith("-") and not os.path.lexists(args[0]):
+            if args and args[0].isidentifier() and not os.path.lexists(args[0]):  # not `x.py`, `src/`
                 import difflib
 
                 close = difflib.get_close_matches(args[0], sorted(self.commands), n=1, cutoff=0.6)
@@ -239,7 +239,6 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
 def _report(result, resolver, stdin_text, *, output_format, output_file, color, quiet, statistics,
             write_baseline) -> None:
     """Apply or write the baseline, then print the report (to --output-file if given)."""
-    from speclint import baseline
     from speclint.engine import display_path
     from speclint.report import FORMATS
     from speclint.report.sources import Sources
@@ -251,14 +250,20 @@ def _report(result, resolver, stdin_text, *, output_format, output_file, color, 
         return config.enabled_codes(config.relative(path))
 
     if write_baseline:
+        from speclint import baseline
+
         written, kept = baseline.write(write_baseline, result, sources, enabled_for)
         kept_note = f" ({kept} kept for files or rules outside this run)" if kept else ""
         click.echo(f"speclint: recorded {written} finding{'s' if written != 1 else ''} in the baseline "
                    f"{write_baseline}{kept_note}.", err=True)
         return
-    baselines = baseline.Baselines(lambda path: resolver.for_file(path).baseline)
-    outcome = baseline.apply(result, baselines, sources, enabled_for)
-    result.baselined = outcome.hidden
+    stale = []
+    if any(resolver.for_file(f.path).baseline for f in result.files):
+        from speclint import baseline
+
+        baselines = baseline.Baselines(lambda path: resolver.for_file(path).baseline)
+        outcome = baseline.apply(result, baselines, sources, enabled_for)
+        result.baselined, stale = outcome.hidden, outcome.stale
 
     stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
     try:
@@ -272,13 +277,13 @@ def _report(result, resolver, stdin_text, *, output_format, output_file, color, 
     finally:
         if output_file:
             stream.close()
-    if outcome.stale:
-        n = len(outcome.stale)
-        names = sorted({display_path(b.path) for b, _ in outcome.stale})
+    if stale:
+        n = len(stale)
+        names = sorted({display_path(b.path) for b, _ in stale})
         click.echo(f"speclint: {n} entr{'ies' if n != 1 else 'y'} of the baseline {', '.join(names)} no longer "
                    f"occur{'' if n != 1 else 's'} (fixed, or the flagged line changed); write the baseline "
                    f"again (--write-baseline) to drop {'them' if n != 1 else 'it'}:", err=True)
-        for b, e in sorted(outcome.stale, key=lambda be: (be[1].path, be[1].line, be[1].code)):
+        for b, e in sorted(stale, key=lambda be: (be[1].path, be[1].line, be[1].code)):
             where = display_path(os.path.join(b.directory, *e.path.split("/")))
             click.echo(f"  {where}:{e.line}: {e.code} [{e.name}]", err=True)
 

@@ -10,7 +10,6 @@ itself, renaming the file or fixing an identical finding above it does not.
 """
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from typing import Callable, Iterable, List, Optional
 
@@ -28,6 +27,8 @@ def key(d, path: str, lines: Optional[List[str]]) -> str:
     else:  # the source is gone (stdin): the message names the expression
         flagged = d.message
     material = "\0".join((d.code, path, " ".join(line_text.split()), " ".join(flagged.split())))
+    import hashlib  # here: not at start-up of a run that prints text
+
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
