@@ -223,8 +223,6 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
         _fail(str(exc))
     except rulebook.RulebookError as exc:
         _fail(f"speclint's rulebook is broken: {exc}")
-    except OSError as exc:  # --output-file or --write-baseline cannot be written
-        _fail(f"cannot write {exc.filename or ''}: {exc.strerror or exc}")
 
     for f in result.internal_errors:
         click.echo(f"speclint: internal error while checking {f.path}: {f.internal_error} "
@@ -252,7 +250,10 @@ def _report(result, resolver, stdin_text, *, output_format, output_file, color, 
     if write_baseline:
         from speclint import baseline
 
-        written, kept = baseline.write(write_baseline, result, sources, enabled_for)
+        try:
+            written, kept = baseline.write(write_baseline, result, sources, enabled_for)
+        except OSError as exc:
+            _fail(f"cannot write {write_baseline}: {exc.strerror or exc}")
         kept_note = f" ({kept} kept for files or rules outside this run)" if kept else ""
         click.echo(f"speclint: recorded {written} finding{'s' if written != 1 else ''} in the baseline "
                    f"{write_baseline}{kept_note}.", err=True)
@@ -265,7 +266,10 @@ def _report(result, resolver, stdin_text, *, output_format, output_file, color, 
         outcome = baseline.apply(result, baselines, sources, enabled_for)
         result.baselined, stale = outcome.hidden, outcome.stale
 
-    stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
+    try:
+        stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
+    except OSError as exc:
+        _fail(f"cannot write {output_file}: {exc.strerror or exc}")
     try:
         if output_format in TEXT_FORMATS:
             out = FORMATS[output_format](result, color=_use_color(color, stream), quiet=quiet,

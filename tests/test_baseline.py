@@ -181,3 +181,9 @@ def test_flake8_honours_the_configured_baseline(tmp_path):
     (tmp_path / "m.py").write_text("# moved\n" + TWO.replace(LAST, LAST.replace("[loss]", "[(loss)]")))
     proc = subprocess.run(flake8 + ["m.py"], cwd=tmp_path, capture_output=True, text=True, env=clean_env())
     assert [line.split(" ")[:2] for line in proc.stdout.splitlines()] == [["m.py:13:67:", "SL005"]], proc.stdout
+
+
+def test_a_baseline_that_cannot_be_written(cli_run, tmp_path):
+    write(tmp_path, "m.py", BAD)
+    code, out, err = cli_run("--write-baseline", "no/such/dir/b.json", "m.py")
+    assert (code, err) == (2, "speclint: error: cannot write no/such/dir/b.json: No such file or directory\n")

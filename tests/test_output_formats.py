@@ -213,3 +213,13 @@ def test_every_fixture_message_splits_into_a_statement_and_help(run, monkeypatch
         assert len(head) < 200, item["message"]
         rest, joined = normalized[len(head):].lstrip(": "), " ".join(helps)
         assert normalized.startswith(head) and joined[1:] == rest[1:] and joined[0].lower() == rest[0].lower()
+
+
+def test_short_and_help_carried_by_a_diagnostic_are_used_as_they_are():
+    class Split:
+        message = "x is a scalar: TPUEstimator concatenates. Reshape it."
+        short = "x is a scalar"
+        help = ["TPUEstimator concatenates outfed tensors.", "Reshape it:  `tf.reshape(x, [1])`."]
+
+    assert message.parts(Split()) == ("x is a scalar", ["TPUEstimator concatenates outfed tensors.",
+                                                        "Reshape it: `tf.reshape(x, [1])`."])

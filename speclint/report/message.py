@@ -6,7 +6,8 @@ JSON, SARIF, GitHub annotations, flake8 and the language server keep the whole m
 Where the split comes from, first match wins:
 
 1. the diagnostic carries `short` (a prefix of `message`; the rulebook's templates may provide it):
-   the header is `short` and the rest of the message is the explanation;
+   the header is `short` and the rest of the message is the explanation, or, when the diagnostic
+   also carries `help` (a list of strings), those are the help lines as they are;
 2. otherwise the message is split where speclint's messages put the break: the statement ends at
    the first `: ` outside backticks, double quotes and brackets (else at the first sentence end).
 
@@ -103,4 +104,7 @@ def split(message: str, short: Optional[str] = None) -> Tuple[str, List[str]]:
 
 def parts(d) -> Tuple[str, List[str]]:
     """The split of a Diagnostic (see the module docstring)."""
-    return split(d.message, getattr(d, "short", None))
+    short, helps = getattr(d, "short", None), getattr(d, "help", None)
+    if short and isinstance(helps, (list, tuple)):
+        return short, [" ".join(h.split()) for h in helps]
+    return split(d.message, short)
