@@ -1,6 +1,7 @@
 """Command line: `speclint PATH...` (== `speclint check PATH...`), `speclint rules`, `speclint rule`.
 
-Exit codes: 0 nothing found, 1 diagnostics found, 2 usage, configuration or internal error.
+Exit codes: 0 nothing found, 1 diagnostics found, 2 usage, configuration or internal error (a
+missing path is reported and the other paths are still checked; the exit code is then 2).
 """
 from __future__ import annotations
 
@@ -18,12 +19,33 @@ EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
 
 class _DefaultToCheck(click.Group):
-    """`speclint ARGS` means `speclint check ARGS` unless ARGS starts with a command name."""
+    """`speclint ARGS` means `speclint check ARGS` unless ARGS starts with a command name.  A first
+    argument that is neither a command nor an existing path but looks like a misspelt command is
+    an error that names the command (`speclint chek` -> did you mean `check`?)."""
 
     def parse_args(self, ctx, args):
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version", "-V")):
+            if args and args[0].isidentifier() and not os.path.lexists(args[0]):  # not `x.py`, `src/`
+                import difflib
+
+                close = difflib.get_close_matches(args[0], sorted(self.commands), n=1, cutoff=0.6)
+                if close:
+                    _fail(f"unknown command {args[0]!r}, and no file or directory of that name: "
+                          f"did you mean `speclint {close[0]}`?")
             args = ["check"] + list(args)
         return super().parse_args(ctx, args)
+
+
+class _Command(click.Command):
+    """A command whose "did you mean" suggestions for an unknown option leave out hidden options."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            hidden = {o for p in self.params if getattr(p, "hidden", False) for o in p.opts + p.secondary_opts}
+            exc.possibilities = [o for o in (exc.possibilities or ()) if o not in hidden]
+            raise
 
 
 def _fail(message: str) -> None:
@@ -49,18 +71,40 @@ def _excluded(resolver: Resolver, path: str) -> bool:
     return rel is not None and config.is_excluded(rel)
 
 
-def _use_color(mode: str) -> bool:
+def _use_color(mode: str, stream=None) -> bool:
     if mode == "always":
         return True
     if mode == "never" or os.environ.get("NO_COLOR"):
         return False
+    if stream is not None and stream is not sys.stdout:
+        return False  # --output-file
     if os.environ.get("FORCE_COLOR"):
         return True
     return sys.stdout.isatty()
 
 
+def _width(stream) -> int:
+    """Where the full format wraps its help text: the terminal's width, else 100 columns."""
+    from speclint.report.full import DEFAULT_WIDTH
+
+    try:
+        if stream is sys.stdout and stream.isatty():
+            import shutil
+
+            return max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    except (AttributeError, ValueError):
+        pass
+    return DEFAULT_WIDTH
+
+
+_version = click.version_option(__version__, "--version", "-V", prog_name="speclint", message="%(prog)s %(version)s")
+
+TEXT_FORMATS = ("full", "concise", "text")  # text: the old name of concise
+OUTPUT_FORMATS = TEXT_FORMATS + ("json", "github", "sarif")
+
+
 @click.group(cls=_DefaultToCheck, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="speclint")
+@_version
 def cli():
     """Find misuse of tf.estimator.EstimatorSpec / TPUEstimatorSpec in model_fn code.
 
@@ -68,28 +112,41 @@ def cli():
     """
 
 
-@cli.command()
+@cli.command(cls=_Command)
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=True, file_okay=True, allow_dash=True))
 @click.option("--select", multiple=True, metavar="CODES",
               help="Only these rules: codes (SL005), prefixes (SL0), rule names, or ALL; comma-separated. Overrides the config file.")
+@click.option("--extend-select", multiple=True, metavar="CODES",
+              help="Enable these rules as well as the selected ones (same forms as --select).")
 @click.option("--ignore", multiple=True, metavar="CODES",
               help="Skip these rules (same forms as --select). Overrides the config file.")
-@click.option("--output-format", type=click.Choice(["text", "json", "github", "sarif"]), default="text",
-              show_default=True,
-              help="How to print diagnostics: text, json, github (Actions annotations), sarif (SARIF 2.1.0).")
+@click.option("--extend-ignore", multiple=True, metavar="CODES",
+              help="Skip these rules as well as the ignored ones (same forms as --select).")
+@click.option("--output-format", type=click.Choice(OUTPUT_FORMATS), default="full", show_default=True,
+              help="full: each diagnostic with its source lines and help; concise: one line per diagnostic "
+                   "(`text` is its old name); json; github (Actions annotations); sarif (SARIF 2.1.0).")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="Write the report to FILE instead of stdout.")
 @click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Report only findings that are not in this baseline (overrides the config's `baseline`).")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Record the findings of this run in FILE (a baseline) instead of reporting them.")
+@click.option("--no-baseline", is_flag=True, help="Ignore the baseline of the config file: report every finding.")
 @click.option("--stdin-filename", default=None, metavar="PATH",
               help="The path to report (and to match config against) for code read from stdin (`-`).")
 @click.option("--force-exclude", is_flag=True,
               help="Apply exclude / extend-exclude to files named on the command line too (as pre-commit passes them).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when diagnostics are found.")
-@click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line.")
-@click.option("--statistics", is_flag=True, help="Also print the number of diagnostics per rule.")
+@click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line (and no progress).")
+@click.option("--statistics", is_flag=True, help="Print the number of diagnostics per rule instead of the diagnostics.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the text output (auto: only on a terminal).")
+@click.option("--show-settings", is_flag=True, help="Print the configuration that applies to the first PATH, and exit.")
+@click.option("--show-files", is_flag=True, help="List the files a run over PATHS would read, and exit.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Worker processes for analysing files (default 0: one per CPU core; 1: none). Small runs stay in one process.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache (.speclint_cache/).")
@@ -99,61 +156,140 @@ def cli():
               help="Skip files ignored by .gitignore when walking directories (default: on; config key respect-gitignore).")
 @click.option("--no-prefilter", is_flag=True, hidden=True,
               help="Analyse every file, even those that never mention the spec API (robustness testing).")
+@_version
 def check(paths, select, ignore, output_format, target, config_file, stdin_filename, exit_zero,
           quiet, statistics, color, jobs=0, no_cache=False, cache_dir=None, respect_gitignore=None,
-          no_prefilter=False, force_exclude=False):
+          no_prefilter=False, force_exclude=False, extend_select=(), extend_ignore=(), output_file=None,
+          baseline_file=None, write_baseline=None, no_baseline=False, show_settings=False, show_files=False):
     """Check files and directories (recursively, *.py). `-` reads from stdin."""
     from speclint import engine
-    from speclint.report import FORMATS
-    from speclint.report.text import render as render_text
 
     paths = list(paths) or ["."]
+    missing = []
+    stdin_text = None
     try:
         overrides = {}
-        sel = _selectors(select)
-        ign = _selectors(ignore)
-        if sel is not None:
-            overrides["select"] = validate_selectors(sel, "--select")
-        if ign is not None:
-            overrides["ignore"] = validate_selectors(ign, "--ignore")
+        for key, values, where in (("select", select, "--select"), ("ignore", ignore, "--ignore"),
+                                   ("extend_select", extend_select, "--extend-select"),
+                                   ("extend_ignore", extend_ignore, "--extend-ignore")):
+            chosen = _selectors(values)
+            if chosen is not None:
+                overrides[key] = validate_selectors(chosen, where)
         if target is not None:
             overrides["target"] = target
         if respect_gitignore is not None:
             overrides["respect_gitignore"] = respect_gitignore
+        if no_baseline or baseline_file is not None:
+            overrides["baseline"] = "" if no_baseline else baseline_file
         resolver = Resolver(config_file, overrides)
         missing = [p for p in paths if p != "-" and not os.path.lexists(p)]
-        if missing:
-            _fail(f"no such file or directory: {missing[0]}")
-        result = engine.RunResult()
-        file_paths = [p for p in paths if p != "-"]
+        for p in missing:  # reported, and the other paths are still checked (exit code 2)
+            click.echo(f"speclint: error: no such file or directory: {p}", err=True)
+        file_paths = [p for p in paths if p != "-" and p not in missing]
+        if show_settings:
+            from speclint.settings import show_settings as settings_text
+
+            click.echo(settings_text(resolver, (file_paths or [stdin_filename or "."])[0]), nl=False)
+            sys.exit(EXIT_ERROR if missing else EXIT_CLEAN)
         if force_exclude:
             file_paths = [p for p in file_paths if not _excluded(resolver, p)]
+        if show_files:
+            from speclint.settings import show_files as files_list
+
+            for shown in files_list(file_paths, resolver):
+                click.echo(shown)
+            sys.exit(EXIT_ERROR if missing else EXIT_CLEAN)
+        result = engine.RunResult()
         if file_paths:
+            from speclint import progress as progress_mod
             from speclint.cache import Caches
-            result = engine.check_paths(file_paths, resolver, jobs=jobs or engine.default_jobs(),
-                                        caches=None if no_cache else Caches(cache_dir),
-                                        prefilter=not no_prefilter)
+
+            progress = progress_mod.for_run(quiet)
+            try:
+                result = engine.check_paths(file_paths, resolver, jobs=jobs or engine.default_jobs(),
+                                            caches=None if no_cache else Caches(cache_dir),
+                                            prefilter=not no_prefilter, progress=progress)
+            finally:
+                if progress is not None:
+                    progress.close()
         if "-" in paths:
             data = sys.stdin.buffer.read()
+            stdin_text = data.decode("utf-8", errors="replace")
             result.files.extend(engine.check_stdin(data, stdin_filename, resolver,
                                                    prefilter=not no_prefilter).files)
+        _report(result, resolver, stdin_text, output_format=output_format, output_file=output_file,
+                color=color, quiet=quiet, statistics=statistics, write_baseline=write_baseline)
     except ConfigError as exc:
         _fail(str(exc))
     except rulebook.RulebookError as exc:
         _fail(f"speclint's rulebook is broken: {exc}")
 
-    if output_format == "text":
-        out = render_text(result, color=_use_color(color), quiet=quiet, statistics=statistics)
-    else:
-        out = FORMATS[output_format](result)
-    if out:
-        click.echo(out, nl=False, color=True)
     for f in result.internal_errors:
         click.echo(f"speclint: internal error while checking {f.path}: {f.internal_error} "
                    "(please report this; other files were checked)", err=True)
-    if result.internal_errors:
+    if result.internal_errors or missing:
         sys.exit(EXIT_ERROR)
+    if write_baseline:
+        sys.exit(EXIT_CLEAN)
     sys.exit(EXIT_FOUND if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _report(result, resolver, stdin_text, *, output_format, output_file, color, quiet, statistics,
+            write_baseline) -> None:
+    """Apply or write the baseline, then print the report (to --output-file if given)."""
+    from speclint.engine import display_path
+    from speclint.report import FORMATS
+    from speclint.report.sources import Sources
+
+    sources = Sources({f.path: stdin_text for f in result.files[-1:]} if stdin_text is not None else None)
+
+    def enabled_for(path: str) -> frozenset:
+        config = resolver.for_file(path)
+        return config.enabled_codes(config.relative(path))
+
+    if write_baseline:
+        from speclint import baseline
+
+        try:
+            written, kept = baseline.write(write_baseline, result, sources, enabled_for)
+        except OSError as exc:
+            _fail(f"cannot write {write_baseline}: {exc.strerror or exc}")
+        kept_note = f" ({kept} kept for files or rules outside this run)" if kept else ""
+        click.echo(f"speclint: recorded {written} finding{'s' if written != 1 else ''} in the baseline "
+                   f"{write_baseline}{kept_note}.", err=True)
+        return
+    stale = []
+    if any(resolver.for_file(f.path).baseline for f in result.files):
+        from speclint import baseline
+
+        baselines = baseline.Baselines(lambda path: resolver.for_file(path).baseline)
+        outcome = baseline.apply(result, baselines, sources, enabled_for)
+        result.baselined, stale = outcome.hidden, outcome.stale
+
+    try:
+        stream = open(output_file, "w", encoding="utf-8") if output_file else sys.stdout
+    except OSError as exc:
+        _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+    try:
+        if output_format in TEXT_FORMATS:
+            out = FORMATS[output_format](result, color=_use_color(color, stream), quiet=quiet,
+                                         statistics=statistics, width=_width(stream), sources=sources)
+        else:
+            out = FORMATS[output_format](result, sources=sources)
+        if out:
+            click.echo(out, nl=False, color=True, file=stream)
+    finally:
+        if output_file:
+            stream.close()
+    if stale:
+        n = len(stale)
+        names = sorted({display_path(b.path) for b, _ in stale})
+        click.echo(f"speclint: {n} entr{'ies' if n != 1 else 'y'} of the baseline {', '.join(names)} no longer "
+                   f"occur{'' if n != 1 else 's'} (fixed, or the flagged line changed); write the baseline "
+                   f"again (--write-baseline) to drop {'them' if n != 1 else 'it'}:", err=True)
+        for b, e in sorted(stale, key=lambda be: (be[1].path, be[1].line, be[1].code)):
+            where = display_path(os.path.join(b.directory, *e.path.split("/")))
+            click.echo(f"  {where}:{e.line}: {e.code} [{e.name}]", err=True)
 
 
 @cli.command("clean")
@@ -167,9 +303,15 @@ def clean(paths, cache_dir):
     from speclint import cache
 
     targets = []
+    missing = [p for p in paths if not os.path.isdir(p)]
+    for p in missing:
+        click.echo(f"speclint: error: no such directory: {p}", err=True)
+    paths = [p for p in paths if p not in missing]
+    if missing and not paths:
+        sys.exit(EXIT_ERROR)
     try:
         resolver = Resolver()
-        for p in list(paths) or ["."]:
+        for p in paths or ["."]:
             targets.append(cache.cache_root(resolver.for_path(Path(p)).root))
             targets.append(Path(p) / cache.CACHE_DIR_NAME)
     except ConfigError as exc:
@@ -184,6 +326,8 @@ def clean(paths, cache_dir):
         done.add(key)
         if cache.clean(t):
             click.echo(f"Removed cache at: {t}")
+    if missing:
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command("rules")
@@ -220,6 +364,12 @@ def show_rule(code_or_name):
     click.echo(rule.doc, nl=False)
 
 
+@cli.command("version")
+def version():
+    """Print speclint's version (as `speclint --version`)."""
+    click.echo(f"speclint {__version__}")
+
+
 @cli.command("server")
 def server():
     """Run the language server on stdin/stdout (for editors; needs `pip install 'speclint[lsp]'`)."""
@@ -233,8 +383,9 @@ def server():
 @cli.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
 @click.option("--mode", type=click.Choice(["raise", "warn"]), default="warn", show_default=True,
               help="raise: stop the program at the first model_fn that violates a rule; warn: let it run and report everything at the end.")
-@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="How to print diagnostics.")
+@click.option("--output-format", type=click.Choice(TEXT_FORMATS + ("json",)), default="full", show_default=True,
+              help="How to print diagnostics: full (with source lines and help), concise (one line each; "
+                   "`text` is its old name), json.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (codes, prefixes, names, ALL).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
 @click.option("--target", type=click.Choice(TARGETS), default="auto", show_default=True,
@@ -286,14 +437,13 @@ def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, q
 def _print_runtime(outcome, output_format: str, quiet: bool) -> None:
     from speclint.engine import FileResult, RunResult
     from speclint.report import FORMATS
-    from speclint.report.text import render as render_text
 
     by_path = {}
     for d in outcome.diagnostics:
         by_path.setdefault(d.path, []).append(d)
     result = RunResult([FileResult(p, ds) for p, ds in sorted(by_path.items())])
-    if output_format == "text":
-        out = render_text(result, color=_use_color("auto"), quiet=True)
+    if output_format in TEXT_FORMATS:
+        out = FORMATS[output_format](result, color=_use_color("auto"), quiet=True, width=_width(sys.stdout))
         if out:
             click.echo(out, nl=False, color=True)
         if not quiet:

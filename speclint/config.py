@@ -1,7 +1,10 @@
-"""Configuration: `[tool.speclint]` in pyproject.toml, found from each linted file upwards.
+"""Configuration: `.speclint.toml`, `speclint.toml` (top level) or `[tool.speclint]` in
+pyproject.toml, the first found in a linted file's directory or the nearest one above it (in that
+order within a directory, as ruff looks for `.ruff.toml`, `ruff.toml`, `pyproject.toml`).
 
-Keys: select, ignore, per-file-ignores, exclude, extend-exclude, target, respect-gitignore.
-Command-line flags override the file.  A bad file is a ConfigError naming the file and key (exit code 2).
+Keys: select, extend-select, ignore, extend-ignore, per-file-ignores, exclude, extend-exclude,
+target, respect-gitignore, baseline.  Command-line flags override the file (`--extend-select` and
+`--extend-ignore` add to the file's lists).  A bad file is a ConfigError naming the file and key (exit code 2).
 """
 from __future__ import annotations
 
@@ -26,7 +29,9 @@ DEFAULT_EXCLUDE = (
     "_build", "buck-out", "build", "dist", "node_modules", "venv",
 )
 TARGETS = ("auto", "tpu", "cpu")
-_KEYS = {"select", "ignore", "per-file-ignores", "exclude", "extend-exclude", "target", "respect-gitignore"}
+_KEYS = {"select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude", "extend-exclude",
+         "target", "respect-gitignore", "baseline"}
+CONFIG_FILES = (".speclint.toml", "speclint.toml", "pyproject.toml")  # looked for in this order
 
 
 class ConfigError(Exception):
@@ -38,15 +43,27 @@ class Config:
     root: Path
     source: Optional[Path] = None
     select: Optional[tuple] = None  # selectors; None = every rule enabled by default
+    extend_select: tuple = ()  # added to select (or to the default rules)
     ignore: tuple = ()
+    extend_ignore: tuple = ()
     per_file_ignores: tuple = ()  # ((pattern, (selectors...)), ...)
     exclude: tuple = DEFAULT_EXCLUDE
     extend_exclude: tuple = ()
     target: str = "auto"
     respect_gitignore: bool = True
+    baseline: Optional[str] = None  # absolute path of the baseline file
 
-    def with_overrides(self, select=None, ignore=None, target=None, respect_gitignore=None) -> "Config":
+    def with_overrides(self, select=None, ignore=None, target=None, respect_gitignore=None,
+                       extend_select=None, extend_ignore=None, baseline=None) -> "Config":
+        """Command-line values: each replaces the file's, except `extend_*`, which add to it;
+        `baseline=""` turns the file's baseline off."""
         changes = {}
+        if extend_select:
+            changes["extend_select"] = self.extend_select + tuple(extend_select)
+        if extend_ignore:
+            changes["extend_ignore"] = self.extend_ignore + tuple(extend_ignore)
+        if baseline is not None:
+            changes["baseline"] = os.path.abspath(baseline) if baseline else None
         if respect_gitignore is not None:
             changes["respect_gitignore"] = respect_gitignore
         if select is not None:
@@ -59,7 +76,8 @@ class Config:
 
     # ---- which rules apply ----------------------------------------------------------------------
     def enabled_codes(self, rel_path: Optional[str] = None) -> frozenset:
-        return _enabled(self.select, self.ignore + self._file_ignores(rel_path))
+        return _enabled(self.select, self.extend_select,
+                        self.ignore + self.extend_ignore + self._file_ignores(rel_path))
 
     def _file_ignores(self, rel_path: Optional[str]) -> tuple:
         if not rel_path or not self.per_file_ignores:
@@ -121,7 +139,7 @@ def _matches(pattern: str, rel_path: str, parts=None) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _enabled(select, ignore) -> frozenset:
+def _enabled(select, extend_select, ignore) -> frozenset:
     book = rulebook.load()
     if select is None:
         codes = {r.code for r in book if r.default_enabled}
@@ -129,6 +147,8 @@ def _enabled(select, ignore) -> frozenset:
         codes = set()
         for s in select:
             codes |= set(book.expand(s))
+    for s in extend_select:
+        codes |= set(book.expand(s))
     for s in ignore:
         codes -= set(book.expand(s))
     return frozenset(codes)
@@ -148,8 +168,8 @@ def validate_selectors(selectors, where: str) -> list:
 
 
 def _str_list(value, where: str) -> tuple:
-    if isinstance(value, str):
-        value = [value]
+    if isinstance(value, str):  # as ruff: a list even for one value (select = "SL005" is an error)
+        raise ConfigError(f'{where} must be a list of strings, not a string: write ["{value}"]')
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of strings")
     return tuple(value)
@@ -203,10 +223,9 @@ def parse(table: dict, source: Path, root: Path) -> Config:
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected one of: {', '.join(sorted(_KEYS))})")
     kw: Dict[str, object] = {}
-    if "select" in table:
-        kw["select"] = tuple(validate_selectors(_str_list(table["select"], f"{where} select"), f"{where} select"))
-    if "ignore" in table:
-        kw["ignore"] = tuple(validate_selectors(_str_list(table["ignore"], f"{where} ignore"), f"{where} ignore"))
+    for key in ("select", "extend-select", "ignore", "extend-ignore"):
+        if key in table:
+            kw[key.replace("-", "_")] = tuple(validate_selectors(_str_list(table[key], f"{where} {key}"), f"{where} {key}"))
     if "per-file-ignores" in table:
         pfi = table["per-file-ignores"]
         if not isinstance(pfi, dict):
@@ -228,6 +247,12 @@ def parse(table: dict, source: Path, root: Path) -> Config:
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{where} respect-gitignore must be true or false, not {table['respect-gitignore']!r}")
         kw["respect_gitignore"] = table["respect-gitignore"]
+    if "baseline" in table:
+        value = table["baseline"]
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} baseline must be the path of a baseline file (relative to "
+                              f"the config file's directory), not {value!r}")
+        kw["baseline"] = os.path.normpath(os.path.join(root, value))
     return Config(root=root, source=source, **kw)
 
 
@@ -277,11 +302,13 @@ class Resolver:
     def _for_dir(self, d: str) -> Config:
         if d in self._by_dir:
             return self._by_dir[d]
-        candidate = os.path.join(d, "pyproject.toml")
         config = None
-        if os.path.isfile(candidate) and _has_table(candidate):
-            config = load_file(Path(candidate)).with_overrides(**self.overrides)
-        else:
+        for name in CONFIG_FILES:
+            candidate = os.path.join(d, name)
+            if os.path.isfile(candidate) and (name != "pyproject.toml" or _has_table(candidate)):
+                config = load_file(Path(candidate)).with_overrides(**self.overrides)
+                break
+        if config is None:
             parent = os.path.dirname(d)
             if parent and parent != d:
                 config = self._for_dir(parent)

@@ -36,6 +36,7 @@ class FileResult:
 @dataclass
 class RunResult:
     files: List[FileResult] = field(default_factory=list)
+    baselined: int = 0  # diagnostics a baseline hid (speclint.baseline.apply)
 
     @property
     def diagnostics(self) -> List[Diagnostic]:
@@ -259,11 +260,14 @@ def _start_pool(jobs: int, options: dict):
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
-                prefilter: bool = True, **options) -> RunResult:
+                prefilter: bool = True, progress=None, **options) -> RunResult:
     """Lint every file under `paths`.  `jobs`: worker processes (1: none); `caches`: a
-    `cache.Caches` or None; other keyword options are passed on to `check_source`.  The result
-    is the same, in the same order, whatever `jobs` and `caches` are."""
+    `cache.Caches` or None; `progress(done, total)` is called as files are finished; other keyword
+    options are passed on to `check_source`.  The result is the same, in the same order, whatever
+    `jobs` and `caches` are."""
     entries = list(files.walk(paths, resolver))  # the walk is cheap; the index needs every path
+    if progress is not None:
+        progress = _counting(progress, len(entries))
     options = dict(options, prefilter=prefilter)
     run_key = ""
     if caches is not None:
@@ -280,6 +284,8 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
             config = resolver.for_file(entry.path)
             work = _prepare(i, entry, config, caches, prefilter, run_key, slots)
             if work is None:
+                if progress is not None:
+                    progress()
                 continue
             if "index" not in options:  # built when a file first needs analysing (not for a
                 options["index"] = module_index(entries)  # run the prefilter skips entirely)
@@ -293,20 +299,32 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
                     pending = []
             else:
                 while len(in_flight) >= jobs * _MAX_IN_FLIGHT_PER_WORKER:
-                    _collect(in_flight.pop(0), slots, options, run_key)
+                    _collect(in_flight.pop(0), slots, options, run_key, progress)
                 in_flight.append((work, _submit(pool, work)))
             if pool is not None:
                 while in_flight and in_flight[0][1].done():
-                    _collect(in_flight.pop(0), slots, options, run_key)
+                    _collect(in_flight.pop(0), slots, options, run_key, progress)
         for work in pending:
             result = _safe_check(work.data, work.shown, work.config, work.rel, dict(options, file=work.file))
             _finish(work, result, slots, run_key)
+            if progress is not None:
+                progress()
         while in_flight:
-            _collect(in_flight.pop(0), slots, options, run_key)
+            _collect(in_flight.pop(0), slots, options, run_key, progress)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     return RunResult([r for r in slots if r is not None])
+
+
+def _counting(report, total: int):
+    """`report(done, total)` as a callable that counts one more finished file per call."""
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        report(done[0], total)
+    return tick
 
 
 def _submit(pool, work: _Work):
@@ -346,13 +364,15 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_W
     return work
 
 
-def _collect(item, slots, options, run_key) -> None:
+def _collect(item, slots, options, run_key, progress=None) -> None:
     work, future = item
     try:
         result = future.result()
     except Exception as exc:  # noqa: BLE001 - a worker died (crash, out of memory): isolate the file
         result = _isolated(work, options, exc)
     _finish(work, result, slots, run_key)
+    if progress is not None:
+        progress()
 
 
 def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:

@@ -4,7 +4,8 @@ Registered as the `SL` entry in the `flake8.extension` entry-point group.  Each 
 goes through the same engine as `speclint check` (prefilter, parse, analysis, speclint's own
 suppressions), with the `[tool.speclint]` configuration found from the file upwards (its
 `select`/`ignore`/`per-file-ignores`/`target` apply; flake8's `--select`/`--extend-ignore`/`# noqa`
-then filter as for any plugin).  flake8's `exclude` decides which files are checked.
+then filter as for any plugin).  flake8's `exclude` decides which files are checked.  Findings in
+the configuration's `baseline` (speclint.baseline) are not reported.
 """
 from __future__ import annotations
 
@@ -41,17 +42,19 @@ class SpeclintChecker:
         return "".join(self.lines).encode("utf-8")
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:
-        from speclint import engine
+        from speclint import baseline, engine
         from speclint.ondisk import OnDiskIndex
 
         on_disk = self.filename not in ("-", "stdin")
         path = Path(self.filename if on_disk else os.getcwd())
         config = _resolver().for_path(path)
-        result = engine.check_source(self._source(), self.filename, config, config.relative(path) if on_disk else None,
+        source = self._source()
+        result = engine.check_source(source, self.filename, config, config.relative(path) if on_disk else None,
                                      file=self.filename if on_disk else None,
                                      index=OnDiskIndex() if on_disk else None)
-        for d in result.diagnostics:
-            if d.path != self.filename:
-                continue  # placed by the engine in an imported module: flake8 reports it there
+        # placed by the engine in an imported module: flake8 reports it there
+        diags = [d for d in result.diagnostics if d.path == self.filename]
+        diags = baseline.filter_document(config, self.filename, source.decode("utf-8", errors="replace"), diags)
+        for d in diags:
             # flake8 wants a 0-based column for AST plugins (it prints column + 1)
             yield d.line, d.column - 1, f"{d.code} [{d.name}] {d.message}", type(self)

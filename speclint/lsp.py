@@ -9,8 +9,10 @@
   breaks (`\\r\\n`, `\\r`, `\\n`, as the LSP defines them too).
 - Code actions: "Ignore SLnnn on this line" (adds or extends a `# noqa:` comment) and, for a
   diagnostic whose rule knows a safe fix, that fix.
-- The configuration is re-read when a `pyproject.toml` changes (the server asks the client to
-  watch them) or is saved in the editor; open documents are checked again.
+- The configuration is re-read when a `pyproject.toml` / `speclint.toml` changes (the server asks
+  the client to watch them) or is saved in the editor; open documents are checked again.
+- Findings recorded in the configuration's `baseline` are not shown (speclint.baseline; the file
+  is re-read when it changes).
 - A document that cannot be parsed yields SL000.  The engine runs in a worker process, so that
   even a crash of native code (libcst's parser on absurdly nested input) restarts the worker and
   yields SL000 rather than killing the server; a Python exception in speclint is logged
@@ -40,7 +42,7 @@ from speclint.diagnostics import Diagnostic
 log = logging.getLogger("speclint.lsp")
 
 DEBOUNCE_SECONDS = 0.3  # after the last keystroke
-CONFIG_FILES = ("pyproject.toml",)
+CONFIG_FILES = ("pyproject.toml", "speclint.toml", ".speclint.toml")
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
             "info": types.DiagnosticSeverity.Information}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -173,7 +175,8 @@ class SpeclintServer(LanguageServer):
             for attempt in (1, 2):
                 pool = self._workers()
                 try:
-                    return await loop.run_in_executor(pool, check_in_worker, data, shown, config, rel, fs_path)
+                    diags = await loop.run_in_executor(pool, check_in_worker, data, shown, config, rel, fs_path)
+                    return self.without_baselined(config, shown, text, diags)
                 except BrokenProcessPool:
                     # the worker died: on this text, or on another one queued before it; a second
                     # attempt in a fresh worker tells the two apart
@@ -188,6 +191,18 @@ class SpeclintServer(LanguageServer):
                 message=f"speclint: internal error while checking {uri}: {type(exc).__name__}: {exc} "
                         "(please report this)"))
             return []
+
+    def without_baselined(self, config, path: str, text: str, diags: List[Diagnostic]) -> List[Diagnostic]:
+        """The diagnostics not in the configuration's baseline (all of them, and the error shown
+        once, when the baseline cannot be read)."""
+        from speclint import baseline
+        from speclint.config import ConfigError
+
+        try:
+            return baseline.filter_document(config, path, text, diags)
+        except ConfigError as exc:
+            self.tell_config_error(str(exc))
+            return diags
 
     def tell_config_error(self, message: str) -> None:
         """A bad configuration: shown once until the configuration changes."""

@@ -1,3 +1,4 @@
+import gc
 import sys
 from pathlib import Path
 
@@ -50,3 +51,20 @@ def _global_state_is_restored(request):
         leaks.append("the --simulate-tpu hook left installed")
     if leaks:
         pytest.fail(f"{request.node.name} left process state behind: {'; '.join(leaks)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _graphs_are_freed_before_pytest_reports():
+    """Nothing after pytest's result line.  TF1 graphs built by the tests hold `tf_should_use`
+    wrappers that are never run (the TPU simulation stops at the first Session.run, so e.g. the
+    `report_uninitialized_variables` op of tpusim_models' scaffold never runs), and TF logs
+    "Object was never used ..." with a stack when such a wrapper is freed.  The runtime shim keeps
+    the last few specs it saw (speclint.runtime.patching._RECENT, for checks right after a
+    model_fn returns), and with them their graphs, until the process exits: freed then, they
+    printed ~70 lines of TF tracebacks after the result line.  Free them at the end of the session's
+    last test instead, where pytest captures output as it does for the graphs freed during the run."""
+    yield
+    patching = sys.modules.get("speclint.runtime.patching")
+    if patching is not None and not patching.installed():
+        patching._RECENT.clear()
+    gc.collect()

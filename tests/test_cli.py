@@ -78,7 +78,7 @@ def test_directory_walk_sorted_and_skips_non_tf_files(run, tmp_path):
     write(tmp_path, "pkg/a.py", BAD)
     write(tmp_path, "pkg/util.py", NOT_TF)
     write(tmp_path, "pkg/.venv/lib.py", BAD)  # excluded by default
-    code, out = run("pkg")
+    code, out = run("--output-format", "concise", "pkg")
     lines = [l for l in out.splitlines() if "SL005" in l]
     assert [l.split(":")[0] for l in lines] == ["pkg/a.py", "pkg/b.py"]
     assert "3 files (2 analysed, 1 skipped" in out
@@ -245,7 +245,8 @@ def test_config_option_with_a_speclint_toml(run, tmp_path):
 
 @pytest.mark.parametrize("body,needle", [
     ('[tool.speclint]\nselekt = ["SL005"]\n', "unknown key 'selekt'"),
-    ('[tool.speclint]\nselect = "SL005, SL999"\n', "unknown rule selector"),
+    ('[tool.speclint]\nselect = ["SL005", "SL999"]\n', "unknown rule selector"),
+    ('[tool.speclint]\nselect = "SL005"\n', 'select must be a list of strings, not a string: write ["SL005"]'),
     ('[tool.speclint]\nignore = [5]\n', "ignore must be a list of strings"),
     ('[tool.speclint]\ntarget = "gpu"\n', "target must be one of"),
     ('[tool.speclint\n', "invalid TOML"),

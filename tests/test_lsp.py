@@ -7,7 +7,8 @@ right on a line with non-ASCII and astral characters; severity, code, codeDescri
 rule's doc) and source; the "Ignore SLnnn on this line" action and the safe fix, applied as the
 client would apply them, make the diagnostic go away; the workspace's pyproject configuration
 applies and is re-read when the watched file changes (and a broken one is reported, not fatal);
-a file that does not parse yields SL000 and the server keeps working; shutdown exits with 0.
+its baseline hides known findings; a file that does not parse yields SL000 and the server keeps
+working; shutdown exits with 0.
 """
 from __future__ import annotations
 
@@ -324,3 +325,31 @@ async def test_helpers_in_other_modules_are_read_from_disk(client: LanguageClien
     found = {(d.range.start.line + 1, d.code) for d in await diagnostics_for(client, uri, 1)}
     # `host_call` built with a helper imported from builders.py; metric_fn from metrics.py
     assert {(22, "SL005"), (27, "SL002")} <= found
+
+
+@pytest.mark.asyncio
+async def test_the_configured_baseline_hides_known_findings(client: LanguageClient, tmp_path):
+    """Findings in the baseline (written by `speclint --write-baseline` from the file on disk) are
+    not shown, also after the buffer moves the code; an edit of the flagged line makes it new."""
+    import subprocess
+
+    (tmp_path / "pyproject.toml").write_text('[tool.speclint]\nbaseline = "speclint-baseline.json"\n', encoding="utf-8")
+    path = tmp_path / "model.py"
+    path.write_text(ASTRAL, encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "speclint", "--no-cache", "--write-baseline", "speclint-baseline.json",
+                    "model.py"], cwd=tmp_path, check=True, env=clean_env(), capture_output=True)
+    await initialize(client, tmp_path)
+    uri = path.as_uri()
+    open_doc(client, uri, ASTRAL)
+    assert await diagnostics_for(client, uri, 1) == []
+    change_doc(client, uri, "import os\n\n\n" + ASTRAL, 2)  # moved down three lines, unsaved
+    assert await diagnostics_for(client, uri, 2) == []
+    change_doc(client, uri, ASTRAL.replace("]), loss]", "]), (loss)]"), 3)
+    (diag,) = await diagnostics_for(client, uri, 3)
+    assert (diag.code, diag.range.start.line) == ("SL005", LINE)
+    # a broken baseline: every finding is shown, and the error once
+    (tmp_path / "speclint-baseline.json").write_text("{", encoding="utf-8")
+    change_doc(client, uri, ASTRAL, 4)
+    assert len(await diagnostics_for(client, uri, 4)) == 1
+    await wait_for(lambda: [m for m in client.messages if "invalid baseline file" in m.message], "an error message")
+    assert client.error is None

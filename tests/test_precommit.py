@@ -4,10 +4,13 @@ TensorFlow, and runs the `speclint` hook from .pre-commit-hooks.yaml on the file
 
 Proves: the manifest is valid for pre-commit; the hook fails on a file with a misuse and shows the
 diagnostic (path:line:col: SL005 ...); it passes on a clean file; files excluded by the user's
-`[tool.speclint] extend-exclude` are not checked even though pre-commit names them.
+`[tool.speclint] extend-exclude` are not checked even though pre-commit names them; the hook runs
+in one process (require_serial), so findings across modules are whole; the configured baseline
+applies.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -64,3 +67,46 @@ def test_hook_fails_on_a_misuse_and_passes_on_clean_code(hook_repo, tmp_path):
     out = good.stdout + good.stderr
     assert good.returncode == 0, out
     assert "Passed" in out and "SL005" not in out
+
+
+def test_the_manifest_runs_the_hook_serially():
+    manifest = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "\n  require_serial: true\n" in manifest
+
+
+def test_a_finding_across_modules_is_whole_and_summarised_once(hook_repo, tmp_path):
+    """pre-commit splits the files of a hook that may run in parallel across processes; speclint
+    then saw builders.py (the host_call helper) apart from run_classifier.py (which passes it a
+    scalar) and printed one summary per process.  With require_serial, one process sees all."""
+    user = git_repo(tmp_path / "user")
+    shutil.copytree(ROOT / "fixtures" / "xmod_bert", user / "xmod_bert")
+    subprocess.run(GIT + ["add", "-A"], cwd=user, check=True)
+    files = sorted(p.relative_to(user).as_posix() for p in (user / "xmod_bert").glob("*.py"))
+    expected = subprocess.run([sys.executable, "-m", "speclint", "--no-cache", "--output-format", "concise", "-q",
+                               *files], cwd=user, capture_output=True, text=True, env=clean_env()).stdout.splitlines()
+    assert len(expected) == 6
+    proc = try_repo(hook_repo, user, tmp_path / "home", *files)
+    out = proc.stdout + proc.stderr
+    headers = [line for line in out.splitlines() if re.match(r"xmod_bert/\w+\.py:\d+:\d+: SL\d{3} ", line)]
+    assert [h.split(" ")[:2] for h in headers] == [e.split(" ")[:2] for e in expected], out
+    assert len(re.findall(r"^(?:Found \d+ diagnostics? |All checks passed)", out, re.M)) == 1, out
+
+
+def test_the_hook_honours_the_configured_baseline(hook_repo, tmp_path):
+    user = git_repo(tmp_path / "user")
+    (user / "model.py").write_text(BAD, encoding="utf-8")
+    (user / "pyproject.toml").write_text('[tool.speclint]\nbaseline = "speclint-baseline.json"\n', encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "speclint", "--no-cache", "--write-baseline", "speclint-baseline.json",
+                    "model.py"], cwd=user, check=True, env=clean_env())
+    subprocess.run(GIT + ["add", "-A"], cwd=user, check=True)
+    home = tmp_path / "home"
+    known = try_repo(hook_repo, user, home, "model.py")
+    assert known.returncode == 0, known.stdout + known.stderr
+    assert "1 diagnostic hidden by the baseline" in known.stdout
+    (user / "model.py").write_text("# moved down\n" + BAD.replace("[loss]))", "[loss, tf.reduce_sum(loss)]))")
+                                   .replace("def host_fn(loss)", "def host_fn(loss, total)"), encoding="utf-8")
+    new = try_repo(hook_repo, user, home, "model.py")
+    out = new.stdout + new.stderr
+    assert new.returncode == 1, out
+    # the edited line's findings are new (the old one on it too: its line changed)
+    assert re.findall(r"^model\.py:(\d+):\d+: (SL\d{3})", out, re.M) == [(str(BAD_LINE + 1), "SL005")] * 2, out

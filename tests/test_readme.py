@@ -30,3 +30,26 @@ def test_the_readme_rules_table_is_the_rulebook():
     from speclint import rulebook
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert rulebook.markdown_table(rulebook.load()) in readme
+
+
+def test_the_readme_shows_real_output():
+    """The examples under "What it reports" are what speclint prints (each run of lines between
+    `...` appears, in order, in the real output; doc links compared without their directory)."""
+    import os
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## What it reports"):readme.index("## Rules")]
+    blocks = re.findall(r"```\n\$ (speclint [^\n]*)\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    docs = re.compile(r"file:///\S*/(SL\d{3}-[\w-]+\.md)")
+    for command, shown in blocks:
+        args = command.split()[1:]
+        proc = subprocess.run([sys.executable, "-m", "speclint", "--no-cache", *args], cwd=ROOT,
+                              capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
+        real = docs.sub(r"DOCS/\1", proc.stdout)
+        position = 0
+        for chunk in docs.sub(r"DOCS/\1", shown).split("...\n"):
+            if chunk.strip():
+                position = real.index(chunk, position) + len(chunk)  # ValueError: not in the output

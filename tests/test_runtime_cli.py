@@ -81,6 +81,11 @@ def test_run_module_and_raise_mode(workdir):
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "trained" not in proc.stdout  # raise mode stopped the program at the model_fn
     assert "pkg/train.py:" in proc.stdout and "SL005 [outfeed-scalar-tensor]" in proc.stdout
+    # the full format by default: the program's source line with the keyword underlined, then help
+    lines = proc.stdout.splitlines()
+    i = next(i for i, line in enumerate(lines) if "host_call=host_call)" in line and " | " in line)
+    assert lines[i + 1].endswith("^" * len("host_call=host_call") + " SL005")
+    assert any(line.startswith("   = help: Give it a batch dimension") for line in lines)
 
 
 def test_run_missing_script_is_a_usage_error(workdir):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import importlib
 from typing import Callable, Iterator, Mapping
 
-_MODULES = {"text": "text", "json": "json_report", "github": "github", "sarif": "sarif"}
+_MODULES = {"full": "full", "concise": "text", "text": "text", "json": "json_report", "github": "github",
+            "sarif": "sarif"}  # `text`: the old name of `concise`
 
 
 class _Formats(Mapping):

@@ -8,39 +8,34 @@ identical findings before it in the file, so it does not change when unrelated l
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-from collections import Counter
-from typing import Dict, List, Optional
 
 from speclint import __version__, rulebook
+from speclint.report import fingerprint
 from speclint.report.paths import relative_to_root, repository_root
+from speclint.report.sources import Sources
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-def render(result, **_) -> str:
-    return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+def render(result, *, sources=None, **_) -> str:
+    return json.dumps(sarif_log(result, sources), indent=2, ensure_ascii=False) + "\n"
 
 
-def sarif_log(result) -> dict:
+def sarif_log(result, sources=None) -> dict:
     root = repository_root()
     diags = result.diagnostics
     book = rulebook.load()
     codes = sorted({d.code for d in diags})
     index = {code: i for i, code in enumerate(codes)}
-    sources = _Sources()
-    seen: Counter = Counter()
+    rels = {d.path: relative_to_root(d.path, root) for d in diags}
+    prints = fingerprint.fingerprints(diags, lambda d: rels[d.path] or d.path, sources or Sources())
     results = []
-    for d in diags:
-        rel = relative_to_root(d.path, root)
+    for d, print_ in zip(diags, prints):
+        rel = rels[d.path]
         location = {"uri": _uri(rel), "uriBaseId": "%SRCROOT%"} if rel else {"uri": _abs_uri(d.path)}
-        lines = sources.lines(d.path)
-        key = _fingerprint_key(d, rel or d.path, lines)
-        seen[key] += 1
         res = {
             "ruleId": d.code,
             "ruleIndex": index[d.code],
@@ -51,7 +46,7 @@ def sarif_log(result) -> dict:
                 "region": {"startLine": d.line, "startColumn": d.column,
                            "endLine": d.end_line, "endColumn": d.end_column},
             }}],
-            "partialFingerprints": {"primaryLocationLineHash": f"{key}:{seen[key]}"},
+            "partialFingerprints": {"primaryLocationLineHash": print_},
         }
         if d.fix:
             res["fixes"] = [_fix(d.fix, location)]
@@ -108,39 +103,6 @@ def _fix(fix: dict, location: dict) -> dict:
             } for e in fix["edits"]],
         }],
     }
-
-
-def _fingerprint_key(d, path: str, lines: Optional[List[str]]) -> str:
-    """Hash of rule, file, flagged line and flagged text: independent of the line number."""
-    line_text = flagged = ""
-    if lines and 0 < d.line <= len(lines):
-        line_text = lines[d.line - 1]
-        if d.end_line == d.line:
-            flagged = line_text[d.column - 1:d.end_column - 1]
-        else:
-            flagged = line_text[d.column - 1:] + "\n" + "\n".join(lines[d.line:d.end_line - 1]) + "\n" + (
-                lines[d.end_line - 1][:d.end_column - 1] if d.end_line <= len(lines) else "")
-    else:  # the source is gone (stdin): the message names the expression
-        flagged = d.message
-    material = "\0".join((d.code, path, " ".join(line_text.split()), " ".join(flagged.split())))
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
-
-
-class _Sources:
-    """Each reported file's lines, read once (for fingerprints only)."""
-
-    def __init__(self):
-        self._lines: Dict[str, Optional[List[str]]] = {}
-
-    def lines(self, path: str) -> Optional[List[str]]:
-        if path not in self._lines:
-            try:
-                with open(path, "rb") as fh:
-                    text = fh.read().decode("utf-8", errors="replace")
-                self._lines[path] = _NEWLINE.split(text)
-            except OSError:
-                self._lines[path] = None
-        return self._lines[path]
 
 
 def _uri(rel: str) -> str:

@@ -1,4 +1,8 @@
-"""`path:line:col: SL005 [outfeed-scalar-tensor] message`, sorted, then a summary line."""
+"""`--output-format concise` (and its old name `text`): one line per diagnostic,
+`path:line:col: SL005 [outfeed-scalar-tensor] message` with the whole message, sorted, then a
+summary line.  With `--statistics`, the number of diagnostics per rule instead of the diagnostics
+(as ruff prints them), for both text formats.  The summary line is shared with the full format.
+"""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,26 +14,35 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def render(result, *, color: bool = False, quiet: bool = False, statistics: bool = False) -> str:
+def location(d, color: bool) -> str:
+    loc = f"{d.path}:{d.line}:{d.column}:"
+    return click.style(loc, bold=True) if color else loc
+
+
+def render(result, *, color: bool = False, quiet: bool = False, statistics: bool = False, **_) -> str:
     diags = result.diagnostics
     out = []
-    for d in diags:
-        loc = f"{d.path}:{d.line}:{d.column}:"
-        code = d.code
-        if color:
-            loc = click.style(loc, bold=True)
-            code = click.style(code, fg="red" if d.severity == "error" else "yellow", bold=True)
-        out.append(f"{loc} {code} [{d.name}] {d.message}")
-    if statistics and diags:
-        counts = Counter((d.code, d.name) for d in diags)
-        if out:
-            out.append("")
-        width = max(len(str(n)) for n in counts.values())
-        for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.append(f"{n:>{width}}  {code}  {name}")
+    if statistics:
+        out.extend(statistics_lines(diags))
+    else:
+        for d in diags:
+            code = d.code
+            if color:
+                code = click.style(code, fg="red" if d.severity == "error" else "yellow", bold=True)
+            out.append(f"{location(d, color)} {code} [{d.name}] {d.message}")
     if not quiet:
         out.append(summary(result))
     return "\n".join(out) + ("\n" if out else "")
+
+
+def statistics_lines(diags) -> list:
+    """`COUNT  CODE  name` per rule, most frequent first."""
+    counts = Counter((d.code, d.name) for d in diags)
+    if not counts:
+        return []
+    width = max(len(str(n)) for n in counts.values())
+    return [f"{n:>{width}}  {code}  {name}"
+            for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def summary(result) -> str:
@@ -37,13 +50,15 @@ def summary(result) -> str:
     diags = result.diagnostics
     checked = sum(1 for f in files if not f.skipped)
     skipped = sum(1 for f in files if f.skipped)
+    baselined = getattr(result, "baselined", 0)
+    hidden = f"; {_plural(baselined, 'diagnostic')} hidden by the baseline" if baselined else ""
     if not files:
         return "No Python files found."
     scope = f"{_plural(len(files), 'file')} ({checked} analysed, {skipped} skipped: they never mention Estimator)"
     if not diags:
-        return f"All checks passed: {scope}."
+        return f"All checks passed: {scope}{hidden}."
     errors = sum(1 for d in diags if d.severity == "error")
     warnings = len(diags) - errors
     with_diags = len({d.path for d in diags})
     return (f"Found {_plural(len(diags), 'diagnostic')} ({_plural(errors, 'error')}, "
-            f"{_plural(warnings, 'warning')}) in {_plural(with_diags, 'file')}; checked {scope}.")
+            f"{_plural(warnings, 'warning')}) in {_plural(with_diags, 'file')}; checked {scope}{hidden}.")
