@@ -41,6 +41,9 @@ An entry's fields:
   show this cause.
 - `why` / `look_for`: explain's text, in the user's terms: why TF raised it, and what to look for in
   the code.
+- `checked_by`: for a mistake without a rule of its own, `(code, name)` of the existing rule whose
+  checks report it today (TPUEstimator's reserved params keys are part of SL040's signature check):
+  the simulation reports the failure under that rule, explain runs that rule's static check.
 - `source`: where TF's code holds the message, as ``"path/inside/site-packages::literal"`` (checked
   against the installed TF by the tests), or ``"python"`` when the interpreter words it (a TypeError
   raised inside TF's code on the user's value).
@@ -52,7 +55,7 @@ default) and v1 (`tf.compat.v1.disable_control_flow_v2()`), by real runs kept as
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 STAGES = ("construct", "build", "session", "run", "cpu", "log")
@@ -86,6 +89,7 @@ class TPUFailure:
     why: str = ""
     look_for: str = ""
     source: Tuple[str, ...] = ()
+    checked_by: Tuple[str, ...] = ()  # (code, name) of the rule that reports a code-less mistake today
 
     @property
     def key(self) -> str:
@@ -150,17 +154,10 @@ FAILURES: Tuple[TPUFailure, ...] = (
        within=("_call_host_fn", "create_tpu_hostcall", "create_cpu_hostcall"), anchor=_HOST_FIELDS,
        alone=False, clue=r"It is likely the tensors \((eval_metrics|host_call)\[1\]\) do not match",
        why="With a dict of tensors TF calls the function with them as keyword arguments, so every key "
-           "must be one of its parameter names and every required parameter must have a key.",
+           "must be one of its parameter names and every required parameter must have a key (TF logs "
+           "\"Exception while calling ...: It is likely the tensors ... do not match\" just before).",
        look_for="the keys of the tensors dict against the metric_fn / host_call parameter names",
-       source=("python",)),
-    _F("SL003", "host-call-kwargs-mismatch", (),
-       r"Exception while calling (eval_metrics|host_call): .*(unexpected keyword argument|missing \d+ required).*"
-       r"It is likely the tensors \((eval_metrics|host_call)\[1\]\) do not match the function's arguments",
-       anchor=_HOST_FIELDS, stage="log",
-       why="TF logged this warning just before raising the TypeError: it called the host function with the "
-           "tensors dict as keyword arguments and the keys do not match its parameters.",
-       look_for="the keys of the tensors dict against the metric_fn / host_call parameter names",
-       source=(_TPU_EST + "::Exception while calling %s: %s. It is likely the tensors ",)),
+       source=("python", _TPU_EST + "::Exception while calling %s: %s. It is likely the tensors ")),
     _F("SL004", "host-call-tensors-not-flat", ("AttributeError",),
        r"object has no attribute '(dtype|shape)'", within=("tpu_estimator.py:record",), anchor=_HOST_FIELDS,
        alone=False,
@@ -252,8 +249,10 @@ FAILURES: Tuple[TPUFailure, ...] = (
     # -- summaries in the TPU model_fn (raised when Estimator merges the summaries) ---------------
     _F("SL012", "summary-in-tpu-model-fn", ("ValueError",),
        r"(must be from the same graph as|is in a while loop)",
-       within=("merge_all", "merge_all_summaries"), anchor="op", stage="session", weight=3,
-       clue=r"as input to '[^']*MergeSummary'",
+       within=("merge_all", "merge_all_summaries"), anchor="op", stage="session", weight=3, alone=False,
+       clue=r"as input to '[^']*MergeSummary'|"
+            r'Tensor\("[^"]+", shape=\(\), dtype=string\) must be from the same graph as '
+            r'Tensor\("[^"]+", shape=\(\), dtype=string\)',
        why="A TF1 summary op called in a model_fn that runs on TPU is created inside the TPU loop; when the "
            "session starts, Estimator merges all summaries from outside the loop and cannot use it (CPU runs "
            "work).",
@@ -284,7 +283,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
     _F("SL016", "init-from-checkpoint-outside-scaffold-fn", ("ValueError",),
        r"(AssignVariableOp|Assign).*(must be from the same graph as|is in a while loop)",
        within=("monitored_session.py:finalize", "global_variables_initializer", "variables_initializer"),
-       anchor="op", stage="session",
+       anchor="op", stage="session", alone=False,
+       clue=r'name: "AssignVariableOp[_\d]*"\s+op: "AssignVariableOp".*must be from the same graph as name: "[^"]*/Assign"',
        why="init_from_checkpoint rewrites the initializers of the variables it restores; called in a TPU "
            "model_fn, those initializers are built inside the TPU loop, and the session's init op cannot "
            "use them.",
@@ -445,7 +445,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
        look_for="a mode the model_fn has no `return` for, or a trailing comma after the returned spec",
        source=(_TPU_EST + "::estimator_spec used by TPU prediction must have type",)),
     _F("SL034", "estimator-spec-under-tpu", ("RuntimeError", "ValueError"),
-       r"(estimator_spec used by TPU (evaluation|prediction) must have type|"
+       r"(estimator_spec used by TPU (evaluation|prediction) must have type(?!`TPUEstimatorSpec`\. Got <class '(NoneType|tuple)'>)|"
        r"training_chief_hooks returned by EstimatorSpec is not supported in TPUEstimator)",
        anchor="spec",
        why="A TPUEstimator model_fn that runs on TPU must return a TPUEstimatorSpec in EVAL and PREDICT, and "
@@ -533,7 +533,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
     # -- known TPUEstimator mistakes without a rule yet (issue 7's constructor rules) ------------
     _F(None, "tpu-params-reserved-keys", ("ValueError",),
        r"\['batch_size', 'context'\] are reserved keys but existed in params",
-       anchor="model_fn", stage="construct",
+       anchor="model_fn", stage="construct", checked_by=("SL040", "model-fn-signature"),
        why="TPUEstimator writes params['batch_size'] (the per-core batch size) and params['context'] itself, "
            "so the params you pass may not hold these keys; a hyperparameter object with a batch_size field "
            "passed as params hits it too.",
@@ -570,9 +570,12 @@ FAILURES: Tuple[TPUFailure, ...] = (
        source=("tensorflow/python/client/session.py::has been marked as not fetchable. Typically ",)),
 )
 
-# The simulation's view: rules TF raises for while the TPU graph is built, first match wins.
+# The simulation's view: rules TF raises for while the TPU graph is built, first match wins; a mistake
+# without a rule of its own is reported under the rule that checks it today (`checked_by`).
 TPU_BUILD_FAILURES: Tuple[TPUFailure, ...] = tuple(
-    e for e in FAILURES if e.code is not None and not e.explain_only and e.stage in SIMULATED_STAGES)
+    e if e.code else replace(e, code=e.checked_by[0], name=e.checked_by[1])
+    for e in FAILURES
+    if (e.code or e.checked_by) and not e.explain_only and e.stage in SIMULATED_STAGES)
 
 
 def match(exc_names: Iterable[str], message: str, functions: Iterable[str]) -> Optional[TPUFailure]:

@@ -57,6 +57,9 @@ class Explanation:
     url: Optional[str] = None
     confirmed: bool = False  # speclint check found this rule in the user's files
     decidable: bool = False  # a traceback would show where it was raised (the entry has `within`)
+    checked_by: Optional[str] = None  # for a mistake without a rule yet: the rule that reports it today
+    stage: str = "build"  # tpu_failures.STAGES: when TF raises it ("log": TF only warns)
+    entry: Optional[tpu_failures.TPUFailure] = field(default=None, repr=False)  # the table entry
 
 
 @dataclass
@@ -88,6 +91,7 @@ class Finding:
 class Report:
     findings: List[Finding]  # the explained errors; else the one error shown as not explained
     empty: bool = False  # the input held no text
+    considered: List[Finding] = field(default_factory=list)  # every error and log record read
 
     @property
     def explained(self) -> bool:
@@ -118,7 +122,8 @@ def _explanation(c: tpu_failures.Candidate, book) -> Explanation:
         key=e.key, code=e.code, name=rule.name if rule else e.name, evidence=c.evidence, via=c.via,
         why=e.why, look_for=e.look_for, summary=rule.summary if rule else "",
         severity=rule.severity if rule else "", tpu_only=bool(rule and rule.tpu_only),
-        url=rule.url if rule else None, decidable=bool(e.within))
+        url=rule.url if rule else None, decidable=bool(e.within),
+        checked_by=e.checked_by[0] if e.checked_by else None, stage=e.stage, entry=e)
 
 
 def _innermost_user(frames: Sequence[Frame]) -> Optional[Frame]:
@@ -205,24 +210,36 @@ def _unexplained(findings: List[Finding]) -> Optional[Finding]:
     return None
 
 
-def _check(finding: Finding, book, cwd: Optional[str]) -> None:
+def _check(finding: Finding, book, cwd: Optional[str], parsed: Parsed) -> None:
     """Run the static engine on the user's files for the candidate rules."""
-    codes = [e.code for e in finding.explanations if e.code]
+    codes = list(dict.fromkeys(e.code or e.checked_by for e in finding.explanations if e.code or e.checked_by))
+    runtime_only = [c for c in codes if "static" not in book.by_code[c].engines]
+    codes = [c for c in codes if c not in runtime_only]
     if not codes:
-        if finding.explanations:
+        if runtime_only:
+            finding.check_note = (f"{', '.join(runtime_only)} has no static check; run the program under "
+                                  f"`speclint run` (the runtime shim) to have it checked")
+        elif finding.explanations:
             finding.check_note = "speclint has no static rule for this mistake yet"
         return
     places = [p for p in [finding.place] + finding.op_places if p is not None]
     user = [Place(f, frames_mod.locate(f, cwd)) for f in frames_mod.user_frames(finding.event.frames)]
+    if not places and not user:  # a log without a traceback: the user's files TF's log records name
+        user = [Place(f, frames_mod.locate(f, cwd)) for f in frames_mod.user_frames(parsed.log_files)]
     files: List[str] = []
     for p in places + user:
         if p.located is not None and not p.located.stale and p.located.abspath not in files:
             files.append(p.located.abspath)
     if not files:
-        finding.check_note = ("the files of your frames are not on this machine (run `speclint explain` in the "
-                              "project's checkout)" if places or user else
-                              f"the error names no file of your code; check it with `speclint check --select "
-                              f"{','.join(codes)} PATH`")
+        select = f"`speclint check --select {','.join(codes)} PATH`"
+        if any(p.located is not None and p.located.stale for p in places + user):
+            finding.check_note = (f"your files changed since the error (their lines differ from the traceback's); "
+                                  f"check them with {select}")
+        elif places or user:
+            finding.check_note = ("the files of your frames are not on this machine (run `speclint explain` in the "
+                                  "project's checkout)")
+        else:
+            finding.check_note = f"the error names no file of your code; check it with {select}"
         return
     from speclint import engine
     from speclint.config import ConfigError, Resolver
@@ -242,7 +259,7 @@ def _check(finding: Finding, book, cwd: Optional[str]) -> None:
     finding.diagnostics = diags
     found = {d.code for d in diags}
     for e in finding.explanations:
-        e.confirmed = e.code in found
+        e.confirmed = (e.code or e.checked_by) in found
     strength = {"traceback": 3, "clue": 2, "message": 1}
     finding.explanations.sort(key=lambda e: -strength[e.evidence] * 2 - e.confirmed)
 
@@ -267,5 +284,5 @@ def explain(text: str, *, cwd: Optional[str] = None, check: bool = True) -> Repo
     if check:
         for f in chosen:
             if f.explained:
-                _check(f, book, cwd)
-    return Report(chosen)
+                _check(f, book, cwd, parsed)
+    return Report(chosen, considered=findings)

@@ -79,8 +79,9 @@ def _display(path: Path, cwd: Path) -> str:
 
 
 def locate(frame: Frame, cwd: Optional[str] = None) -> Optional[Located]:
-    """The frame's file here, or None. Suffix matches need two path components, or the printed
-    source line to agree."""
+    """The frame's file here, or None. The path as printed comes first (stale when its line now reads
+    differently); only when it does not exist are suffixes tried, which need two path components or
+    the printed source line to agree."""
     if not frame.path or is_notebook(frame.path):
         return None
     here = Path(cwd or os.getcwd())
@@ -92,7 +93,6 @@ def locate(frame: Frame, cwd: Optional[str] = None) -> Optional[Located]:
     tried.append((given if given.is_absolute() else here / given, True))
     for k in range(1, len(parts)):
         tried.append((here.joinpath(*parts[k:]), False))
-    fallback = None
     for candidate, exact in tried:
         lines = _lines(candidate)
         if lines is None:
@@ -103,6 +103,6 @@ def locate(frame: Frame, cwd: Optional[str] = None) -> Optional[Located]:
             return Located(_display(candidate, here), str(candidate.resolve()), text)
         if frame.source is None and (exact or suffix_parts >= 2):
             return Located(_display(candidate, here), str(candidate.resolve()), text)
-        if exact and fallback is None:
-            fallback = Located(_display(candidate, here), str(candidate.resolve()), text, stale=frame.source is not None)
-    return fallback
+        if exact:  # the file that ran is here, and its line reads differently now: it was edited
+            return Located(_display(candidate, here), str(candidate.resolve()), text, stale=True)
+    return None

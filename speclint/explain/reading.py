@@ -44,6 +44,7 @@ _CARETS = re.compile(r"^\s*[\^~\s]+$")
 _EXC_NAME = r"(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt|Failure)|StopIteration|GeneratorExit)"
 _EXC_LINE = re.compile(rf"^(?P<type>{_EXC_NAME})(?::\s?(?P<msg>.*))?$")
 _RECORDED = re.compile(r"^Error recorded from (?P<where>[\w ]+?): (?P<msg>.*)$")
+_LOG_FROM = re.compile(r"^From (?P<path>\S.*?):(?P<line>\d+): ")
 _OP_STACK = re.compile(r"^\s*(?:Traceback for (?P<op1>\S+):|Original stack trace for '(?P<op2>[^']+)':|"
                        r"Detected at node '?(?P<op3>[^'\s]+)'? defined at \(most recent call last\):)\s*$")
 
@@ -86,6 +87,7 @@ class Event:
 class Parsed:
     events: List[Event] = field(default_factory=list)
     op_stacks: Dict[str, Tuple[Frame, ...]] = field(default_factory=dict)
+    log_files: List[Frame] = field(default_factory=list)  # files TF's log records name ("From x.py:34: ...")
 
 
 @dataclass
@@ -298,4 +300,9 @@ def read(text: str) -> Parsed:
         body = "\n".join(ln.text for ln in lines).strip()
         if body:
             events = [Event(None, body, (), "text", 1)]
-    return Parsed(events, _op_stacks(lines))
+    log_files = []
+    for ln in lines:
+        m = _LOG_FROM.match(ln.text) if ln.record else None
+        if m and all(f.path != m.group("path") for f in log_files):
+            log_files.append(Frame(m.group("path"), int(m.group("line")), "<log>"))
+    return Parsed(events, _op_stacks(lines), log_files)

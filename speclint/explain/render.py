@@ -32,6 +32,8 @@ def _evidence(e: Explanation, has_traceback: bool) -> str:
         return f"TF raised it in {_function(e.via)}, on the traceback."
     if e.evidence == "clue":
         return f"the message names it: {e.via}"
+    if e.stage == "log":
+        return "TF's log: a warning; nothing was raised."
     return "TF's message." if has_traceback else "TF's message (no traceback pasted)."
 
 
@@ -45,6 +47,9 @@ def _title(e: Explanation) -> str:
     if e.code:
         flags = ", TPU only" if e.tpu_only else ""
         return f"{e.code} [{e.name}] ({e.severity}{flags}): {e.summary}"
+    if e.checked_by:
+        return (f"[{e.name}]: a known TPUEstimator mistake without a rule of its own yet; speclint check "
+                f"reports it as {e.checked_by} today.")
     return f"[{e.name}]: a known TPUEstimator mistake; speclint has no static rule for it yet."
 
 
@@ -104,12 +109,12 @@ def _finding_text(f: Finding, index: int, total: int) -> List[str]:
     elif f.event.frames:
         where.append("Your code: no frame of your code on the traceback (only TF, Keras, absl and installed packages).")
     for p in f.op_places:
-        where += _place_lines(p, f"TF's log: op '{p.op}' was created at ")
+        where += _place_lines(p, f"TF names op '{p.op}'; your code created it at ")
     if where:
         out += [""] + where
     if f.explained:
         out.append("")
-        codes = [e.code for e in f.explanations if e.code]
+        codes = list(dict.fromkeys(e.code or e.checked_by for e in f.explanations if e.code or e.checked_by))
         if f.checked:
             out.append(f"speclint check ({', '.join(codes)}) on {', '.join(f.checked)}:")
             if f.diagnostics:
@@ -122,7 +127,7 @@ def _finding_text(f: Finding, index: int, total: int) -> List[str]:
                              "see this case here; look for what is described above.", "  ")
         elif f.check_note:
             out += _wrap(f"speclint check not run: {f.check_note}.", "")
-        refs = [f"speclint rule {e.code}" for e in f.explanations if e.code]
+        refs = [f"speclint rule {c}" for c in codes]
         if refs:
             out.append("More: " + ", ".join(refs))
     return out
@@ -160,7 +165,7 @@ def _explanation_json(e: Explanation, rank: int) -> dict:
         "rank": rank, "code": e.code, "name": e.name, "has_rule": e.code is not None,
         "severity": e.severity or None, "tpu_only": e.tpu_only, "summary": e.summary or None,
         "why": e.why, "look_for": e.look_for, "evidence": e.evidence, "via": e.via or None,
-        "confirmed": e.confirmed, "url": e.url,
+        "confirmed": e.confirmed, "url": e.url, "checked_by": e.checked_by, "stage": e.stage,
     }
 
 
