@@ -54,6 +54,7 @@ default) and v1 (`tf.compat.v1.disable_control_flow_v2()`), by real runs kept as
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Iterable, List, Optional, Sequence, Tuple
@@ -67,6 +68,8 @@ _EST = "tensorflow_estimator/python/estimator/"
 _TPU_EST = _EST + "tpu/tpu_estimator.py"
 _MODEL_FN = _EST + "model_fn.py"
 _ESTIMATOR = _EST + "estimator.py"
+_EXPORT_UTILS = "tensorflow/python/saved_model/model_utils/export_utils.py"
+_HOOKS = "tensorflow/python/training/basic_session_run_hooks.py"
 _SPEC_VALIDATORS = ("model_fn.py:_validate_estimator_spec_train_op", "model_fn.py:_validate_estimator_spec_loss",
                     "model_fn.py:_validate_estimator_spec_predictions", "model_fn.py:_validate_eval_metric_ops",
                     "model_fn.py:_validate_estimator_spec_export_outputs", "model_fn.py:_check_is_tensor",
@@ -97,10 +100,10 @@ class TPUFailure:
         return self.code or self.name
 
     def message_matches(self, message: str) -> bool:
-        return re.search(self.pattern, message, re.S) is not None
+        return _rx(self.pattern).search(message) is not None
 
     def clue_matches(self, message: str) -> bool:
-        return bool(self.clue) and re.search(self.clue, message, re.S) is not None
+        return bool(self.clue) and _rx(self.clue).search(message) is not None
 
     def exc_matches(self, exc_names: Iterable[str]) -> bool:
         return not self.exc or bool(set(self.exc) & set(exc_names))
@@ -123,6 +126,11 @@ class TPUFailure:
         if self.within and not self.within_matches(functions):
             return False
         return self.message_matches(message)
+
+
+@functools.lru_cache(maxsize=None)
+def _rx(pattern: str) -> "re.Pattern":
+    return re.compile(pattern, re.S)
 
 
 _F = TPUFailure
@@ -269,7 +277,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
            "(e.g. LoggingTensorHook on the loss) asks for a tensor that lives inside the loop (CPU runs work).",
        look_for="`training_hooks=` / `evaluation_hooks=` / `prediction_hooks=` holding a hook on a model "
                 "tensor (LoggingTensorHook({'loss': loss}), SummarySaverHook); log through host_call instead",
-       source=("tensorflow/python/training/basic_session_run_hooks.py::Passed %s should have graph attribute that is equal ",)),
+       source=(_HOOKS + "::Passed %s should have graph attribute that is equal ",)),
     _F("SL031", "tpu-hooks-capture-tensors", ("ValueError", "InaccessibleTensorError"),
        r"has been marked as not fetchable",
        within=("monitored_session.py:run", "monitored_session.py:_call_hook_before_run"),
@@ -396,9 +404,9 @@ FAILURES: Tuple[TPUFailure, ...] = (
        why="export_outputs must be a dict of ExportOutput objects (PredictOutput, ClassificationOutput, "
            "RegressionOutput), with a 'serving_default' key when there are several.",
        look_for="the `export_outputs=` value and the tensors given to its ExportOutput objects",
-       source=("tensorflow/python/saved_model/model_utils/export_utils.py::`export_outputs` must be dict, received: ",
-               "tensorflow/python/saved_model/model_utils/export_utils.py::Values in `export_outputs` must be ExportOutput objects, ",
-               "tensorflow/python/saved_model/model_utils/export_utils.py::Multiple `export_outputs` were provided, but none of them are ")),
+       source=(_EXPORT_UTILS + "::`export_outputs` must be dict, received: ",
+               _EXPORT_UTILS + "::Values in `export_outputs` must be ExportOutput objects, ",
+               _EXPORT_UTILS + "::Multiple `export_outputs` were provided, but none of them are ")),
     _F("SL030", "hooks-not-sessionrunhook-iterable", ("TypeError",),
        r"All hooks must be SessionRunHook instances", anchor="spec", stage="construct",
        why="The *_hooks fields must be lists of SessionRunHook objects.",
@@ -445,7 +453,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
        look_for="a mode the model_fn has no `return` for, or a trailing comma after the returned spec",
        source=(_TPU_EST + "::estimator_spec used by TPU prediction must have type",)),
     _F("SL034", "estimator-spec-under-tpu", ("RuntimeError", "ValueError"),
-       r"(estimator_spec used by TPU (evaluation|prediction) must have type(?!`TPUEstimatorSpec`\. Got <class '(NoneType|tuple)'>)|"
+       r"(estimator_spec used by TPU (evaluation|prediction) must have type"
+       r"(?!`TPUEstimatorSpec`\. Got <class '(NoneType|tuple)'>)|"
        r"training_chief_hooks returned by EstimatorSpec is not supported in TPUEstimator)",
        anchor="spec",
        why="A TPUEstimator model_fn that runs on TPU must return a TPUEstimatorSpec in EVAL and PREDICT, and "
@@ -516,20 +525,20 @@ FAILURES: Tuple[TPUFailure, ...] = (
                "tensorflow/python/tpu/tpu_sharding.py::must have a fixed size for dimension ")),
     _F("SL023", "global-step-not-incremented", (),
        r"It seems that global step \(tf\.train\.get_global_step\) has not been increased\. "
-       r"Current value \(could be stable\): (\d+) vs previous value: \1\b",
+       r"Current value \(could be stable\): (?P<step>\d+) vs previous value: (?P=step)\b",
        stage="log",
        why="Estimator stops training by the global step; TF warns when it did not move between two steps. If "
            "training never ends, the train_op does not increment it (steps that are merely slow can also "
            "trigger this warning).",
        look_for="`minimize(...)` / `apply_gradients(...)` without `global_step=`, or a Keras optimizer",
-       source=("tensorflow/python/training/basic_session_run_hooks.py::It seems that global step (tf.train.get_global_step) has not ",)),
+       source=(_HOOKS + "::It seems that global step (tf.train.get_global_step) has not ",)),
     _F("SL029", "export-signature-silently-excluded", (), r"Export includes no signatures!",
        stage="log",
        why="The SavedModel was written without any signature: Classification / Regression outputs need a "
            "single string (serialized tf.Example) receiver, and a spec whose mode is not PREDICT exports none.",
        look_for="ClassificationOutput / RegressionOutput with a raw or multi-tensor serving input receiver, "
                 "or a spec built with a mode other than the model_fn's `mode`",
-       source=("tensorflow/python/saved_model/model_utils/export_utils.py::Export includes no signatures!",)),
+       source=(_EXPORT_UTILS + "::Export includes no signatures!",)),
     # -- known TPUEstimator mistakes without a rule yet (issue 7's constructor rules) ------------
     _F(None, "tpu-params-reserved-keys", ("ValueError",),
        r"\['batch_size', 'context'\] are reserved keys but existed in params",
@@ -619,13 +628,15 @@ def candidates(exc_names: Sequence[str], message: str, functions: Optional[Seque
     without one, the entry needs its clue or `alone`. When some candidate has traceback or clue
     evidence, those resting on the message alone are dropped."""
     found: List[Candidate] = []
+    if not could_match(message):
+        return found
     for entry in FAILURES:
         if exc_names and not entry.exc_matches(exc_names):
             continue
         if not entry.message_matches(message):
             continue
         hit = _within_hit(entry, functions) if entry.within and functions else ""
-        clue = re.search(entry.clue, message, re.S) if entry.clue else None
+        clue = _rx(entry.clue).search(message) if entry.clue else None
         if hit:
             found.append(Candidate(entry, "traceback", hit))
         elif clue:
@@ -645,9 +656,25 @@ def candidates(exc_names: Sequence[str], message: str, functions: Optional[Seque
     return out
 
 
+def could_match(message: str) -> bool:
+    """Whether any entry's pattern matches `message`: one search instead of one per entry (logs have
+    thousands of records)."""
+    table = FAILURES  # read at call time: tests extend the table
+    cached = _ANY.get("table")
+    if cached is not table:
+        _ANY["table"] = table
+        _ANY["rx"] = re.compile("|".join(f"(?:{e.pattern})" for e in table), re.S)
+    return _ANY["rx"].search(message) is not None
+
+
+_ANY: dict = {}
+
+
 def needs_traceback(exc_names: Sequence[str], message: str) -> List[TPUFailure]:
     """Entries whose message this is, that only a traceback can confirm (raised elsewhere too)."""
     out = []
+    if not could_match(message):
+        return out
     for entry in FAILURES:
         if entry.within and not entry.alone and (not exc_names or entry.exc_matches(exc_names)) \
                 and entry.message_matches(message) and entry.key not in {e.key for e in out}:

@@ -5,7 +5,6 @@ ordinary TF errors that are not spec misuse must not be claimed. Also the failur
 """
 import json
 import re
-import shutil
 import tomllib
 from functools import lru_cache
 from pathlib import Path

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import os
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
@@ -139,30 +140,34 @@ def _place(frame: Optional[Frame], cwd: Optional[str], op: Optional[str] = None)
     return Place(frame, frames_mod.locate(frame, cwd), op)
 
 
-def _companion(event: Event, parsed: Parsed) -> Event:
+def _companion(event: Event, parsed: Parsed, tracebacks: List[Event]) -> Event:
     """A logged error ("Error recorded from training_loop: ...") with the traceback TF printed right
     after it: the traceback of the same error when its exception line repeats the message, or was cut
     off before it (a paste that stops early)."""
     if event.frames or event.kind not in ("recorded", "log"):
         return event
     first = event.message.split("\n", 1)[0].strip()
-    for other in parsed.events:
-        if other.kind == "traceback" and other.input_line > event.input_line and other.frames:
-            if not other.message or other.message.split("\n", 1)[0].strip() == first:
-                return Event(event.exc_type or other.exc_type, event.message, other.frames, event.kind,
-                             event.input_line, partial=True)
-            break
+    k = bisect.bisect_right([t.input_line for t in tracebacks], event.input_line)
+    if k < len(tracebacks):
+        other = tracebacks[k]
+        if not other.message or other.message.split("\n", 1)[0].strip() == first:
+            return Event(event.exc_type or other.exc_type, event.message, other.frames, event.kind,
+                         event.input_line, partial=True)
     return event
 
 
-def _finding(event: Event, parsed: Parsed, book, cwd: Optional[str]) -> Finding:
-    event = _companion(event, parsed)
+def _finding(event: Event, parsed: Parsed, book, cwd: Optional[str], tracebacks: List[Event]) -> Optional[Finding]:
+    """What explains one error; None for a log record that is no error speclint knows."""
+    if event.kind == "log" and not tpu_failures.could_match(event.message):
+        return None  # the common case in a training log: a record that is no error
+    event = _companion(event, parsed, tracebacks)
     names = exception_names(event.type_name)
     functions, complete = _functions(event, parsed)
     found = tpu_failures.candidates(names, event.message, functions, complete)
-    finding = Finding(event, [_explanation(c, book) for c in found])
-    if not found and (functions is None or not complete):
-        finding.needs_traceback = tpu_failures.needs_traceback(names, event.message)
+    needs = tpu_failures.needs_traceback(names, event.message) if not found and (functions is None or not complete) else []
+    if event.kind == "log" and not found and not needs:
+        return None
+    finding = Finding(event, [_explanation(c, book) for c in found], needs)
     finding.place = _place(_innermost_user(event.frames), cwd)
     for op in _ops(event, parsed):
         p = _place(_innermost_user(parsed.op_stacks[op]), cwd, op)
@@ -276,7 +281,8 @@ def explain(text: str, *, cwd: Optional[str] = None, check: bool = True) -> Repo
         return Report([], empty=True)
     book = rulebook.load()
     parsed = read(text)
-    findings = [_finding(e, parsed, book, cwd) for e in parsed.events]
+    tracebacks = sorted((e for e in parsed.events if e.kind == "traceback" and e.frames), key=lambda e: e.input_line)
+    findings = [f for f in (_finding(e, parsed, book, cwd, tracebacks) for e in parsed.events) if f is not None]
     chosen = _select(findings)
     if not chosen:
         shown = _unexplained(findings)

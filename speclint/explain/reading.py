@@ -49,6 +49,10 @@ _OP_STACK = re.compile(r"^\s*(?:Traceback for (?P<op1>\S+):|Original stack trace
                        r"Detected at node '?(?P<op3>[^'\s]+)'? defined at \(most recent call last\):)\s*$")
 
 
+MAX_MESSAGE_LINES = 400
+MAX_TEXT_CHARS = 64 * 1024  # a text with no error line in it is read from its end, where the error is
+
+
 @dataclass(frozen=True)
 class Frame:
     path: str  # as printed
@@ -197,9 +201,10 @@ class _Reader:
 
     # -- messages ------------------------------------------------------------------------------
     def _message(self, first: str, i: int) -> Tuple[str, int]:
-        """`first` plus the lines that continue it, up to the next record, traceback or chain link."""
+        """`first` plus the lines that continue it, up to the next record, traceback or chain link
+        (at most MAX_MESSAGE_LINES: TF's longest messages, NodeDefs and op stacks, are far shorter)."""
         parts = [first]
-        n = len(self.lines)
+        n = min(len(self.lines), i + MAX_MESSAGE_LINES)
         blanks = 0
         while i < n:
             ln = self.lines[i]
@@ -251,7 +256,7 @@ class _Reader:
                 continue
             stripped = text.strip()
             m = _EXC_LINE.match(stripped)
-            if m and m.group("msg") is not None:
+            if m and m.group("msg") is not None and not m.group("type").endswith("Warning"):
                 msg, j = self._message(m.group("msg"), i + 1)
                 self._add(Event(m.group("type"), msg, (), "exception", i + 1))
                 i = j
@@ -297,7 +302,7 @@ def read(text: str) -> Parsed:
     reader.read()
     events = reader.events
     if not events:
-        body = "\n".join(ln.text for ln in lines).strip()
+        body = "\n".join(ln.text for ln in lines).strip()[-MAX_TEXT_CHARS:]
         if body:
             events = [Event(None, body, (), "text", 1)]
     log_files = []

@@ -63,7 +63,7 @@ def _place_lines(p: Place, label: str) -> List[str]:
     if text:
         out.append(f"  {f.line if f.line else '':>6} | {text}")
     if p.located is None and f.path and not f.path.startswith("<") and not f.path.startswith("Cell In"):
-        out.append(f"    (not found on this machine, nor under the current directory)")
+        out.append("    (not found on this machine, nor under the current directory)")
     return out
 
 
