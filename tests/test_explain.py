@@ -457,3 +457,33 @@ def test_the_readme_example_is_real_output(monkeypatch):
     block = readme.split(f"$ {command}\n", 1)[1].split("```", 1)[0]
     code, out = _cli(command.split()[-1])
     assert code == 0 and out == block
+
+
+def test_reading_the_formats():
+    """What the reader takes from each form (all real texts)."""
+    # Colab / IPython, Markdown-quoted, collapsed frames, the TPUEstimator error record before it
+    parsed = read(_text("issues/bert-1135.txt"))
+    recorded, traceback = [e for e in parsed.events if e.kind in ("recorded", "traceback")]
+    assert recorded.message.startswith("module 'tensorflow_estimator.python.estimator.api._v1.estimator.tpu'")
+    assert traceback.partial and traceback.exc_type is None  # the issue quotes it cut off
+    assert [(f.path, f.line, f.function) for f in traceback.frames][:2] == [
+        ("<ipython-input-23-5adfa9741e65>", 5, "<module>"), ("<ipython-input-22-85dd70a98293>", 95, "main")]
+    assert traceback.frames[1].source.startswith("estimator.train(input_fn=train_input_fn")
+    # IPython 8 frames pasted without their header
+    [event] = read(_text("issues/tensorflow-74926.txt")).events
+    assert [f.qualified for f in event.frames] == [
+        "traceback_utils.py:filter_traceback.<locals>.error_handler",
+        "packed_distributed_variable.py:PackedDistributedVariable.get_var_on_device"]
+    assert event.type_name == "ValueError" and event.frames[1].line == 91
+    # a chained exception (a real run): both parts, one chain; the op-creation stack in the message
+    parsed = read(_text("real/sl020_per_example_loss_dynamic_batch.log"))
+    first, second = [e for e in parsed.events if e.kind == "traceback"]
+    assert first.chain == second.chain and first.type_name == second.type_name == "InvalidArgumentError"
+    assert "Input to reshape is a tensor with 16 values" in first.message and "Graph execution error" in second.message
+    names = [f.function for f in parsed.op_stacks["Reshape"]]  # "Detected at node 'Reshape' defined at"
+    assert "model_fn" in names and names[-1] == "_validate_estimator_spec_loss"
+    # absl and TF's own logging prefixes, TF's C++ log lines: stripped; the records read as messages
+    logs = [e for e in read(_text("real/sl003_metric_fn_wrong_key.log")).events if e.kind == "log"]
+    warnings = [e.message for e in logs if e.message.startswith("Exception while calling eval_metrics")]
+    assert len(warnings) == 2  # once per logging format
+    assert any(e.message.startswith("oneDNN custom operations are on") for e in logs)

@@ -230,6 +230,13 @@ class _Reader:
         self.chained_next = False
         self.events.append(event)
 
+    def _frame_start(self, i: int) -> bool:
+        text = self.lines[i].text
+        if _FILE.match(text) or _IPY8_FILE.match(text) or _IPY8_CELL.match(text):
+            return True
+        nxt = self.lines[i + 1].text if i + 1 < len(self.lines) else ""
+        return bool(_IPY_FILE.match(text) and not text.startswith(" ") and _IPY_CONTEXT.match(nxt))
+
     # -- the whole input -----------------------------------------------------------------------
     def read(self) -> None:
         i, n = 0, len(self.lines)
@@ -253,6 +260,18 @@ class _Reader:
             if _CHAINED.match(text):
                 self.chained_next = True
                 i += 1
+                continue
+            if not ln.record and self._frame_start(i):  # frames pasted without their "Traceback" header
+                start = i
+                frames, i, partial = self._frames(i)
+                while i < n and not self.lines[i].text.strip():
+                    i += 1
+                m = _EXC_LINE.match(self.lines[i].text) if i < n else None
+                if m and frames:
+                    msg, i = self._message(m.group("msg") or "", i + 1)
+                    self._add(Event(m.group("type"), msg, tuple(frames), "traceback", start + 1, partial=True))
+                elif frames:
+                    self._add(Event(None, "", tuple(frames), "traceback", start + 1, partial=True))
                 continue
             stripped = text.strip()
             m = _EXC_LINE.match(stripped)
