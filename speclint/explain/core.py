@@ -108,7 +108,10 @@ def _functions(event: Event, parsed: Parsed) -> Tuple[Optional[List[str]], bool]
     names = [f.qualified for f in reversed(frames)]
     for stack in stacks:
         names += [f.qualified for f in reversed(stack)]
-    complete = bool(frames) and not event.partial and any(not frames_mod.is_user_path(f.path) for f in frames)
+    # complete: the traceback shows where it was raised. It does when it runs from the user's call into
+    # TF uncut, and when its innermost frame is the user's own line (then no TF function raised it).
+    complete = bool(frames) and (frames_mod.is_user_path(frames[-1].path) or (
+        not event.partial and any(not frames_mod.is_user_path(f.path) for f in frames)))
     return names, complete
 
 
