@@ -159,7 +159,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
        source=(_TPU_EST + "::does not match ",)),
     _F("SL003", "host-call-kwargs-mismatch", ("TypeError",),
        r"(got an unexpected keyword argument|missing \d+ required (positional|keyword-only) argument)",
-       within=("_call_host_fn", "create_tpu_hostcall", "create_cpu_hostcall"), anchor=_HOST_FIELDS,
+       within=("tpu_estimator.py:_call_host_fn", "tpu_estimator.py:create_tpu_hostcall",
+               "tpu_estimator.py:create_cpu_hostcall"), anchor=_HOST_FIELDS,
        alone=False, clue=r"It is likely the tensors \((eval_metrics|host_call)\[1\]\) do not match",
        why="With a dict of tensors TF calls the function with them as keyword arguments, so every key "
            "must be one of its parameter names and every required parameter must have a key (TF logs "
@@ -194,7 +195,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
        source=(_TPU_EST + "::Please use tf.contrib.summary instead of tf.summary ",)),
     _F("SL007", "host-fn-captures-model-tensor", ("ValueError",),
        _SAME_GRAPH_OR_LOOP[:-1] + r"|InaccessibleTensorError)",
-       within=("_call_host_fn",), anchor=_HOST_FIELDS, weight=2,
+       within=("tpu_estimator.py:_call_host_fn",), anchor=_HOST_FIELDS, weight=2,
        why="metric_fn / host_call functions run on the host after the TPU loop; a model tensor they reach "
            "through a closure lives inside the loop, so TF cannot use it there.",
        look_for="a metric_fn / host_call function that uses a tensor of the model_fn (logits, labels, loss, "
@@ -204,7 +205,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
     _F("SL008", "metric-fn-return-contract", ("TypeError", "AttributeError", "ValueError"),
        r"(object is not subscriptable|'list' object has no attribute 'items'|"
        r"Attempting to slice scalar input|object has no attribute 'items')",
-       within=("_eval_on_tpu_system", "_augment_model_fn", "tpu_estimator.py:_model_fn"), anchor="spec:eval_metrics",
+       within=("tpu_estimator.py:_eval_on_tpu_system", "tpu_estimator.py:_augment_model_fn", "tpu_estimator.py:_model_fn"), anchor="spec:eval_metrics",
        alone=False,
        clue=r"'(\w*(Accuracy|AUC|Mean\w*|Precision|Recall|Sum|Metric|Crossentropy|Error)\w*)' object is not subscriptable",
        why="On TPU, TF reads metric_fn's result as a dict of (value, update_op) pairs (what "
@@ -248,7 +249,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
     _F("SL015", "scaffold-fn-captures-tensor", ("ValueError",),
        r"(Inside scaffold_fn|Inside Scaffold\.finalize|must be from the same graph as|"
        r"is in a while loop|depends on TPU computation)",
-       within=("_get_scaffold",), anchor="spec:scaffold_fn", weight=1,
+       within=("tpu_estimator.py:_get_scaffold",), anchor="spec:scaffold_fn", weight=1,
        why="scaffold_fn runs on the host, outside the TPU computation, so it cannot use tensors the "
            "model_fn created inside it (variables are fine).",
        look_for="a scaffold_fn (or the Scaffold it builds: init_op, local_init_op, ...) that uses a tensor "
@@ -257,7 +258,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
     # -- summaries in the TPU model_fn (raised when Estimator merges the summaries) ---------------
     _F("SL012", "summary-in-tpu-model-fn", ("ValueError",),
        r"(must be from the same graph as|is in a while loop)",
-       within=("merge_all", "merge_all_summaries"), anchor="op", stage="session", weight=3, alone=False,
+       within=("summary.py:merge_all",), anchor="op", stage="session", weight=3, alone=False,
        clue=r"as input to '[^']*MergeSummary'|"
             r'Tensor\("[^"]+", shape=\(\), dtype=string\) must be from the same graph as '
             r'Tensor\("[^"]+", shape=\(\), dtype=string\)',
@@ -271,7 +272,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
     _F("SL031", "tpu-hooks-capture-tensors", ("ValueError", "TypeError"),
        r"(should have graph attribute that is equal to current graph|"
        r"must be from the same graph as|is in a while loop)",
-       within=("basic_session_run_hooks.py:begin", "_as_graph_element", "_convert_dict_to_list_of_dict"),
+       within=("basic_session_run_hooks.py:begin", "basic_session_run_hooks.py:_as_graph_element"),
        anchor="spec:training_hooks,evaluation_hooks,prediction_hooks", stage="session", weight=1,
        why="Hooks run on the host around the whole TPU loop; a hook that fetches a tensor of the model_fn "
            "(e.g. LoggingTensorHook on the loss) asks for a tensor that lives inside the loop (CPU runs work).",
@@ -290,7 +291,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
     # -- init_from_checkpoint in the TPU model_fn ------------------------------------------------
     _F("SL016", "init-from-checkpoint-outside-scaffold-fn", ("ValueError",),
        r"(AssignVariableOp|Assign).*(must be from the same graph as|is in a while loop)",
-       within=("monitored_session.py:finalize", "global_variables_initializer", "variables_initializer"),
+       within=("monitored_session.py:finalize", "variables.py:global_variables_initializer",
+               "variables.py:variables_initializer"),
        anchor="op", stage="session", alone=False,
        clue=r'name: "AssignVariableOp[_\d]*"\s+op: "AssignVariableOp".*must be from the same graph as name: "[^"]*/Assign"',
        why="init_from_checkpoint rewrites the initializers of the variables it restores; called in a TPU "
@@ -368,8 +370,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
        r"(TPUEstimatorSpec\.predictions must be dict of Tensors|"
        r"in TPUEstimatorSpec\.predictions has dynamic shape|"
        r"estimated size for TPUEstimatorSpec\.predictions is too large|list index out of range)",
-       within=("_predict_on_tpu_system", "tpu_estimator.py:_validate_predictions", "tpu_estimator.py:predict_step",
-               "_verify_tpu_spec_predictions", "_estimate_predictions_size"),
+       within=("tpu_estimator.py:_predict_on_tpu_system", "tpu_estimator.py:predict_step",
+               "tpu_estimator.py:_verify_tpu_spec_predictions", "tpu_estimator.py:_model_fn"),
        anchor="spec:predictions",
        clue=r"TPUEstimatorSpec\.predictions (must be dict of Tensors|has dynamic shape)|"
             r"estimated size for TPUEstimatorSpec\.predictions",
@@ -389,7 +391,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
                _MODEL_FN + "::Values of eval_metric_ops must be (metric_value, update_op) ")),
     _F("SL008", "metric-fn-return-contract", ("TypeError", "ValueError"),
        r"Values of eval_metric_ops must be \(metric_value, update_op\)",
-       within=("as_estimator_spec", "create_cpu_hostcall"), anchor="spec:eval_metrics", stage="cpu",
+       within=("tpu_estimator.py:as_estimator_spec", "tpu_estimator.py:create_cpu_hostcall"), anchor="spec:eval_metrics", stage="cpu",
        explain_only=True, weight=2,
        why="TPUEstimator on CPU turns metric_fn's result into EstimatorSpec.eval_metric_ops, which must map "
            "names to (value, update_op) pairs.",
@@ -472,7 +474,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
        source=("python",)),
     _F("SL038", "model-fn-missing-return", ("AttributeError",),
        r"'(NoneType|tuple)' object has no attribute '(training_chief_hooks|_replace|mode)'",
-       within=("_verify_estimator_spec", "_call_model_fn"), anchor="model_fn", alone=False,
+       within=("tpu_estimator.py:_verify_estimator_spec", "tpu_estimator.py:_call_model_fn",
+               "estimator.py:_call_model_fn"), anchor="model_fn", alone=False,
        why="The model_fn returned None (a mode with no return) or a tuple (`return spec,`) where TF expects "
            "a spec.",
        look_for="a mode the model_fn has no `return` for, or a trailing comma after the returned spec",
@@ -514,9 +517,9 @@ FAILURES: Tuple[TPUFailure, ...] = (
     _F("SL044", "tpu-input-dynamic-shape", ("ValueError",),
        r"(The (features|labels) to the model returned by input_fn must have static shape|"
        r"must have a fixed size for dimension \d+ that is known at construction time)",
-       within=("_validate_input_pipeline", "_call_input_fn", "get_sharded_shape",
-               "set_configuration_from_sharded_input_tensors", "enqueue_ops_fn",
-               "_validate_static_shape", "validate"),
+       within=("tpu_estimator.py:_validate_input_pipeline", "tpu_estimator.py:_call_input_fn",
+               "tpu_sharding.py:get_sharded_shape", "tpu_feed.py:set_configuration_from_sharded_input_tensors",
+               "tpu_estimator.py:enqueue_ops_fn", "tpu_estimator.py:validate"),
        anchor="input_fn", clue=r"The (features|labels) to the model returned by input_fn must have static shape",
        why="On TPU every input shape must be static; a dataset batched without drop_remainder=True has an "
            "unknown batch dimension (None).",
@@ -569,7 +572,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
        source=("python",)),
     _F(None, "keras-pretrained-weights-in-tpu-model-fn", ("ValueError", "InaccessibleTensorError"),
        r"Operation '?VarIsInitializedOp(_\d+)?'? has been marked as not fetchable",
-       within=("backend.py:_initialize_variables", "get_session", "batch_set_value", "load_weights"),
+       within=("backend.py:_initialize_variables", "backend.py:get_session", "backend.py:batch_set_value",
+               "training_v1.py:load_weights", "training.py:load_weights"),
        anchor="model_fn", weight=2,
        why="Loading pretrained weights (tf.keras.applications(weights='imagenet'), load_weights) runs a "
            "Keras session inside the model_fn; on TPU the model_fn runs inside the TPU loop, whose ops cannot "

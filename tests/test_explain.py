@@ -487,3 +487,25 @@ def test_reading_the_formats():
     warnings = [e.message for e in logs if e.message.startswith("Exception while calling eval_metrics")]
     assert len(warnings) == 2  # once per logging format
     assert any(e.message.startswith("oneDNN custom operations are on") for e in logs)
+
+
+def test_within_functions_are_tf_functions():
+    """Each `within` function ("file.py:func") is defined in a file of that name in the installed TF,
+    Estimator or Keras (TF 2.15.1): the traceback evidence names real TF code."""
+    pytest.importorskip("tensorflow_estimator")
+    import keras
+    import tensorflow
+    import tensorflow_estimator
+
+    wanted = {w for e in tpu_failures.FAILURES for w in e.within}
+    assert all(":" in w for w in wanted), [w for w in wanted if ":" not in w]
+    names = {w.split(":")[0] for w in wanted}
+    defined = {}
+    for package in (tensorflow, tensorflow_estimator, keras):
+        for path in Path(package.__file__).resolve().parent.rglob("*.py"):
+            if path.name in names:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                for name in re.findall(r"^\s*def (\w+)\(", text, re.M):
+                    defined.setdefault(path.name, set()).add(name)
+    missing = [w for w in wanted if w.split(":")[1] not in defined.get(w.split(":")[0], ())]
+    assert not missing, missing
