@@ -5,9 +5,13 @@ ordinary TF errors that are not spec misuse must not be claimed. Also the failur
 """
 import json
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python < 3.11
+    import tomli as tomllib
 
 import pytest
 from click.testing import CliRunner

@@ -143,27 +143,37 @@ def _place(frame: Optional[Frame], cwd: Optional[str], op: Optional[str] = None)
     return Place(frame, frames_mod.locate(frame, cwd), op)
 
 
-def _companion(event: Event, parsed: Parsed, tracebacks: List[Event]) -> Event:
+class _Tracebacks:
+    """The input's tracebacks in input order, to find the one printed after a log record."""
+
+    def __init__(self, events: Sequence[Event]):
+        self.events = sorted((e for e in events if e.kind == "traceback" and e.frames), key=lambda e: e.input_line)
+        self.lines = [e.input_line for e in self.events]
+
+    def after(self, line: int) -> Optional[Event]:
+        k = bisect.bisect_right(self.lines, line)
+        return self.events[k] if k < len(self.events) else None
+
+
+def _companion(event: Event, tracebacks: _Tracebacks) -> Event:
     """A logged error ("Error recorded from training_loop: ...") with the traceback TF printed right
     after it: the traceback of the same error when its exception line repeats the message, or was cut
     off before it (a paste that stops early)."""
     if event.frames or event.kind not in ("recorded", "log"):
         return event
     first = event.message.split("\n", 1)[0].strip()
-    k = bisect.bisect_right([t.input_line for t in tracebacks], event.input_line)
-    if k < len(tracebacks):
-        other = tracebacks[k]
-        if not other.message or other.message.split("\n", 1)[0].strip() == first:
-            return Event(event.exc_type or other.exc_type, event.message, other.frames, event.kind,
-                         event.input_line, partial=True)
+    other = tracebacks.after(event.input_line)
+    if other is not None and (not other.message or other.message.split("\n", 1)[0].strip() == first):
+        return Event(event.exc_type or other.exc_type, event.message, other.frames, event.kind,
+                     event.input_line, partial=True)
     return event
 
 
-def _finding(event: Event, parsed: Parsed, book, cwd: Optional[str], tracebacks: List[Event]) -> Optional[Finding]:
+def _finding(event: Event, parsed: Parsed, book, cwd: Optional[str], tracebacks: _Tracebacks) -> Optional[Finding]:
     """What explains one error; None for a log record that is no error speclint knows."""
     if event.kind == "log" and not tpu_failures.could_match(event.message):
         return None  # the common case in a training log: a record that is no error
-    event = _companion(event, parsed, tracebacks)
+    event = _companion(event, tracebacks)
     names = exception_names(event.type_name)
     functions, complete = _functions(event, parsed)
     found = tpu_failures.candidates(names, event.message, functions, complete)
@@ -284,7 +294,7 @@ def explain(text: str, *, cwd: Optional[str] = None, check: bool = True) -> Repo
         return Report([], empty=True)
     book = rulebook.load()
     parsed = read(text)
-    tracebacks = sorted((e for e in parsed.events if e.kind == "traceback" and e.frames), key=lambda e: e.input_line)
+    tracebacks = _Tracebacks(parsed.events)
     findings = [f for f in (_finding(e, parsed, book, cwd, tracebacks) for e in parsed.events) if f is not None]
     chosen = _select(findings)
     if not chosen:

@@ -26,10 +26,13 @@ _FRAMEWORK_DIRS = {"tensorflow", "tensorflow_core", "tensorflow_estimator", "ker
 _NOTEBOOK = re.compile(r"^(<ipython-input-[\w-]+>|Cell In\s*\[\d*\])$")
 
 
+_SPECLINT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # `speclint run`'s shim
+
+
 def is_user_path(path: str) -> bool:
     if _NOTEBOOK.match(path):
         return True
-    if _LIBRARY.search(path):
+    if _LIBRARY.search(path) or os.path.abspath(path).startswith(_SPECLINT):
         return False
     parts = [p for p in re.split(r"[/\\]", path) if p]
     return not any(p in _FRAMEWORK_DIRS for p in parts)
