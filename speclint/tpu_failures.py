@@ -4,8 +4,9 @@ One table, read in both directions:
 
 - `speclint.runtime.simulate_tpu` builds the real TPUEstimator graph with `use_tpu=True` on CPU; when
   TF raises, `match()` finds the rule the exception belongs to from its type, its message and the TF
-  functions on its traceback. It reads `TPU_BUILD_FAILURES`: the entries with a rule code that TF
-  raises while the TPU graph is built (stages `construct`, `build`, `session`), first match wins.
+  functions on its traceback. It reads `TPU_BUILD_FAILURES`: the entries TF raises while the TPU
+  graph is built (stages `construct`, `build`, `session`), each under its rule code (a mistake
+  without a rule of its own under the rule that reports it today, `checked_by`), first match wins.
 - `speclint explain` reads a pasted traceback or log and ranks every entry that fits
   (`candidates()`): the message is the same, the traceback (when pasted) decides.
 
@@ -82,7 +83,7 @@ class TPUFailure:
     name: str  # the rule's name (also used when the rule's doc is not in this rulebook)
     exc: Tuple[str, ...]  # exception class names (any)
     pattern: str  # regex searched in the message
-    within: Tuple[str, ...] = ()  # TF functions ("func" or "file.py:func") one of which must be on the traceback
+    within: Tuple[str, ...] = ()  # TF functions ("file.py:func") one of which must be on the traceback
     anchor: str = "spec"
     stage: str = "build"
     alone: bool = True
