@@ -370,6 +370,44 @@ def version():
     click.echo(f"speclint {__version__}")
 
 
+@cli.command("explain")
+@click.argument("source", required=False, default="-", metavar="[FILE | -]")
+@click.option("--output-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: {version, explained, errors: [...]} with the fields the README documents.")
+@click.option("--no-check", is_flag=True,
+              help="Do not run the static engine on the files of your frames (only read the error).")
+def explain_cmd(source, output_format, no_check):
+    """Explain a TensorFlow / TPUEstimator error: which rule, why TF raised it, your line, the fix.
+
+    Give the error in FILE, or on stdin (`-`, the default): a whole traceback, the last error line
+    alone, or a training log (TF and absl logging prefixes, Colab / IPython tracebacks and chained
+    exceptions are read as they are).
+
+    \b
+        speclint explain error.txt
+        python train.py 2>&1 | tail -200 | speclint explain
+        speclint explain --output-format json train.log
+
+    It prints the rule that explains the error (or, when several can, the candidates ranked, each
+    with what to look for), the innermost frame of your code with its source line, and what
+    `speclint check` finds for that rule in the files of your frames: the offending expression and
+    the fix. Errors no rule explains are reported as not explained. Exit 0 either way; 2 when FILE
+    cannot be read.
+    """
+    from speclint.explain import ExplainInputError, run
+
+    if source == "-" and sys.stdin.isatty():
+        click.echo("speclint explain: paste the error, then press Ctrl-D (Ctrl-Z Enter on Windows).", err=True)
+    try:
+        out, code = run(source, output_format, check=not no_check)
+    except ExplainInputError as exc:
+        _fail(str(exc))
+    except rulebook.RulebookError as exc:
+        _fail(f"speclint's rulebook is broken: {exc}")
+    click.echo(out, nl=False)
+    sys.exit(code)
+
+
 @cli.command("server")
 def server():
     """Run the language server on stdin/stdout (for editors; needs `pip install 'speclint[lsp]'`)."""

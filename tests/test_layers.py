@@ -34,10 +34,12 @@ LAYERS = [
                        "speclint.runtime.calls"]),
     ("runtime checks", ["speclint.runtime.checks.", "speclint.runtime.checks"]),
     ("runtime shim and simulation", ["speclint.runtime.", "speclint.runtime"]),
-    ("files, config and cache", ["speclint.config", "speclint.files", "speclint.cache", "speclint.ondisk"]),
+    ("files, config and cache", ["speclint.config", "speclint.files", "speclint.cache", "speclint.ondisk",
+                                  "speclint.progress"]),
     ("engine", ["speclint.engine"]),
-    ("reporters", ["speclint.report.", "speclint.report"]),
-    ("front ends", ["speclint.cli", "speclint.lsp", "speclint.flake8_plugin", "speclint.explain",
+    ("reporters and baseline", ["speclint.report.", "speclint.report", "speclint.baseline"]),
+    ("explain", ["speclint.explain.", "speclint.explain"]),
+    ("front ends", ["speclint.cli", "speclint.lsp", "speclint.flake8_plugin", "speclint.settings",
                     "speclint.__main__"]),
 ]
 

@@ -1,0 +1,43 @@
+"""The eval host_call function returns nothing (SL011)."""
+import tempfile
+
+import tensorflow.compat.v1 as tf
+from absl import app
+
+import _tpu_on_cpu
+
+
+def input_fn(params):
+    x = tf.random.normal([64, 4], seed=1)
+    y = tf.zeros([64], tf.int32)
+    dataset = tf.data.Dataset.from_tensor_slices(({"x": x}, y))
+    return dataset.repeat().batch(params["batch_size"], drop_remainder=True)
+
+
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 3)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    summary_dir = tempfile.mkdtemp()
+
+    def host_call_fn(loss):
+        with tf.compat.v2.summary.create_file_writer(summary_dir).as_default():
+            tf.compat.v2.summary.scalar("eval_loss", tf.reduce_mean(loss), step=0)
+
+    host_call = (host_call_fn, [tf.reshape(loss, [1])])
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, host_call=host_call)
+
+
+def main(_):
+    tf.logging.set_verbosity(tf.logging.INFO)
+    _tpu_on_cpu.install()
+    run_config = tf.estimator.tpu.RunConfig(
+        model_dir=tempfile.mkdtemp(),
+        tpu_config=tf.estimator.tpu.TPUConfig(iterations_per_loop=1, num_shards=8))
+    estimator = tf.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=run_config, use_tpu=True,
+        train_batch_size=16, eval_batch_size=16, predict_batch_size=16)
+    print(estimator.evaluate(input_fn=input_fn, steps=1))
+
+
+if __name__ == "__main__":
+    app.run(main)

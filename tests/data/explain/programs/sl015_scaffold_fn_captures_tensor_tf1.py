@@ -1,0 +1,47 @@
+"""scaffold_fn uses logits, TF1 control flow (SL015)."""
+import tempfile
+
+import tensorflow.compat.v1 as tf
+from absl import app
+
+import _tpu_on_cpu
+
+tf.disable_v2_behavior()
+
+
+def input_fn(params):
+    x = tf.random.normal([64, 4], seed=1)
+    y = tf.zeros([64], tf.int32)
+    dataset = tf.data.Dataset.from_tensor_slices(({"x": x}, y))
+    return dataset.repeat().batch(params["batch_size"], drop_remainder=True)
+
+
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 3)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    scale = tf.get_variable("scale", [], initializer=tf.ones_initializer())
+
+    def scaffold_fn():
+        init_op = tf.group(tf.assign(scale, scale * tf.reduce_mean(logits)))
+        return tf.train.Scaffold(local_init_op=init_op)
+
+    return tf.estimator.tpu.TPUEstimatorSpec(
+        mode, loss=loss, train_op=train_op, scaffold_fn=scaffold_fn)
+
+
+def main(_):
+    tf.logging.set_verbosity(tf.logging.INFO)
+    _tpu_on_cpu.install()
+    run_config = tf.estimator.tpu.RunConfig(
+        model_dir=tempfile.mkdtemp(),
+        tpu_config=tf.estimator.tpu.TPUConfig(iterations_per_loop=1, num_shards=8))
+    estimator = tf.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=run_config, use_tpu=True,
+        train_batch_size=16, eval_batch_size=16, predict_batch_size=16)
+    estimator.train(input_fn=input_fn, max_steps=1)
+
+
+if __name__ == "__main__":
+    app.run(main)

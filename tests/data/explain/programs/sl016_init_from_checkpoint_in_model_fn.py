@@ -1,0 +1,51 @@
+"""init_from_checkpoint called in the TPU model_fn (SL016)."""
+import tempfile
+
+import tensorflow.compat.v1 as tf
+from absl import app
+
+import _tpu_on_cpu
+
+
+def input_fn(params):
+    x = tf.random.normal([64, 4], seed=1)
+    y = tf.zeros([64], tf.int32)
+    dataset = tf.data.Dataset.from_tensor_slices(({"x": x}, y))
+    return dataset.repeat().batch(params["batch_size"], drop_remainder=True)
+
+
+def make_checkpoint():
+    directory = tempfile.mkdtemp()
+    with tf.Graph().as_default():
+        with tf.variable_scope("output"):
+            tf.get_variable("kernel", [4, 3])
+            tf.get_variable("bias", [3])
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            return tf.train.Saver().save(session, directory + "/model.ckpt")
+
+
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 3, name="output")
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    tf.train.init_from_checkpoint(params["init_checkpoint"], {"output/": "output/"})
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.GradientDescentOptimizer(0.1))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+
+def main(_):
+    tf.logging.set_verbosity(tf.logging.INFO)
+    _tpu_on_cpu.install()
+    run_config = tf.estimator.tpu.RunConfig(
+        model_dir=tempfile.mkdtemp(),
+        tpu_config=tf.estimator.tpu.TPUConfig(iterations_per_loop=1, num_shards=8))
+    estimator = tf.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=run_config, use_tpu=True,
+        params={"init_checkpoint": make_checkpoint()},
+        train_batch_size=16, eval_batch_size=16, predict_batch_size=16)
+    estimator.train(input_fn=input_fn, max_steps=1)
+
+
+if __name__ == "__main__":
+    app.run(main)

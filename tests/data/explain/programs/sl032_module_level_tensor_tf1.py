@@ -1,0 +1,33 @@
+"""A tensor created at module level returned in the spec, TF1 graph mode (SL032)."""
+import tempfile
+
+import tensorflow.compat.v1 as tf
+
+tf.disable_v2_behavior()
+
+
+def input_fn(params):
+    x = tf.random.normal([64, 4], seed=1)
+    y = tf.zeros([64], tf.int32)
+    dataset = tf.data.Dataset.from_tensor_slices(({"x": x}, y))
+    return dataset.repeat().batch(16, drop_remainder=True)
+
+
+CLASS_PRIOR = tf.constant([0.2, 0.3, 0.5])
+
+
+def model_fn(features, labels, mode):
+    logits = tf.layers.dense(features["x"], 3)
+    return tf.estimator.EstimatorSpec(
+        mode, predictions={"probabilities": tf.nn.softmax(logits), "prior": CLASS_PRIOR})
+
+
+def main():
+    tf.logging.set_verbosity(tf.logging.INFO)
+    estimator = tf.estimator.Estimator(model_fn=model_fn, model_dir=tempfile.mkdtemp())
+    for prediction in estimator.predict(input_fn=input_fn):
+        print(prediction)
+
+
+if __name__ == "__main__":
+    main()
