@@ -13,7 +13,7 @@ from typing import List, Optional
 import click
 
 from speclint import __version__, rulebook
-from speclint.config import TARGETS, ConfigError, Resolver, validate_selectors
+from speclint.config import MODES, TARGETS, ConfigError, Resolver, validate_selectors
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -129,6 +129,8 @@ def cli():
               help="Write the report to FILE instead of stdout.")
 @click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
+@click.option("--modes", type=click.Choice(MODES), default=None,
+              help="Which modes of a model_fn to check: invoked (default: when every use of its estimators is in sight, only the modes they are trained/evaluated/predicted/exported in), all (every mode). Overrides the config file.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
@@ -160,7 +162,8 @@ def cli():
 def check(paths, select, ignore, output_format, target, config_file, stdin_filename, exit_zero,
           quiet, statistics, color, jobs=0, no_cache=False, cache_dir=None, respect_gitignore=None,
           no_prefilter=False, force_exclude=False, extend_select=(), extend_ignore=(), output_file=None,
-          baseline_file=None, write_baseline=None, no_baseline=False, show_settings=False, show_files=False):
+          baseline_file=None, write_baseline=None, no_baseline=False, show_settings=False, show_files=False,
+          modes=None):
     """Check files and directories (recursively, *.py). `-` reads from stdin."""
     from speclint import engine
 
@@ -177,6 +180,8 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
                 overrides[key] = validate_selectors(chosen, where)
         if target is not None:
             overrides["target"] = target
+        if modes is not None:
+            overrides["modes"] = modes
         if respect_gitignore is not None:
             overrides["respect_gitignore"] = respect_gitignore
         if no_baseline or baseline_file is not None:

@@ -29,8 +29,9 @@ DEFAULT_EXCLUDE = (
     "_build", "buck-out", "build", "dist", "node_modules", "venv",
 )
 TARGETS = ("auto", "tpu", "cpu")
+MODES = ("invoked", "all")  # which modes of a model_fn are checked
 _KEYS = {"select", "extend-select", "ignore", "extend-ignore", "per-file-ignores", "exclude", "extend-exclude",
-         "target", "respect-gitignore", "baseline"}
+         "target", "modes", "respect-gitignore", "baseline"}
 CONFIG_FILES = (".speclint.toml", "speclint.toml", "pyproject.toml")  # looked for in this order
 
 
@@ -50,11 +51,12 @@ class Config:
     exclude: tuple = DEFAULT_EXCLUDE
     extend_exclude: tuple = ()
     target: str = "auto"
+    modes: str = "invoked"  # "all": check every mode of every model_fn, invoked or not
     respect_gitignore: bool = True
     baseline: Optional[str] = None  # absolute path of the baseline file
 
     def with_overrides(self, select=None, ignore=None, target=None, respect_gitignore=None,
-                       extend_select=None, extend_ignore=None, baseline=None) -> "Config":
+                       extend_select=None, extend_ignore=None, baseline=None, modes=None) -> "Config":
         """Command-line values: each replaces the file's, except `extend_*`, which add to it;
         `baseline=""` turns the file's baseline off."""
         changes = {}
@@ -72,6 +74,8 @@ class Config:
             changes["ignore"] = tuple(ignore)
         if target is not None:
             changes["target"] = target
+        if modes is not None:
+            changes["modes"] = modes
         return replace(self, **changes) if changes else self
 
     # ---- which rules apply ----------------------------------------------------------------------
@@ -243,6 +247,10 @@ def parse(table: dict, source: Path, root: Path) -> Config:
         if table["target"] not in TARGETS:
             raise ConfigError(f"{where} target must be one of {', '.join(TARGETS)}, not {table['target']!r}")
         kw["target"] = table["target"]
+    if "modes" in table:
+        if table["modes"] not in MODES:
+            raise ConfigError(f"{where} modes must be one of {', '.join(MODES)}, not {table['modes']!r}")
+        kw["modes"] = table["modes"]
     if "respect-gitignore" in table:
         if not isinstance(table["respect-gitignore"], bool):
             raise ConfigError(f"{where} respect-gitignore must be true or false, not {table['respect-gitignore']!r}")

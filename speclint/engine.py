@@ -108,7 +108,8 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
 
     try:
         outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
-                                    enabled_for=enabled_for, show=display_path)
+                                    enabled_for=enabled_for, show=display_path,
+                                    all_modes=config.modes == "all")
         result.diagnostics, result.deps = outcome.diagnostics, outcome.deps
     except RecursionError:
         if "SL000" in enabled:
@@ -356,7 +357,7 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_W
 
         work.cache = caches.for_project(config.root)
         work.chash = cache_mod.content_hash(data)
-        work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target, prefilter)
+        work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target + "/" + config.modes, prefilter)
         hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path)
         if hit is not None:
             slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)

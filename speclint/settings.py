@@ -39,6 +39,7 @@ def show_settings(resolver: Resolver, path: str) -> str:
         f"exclude = {_toml(config.exclude)}",
         f"extend-exclude = {_toml(config.extend_exclude)}",
         f"target = {_toml(config.target)}",
+        f"modes = {_toml(config.modes)}",
         f"respect-gitignore = {_toml(config.respect_gitignore)}",
         f"baseline = {_toml(config.baseline)}",
         "",

@@ -27,6 +27,7 @@ from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun
 from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
+from speclint.static.syntax import estimator_uses
 from speclint.static.values import (
     BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
@@ -106,10 +107,13 @@ class _Prepass(cst.CSTVisitor):
 
 
 class ModuleAnalyzer:
-    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None):
+    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None, all_modes: bool = False):
         self.module = module
         self.path = path  # the file, for resolving imports through the module index
         self.index = index  # modules.ModuleIndex of the run, or None
+        # True: every model_fn runs in every mode (config `modes = "all"`); False: a model_fn whose
+        # estimators are all in sight runs only in the modes they are used for (`invoked_modes`)
+        self.all_modes = all_modes
         self.imports = ImportTable()
         self.spec_facts: list = []
         self.estimator_facts: list = []
@@ -263,7 +267,10 @@ class ModuleAnalyzer:
                         ctx.tpu_estimator = True
                     else:
                         ctx.plain_estimator = True
+                    ctx.estimators.append(fact)
                     found[m.node] = (ctx, run)
+        for ctx, _ in found.values():
+            ctx.invoked = None if self.all_modes else self.invoked_modes(ctx.estimators)
         # functions with model_fn parameters that build a spec, or call a module-level helper
         # that does (`return _build_spec(mode, loss, ...)`)
         builders = {fn.name.value for fn in with_spec if self.parent_def.get(fn) is None}
@@ -281,6 +288,28 @@ class ModuleAnalyzer:
                 self.standalone(fn)
         extra_runs.run_all(self)
         return self
+
+    def invoked_modes(self, estimators) -> Optional[frozenset]:
+        """The modes the model_fn given to these Estimator constructions is called in, when every
+        use of every one of them is visible here (`syntax.estimator_uses`); None: any mode."""
+        if not estimators:
+            return None
+        scopes = self._call_scopes()
+        modes = set()
+        for fact in estimators:
+            scope = scopes.get(id(fact.node))
+            uses = estimator_uses(scope if scope is not None else self.module, fact.node)
+            if uses is None:
+                return None
+            modes.update(_USE_MODES[u] for u in uses)
+        return frozenset(modes)
+
+    def _call_scopes(self) -> dict:
+        """id(call) -> the function whose body holds it (None: the module body)."""
+        scopes = self.__dict__.get("_scopes")
+        if scopes is None:
+            scopes = self._scopes = {id(call): fn for call, fn in self._prepass.calls}
+        return scopes
 
     def _depth(self, fn) -> int:
         d = 0
@@ -327,13 +356,17 @@ class ModuleAnalyzer:
             env["labels"] = Labels(BATCH)  # a batch tensor, None in PREDICT
         if "params" in env:
             env["params"] = Params()  # the Estimator's params: a dict of Python values
+        modes = ctx.invoked if ctx.invoked else apis.ALL_MODES
         if "mode" in env:
-            env["mode"] = Mode(apis.ALL_MODES, True)
+            env["mode"] = Mode(modes, True)
         self.active.add(fn)
         try:
-            run.execute(list(_body(fn)), [State(env, apis.ALL_MODES, True)])
+            run.execute(list(_body(fn)), [State(env, modes, True)])
         finally:
             self.active.discard(fn)
+
+
+_USE_MODES = {"train": apis.TRAIN, "evaluate": apis.EVAL, "predict": apis.PREDICT, "export": apis.PREDICT}
 
 
 class _ConditionCounter(cst.CSTVisitor):

@@ -33,13 +33,13 @@ class Outcome:
 
 def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file: Optional[str] = None,
              index=None, enabled_for: Optional[Callable_[[str], frozenset]] = None,
-             show: Optional[Callable_[[str], str]] = None) -> Outcome:
+             show: Optional[Callable_[[str], str]] = None, all_modes: bool = False) -> Outcome:
     """Check one parsed file.  `path` is the path to report, `file` the real one (for the module
     index).  Findings inside an imported module of the run are reported at their own file (`show`
     gives its reported path), with that file's rules (`enabled_for`) and suppressions."""
     module = parsed.module
     with modules.recording() as consulted:
-        analyzer = ModuleAnalyzer(module, path=file, index=index).analyze()
+        analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes).analyze()
         ctx = CheckContext(target=target, module_run=analyzer.module_run)
         findings = runner.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
     deps = {p: digest for p, (digest, _) in consulted.items()}

@@ -115,6 +115,8 @@ class ModelFnContext:
     name: str
     tpu_estimator: bool = False  # given to a TPUEstimator
     plain_estimator: bool = False  # given to a tf.estimator.Estimator
+    estimators: List[Any] = field(default_factory=list)  # the EstimatorFacts it is given to
+    invoked: Optional[FrozenSet[str]] = None  # the modes it is called in, when known (else: any)
 
 
 @dataclass

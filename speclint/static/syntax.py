@@ -242,3 +242,97 @@ def contains_node(tree, target) -> bool:
 
     tree.visit(V())
     return bool(found)
+
+
+# ---- how an Estimator object is used (the modes its model_fn is really called in) --------------------
+# Estimator methods -> what they run the model_fn for ("export": PREDICT, for a SavedModel).
+ESTIMATOR_METHOD_USES = {
+    "train": ("train",), "evaluate": ("evaluate",), "predict": ("predict",),
+    "export_saved_model": ("export",), "export_savedmodel": ("export",),
+    "experimental_export_all_saved_models": ("train", "evaluate", "export"),
+}
+# Attributes and methods that never call the model_fn.
+ESTIMATOR_HARMLESS = frozenset((
+    "model_dir", "config", "params", "model_fn", "get_variable_value", "get_variable_names",
+    "latest_checkpoint", "eval_dir",
+))
+TRAIN_AND_EVALUATE_USES = ("train", "evaluate", "export")  # EvalSpec exporters may export
+
+
+def estimator_uses(scope, call: cst.Call):
+    """What the Estimator built by `call` is used for, when every use is visible in `scope` (the
+    function, or module, whose code contains `call`): `est = Estimator(...)` followed only by
+    `est.train(...)`, `est.evaluate(...)`, `est.predict(...)`, `est.export_saved_model(...)`,
+    `train_and_evaluate(est, ...)` and harmless attribute reads.  A frozenset of "train",
+    "evaluate", "predict", "export"; None when the object escapes (returned, passed on, stored,
+    used in a nested function, or not bound to a plain name) or is used in any other way."""
+    finder = _Binding(call)
+    scope.visit(finder)
+    if finder.name is None:
+        return None
+    uses = _Uses(finder.name, finder.target)
+    scope.visit(uses)
+    return None if uses.escaped else frozenset(uses.found)
+
+
+class _Binding(cst.CSTVisitor):
+    def __init__(self, call):
+        self.call = call
+        self.name = None
+        self.target = None
+
+    def visit_Assign(self, node):
+        if node.value is self.call and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            self.name = node.targets[0].target.value
+            self.target = node.targets[0].target
+
+
+class _Uses(cst.CSTVisitor):
+    def __init__(self, name, target):
+        self.name = name
+        self.target = target
+        self.stack = []
+        self.found = set()
+        self.escaped = False
+        self.depth = 0  # nested functions
+
+    def on_visit(self, node):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)) and self.stack:
+            self.depth += 1
+        if isinstance(node, cst.Name) and node.value == self.name:
+            self._judge(node)
+        self.stack.append(node)
+        return not self.escaped
+
+    def on_leave(self, node):
+        self.stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)) and self.stack:
+            self.depth -= 1
+
+    def _judge(self, node) -> None:
+        parent = self.stack[-1] if self.stack else None
+        grand = self.stack[-2] if len(self.stack) > 1 else None
+        if node is self.target or (isinstance(parent, cst.AssignTarget) and parent.target is node):
+            return  # a binding, not a use
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param, cst.ImportAlias)):
+            self.escaped = True  # the name is reused for something else: do not guess
+            return
+        if self.depth:
+            self.escaped = True
+            return
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            attr = parent.attr.value
+            if attr in ESTIMATOR_METHOD_USES and isinstance(grand, cst.Call) and grand.func is parent:
+                self.found.update(ESTIMATOR_METHOD_USES[attr])
+                return
+            if attr in ESTIMATOR_HARMLESS:
+                return
+            self.escaped = True
+            return
+        if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+            func = grand.func
+            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if last == "train_and_evaluate":
+                self.found.update(TRAIN_AND_EVALUATE_USES)
+                return
+        self.escaped = True

@@ -1,0 +1,154 @@
+"""Issue 10, item 1: a model_fn is checked only in the modes it is really called in, when every use
+of the estimators it is given to is in sight (`modes = "invoked"`, the default).
+
+Each case is a pair: a script whose estimator is never asked for the mode a finding is about (must
+stay clean), and its bad twin, annotated with `# expect: SLnnn`, that does reach that mode (or
+whose estimator escapes, so every mode counts).  The model_fn is the same in every case: it uses
+`labels` on a path that also runs in PREDICT (SL039) and builds its PREDICT spec with no
+`predictions` check problem otherwise.  Real idioms: tensorflow/tpu's resnet_main.py and
+retinanet (train/evaluate/export, never predict), mesh BERT's run_pretraining.py (train and
+evaluate only), TF Estimator's own tests (`est.train(...)` in a test method).
+"""
+import textwrap
+
+import pytest
+
+from expect import actual, mismatches
+
+MODEL_FN = """\
+import tensorflow.compat.v1 as tf
+
+
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)  # expect-if-predicted
+    train_op = tf.train.AdamOptimizer().minimize(loss, global_step=tf.train.get_global_step())
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(mode, predictions={"logits": logits})
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+
+"""
+
+PAIRS = {
+    # mesh BERT run_pretraining.py / TF Estimator tests: trained (and evaluated), never predicted
+    "train_and_evaluate_only": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn, model_dir="/tmp/m")
+    est.train(input_fn=None, max_steps=10)
+    est.evaluate(input_fn=None, steps=1)
+    print(est.model_dir, est.get_variable_names())
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn, model_dir="/tmp/m")
+    est.train(input_fn=None, max_steps=10)
+    for p in est.predict(input_fn=None):
+        print(p)
+"""),
+    # tensorflow/tpu resnet_main.py: export_saved_model runs the model_fn in PREDICT
+    "export_counts_as_predict": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+    est.export_saved_model("/tmp/export", serving_input_receiver_fn)
+"""),
+    # an estimator returned by a builder: its uses are elsewhere, so every mode counts
+    "estimator_returned": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+""", """
+def make_estimator():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    return est
+"""),
+    # an estimator passed to a function we do not follow
+    "estimator_passed_on": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    run_experiment(est)
+"""),
+    # used inside a nested function: not followed, every mode counts
+    "estimator_used_in_closure": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+
+    def serve():
+        return est.predict(input_fn=None)
+    return serve
+"""),
+    # train_and_evaluate may export (EvalSpec exporters): PREDICT counts
+    "train_and_evaluate_may_export": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+    est.evaluate(input_fn=None)
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    tf.estimator.train_and_evaluate(est, train_spec, eval_spec)
+"""),
+}
+
+
+def _source(body: str, flagged: bool) -> str:
+    text = MODEL_FN + textwrap.dedent(body).lstrip("\n")
+    return text.replace("# expect-if-predicted", "# expect: SL039" if flagged else "")
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_mode_never_invoked_is_not_checked(name):
+    source = _source(PAIRS[name][0], False)
+    assert mismatches(source) == []
+
+
+@pytest.mark.parametrize("name", sorted(PAIRS))
+def test_mode_invoked_or_uses_unseen_is_checked(name):
+    source = _source(PAIRS[name][1], True)
+    assert mismatches(source) == []
+
+
+def test_modes_all_checks_every_mode(tmp_path):
+    from speclint import engine
+    from speclint.config import Config
+
+    source = _source(PAIRS["train_and_evaluate_only"][0], True)
+    config = Config(root=tmp_path, select=("ALL",), modes="all")
+    result = engine.check_source(source.encode(), "example.py", config)
+    assert [(d.line, d.code) for d in result.diagnostics] == [(6, "SL039")]
+    got, _ = actual(source.replace("# expect: SL039", ""))
+    assert not got  # the default (invoked) leaves it alone
+
+
+def test_modes_option_in_config_and_cli(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "train.py"
+    path.write_text(_source(PAIRS["train_and_evaluate_only"][0], False))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "speclint", "check", "--no-cache", "--output-format",
+                               "concise", *args, str(path)], capture_output=True, text=True, cwd=tmp_path)
+
+    assert run().returncode == 0
+    proc = run("--modes", "all")
+    assert proc.returncode == 1 and "SL039" in proc.stdout
+    (tmp_path / "speclint.toml").write_text('modes = "all"\n')
+    assert run().returncode == 1
+    assert run("--modes", "invoked").returncode == 0
+    (tmp_path / "speclint.toml").write_text('modes = "some"\n')
+    proc = run()
+    assert proc.returncode == 2 and "modes must be one of invoked, all" in proc.stderr
