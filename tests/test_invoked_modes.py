@@ -152,3 +152,52 @@ def test_modes_option_in_config_and_cli(tmp_path):
     (tmp_path / "speclint.toml").write_text('modes = "some"\n')
     proc = run()
     assert proc.returncode == 2 and "modes must be one of invoked, all" in proc.stderr
+
+
+# ---- correlated conditions: one flag picks the estimator and guards the read (SL041) ----------------
+XLNET = """\
+import tensorflow.compat.v1 as tf
+from absl import flags
+
+FLAGS = flags.FLAGS
+
+
+def file_based_input_fn_builder(input_file, is_training):
+    def input_fn(params):
+        if FLAGS.use_tpu:
+            batch_size = params["batch_size"]{mark}
+        else:
+            batch_size = FLAGS.train_batch_size
+        {unguarded}
+        d = tf.data.TFRecordDataset(input_file)
+        return d.batch(batch_size, drop_remainder=True)
+    return input_fn
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    optimizer = tf.train.AdamOptimizer()
+    if FLAGS.use_tpu:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+
+def main():
+    if FLAGS.use_tpu:
+        estimator = tf.estimator.tpu.TPUEstimator(
+            use_tpu=FLAGS.use_tpu, model_fn=model_fn, train_batch_size=FLAGS.train_batch_size)
+    else:
+        estimator = tf.estimator.Estimator(model_fn=model_fn)
+    estimator.train(input_fn=file_based_input_fn_builder("train.tf_record", True), max_steps=10)
+"""
+
+
+def test_flag_that_picks_the_estimator_also_guards_the_batch_size_read():
+    # zihangdai/xlnet run_classifier.py, run_race.py, run_squad.py
+    assert mismatches(XLNET.format(mark="", unguarded="")) == []
+
+
+def test_batch_size_read_outside_the_flag_is_reported_for_the_plain_estimator():
+    source = XLNET.format(mark="", unguarded='n = params["batch_size"]  # expect: SL041')
+    assert mismatches(source) == []

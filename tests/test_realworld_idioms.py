@@ -1,5 +1,5 @@
 """Idioms found by running `speclint --select ALL` over real public Estimator/TPUEstimator code
-(issue 3 precision sweep, see /work/notes/issue-3-realworld.md).  Each clean idiom is reduced from
+(the precision sweeps of issues 3 and 10; docs/precision.md).  Each clean idiom is reduced from
 the repository and path cited beside it and must stay clean; each has a bad twin that differs in
 the one thing that makes it a real bug and is flagged exactly where annotated (`# expect: SLnnn`),
 so no clean case passes vacuously.

@@ -55,7 +55,7 @@ class Calls:
                 self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
                                                              {k: v[0] for k, v in kwargs.items()},
                                                              args, {k: v[1] for k, v in kwargs.items()},
-                                                             splat))
+                                                             splat, s.tpu))
                 return EstimatorRef(len(self.an.estimator_facts) - 1, node)
             if api == apis.PARTIAL:
                 if not args or splat:

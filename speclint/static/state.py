@@ -164,3 +164,4 @@ class EstimatorFact:
     args: list = field(default_factory=list)  # [(value, node)] positional arguments
     kwarg_nodes: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # keyword -> value node
     splat: bool = False  # `*args` / `**kwargs` in the call
+    tpu: Optional[bool] = None  # the TPU flag of the path it is built on (`if FLAGS.use_tpu:`)

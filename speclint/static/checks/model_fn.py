@@ -380,6 +380,11 @@ def batch_size_param(an, ctx):
                 if other.node is fact.node:
                     inputs.update(_input_fn_runs(an, i))
             for use in _reads_in(an, set(runs) | set(inputs)):
+                if use.tpu is True and fact.tpu is False:
+                    # one flag picks the estimator and guards the read (xlnet's run_classifier:
+                    # `if FLAGS.use_tpu:` builds a TPUEstimator, else this Estimator; its input_fn
+                    # reads params["batch_size"] only `if FLAGS.use_tpu:`): never with this one
+                    continue
                 kind = "model_fn" if use.root.ctx is not None else "input_fn"
                 fn = getattr(getattr(use.root.node, "name", None), "value", "<lambda>")
                 yield Finding("SL041", use.node, "plain", dict(
