@@ -62,6 +62,7 @@ API_NAMES = {
     "tf.estimator.tpu.TPUEstimatorSpec": TPU_ESTIMATOR_SPEC,
     "tf.contrib.tpu.TPUEstimatorSpec": TPU_ESTIMATOR_SPEC,
     "tf.estimator.Estimator": ESTIMATOR,
+    "tf.estimator.EstimatorV2": ESTIMATOR,  # tensorflow_estimator.python.estimator.estimator.EstimatorV2
     "tf.estimator.tpu.TPUEstimator": TPU_ESTIMATOR,
     "tf.contrib.tpu.TPUEstimator": TPU_ESTIMATOR,
     "tf.estimator.ModeKeys": MODE_KEYS,

@@ -201,3 +201,26 @@ def test_flag_that_picks_the_estimator_also_guards_the_batch_size_read():
 def test_batch_size_read_outside_the_flag_is_reported_for_the_plain_estimator():
     source = XLNET.format(mark="", unguarded='n = params["batch_size"]  # expect: SL041')
     assert mismatches(source) == []
+
+
+def test_model_fn_of_an_estimator_that_is_never_run_is_not_checked():
+    # tensorflow_estimator estimator_test.py: `est = Estimator(model_fn=model_fn)` then only its
+    # attributes are asserted; the dummy model_fn (`pass`) never runs
+    body = """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn, model_dir="/tmp/m")
+    assert est.model_dir == "/tmp/m"
+"""
+    assert mismatches(_source(body, False)) == []
+    # its bad twin: the same estimator is trained and predicted
+    assert mismatches(_source(body + "    est.train(input_fn=None)\n    est.predict(input_fn=None)\n", True)) == []
+    # calling its model_fn attribute runs the model_fn: every mode counts
+    assert mismatches(_source(body + "    est.model_fn(None, None, 'infer', None)\n", True)) == []
+
+
+def test_model_fn_of_a_discarded_estimator_is_not_checked():
+    # TF's constructor tests: `Estimator(model_fn=model_fn)` as a statement (under assertRaises)
+    assert mismatches(_source("""
+def main():
+    tf.estimator.Estimator(model_fn=model_fn)
+""", False)) == []

@@ -251,9 +251,10 @@ ESTIMATOR_METHOD_USES = {
     "export_saved_model": ("export",), "export_savedmodel": ("export",),
     "experimental_export_all_saved_models": ("train", "evaluate", "export"),
 }
-# Attributes and methods that never call the model_fn.
+# Methods that never call the model_fn (any attribute read that is not called, but `model_fn`, is
+# harmless too).
 ESTIMATOR_HARMLESS = frozenset((
-    "model_dir", "config", "params", "model_fn", "get_variable_value", "get_variable_names",
+    "model_dir", "config", "params", "get_variable_value", "get_variable_names",
     "latest_checkpoint", "eval_dir",
 ))
 TRAIN_AND_EVALUATE_USES = ("train", "evaluate", "export")  # EvalSpec exporters may export
@@ -268,6 +269,8 @@ def estimator_uses(scope, call: cst.Call):
     used in a nested function, or not bound to a plain name) or is used in any other way."""
     finder = _Binding(call)
     scope.visit(finder)
+    if finder.discarded:
+        return frozenset()  # `Estimator(model_fn=...)` as a statement: built, never used
     if finder.name is None:
         return None
     uses = _Uses(finder.name, finder.target)
@@ -280,6 +283,11 @@ class _Binding(cst.CSTVisitor):
         self.call = call
         self.name = None
         self.target = None
+        self.discarded = False
+
+    def visit_Expr(self, node):
+        if node.value is self.call:
+            self.discarded = True
 
     def visit_Assign(self, node):
         if node.value is self.call and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
@@ -325,9 +333,10 @@ class _Uses(cst.CSTVisitor):
             if attr in ESTIMATOR_METHOD_USES and isinstance(grand, cst.Call) and grand.func is parent:
                 self.found.update(ESTIMATOR_METHOD_USES[attr])
                 return
-            if attr in ESTIMATOR_HARMLESS:
-                return
-            self.escaped = True
+            called = isinstance(grand, cst.Call) and grand.func is parent
+            if attr in ESTIMATOR_HARMLESS or (not called and attr != "model_fn"):
+                return  # a data attribute (`est.config`, `est._session_config`) runs nothing
+            self.escaped = True  # another method, or `est.model_fn` (which can be called)
             return
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
             func = grand.func
