@@ -266,7 +266,13 @@ def estimator_uses(scope, call: cst.Call):
     `est.train(...)`, `est.evaluate(...)`, `est.predict(...)`, `est.export_saved_model(...)`,
     `train_and_evaluate(est, ...)` and harmless attribute reads.  A frozenset of "train",
     "evaluate", "predict", "export"; None when the object escapes (returned, passed on, stored,
-    used in a nested function, or not bound to a plain name) or is used in any other way."""
+    used in a nested function, or not bound to a plain name) or is used in any other way, when it
+    is bound at module level (another module may import it), and when it is bound but not used at
+    all (code being written: its uses are still to come).  An Estimator built as a bare statement,
+    or bound and only inspected (`est.config`, `est.model_dir`), never runs its model_fn: the
+    empty set."""
+    if isinstance(scope, cst.Module):
+        return None
     finder = _Binding(call)
     scope.visit(finder)
     if finder.discarded:
@@ -275,7 +281,9 @@ def estimator_uses(scope, call: cst.Call):
         return None
     uses = _Uses(finder.name, finder.target)
     scope.visit(uses)
-    return None if uses.escaped else frozenset(uses.found)
+    if uses.escaped or not uses.any:
+        return None
+    return frozenset(uses.found)
 
 
 class _Binding(cst.CSTVisitor):
@@ -301,6 +309,7 @@ class _Uses(cst.CSTVisitor):
         self.target = target
         self.stack = []
         self.found = set()
+        self.any = False  # used at all
         self.escaped = False
         self.depth = 0  # nested functions
 
@@ -322,6 +331,7 @@ class _Uses(cst.CSTVisitor):
         grand = self.stack[-2] if len(self.stack) > 1 else None
         if node is self.target or (isinstance(parent, cst.AssignTarget) and parent.target is node):
             return  # a binding, not a use
+        self.any = True
         if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param, cst.ImportAlias)):
             self.escaped = True  # the name is reused for something else: do not guess
             return
