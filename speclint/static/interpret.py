@@ -24,7 +24,7 @@ from speclint.static import semantics
 from speclint.static.scopes import param_names
 from speclint.static.state import Analysis, ModelFnContext, State, join_states, merge
 from speclint.static.values import (
-    NONE, UNKNOWN, Callable, Const, Dict as DictV, DictEntry, Mode, ModeTest, Operation, Scaffold, Seq,
+    DERIVED, NONE, UNKNOWN, Callable, Derived, Const, Dict as DictV, DictEntry, Mode, ModeTest, Operation, Scaffold, Seq,
     Spec, Value, join,
 )
 from speclint.static.calls import Calls
@@ -203,7 +203,7 @@ class FunctionRun(Expressions, Calls):
     def s_For(self, st: cst.For, s: State):
         it = self.eval(st.iter, s)
         body_state = s.copy()
-        element = UNKNOWN
+        element = DERIVED if isinstance(it, Derived) else UNKNOWN
         if isinstance(it, Seq) and it.complete and it.items:
             element = it.items[0].value
             for item in it.items[1:]:
@@ -275,10 +275,12 @@ class FunctionRun(Expressions, Calls):
                 for e, item in zip(elements, value.items):
                     self.assign(e.value, item.value, item.node, s)
             else:
+                # the parts of a value computed from the model's tensors are too
+                part = DERIVED if isinstance(value, Derived) else UNKNOWN
                 for e in elements:
-                    self.assign(e.value, UNKNOWN, None, s)
+                    self.assign(e.value, part, None, s)
         elif isinstance(target, cst.StarredElement):
-            self.assign(target.value, UNKNOWN, None, s)
+            self.assign(target.value, DERIVED if isinstance(value, Derived) else UNKNOWN, None, s)
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             name = target.value.value
             container = s.env.get(name)

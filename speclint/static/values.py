@@ -45,6 +45,21 @@ UNKNOWN = Unknown()
 
 
 @dataclass(frozen=True)
+class Derived(Unknown):
+    """Unknown, except that it was computed from the model's tensors (a call speclint cannot see
+    into, given `features`, `labels` or another model tensor; an attribute, item or unpacked part
+    of such a value).  It may be a tensor, a structure of tensors or an object holding them: the
+    capture rules (a host function, scaffold_fn or hook reading it) treat it as a model tensor;
+    every other rule sees an unknown value."""
+
+    def describe(self) -> str:
+        return "a value computed from the model's tensors"
+
+
+DERIVED = Derived()
+
+
+@dataclass(frozen=True)
 class Const(Value):
     value: Any
 
@@ -259,6 +274,13 @@ def members(v: Value) -> tuple:
 def join(a: Value, b: Value) -> Value:
     if a is b or a == b:
         return a
+    if isinstance(a, Derived) or isinstance(b, Derived):
+        other = b if isinstance(a, Derived) else a
+        if isinstance(other, Derived) or is_model_tensor(other):
+            return DERIVED  # computed from the model's tensors on every path
+        if other == NONE:
+            return Union(frozenset((DERIVED, NONE)))  # an optional value (`x = None` on a path)
+        return UNKNOWN
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -298,7 +320,13 @@ def _join_dicts(a: "Dict", b: "Dict") -> "Dict":
 def all_members(v: Value, pred) -> bool:
     """True when every value `v` may be satisfies `pred` (and none is Unknown)."""
     ms = members(v)
-    return all(not isinstance(m, Unknown) and pred(m) for m in ms)
+    return all(_judged(m) and pred(m) for m in ms)
+
+
+def _judged(m: Value) -> bool:
+    # Unknown is never judged; a Derived value is unknown to every predicate but the capture
+    # rules' `is_model_tensor`
+    return not isinstance(m, Unknown) or isinstance(m, Derived)
 
 
 def none_or_all(v: Value, pred) -> bool:
@@ -310,13 +338,16 @@ def none_or_all(v: Value, pred) -> bool:
     the construction on other paths never mixes in here.
     """
     ms = [m for m in members(v) if m != NONE]
-    return bool(ms) and all(not isinstance(m, Unknown) and pred(m) for m in ms)
+    return bool(ms) and all(_judged(m) and pred(m) for m in ms)
 
 
 def is_model_tensor(v: Value) -> bool:
-    """A non-variable tensor, or a container holding one (what a host fn must not capture)."""
+    """A non-variable tensor, a value computed from the model's tensors, or a container holding
+    one (what a host fn must not capture)."""
     if isinstance(v, Tensor):
         return not v.variable
+    if isinstance(v, Derived):
+        return True
     if isinstance(v, Seq):
         return any(is_model_tensor(i.value) for i in v.items)
     if isinstance(v, Dict):
