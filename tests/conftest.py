@@ -66,5 +66,9 @@ def _graphs_are_freed_before_pytest_reports():
     yield
     patching = sys.modules.get("speclint.runtime.patching")
     if patching is not None and not patching.installed():
-        patching._RECENT.clear()
+        # the specs' store moved to speclint.runtime.calls; either module may hold it
+        for module in (patching, sys.modules.get("speclint.runtime.calls")):
+            recent = getattr(module, "_RECENT", None)
+            if recent is not None:
+                recent.clear()
     gc.collect()
