@@ -240,6 +240,88 @@ estimator = tf_estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train
 """),
 }
 
+_DATACLASS = """
+import dataclasses
+from typing import Optional
+
+
+@dataclasses.dataclass
+class Outputs:
+    total_loss: tf.Tensor
+    per_example_loss: tf.Tensor
+    aux_loss: Optional[tf.Tensor] = None
+
+
+def build(features, labels):
+    logits = tf.layers.dense(features["x"], 2)
+    per_example = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    aux = tf.reduce_mean(logits) if FLAGS.aux else None
+    return Outputs(total_loss=tf.reduce_mean(per_example), per_example_loss=per_example, aux_loss=aux)
+
+
+def model_fn(features, labels, mode, params):
+    outputs = build(features, labels)
+    loss = outputs.total_loss
+    if outputs.aux_loss is not None:
+        loss += outputs.aux_loss
+    def metric_fn(per_example_loss):
+        return {"mean_loss": tf.metrics.mean(per_example_loss)}
+    return tf_estimator.tpu.TPUEstimatorSpec(mode=mode, loss=loss, train_op=tf.no_op(),
+                                             eval_metrics=(metric_fn, [%s]))
+
+
+estimator = tf_estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train_batch_size=64)
+"""
+
+_NAMEDTUPLE = """
+import collections
+
+ModelOutputs = collections.namedtuple("ModelOutputs", ["loss", "logits"])
+
+
+class Network:
+    def __init__(self, features, num_classes):
+        self.num_classes = num_classes
+        self.logits = tf.layers.dense(features["x"], num_classes)
+
+    def get_logits(self):
+        return self.logits
+
+
+def build(features, labels, params):
+    net = Network(features, params["num_classes"])
+    logits = net.get_logits()
+    return ModelOutputs(tf.losses.sparse_softmax_cross_entropy(labels, logits), logits), net
+
+
+def model_fn(features, labels, mode, params):
+    outputs, net = build(features, labels, params)
+    loss, logits = outputs
+    num_classes = net.num_classes
+    def metric_fn(labels, %s):
+        predictions = tf.argmax(logits, axis=1)%s
+        return {"acc": tf.metrics.accuracy(labels, predictions),
+                "classes": tf.metrics.mean(tf.cast(num_classes, tf.float32))}
+    return tf_estimator.tpu.TPUEstimatorSpec(mode=mode, loss=outputs.loss, train_op=tf.no_op(),
+                                             eval_metrics=(metric_fn, [labels, outputs[1]]))
+
+
+estimator = tf_estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train_batch_size=64)
+"""
+
+# A user's report: a rank-0 loss reaches eval_metrics through a field of a helper's returned
+# dataclass after an `if x is not None:` addition (the clean one passes the per-example loss).
+PAIRS["dataclass_field_after_not_none_addition"] = (
+    _DATACLASS % "outputs.per_example_loss",
+    (_DATACLASS % "loss").replace("eval_metrics=(metric_fn, [loss]))", "eval_metrics=(metric_fn, [loss]))  # expect: SL005"),
+)
+# namedtuple fields, unpacking and indexing; a plain class's attribute set in __init__ read
+# through its method (a tensor) and a Python attribute (not one)
+PAIRS["namedtuple_and_plain_class_fields"] = (
+    _NAMEDTUPLE % ("logits", ""),
+    _NAMEDTUPLE % ("unused_logits", "  # expect: SL007"),
+)
+
 
 def _source(snippet: str) -> str:
     return HEAD + textwrap.dedent(snippet).lstrip("\n")

@@ -15,7 +15,7 @@ from speclint.static.values import (
     Derived, Dict as DictV, DictEntry, Item, Scaffold, Seq, Spec, Tensor, Unknown, Value, is_model_tensor, join,
     none_or_all,
 )
-from speclint.static.values import EstimatorRef
+from speclint.static.values import ClassRef, EstimatorRef, Instance
 from speclint.static.values import HookClass
 
 MAX_DEPTH = 3
@@ -74,6 +74,10 @@ class Calls:
                 kwargs[a.keyword.value] = (v, a.value)
             else:
                 args.append((v, a.value))
+        if isinstance(fv, ClassRef):
+            return self._instance(fv, args, kwargs, splat, s)
+        if isinstance(fv, ApiRef) and fv.path in _NAMEDTUPLE:
+            return _namedtuple_class(node, args, kwargs, self)
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
             if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
@@ -95,7 +99,7 @@ class Calls:
                     return Callable(inner.node, inner.name, inner.run,
                                     inner.bound_positional + len(args) - 1,
                                     inner.bound_keywords | frozenset(kwargs), inner.drops_first,
-                                    inner.api, inner.decorated)
+                                    inner.api, inner.decorated, inner.receiver)
                 return UNKNOWN
             semantics.api_called(self, fv.path, node, args, kwargs, s)
             if splat:
@@ -126,6 +130,31 @@ class Calls:
         if type(fv) is Unknown or isinstance(fv, Derived):
             return self._unknown_call(node, func, fv, args, kwargs, s)
         return UNKNOWN
+
+    def _instance(self, cls: ClassRef, args, kwargs, splat: bool, s: State) -> Value:
+        """Calling a class of the linted code: its fields (dataclass, namedtuple) or what its
+        `__init__` sets on `self`."""
+        derived = from_model(args, kwargs)
+        if splat:
+            return Instance(cls, (), derived)
+        if cls.fields is not None:
+            values = dict(cls.defaults)
+            for name, (v, _) in zip(cls.fields, args):
+                values[name] = v
+            for k, (v, _) in kwargs.items():
+                if k in cls.fields:
+                    values[k] = v
+            return Instance(cls, tuple((f, values.get(f, UNKNOWN)) for f in cls.fields), derived)
+        mod = cls.run.mod if cls.run is not None else self.mod
+        init = mod.method(cls.node, "__init__") if isinstance(cls.node, cst.ClassDef) else None
+        budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
+        if init is None or init.decorated or self.depth >= MAX_DEPTH or init.node in self.active or budget <= 0:
+            return Instance(cls, (), derived)
+        self.an.call_budget[self.root] = budget - 1
+        child = self.run_child(init, args, kwargs, s)
+        attrs = tuple((k, v) for k, v in child.attr_values.items()
+                      if k not in mod.foreign_attr_writes and mod.attr_writers.get((cls.node, k)) == {"__init__"})
+        return Instance(cls, attrs, derived)
 
     def _unknown_call(self, node: cst.Call, func, fv: Value, args, kwargs, s: State) -> Value:
         """A call of something unknown: a builtin, a function of a module not linted, a method of
@@ -168,6 +197,14 @@ class Calls:
             semantics.step_advanced(self, node, s)  # `global_step.assign(global_step + 1)`
         if name == "_replace":
             recv = self.eval(func.value, s)
+            if isinstance(recv, Instance) and recv.cls.tuple_like:
+                out = recv
+                for a in node.args:
+                    v = self.eval(a.value, s)
+                    if a.keyword is None or out.get(a.keyword.value) is None:
+                        return Instance(recv.cls, (), recv.derived)
+                    out = out.with_attr(a.keyword.value, v)
+                return out
             keywords = {}
             for a in node.args:
                 v = self.eval(a.value, s)
@@ -258,7 +295,7 @@ class Calls:
         if self.depth >= MAX_DEPTH or node in self.active:
             return DERIVED if from_model(args, kwargs) else UNKNOWN
         try:
-            key = (node, fn.bound_positional, fn.bound_keywords, fn.drops_first,
+            key = (node, fn.bound_positional, fn.bound_keywords, fn.drops_first, fn.receiver,
                    tuple(a[0] for a in args), tuple(sorted((k, v[0]) for k, v in kwargs.items())),
                    s.modes, s.exact, s.tpu, id(fn.run), id(self.root))
             hash(key)
@@ -300,7 +337,8 @@ class Calls:
                            self.defining_class(fn, self.mod))
         env: Dict[str, Value] = {}
         params = _positional_params(node.params)
-        values = [UNKNOWN] * fn.drops_first + [UNKNOWN] * fn.bound_positional + [a[0] for a in args]
+        receiver = fn.receiver if fn.receiver is not None else UNKNOWN
+        values = [receiver] * fn.drops_first + [UNKNOWN] * fn.bound_positional + [a[0] for a in args]
         for p, v in zip(params, values):
             env[p] = v
         defaults = _literal_defaults(node.params)
@@ -335,6 +373,28 @@ class Calls:
         """The class `fn` is a method of, looked up in the module that defines it."""
         mod = fn.run.mod if fn.run is not None else default_mod
         return mod.class_of_method(fn.node) if isinstance(fn.node, cst.FunctionDef) else None
+
+
+_NAMEDTUPLE = frozenset(("collections.namedtuple", "typing.NamedTuple"))
+
+
+def _namedtuple_class(node: cst.Call, args, kwargs, run) -> Value:
+    """`collections.namedtuple("Outputs", ["loss", "logits"])` / `"loss logits"`."""
+    names = kwargs.get("field_names") or (args[1] if len(args) > 1 else None)
+    title = args[0][0] if args else UNKNOWN
+    fields = None
+    v = names[0] if names else None
+    if isinstance(v, Const) and isinstance(v.value, str):
+        fields = tuple(v.value.replace(",", " ").split())
+    elif isinstance(v, Seq) and v.complete and all(
+            isinstance(i.value, Const) and isinstance(i.value.value, str) for i in v.items):
+        fields = tuple(i.value.value for i in v.items)
+        if fields and isinstance(v.items[0].value.value, str) and any(not f.isidentifier() for f in fields):
+            fields = None  # typing.NamedTuple("X", [("a", int)]) and odd forms
+    if fields is None:
+        return UNKNOWN
+    name = title.value if isinstance(title, Const) and isinstance(title.value, str) else "namedtuple"
+    return ClassRef(node, name, run, fields, (), True)
 
 
 def _dict_call(node: cst.Call, args, kwargs) -> Value:

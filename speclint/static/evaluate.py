@@ -1,6 +1,7 @@
 """Expressions: what each kind of expression evaluates to (a mixin of FunctionRun)."""
 from __future__ import annotations
 
+import dataclasses
 from typing import FrozenSet, Optional
 
 import libcst as cst
@@ -12,7 +13,7 @@ from speclint.static.values import (
     ApiRef, BATCH, DERIVED, NONE, UNKNOWN, BatchSize, Derived, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV,
     DictEntry, Item, Mode, ModeTest, Seq, Spec, Tensor, Unknown, Value, join,
 )
-from speclint.static.values import Labels
+from speclint.static.values import ClassRef, Instance, Labels
 from speclint.static.values import BoundAsEstimatorSpec
 
 
@@ -62,6 +63,11 @@ class Expressions:
             return PyValue()
         if isinstance(base, Derived):
             return UNKNOWN if attr in NOT_TENSOR_ATTRIBUTES else DERIVED  # `model.loss`, `outputs.logits`
+        if isinstance(base, Instance):
+            return self._instance_attribute(base, attr)
+        if isinstance(base, ClassRef):
+            method = self._method_of(base, attr)
+            return method if method is not None and not method.drops_first else UNKNOWN
         if isinstance(base, ApiRef):
             return self.mod.api_value(base.path + "." + attr)
         if isinstance(base, Unknown):
@@ -85,6 +91,22 @@ class Expressions:
                 if value is not None:
                     return value
         return UNKNOWN
+
+    def _method_of(self, cls: ClassRef, attr: str):
+        if not isinstance(cls.node, cst.ClassDef):
+            return None
+        mod = cls.run.mod if cls.run is not None else self.mod
+        return mod.method(cls.node, attr)
+
+    def _instance_attribute(self, obj: Instance, attr: str) -> Value:
+        """`outputs.total_loss` of an object of a class of the linted code."""
+        v = obj.get(attr)
+        if v is not None:
+            return v
+        method = self._method_of(obj.cls, attr)
+        if method is not None:
+            return dataclasses.replace(method, receiver=obj) if method.drops_first else method
+        return DERIVED if obj.derived and attr not in NOT_TENSOR_ATTRIBUTES else UNKNOWN
 
     def e_Integer(self, node, s):
         try:
@@ -200,6 +222,11 @@ class Expressions:
             return BatchSize() if key == "batch_size" else PyValue()
         if isinstance(base, Derived):
             return DERIVED
+        if isinstance(base, Instance) and base.cls.tuple_like and isinstance(key, int) \
+                and len(base.attrs) == len(base.cls.fields or ()):
+            if -len(base.attrs) <= key < len(base.attrs):
+                return base.attrs[key][1]  # `outputs[0]` of a namedtuple
+            return UNKNOWN
         if isinstance(base, Tensor):
             if base.shape == BATCH and isinstance(key, str):
                 return Tensor(BATCH)  # features["input_ids"]

@@ -196,11 +196,54 @@ class Callable(Value):
     drops_first: bool = False  # a method bound to self
     api: Optional[str] = None  # e.g. "Scaffold" for the class tf.train.Scaffold
     decorated: bool = False
+    # the object a method is bound to (an Instance): its `self` inside the method
+    receiver: Optional["Value"] = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         if self.api:
             return f"the class {self.api}"
         return f"the function `{self.name}`"
+
+
+@dataclass(frozen=True)
+class ClassRef(Value):
+    """A class of the linted code (not a hook class): calling it gives an `Instance`.  `fields`:
+    a dataclass's or namedtuple's fields in order (None: a plain class, whose `__init__` runs);
+    `defaults`: their literal defaults."""
+
+    node: Any = field(repr=False)  # the ClassDef (or the namedtuple(...) call)
+    name: str
+    run: Any = field(default=None, compare=False, repr=False)  # the FunctionRun it was defined in
+    fields: Optional[Tuple[str, ...]] = None
+    defaults: Tuple[Tuple[str, Value], ...] = ()
+    tuple_like: bool = False  # a namedtuple: also unpacks and indexes like its fields
+
+    def describe(self) -> str:
+        return f"the class `{self.name}`"
+
+
+@dataclass(frozen=True)
+class Instance(Value):
+    """An object of a class of the linted code: the attributes its constructor sets (a
+    dataclass's or namedtuple's fields, `self.x = ...` in `__init__` when only `__init__` writes
+    them).  `derived`: built from the model's tensors (an attribute not known is Derived)."""
+
+    cls: ClassRef
+    attrs: Tuple[Tuple[str, Value], ...] = ()
+    derived: bool = False
+
+    def get(self, name: str) -> Optional[Value]:
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        return None
+
+    def with_attr(self, name: str, value: Value) -> "Instance":
+        attrs = tuple((k, value if k == name else v) for k, v in self.attrs)
+        return Instance(self.cls, attrs, self.derived)
+
+    def describe(self) -> str:
+        return f"a `{self.cls.name}` object"
 
 
 @dataclass(frozen=True)
@@ -296,6 +339,10 @@ def join(a: Value, b: Value) -> Value:
                                  for x, y in zip(a.items, b.items)))
     if isinstance(a, Dict) and isinstance(b, Dict) and a.node is b.node and a.node is not None:
         return _join_dicts(a, b)
+    if isinstance(a, Instance) and isinstance(b, Instance) and a.cls == b.cls \
+            and [k for k, _ in a.attrs] == [k for k, _ in b.attrs]:
+        return Instance(a.cls, tuple((k, join(v, w)) for (k, v), (_, w) in zip(a.attrs, b.attrs)),
+                        a.derived or b.derived)
     ms = set(members(a)) | set(members(b))
     if len(ms) > 6:
         return UNKNOWN
@@ -348,6 +395,8 @@ def is_model_tensor(v: Value) -> bool:
         return not v.variable
     if isinstance(v, Derived):
         return True
+    if isinstance(v, Instance) and v.cls.tuple_like:
+        return any(is_model_tensor(x) for _, x in v.attrs)
     if isinstance(v, Seq):
         return any(is_model_tensor(i.value) for i in v.items)
     if isinstance(v, Dict):
