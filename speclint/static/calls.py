@@ -148,13 +148,28 @@ class Calls:
         mod = cls.run.mod if cls.run is not None else self.mod
         init = mod.method(cls.node, "__init__") if isinstance(cls.node, cst.ClassDef) else None
         budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
-        if init is None or init.decorated or self.depth >= MAX_DEPTH or init.node in self.active or budget <= 0:
+        # `__init__` runs only for objects built from the model's tensors (a model, its outputs):
+        # the attributes of the others (a tokenizer, a config) are no model tensors either way
+        if not derived or init is None or init.decorated or self.depth >= MAX_DEPTH \
+                or init.node in self.active or budget <= 0:
             return Instance(cls, (), derived)
+        try:
+            key = ("instance", init.node, tuple(a[0] for a in args), tuple(sorted((k, v[0]) for k, v in kwargs.items())),
+                   s.modes, s.exact, s.tpu, id(self.root))
+            hash(key)
+        except TypeError:
+            key = None
+        cache = self.an.call_cache
+        if key is not None and key in cache and not self.an.log.observing:
+            return cache[key]
         self.an.call_budget[self.root] = budget - 1
         child = self.run_child(init, args, kwargs, s)
         attrs = tuple((k, v) for k, v in child.attr_values.items()
                       if k not in mod.foreign_attr_writes and mod.attr_writers.get((cls.node, k)) == {"__init__"})
-        return Instance(cls, attrs, derived)
+        result = Instance(cls, attrs, derived)
+        if key is not None:
+            cache[key] = result
+        return result
 
     def _unknown_call(self, node: cst.Call, func, fv: Value, args, kwargs, s: State) -> Value:
         """A call of something unknown: a builtin, a function of a module not linted, a method of

@@ -103,7 +103,9 @@ class Expressions:
         v = obj.get(attr)
         if v is not None:
             return v
-        method = self._method_of(obj.cls, attr)
+        # methods are followed on objects built from the model's tensors (whose methods return
+        # them); on the others (a tokenizer, a config) a call is an unknown call, as before
+        method = self._method_of(obj.cls, attr) if obj.derived else None
         if method is not None:
             return dataclasses.replace(method, receiver=obj) if method.drops_first else method
         return DERIVED if obj.derived and attr not in NOT_TENSOR_ATTRIBUTES else UNKNOWN
