@@ -11,10 +11,11 @@ from speclint.static import semantics, tfops
 from speclint.static.scopes import param_names
 from speclint.static.state import EstimatorFact, FieldArg, SpecFact, State
 from speclint.static.values import (
-    ApiRef, BATCH, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, Callable, Const, Dict as DictV,
-    Item, Scaffold, Seq, Spec, Tensor, Unknown, Value, join,
+    ApiRef, BATCH, DERIVED, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, Callable, Const,
+    Derived, Dict as DictV, DictEntry, Item, Scaffold, Seq, Spec, Tensor, Unknown, Value, is_model_tensor, join,
+    none_or_all,
 )
-from speclint.static.values import EstimatorRef
+from speclint.static.values import ClassRef, EstimatorRef, Instance
 from speclint.static.values import HookClass
 
 MAX_DEPTH = 3
@@ -23,6 +24,35 @@ MAX_CALLS_PER_ROOT = 200  # helper calls followed per model_fn (or standalone) a
 _MUTATORS = frozenset(("append", "extend", "update", "insert", "pop", "setdefault", "remove", "clear",
                        "popitem"))
 _REMOVERS = frozenset(("pop", "remove", "clear", "popitem"))
+# Builtins whose result holds what their arguments hold (tensors in, tensors out); every other
+# builtin (`len`, `isinstance`, `int`, `sorted` of a dict's keys, `print`...) gives no tensor.
+_BUILTINS_KEEPING = frozenset(("list", "tuple", "zip", "reversed", "sum", "iter", "next", "enumerate",
+                               "map", "filter", "max", "min"))
+# Libraries (by import root) and TF namespaces whose calls never return the model's tensors, even
+# when given them (logging, summaries, control flow contexts, input pipelines, the Estimator API).
+_NO_TENSOR_LIBS = frozenset(("logging", "absl", "os", "sys", "json", "re", "time", "datetime", "pickle",
+                             "numpy", "np", "six", "warnings", "pprint", "inspect", "typing", "tensorflow_hub"))
+_NO_TENSOR_TF = ("tf.logging.", "tf.print", "tf.summary.", "tf.contrib.summary.", "tf.estimator.",
+                 "tf.contrib.estimator.", "tf.data.", "tf.contrib.data.", "tf.debugging.", "tf.get_logger",
+                 "tf.io.gfile.", "tf.gfile.", "tf.train.", "tf.control_dependencies", "tf.name_scope",
+                 "tf.variable_scope", "tf.device", "tf.get_collection", "tf.add_to_collection",
+                 "tf.saved_model.", "tf.keras.callbacks.", "tf.compat.v2.summary.", "tf.Assert",
+                 "tf.assert_", "tf.tpu.experimental.", "tf.distribute.", "tf.config.", "tf.io.write_file",
+                 "tf.contrib.training.", "tf.contrib.tpu.TPU", "tf.tpu.TPU", "tf.contrib.framework.get_",
+                 "tf.is_tensor", "tf.executing_eagerly", "tf.get_default_graph", "tf.Graph")
+
+
+def from_model(args, kwargs) -> bool:
+    """Some argument is computed from the model's tensors (None on some paths allowed)."""
+    return any(none_or_all(v, is_model_tensor) for v, _ in list(args) + list(kwargs.values()))
+
+
+def _derived_api(path: str) -> bool:
+    """An API call whose unknown result, given model tensors, is computed from them."""
+    canon = apis.canonical_path(path)
+    if canon.startswith("tf."):
+        return not canon.startswith(_NO_TENSOR_TF)
+    return path.split(".", 1)[0] not in _NO_TENSOR_LIBS
 
 
 class Calls:
@@ -44,6 +74,10 @@ class Calls:
                 kwargs[a.keyword.value] = (v, a.value)
             else:
                 args.append((v, a.value))
+        if isinstance(fv, ClassRef):
+            return self._instance(fv, args, kwargs, splat, s)
+        if isinstance(fv, ApiRef) and fv.path in _NAMEDTUPLE:
+            return _namedtuple_class(node, args, kwargs, self)
         if isinstance(fv, ApiRef):
             api = apis.api_name(fv.path)
             if api not in apis.ESTIMATOR_CLASSES and api != apis.PARTIAL:
@@ -65,14 +99,17 @@ class Calls:
                     return Callable(inner.node, inner.name, inner.run,
                                     inner.bound_positional + len(args) - 1,
                                     inner.bound_keywords | frozenset(kwargs), inner.drops_first,
-                                    inner.api, inner.decorated)
+                                    inner.api, inner.decorated, inner.receiver)
                 return UNKNOWN
             semantics.api_called(self, fv.path, node, args, kwargs, s)
             if splat:
                 return UNKNOWN
             result = tfops.batch_shape(fv.path, tfops.call(fv.path, args, kwargs), args, kwargs)
             replaced = semantics.api_call(self, node, fv.path, args, kwargs, result, s)
-            return result if replaced is None else replaced
+            result = result if replaced is None else replaced
+            if type(result) is Unknown and from_model(args, kwargs) and _derived_api(fv.path):
+                return DERIVED  # `resnet_model.resnet(...)` of a module not linted, `tf.contrib.layers.x(features)`
+            return result
         if isinstance(func, cst.Attribute):
             semantics.method_call(self, node, func, args, kwargs, s)
         if isinstance(fv, tfops.PerExampleLoss):
@@ -89,6 +126,63 @@ class Calls:
                 return Scaffold()
             if fv.node is not None and not splat:
                 return self.call_def(fv, args, kwargs, s)
+            return DERIVED if fv.node is not None and from_model(args, kwargs) else UNKNOWN
+        if type(fv) is Unknown or isinstance(fv, Derived):
+            return self._unknown_call(node, func, fv, args, kwargs, s)
+        return UNKNOWN
+
+    def _instance(self, cls: ClassRef, args, kwargs, splat: bool, s: State) -> Value:
+        """Calling a class of the linted code: its fields (dataclass, namedtuple) or what its
+        `__init__` sets on `self`."""
+        derived = from_model(args, kwargs)
+        if splat:
+            return Instance(cls, (), derived)
+        if cls.fields is not None:
+            values = dict(cls.defaults)
+            for name, (v, _) in zip(cls.fields, args):
+                values[name] = v
+            for k, (v, _) in kwargs.items():
+                if k in cls.fields:
+                    values[k] = v
+            return Instance(cls, tuple((f, values.get(f, UNKNOWN)) for f in cls.fields), derived)
+        mod = cls.run.mod if cls.run is not None else self.mod
+        init = mod.method(cls.node, "__init__") if isinstance(cls.node, cst.ClassDef) else None
+        budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
+        # `__init__` runs only for objects built from the model's tensors (a model, its outputs):
+        # the attributes of the others (a tokenizer, a config) are no model tensors either way
+        if not derived or init is None or init.decorated or self.depth >= MAX_DEPTH \
+                or init.node in self.active or budget <= 0:
+            return Instance(cls, (), derived)
+        try:
+            key = ("instance", init.node, tuple(a[0] for a in args), tuple(sorted((k, v[0]) for k, v in kwargs.items())),
+                   s.modes, s.exact, s.tpu, id(self.root))
+            hash(key)
+        except TypeError:
+            key = None
+        cache = self.an.call_cache
+        if key is not None and key in cache and not self.an.log.observing:
+            return cache[key]
+        self.an.call_budget[self.root] = budget - 1
+        child = self.run_child(init, args, kwargs, s)
+        attrs = tuple((k, v) for k, v in child.attr_values.items()
+                      if k not in mod.foreign_attr_writes and mod.attr_writers.get((cls.node, k)) == {"__init__"})
+        result = Instance(cls, attrs, derived)
+        if key is not None:
+            cache[key] = result
+        return result
+
+    def _unknown_call(self, node: cst.Call, func, fv: Value, args, kwargs, s: State) -> Value:
+        """A call of something unknown: a builtin, a function of a module not linted, a method of
+        an object we know nothing of.  Given the model's tensors (or called on a value computed
+        from them: `model.get_pooled_output()`), its result is computed from them."""
+        if isinstance(func, cst.Name) and self.lookup(func.value, s)[0] is None \
+                and self.mod.imports.resolve_expr(func) is None:  # a builtin
+            if func.value == "dict":
+                return _dict_call(node, args, kwargs)
+            if func.value not in _BUILTINS_KEEPING:
+                return UNKNOWN
+        if isinstance(fv, Derived) or from_model(args, kwargs):
+            return DERIVED
         return UNKNOWN
 
     def _method_call(self, node: cst.Call, func: cst.Attribute, s: State) -> Optional[Value]:
@@ -118,6 +212,14 @@ class Calls:
             semantics.step_advanced(self, node, s)  # `global_step.assign(global_step + 1)`
         if name == "_replace":
             recv = self.eval(func.value, s)
+            if isinstance(recv, Instance) and recv.cls.tuple_like:
+                out = recv
+                for a in node.args:
+                    v = self.eval(a.value, s)
+                    if a.keyword is None or out.get(a.keyword.value) is None:
+                        return Instance(recv.cls, (), recv.derived)
+                    out = out.with_attr(a.keyword.value, v)
+                return out
             keywords = {}
             for a in node.args:
                 v = self.eval(a.value, s)
@@ -206,9 +308,9 @@ class Calls:
     def call_def(self, fn: Callable, args, kwargs, s: State) -> Value:
         node = fn.node
         if self.depth >= MAX_DEPTH or node in self.active:
-            return UNKNOWN
+            return DERIVED if from_model(args, kwargs) else UNKNOWN
         try:
-            key = (node, fn.bound_positional, fn.bound_keywords, fn.drops_first,
+            key = (node, fn.bound_positional, fn.bound_keywords, fn.drops_first, fn.receiver,
                    tuple(a[0] for a in args), tuple(sorted((k, v[0]) for k, v in kwargs.items())),
                    s.modes, s.exact, s.tpu, id(fn.run), id(self.root))
             hash(key)
@@ -221,7 +323,7 @@ class Calls:
             return cache[key]
         budget = self.an.call_budget.get(self.root, MAX_CALLS_PER_ROOT)
         if budget <= 0:
-            return UNKNOWN
+            return DERIVED if from_model(args, kwargs) else UNKNOWN
         self.an.call_budget[self.root] = budget - 1
         result = self._run_call(fn, args, kwargs, s)
         if key is not None:
@@ -231,7 +333,7 @@ class Calls:
     def _run_call(self, fn: Callable, args, kwargs, s: State) -> Value:
         child = self.run_child(fn, args, kwargs, s)
         if fn.decorated:
-            return UNKNOWN
+            return DERIVED if from_model(args, kwargs) else UNKNOWN
         return child.result()
 
     def result(self) -> Value:
@@ -250,7 +352,8 @@ class Calls:
                            self.defining_class(fn, self.mod))
         env: Dict[str, Value] = {}
         params = _positional_params(node.params)
-        values = [UNKNOWN] * fn.drops_first + [UNKNOWN] * fn.bound_positional + [a[0] for a in args]
+        receiver = fn.receiver if fn.receiver is not None else UNKNOWN
+        values = [receiver] * fn.drops_first + [UNKNOWN] * fn.bound_positional + [a[0] for a in args]
         for p, v in zip(params, values):
             env[p] = v
         defaults = _literal_defaults(node.params)
@@ -285,6 +388,48 @@ class Calls:
         """The class `fn` is a method of, looked up in the module that defines it."""
         mod = fn.run.mod if fn.run is not None else default_mod
         return mod.class_of_method(fn.node) if isinstance(fn.node, cst.FunctionDef) else None
+
+
+_NAMEDTUPLE = frozenset(("collections.namedtuple", "typing.NamedTuple"))
+
+
+def _namedtuple_class(node: cst.Call, args, kwargs, run) -> Value:
+    """`collections.namedtuple("Outputs", ["loss", "logits"])` / `"loss logits"`."""
+    names = kwargs.get("field_names") or (args[1] if len(args) > 1 else None)
+    title = args[0][0] if args else UNKNOWN
+    fields = None
+    v = names[0] if names else None
+    if isinstance(v, Const) and isinstance(v.value, str):
+        fields = tuple(v.value.replace(",", " ").split())
+    elif isinstance(v, Seq) and v.complete and all(
+            isinstance(i.value, Const) and isinstance(i.value.value, str) for i in v.items):
+        fields = tuple(i.value.value for i in v.items)
+        if fields and isinstance(v.items[0].value.value, str) and any(not f.isidentifier() for f in fields):
+            fields = None  # typing.NamedTuple("X", [("a", int)]) and odd forms
+    if fields is None:
+        return UNKNOWN
+    name = title.value if isinstance(title, Const) and isinstance(title.value, str) else "namedtuple"
+    return ClassRef(node, name, run, fields, (), True)
+
+
+def _dict_call(node: cst.Call, args, kwargs) -> Value:
+    """`dict(a=x, b=y)` / `dict(other, a=x)`."""
+    entries, complete = [], True
+    for a in node.args:
+        if a.star:
+            complete = False
+    if args:
+        first = args[0][0]
+        if len(args) == 1 and isinstance(first, DictV):
+            entries.extend(first.entries)
+            complete = complete and first.complete
+        else:
+            complete = False
+    for a in node.args:
+        if a.keyword is not None and not a.star:
+            entries = [e for e in entries if e.key != a.keyword.value]
+            entries.append(DictEntry(a.keyword.value, kwargs[a.keyword.value][0], a.keyword, a.value))
+    return DictV(tuple(entries), complete, node)
 
 
 def _literal_defaults(params: cst.Parameters) -> Dict[str, Value]:

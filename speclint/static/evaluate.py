@@ -1,6 +1,7 @@
 """Expressions: what each kind of expression evaluates to (a mixin of FunctionRun)."""
 from __future__ import annotations
 
+import dataclasses
 from typing import FrozenSet, Optional
 
 import libcst as cst
@@ -9,11 +10,21 @@ from speclint import apis
 from speclint.static import semantics, tfops
 from speclint.static.state import State
 from speclint.static.values import (
-    ApiRef, BATCH, NONE, UNKNOWN, BatchSize, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV,
+    ApiRef, BATCH, DERIVED, NONE, UNKNOWN, BatchSize, Derived, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV,
     DictEntry, Item, Mode, ModeTest, Seq, Spec, Tensor, Unknown, Value, join,
 )
-from speclint.static.values import Labels
+from speclint.static.values import ClassRef, Instance, Labels
 from speclint.static.values import BoundAsEstimatorSpec
+
+
+# Attributes of a value computed from the model's tensors that are no tensors (a tensor's static
+# shape, dtype, name, graph; an object's configuration).
+NOT_TENSOR_ATTRIBUTES = frozenset((
+    "shape", "dtype", "name", "op", "graph", "device", "get_shape", "set_shape", "as_list", "numpy",
+    "ndim", "value_index", "consumers", "eval", "keys", "config", "params", "hparams", "mode",
+    "is_training", "scope", "name_scope", "variable_scope", "trainable_variables", "variables",
+    "trainable_weights", "weights", "built", "count_params",
+))
 
 
 class Expressions:
@@ -50,6 +61,13 @@ class Expressions:
             return BoundAsEstimatorSpec(base.node)  # not called: SL033
         if isinstance(base, Config):
             return PyValue()
+        if isinstance(base, Derived):
+            return UNKNOWN if attr in NOT_TENSOR_ATTRIBUTES else DERIVED  # `model.loss`, `outputs.logits`
+        if isinstance(base, Instance):
+            return self._instance_attribute(base, attr)
+        if isinstance(base, ClassRef):
+            method = self._method_of(base, attr)
+            return method if method is not None and not method.drops_first else UNKNOWN
         if isinstance(base, ApiRef):
             return self.mod.api_value(base.path + "." + attr)
         if isinstance(base, Unknown):
@@ -73,6 +91,24 @@ class Expressions:
                 if value is not None:
                     return value
         return UNKNOWN
+
+    def _method_of(self, cls: ClassRef, attr: str):
+        if not isinstance(cls.node, cst.ClassDef):
+            return None
+        mod = cls.run.mod if cls.run is not None else self.mod
+        return mod.method(cls.node, attr)
+
+    def _instance_attribute(self, obj: Instance, attr: str) -> Value:
+        """`outputs.total_loss` of an object of a class of the linted code."""
+        v = obj.get(attr)
+        if v is not None:
+            return v
+        # methods are followed on objects built from the model's tensors (whose methods return
+        # them); on the others (a tokenizer, a config) a call is an unknown call, as before
+        method = self._method_of(obj.cls, attr) if obj.derived else None
+        if method is not None:
+            return dataclasses.replace(method, receiver=obj) if method.drops_first else method
+        return DERIVED if obj.derived and attr not in NOT_TENSOR_ATTRIBUTES else UNKNOWN
 
     def e_Integer(self, node, s):
         try:
@@ -186,6 +222,13 @@ class Expressions:
             return UNKNOWN
         if isinstance(base, Config) and isinstance(key, str):
             return BatchSize() if key == "batch_size" else PyValue()
+        if isinstance(base, Derived):
+            return DERIVED
+        if isinstance(base, Instance) and base.cls.tuple_like and isinstance(key, int) \
+                and len(base.attrs) == len(base.cls.fields or ()):
+            if -len(base.attrs) <= key < len(base.attrs):
+                return base.attrs[key][1]  # `outputs[0]` of a namedtuple
+            return UNKNOWN
         if isinstance(base, Tensor):
             if base.shape == BATCH and isinstance(key, str):
                 return Tensor(BATCH)  # features["input_ids"]
@@ -211,6 +254,11 @@ class Expressions:
                 op, (cst.Add, cst.Subtract, cst.Multiply, cst.AddAssign, cst.SubtractAssign,
                      cst.MultiplyAssign)) else None
             return Tensor(tfops.broadcast(tfops.shape_of(a), tfops.shape_of(b)), dtype=dtype)
+        if isinstance(a, Derived) or isinstance(b, Derived):
+            other = b if isinstance(a, Derived) else a
+            if isinstance(other, (Derived, Const, PyValue)):
+                return DERIVED  # arithmetic on values computed from the model's tensors
+            return UNKNOWN
         if isinstance(a, Seq) and isinstance(b, Seq) and isinstance(op, (cst.Add, cst.AddAssign)) \
                 and a.kind == b.kind:
             return Seq(a.kind, a.items + b.items, a.complete and b.complete)
@@ -226,6 +274,8 @@ class Expressions:
             return UNKNOWN
         if isinstance(v, Tensor):
             return Tensor(v.shape)
+        if isinstance(v, Derived):
+            return DERIVED
         if isinstance(v, Const) and isinstance(v.value, (int, float)) and isinstance(node.operator, cst.Minus):
             return Const(-v.value)
         return UNKNOWN

@@ -78,14 +78,15 @@ def input_fn_runs(an) -> List[Tuple[EstimatorCalled, FunctionRun]]:
 # ---- host functions -------------------------------------------------------------------------------
 def host_call_pairs(fact) -> Iterator[Tuple[str, object, Seq]]:
     """(field, FieldArg, the (fn, tensors) Seq) for each host call of a TPUEstimatorSpec whose
-    value is a complete 2-element tuple/list on every path."""
+    value is a complete 2-element tuple/list on every path where it is not None (`host_call =
+    None` then `host_call = (fn, [...])` under a flag: None is legal, the pair is checked)."""
     if fact.cls != apis.TPU_ESTIMATOR_SPEC:
         return
     for name in apis.HOST_CALL_FIELDS:
         fa = fact.fields.get(name)
         if fa is None:
             continue
-        ms = members(fa.value)
+        ms = [m for m in members(fa.value) if m != NONE]
         if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].complete and len(ms[0].items) == 2:
             yield name, fa, ms[0]
 

@@ -24,7 +24,7 @@ from speclint.static import semantics
 from speclint.static.scopes import param_names
 from speclint.static.state import Analysis, ModelFnContext, State, join_states, merge
 from speclint.static.values import (
-    NONE, UNKNOWN, Callable, Const, Dict as DictV, DictEntry, Mode, ModeTest, Operation, Scaffold, Seq,
+    DERIVED, NONE, UNKNOWN, Callable, Derived, Instance, members, Const, Dict as DictV, DictEntry, Mode, ModeTest, Operation, Scaffold, Seq,
     Spec, Value, join,
 )
 from speclint.static.calls import Calls
@@ -203,7 +203,7 @@ class FunctionRun(Expressions, Calls):
     def s_For(self, st: cst.For, s: State):
         it = self.eval(st.iter, s)
         body_state = s.copy()
-        element = UNKNOWN
+        element = DERIVED if isinstance(it, Derived) else UNKNOWN
         if isinstance(it, Seq) and it.complete and it.items:
             element = it.items[0].value
             for item in it.items[1:]:
@@ -274,11 +274,17 @@ class FunctionRun(Expressions, Calls):
                     and len(value.items) == len(elements)):
                 for e, item in zip(elements, value.items):
                     self.assign(e.value, item.value, item.node, s)
+            elif (isinstance(value, Instance) and value.cls.tuple_like and not starred
+                  and len(value.attrs) == len(elements) == len(value.cls.fields or ())):
+                for e, (_, v) in zip(elements, value.attrs):  # a namedtuple unpacked
+                    self.assign(e.value, v, None, s)
             else:
+                # the parts of a value computed from the model's tensors are too
+                part = DERIVED if isinstance(value, Derived) else UNKNOWN
                 for e in elements:
-                    self.assign(e.value, UNKNOWN, None, s)
+                    self.assign(e.value, part, None, s)
         elif isinstance(target, cst.StarredElement):
-            self.assign(target.value, UNKNOWN, None, s)
+            self.assign(target.value, DERIVED if isinstance(value, Derived) else UNKNOWN, None, s)
         elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
             name = target.value.value
             container = s.env.get(name)
@@ -337,6 +343,33 @@ class FunctionRun(Expressions, Calls):
         narrowed = semantics.narrow_labels(self, test, s)
         if narrowed is not None:
             return narrowed
+        target = _none_test(test)
+        true, false = self._branch_leaf(test, s)
+        if target is not None:
+            expr, not_none_when = target
+            side = true if not_none_when else false
+            for st in side:
+                self._narrow_not_none(expr, st)
+        return true, false
+
+    def _narrow_not_none(self, expr, st: State) -> None:
+        """On the side where `expr` (a name, or `name.attr` of an object of the linted code) is
+        not None, drop None from what it may be (`if outputs.aux_loss is not None: loss += ...`)."""
+        name = expr.value if isinstance(expr, cst.Name) else expr.value.value
+        value = st.env.get(name)
+        if value is None:
+            return
+        if isinstance(expr, cst.Name):
+            narrowed = _without_none(value)
+            if narrowed is not None:
+                st.bind(name, narrowed)
+        elif isinstance(value, Instance):
+            attr = value.get(expr.attr.value)
+            narrowed = _without_none(attr) if attr is not None else None
+            if narrowed is not None:
+                st.env[name] = value.with_attr(expr.attr.value, narrowed)
+
+    def _branch_leaf(self, test, s: State) -> Tuple[List[State], List[State]]:
         v = self.eval(test, s)
         if isinstance(v, ModeTest):
             return self._split_modes(s, v.modes, v.exact)
@@ -433,6 +466,41 @@ class FunctionRun(Expressions, Calls):
         return found
 
     # ---- expressions --------------------------------------------------------------------------
+
+
+def _none_test(test):
+    """(expr, True) for `expr is not None` / `expr` (truthiness), (expr, False) for `expr is
+    None`, where expr is a name or `name.attr`; else None."""
+    def target(n):
+        if isinstance(n, cst.Name) and n.value not in ("None", "True", "False"):
+            return n
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name):
+            return n
+        return None
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        t = target(test)
+        return (t, True) if t is not None else None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comp = test.comparisons[0]
+        left, right = test.left, comp.comparator
+        if isinstance(left, cst.Name) and left.value == "None":
+            left, right = right, left
+        if isinstance(comp.operator, (cst.Is, cst.IsNot)) and isinstance(right, cst.Name) and right.value == "None":
+            t = target(left)
+            if t is not None:
+                return t, isinstance(comp.operator, cst.IsNot)
+    return None
+
+
+def _without_none(v: Value) -> Optional[Value]:
+    ms = members(v)
+    rest = [m for m in ms if m != NONE]
+    if len(rest) == len(ms) or not rest:
+        return None
+    out = rest[0]
+    for m in rest[1:]:
+        out = join(out, m)
+    return out
 
 
 def _literal(node) -> bool:

@@ -20,7 +20,7 @@ from speclint.static.facts import (
     PairingCall, ParamRead, Site, StepAdvanced, SummariesCleared, TensorMade,
 )
 from speclint.static.values import (
-    BATCH, NONE, NOT_BATCH, UNKNOWN, ApiRef, EstimatorRef, HookClass, Labels, Object, Operation, Params,
+    BATCH, NONE, NOT_BATCH, UNKNOWN, ApiRef, ClassRef, EstimatorRef, HookClass, Labels, Object, Operation, Params,
     RunSpec, Spec, Tensor, Unknown, Value, all_members, members,
 )
 
@@ -380,7 +380,59 @@ def class_value(run, node: cst.ClassDef, s) -> Value:
         if isinstance(v, HookClass) or (
                 isinstance(v, ApiRef) and apis.canonical_path(v.path).endswith(".SessionRunHook")):
             return HookClass(node=None, name=node.name.value, run=run)
-    return UNKNOWN
+    return _class_ref(run, node, s)
+
+
+_DATACLASS = ("dataclass", "dataclasses.dataclass", "attr.s", "attrs.define", "attr.dataclass",
+              "attrs.frozen", "attr.attrs")
+
+
+def _class_ref(run, node: cst.ClassDef, s) -> Value:
+    """A class of the linted code: a dataclass or NamedTuple (its annotated fields in order), a
+    subclass of a namedtuple(...) class (its fields), or a plain class (its `__init__` runs when
+    it is called).  A class with another base (a Keras layer, a class we do not see) is left
+    unknown: its constructor and attributes may come from that base."""
+    bases = [b for b in node.bases if b.keyword is None]
+    decorators = [_dotted(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+                  for d in node.decorators]
+    name = node.name.value
+    if any(d in _DATACLASS for d in decorators) or (
+            len(bases) == 1 and _dotted(bases[0].value) in ("NamedTuple", "typing.NamedTuple")):
+        fields, defaults = _annotated_fields(node)
+        return ClassRef(node, name, run, fields, defaults, tuple_like=not decorators)
+    if node.decorators:
+        return UNKNOWN
+    if len(bases) == 1:
+        base = run.eval(bases[0].value, s)
+        if isinstance(base, ClassRef) and base.tuple_like:  # class X(namedtuple("X", "a b")): ...
+            return ClassRef(node, name, run, base.fields, base.defaults, True)
+    if bases and not all(_dotted(b.value) == "object" for b in bases):
+        return UNKNOWN
+    return ClassRef(node, name, run)
+
+
+def _dotted(expr) -> str:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        return _dotted(expr.value) + "." + expr.attr.value
+    return ""
+
+
+def _annotated_fields(node: cst.ClassDef):
+    fields, defaults = [], []
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                if "ClassVar" in cst.Module([]).code_for_node(small.annotation.annotation):
+                    continue
+                fields.append(small.target.value)
+                if isinstance(small.value, cst.Name) and small.value.value == "None":
+                    defaults.append((small.target.value, NONE))
+    return tuple(fields), tuple(defaults)
 
 
 def spec_built(run, fact, s) -> None:

@@ -78,7 +78,14 @@ class State:
 def join_states(a: State, b: State, keep_facts: bool = True) -> State:
     env = {}
     for name in a.env.keys() | b.env.keys():
-        env[name] = join(a.env.get(name, UNKNOWN), b.env.get(name, UNKNOWN))
+        if name in a.env and name in b.env:
+            env[name] = join(a.env[name], b.env[name])
+        elif name.startswith("<"):  # the interpreter's own markers: unknown where not set
+            env[name] = UNKNOWN
+        else:
+            # a name bound on one path only: reading it on the other raises NameError
+            # (UnboundLocalError), so every use that runs sees the bound value
+            env[name] = a.env[name] if name in a.env else b.env[name]
     facts = {k: v for k, v in a.facts.items() if b.facts.get(k) == v} if keep_facts else {}
     tpu = a.tpu if a.tpu == b.tpu else None
     return State(env, a.modes | b.modes, a.exact and b.exact, facts, tpu)

@@ -577,6 +577,7 @@ def _export_problems(kind: str, args: Args, kwargs: Kwargs) -> tuple:
 # --- pairing family (SL014, SL031, SL043): Saver, optimizers, hooks -----------------------------
 from speclint.static.values import Dict as _DictV, Object  # noqa: E402
 from speclint.static.values import members as _members  # noqa: E402
+from speclint.static.values import Derived as _Derived  # noqa: E402
 
 
 def _saver(args, kwargs, raw) -> Value:
@@ -600,7 +601,7 @@ def _cross_shard(args, kwargs, raw) -> Value:
 
 def _model_tensor(v: Value) -> bool:
     ms = _members(v)
-    return all(isinstance(m, Tensor) and not m.variable for m in ms)
+    return all((isinstance(m, Tensor) and not m.variable) or isinstance(m, _Derived) for m in ms)
 
 
 def _hook(args, kwargs, raw) -> Value:

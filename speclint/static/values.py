@@ -45,6 +45,21 @@ UNKNOWN = Unknown()
 
 
 @dataclass(frozen=True)
+class Derived(Unknown):
+    """Unknown, except that it was computed from the model's tensors (a call speclint cannot see
+    into, given `features`, `labels` or another model tensor; an attribute, item or unpacked part
+    of such a value).  It may be a tensor, a structure of tensors or an object holding them: the
+    capture rules (a host function, scaffold_fn or hook reading it) treat it as a model tensor;
+    every other rule sees an unknown value."""
+
+    def describe(self) -> str:
+        return "a value computed from the model's tensors"
+
+
+DERIVED = Derived()
+
+
+@dataclass(frozen=True)
 class Const(Value):
     value: Any
 
@@ -181,11 +196,54 @@ class Callable(Value):
     drops_first: bool = False  # a method bound to self
     api: Optional[str] = None  # e.g. "Scaffold" for the class tf.train.Scaffold
     decorated: bool = False
+    # the object a method is bound to (an Instance): its `self` inside the method
+    receiver: Optional["Value"] = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         if self.api:
             return f"the class {self.api}"
         return f"the function `{self.name}`"
+
+
+@dataclass(frozen=True)
+class ClassRef(Value):
+    """A class of the linted code (not a hook class): calling it gives an `Instance`.  `fields`:
+    a dataclass's or namedtuple's fields in order (None: a plain class, whose `__init__` runs);
+    `defaults`: their literal defaults."""
+
+    node: Any = field(repr=False)  # the ClassDef (or the namedtuple(...) call)
+    name: str
+    run: Any = field(default=None, compare=False, repr=False)  # the FunctionRun it was defined in
+    fields: Optional[Tuple[str, ...]] = None
+    defaults: Tuple[Tuple[str, Value], ...] = ()
+    tuple_like: bool = False  # a namedtuple: also unpacks and indexes like its fields
+
+    def describe(self) -> str:
+        return f"the class `{self.name}`"
+
+
+@dataclass(frozen=True)
+class Instance(Value):
+    """An object of a class of the linted code: the attributes its constructor sets (a
+    dataclass's or namedtuple's fields, `self.x = ...` in `__init__` when only `__init__` writes
+    them).  `derived`: built from the model's tensors (an attribute not known is Derived)."""
+
+    cls: ClassRef
+    attrs: Tuple[Tuple[str, Value], ...] = ()
+    derived: bool = False
+
+    def get(self, name: str) -> Optional[Value]:
+        for k, v in self.attrs:
+            if k == name:
+                return v
+        return None
+
+    def with_attr(self, name: str, value: Value) -> "Instance":
+        attrs = tuple((k, value if k == name else v) for k, v in self.attrs)
+        return Instance(self.cls, attrs, self.derived)
+
+    def describe(self) -> str:
+        return f"a `{self.cls.name}` object"
 
 
 @dataclass(frozen=True)
@@ -259,6 +317,13 @@ def members(v: Value) -> tuple:
 def join(a: Value, b: Value) -> Value:
     if a is b or a == b:
         return a
+    if isinstance(a, Derived) or isinstance(b, Derived):
+        other = b if isinstance(a, Derived) else a
+        if isinstance(other, Derived) or is_model_tensor(other):
+            return DERIVED  # computed from the model's tensors on every path
+        if other == NONE:
+            return Union(frozenset((DERIVED, NONE)))  # an optional value (`x = None` on a path)
+        return UNKNOWN
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return UNKNOWN
     if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -274,6 +339,10 @@ def join(a: Value, b: Value) -> Value:
                                  for x, y in zip(a.items, b.items)))
     if isinstance(a, Dict) and isinstance(b, Dict) and a.node is b.node and a.node is not None:
         return _join_dicts(a, b)
+    if isinstance(a, Instance) and isinstance(b, Instance) and a.cls == b.cls \
+            and [k for k, _ in a.attrs] == [k for k, _ in b.attrs]:
+        return Instance(a.cls, tuple((k, join(v, w)) for (k, v), (_, w) in zip(a.attrs, b.attrs)),
+                        a.derived or b.derived)
     ms = set(members(a)) | set(members(b))
     if len(ms) > 6:
         return UNKNOWN
@@ -298,7 +367,13 @@ def _join_dicts(a: "Dict", b: "Dict") -> "Dict":
 def all_members(v: Value, pred) -> bool:
     """True when every value `v` may be satisfies `pred` (and none is Unknown)."""
     ms = members(v)
-    return all(not isinstance(m, Unknown) and pred(m) for m in ms)
+    return all(_judged(m) and pred(m) for m in ms)
+
+
+def _judged(m: Value) -> bool:
+    # Unknown is never judged; a Derived value is unknown to every predicate but the capture
+    # rules' `is_model_tensor`
+    return not isinstance(m, Unknown) or isinstance(m, Derived)
 
 
 def none_or_all(v: Value, pred) -> bool:
@@ -310,13 +385,18 @@ def none_or_all(v: Value, pred) -> bool:
     the construction on other paths never mixes in here.
     """
     ms = [m for m in members(v) if m != NONE]
-    return bool(ms) and all(not isinstance(m, Unknown) and pred(m) for m in ms)
+    return bool(ms) and all(_judged(m) and pred(m) for m in ms)
 
 
 def is_model_tensor(v: Value) -> bool:
-    """A non-variable tensor, or a container holding one (what a host fn must not capture)."""
+    """A non-variable tensor, a value computed from the model's tensors, or a container holding
+    one (what a host fn must not capture)."""
     if isinstance(v, Tensor):
         return not v.variable
+    if isinstance(v, Derived):
+        return True
+    if isinstance(v, Instance) and v.cls.tuple_like:
+        return any(is_model_tensor(x) for _, x in v.attrs)
     if isinstance(v, Seq):
         return any(is_model_tensor(i.value) for i in v.items)
     if isinstance(v, Dict):

@@ -24,6 +24,16 @@ def only(v: Value, cls) -> Optional[Value]:
     return None
 
 
+def candidates(v: Value, cls) -> list:
+    """Every value `v` may be but None, when each is certainly an instance of `cls` (`f if c else
+    g`, `f if c else None`, `x = None` then `x = f` under a flag): None is legal in the optional
+    fields (eval_metrics, host_call, scaffold_fn, hooks), every other candidate is checked."""
+    ms = [m for m in members(v) if m != NONE]
+    if ms and all(isinstance(m, cls) for m in ms):
+        return list(dict.fromkeys(ms))
+    return []
+
+
 def signature(fn: Callable) -> Optional[apis.HostFnSignature]:
     node = fn.node
     if not isinstance(node, (cst.FunctionDef, cst.Lambda)) or fn.decorated:
@@ -52,8 +62,36 @@ def captured_tensors(fact, fn: Callable, ctx) -> Iterator[Tuple[str, cst.Name]]:
             value, owner = run.lookup(name)
         if owner is None or owner is ctx.module_run or owner.root is not fact.root:
             continue
-        if all_members(value, is_model_tensor):
+        if all_members(value, is_model_tensor) and not _structure_only(node, name):
             yield name, use
+
+
+# `tf.nest.pack_sequence_as(structure, flat)`: the structure argument is read for its shape only
+# (nest flattens it in Python; no op reads its tensors).
+_STRUCTURE_ONLY = frozenset(("pack_sequence_as",))
+
+
+def _structure_only(fn_node, name: str) -> bool:
+    """Every read of `name` in `fn_node` is the structure argument of `pack_sequence_as`
+    (tensorflow/tpu detection's host_call_fn: `tf.nest.pack_sequence_as(host_call_inputs, flat_args)`)."""
+    class V(cst.CSTVisitor):
+        def __init__(self):
+            self.uses, self.structural = 0, 0
+
+        def visit_Name(self, n: cst.Name):
+            if n.value == name:
+                self.uses += 1
+
+        def visit_Call(self, c: cst.Call):
+            f = c.func
+            last = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else None
+            if last in _STRUCTURE_ONLY and c.args and isinstance(c.args[0].value, cst.Name) \
+                    and c.args[0].value.value == name and c.args[0].keyword in (None,):
+                self.structural += 1
+
+    v = V()
+    fn_node.body.visit(v)
+    return v.structural > 0 and v.structural == v.uses
 
 
 def fn_label(fn: Callable) -> str:

@@ -14,7 +14,7 @@ from speclint import apis
 from speclint.families import fields as F
 from speclint.finding import Finding
 from speclint.static.checks.base import check
-from speclint.static.checks.common import duplicate_of_model_fn_view, only, when_built
+from speclint.static.checks.common import candidates, duplicate_of_model_fn_view, only, when_built
 from speclint.static.facts import GlobalTensorUsed, StepAdvanced
 from speclint.static.semantics import OPTIMIZER_KINDS
 from speclint.static.syntax import source
@@ -356,14 +356,14 @@ def hooks_capture(fact, ctx):
         return
     for field in ("training_hooks", "evaluation_hooks", "prediction_hooks"):
         fa = fact.fields.get(field)
-        hooks = only(fa.value, Seq) if fa is not None else None
-        if hooks is None:
-            continue
-        for item in hooks.items:
-            hook = only(item.value, Object)
-            if hook is None or hook.kind != "hook":
-                continue
-            for captured in hook.captured:
-                if captured.node is not None:
-                    yield Finding("SL031", captured.node, "default", dict(
-                        expr=source(captured.node), hook=f"`{hook.cls}`", field=field))
+        seen = set()
+        for hooks in candidates(fa.value, Seq) if fa is not None else ():  # `[h] if c else []`
+            for item in hooks.items:
+                for hook in candidates(item.value, Object):
+                    if hook.kind != "hook":
+                        continue
+                    for captured in hook.captured:
+                        if captured.node is not None and id(captured.node) not in seen:
+                            seen.add(id(captured.node))
+                            yield Finding("SL031", captured.node, "default", dict(
+                                expr=source(captured.node), hook=f"`{hook.cls}`", field=field))

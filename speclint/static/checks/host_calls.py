@@ -10,7 +10,7 @@ from speclint.finding import Finding
 from speclint.static.checks.base import check
 from speclint.static.syntax import source
 from speclint.static.checks.common import (
-    captured_tensors, fn_label, only, signature, when_built,
+    candidates, captured_tensors, fn_label, only, signature, when_built,
 )
 from speclint.static.extra_runs import host_call_pairs
 from speclint.static.facts import TensorMade
@@ -201,8 +201,6 @@ def host_fn_closure(fact, ctx):
     if not ctx.on_tpu(fact):
         return
     for name, fa, pair in host_call_pairs(fact):
-        fn = only(pair.items[0].value, Callable)
-        if fn is None:
-            continue
-        for captured, use in captured_tensors(fact, fn, ctx):
-            yield Finding("SL007", use, "default", dict(field=name, fn=fn_label(fn), name=captured))
+        for fn in candidates(pair.items[0].value, Callable):  # `metric_fn if c else other_fn`
+            for captured, use in captured_tensors(fact, fn, ctx):
+                yield Finding("SL007", use, "default", dict(field=name, fn=fn_label(fn), name=captured))

@@ -12,7 +12,7 @@ from speclint import apis
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
 from speclint.static.checks.common import (
-    captured_tensors, duplicate_of_model_fn_view, fn_label, is_none, only, when_built,
+    candidates, captured_tensors, duplicate_of_model_fn_view, fn_label, is_none, only, when_built,
 )
 from speclint.static.extra_runs import scaffold_candidate
 from speclint.static.facts import PairingCall
@@ -45,11 +45,9 @@ def scaffold_closure(fact, ctx):
     if fact.cls != apis.TPU_ESTIMATOR_SPEC or not ctx.on_tpu(fact):
         return
     fa = fact.fields.get("scaffold_fn")
-    fn = only(fa.value, Callable) if fa is not None else None
-    if fn is None:
-        return
-    for captured, use in captured_tensors(fact, fn, ctx):
-        yield Finding("SL015", use, "default", dict(fn=fn_label(fn), name=captured))
+    for fn in candidates(fa.value, Callable) if fa is not None else ():  # `f if c else None`
+        for captured, use in captured_tensors(fact, fn, ctx):
+            yield Finding("SL015", use, "default", dict(fn=fn_label(fn), name=captured))
 
 
 # ---- SL014 ------------------------------------------------------------------------------------
