@@ -231,8 +231,12 @@ class _Work:
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
 
 
-def _init_worker(options: dict) -> None:
+def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
     global _WORKER_OPTIONS
+    if parent_pid is not None:  # die with the run, even when it is killed (SIGTERM, SIGKILL)
+        from speclint import lifetime
+
+        lifetime.bind_to_parent(parent_pid)
     _WORKER_OPTIONS = options
 
 
@@ -255,7 +259,7 @@ def _start_pool(jobs: int, options: dict):
         from speclint.static import pipeline  # noqa: F401
         rulebook.load()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_init_worker, initargs=(options,))
+                               initializer=_init_worker, initargs=(options, os.getpid()))
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
@@ -363,7 +367,7 @@ def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
 
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker, initargs=(options,)) as pool:
+                                 initializer=_init_worker, initargs=(options, os.getpid())) as pool:
             return _submit(pool, work).result()
     except Exception as exc:  # noqa: BLE001
         return FileResult(work.shown, internal_error=f"the analysis process died ({type(exc).__name__}: {exc or first})")

@@ -204,9 +204,13 @@ class SpeclintServer(LanguageServer):
     def _workers(self) -> ProcessPoolExecutor:
         # The engine runs in a worker process: a crash in it (a native parser overflowing its
         # stack on absurd nesting, say) costs a restart of the worker, not the editor's server.
-        # One worker: each run is one file; spawn, not fork, because this process has threads.
+        # One worker: each run is one file; spawn, not fork, because this process has threads.  The
+        # worker dies with the server, however the editor ends it (speclint.lifetime).
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            from speclint import lifetime
+
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=lifetime.bind_to_parent, initargs=(os.getpid(),))
         return self._pool
 
     async def lint(self, uri: str, text: str) -> List[Diagnostic]:
