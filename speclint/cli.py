@@ -134,8 +134,7 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
                                         caches=None if no_cache else Caches(cache_dir),
                                         prefilter=not no_prefilter)
         if "-" in paths:
-            data = sys.stdin.buffer.read()
-            result.files.extend(engine.check_stdin(data, stdin_filename, resolver,
+            result.files.extend(engine.check_stdin(sys.stdin.buffer, stdin_filename, resolver,
                                                    prefilter=not no_prefilter).files)
     except ConfigError as exc:
         _fail(str(exc))
@@ -307,4 +306,10 @@ def _print_runtime(outcome, output_format: str, quiet: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="speclint")
+    try:
+        cli(prog_name="speclint")
+    except Exception as exc:  # noqa: BLE001 - a bug in speclint: exit 2 (1 means "diagnostics found")
+        detail = " ".join(str(exc).split())
+        click.echo(f"speclint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
+                   "(please report this)", err=True)
+        sys.exit(EXIT_ERROR)

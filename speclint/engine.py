@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional
 from speclint import files, rulebook
 from speclint.config import Config, Resolver
 from speclint.diagnostics import Diagnostic
+from speclint.static import safeparse  # (standard library only: no libcst)
 
 
 @dataclass
@@ -113,6 +114,10 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
                 reason="the code is nested too deeply to analyse")))
+    except MemoryError:
+        if "SL000" in enabled:
+            result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
+                reason=f"there is not enough memory to analyse the file ({len(data) / 2**20:,.1f} MiB)")))
     return result
 
 
@@ -123,48 +128,90 @@ def _sl000(shown: str, config: Config, rel: Optional[str], reason: str) -> FileR
     return result
 
 
-# A file bigger than this is not read whole: it is scanned in chunks for the prefilter tokens
-# and, if it mentions them, reported as SL000 (libcst would need minutes and gigabytes for it).
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A file bigger than the parse limit (safeparse.MAX_PARSE_BYTES) is not read whole: it is scanned in
+# chunks for the prefilter tokens and, if it mentions them, reported as SL000 "too large" (libcst
+# would need about 0.9 GB of memory per MB of it).  Only regular files are read: a FIFO would block
+# forever, /dev/zero never ends.
 _CHUNK = 16 * 1024 * 1024
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 class TooLarge(Exception):
-    def __init__(self, size: int, matters: bool):
+    def __init__(self, size: int, matters: bool, exact: bool = True):
         super().__init__(size)
-        self.size, self.matters = size, matters
+        self.size, self.matters, self.exact = size, matters, exact
+
+
+class NotRegularFile(OSError):
+    pass
+
+
+def _not_regular(mode: int, path: str) -> NotRegularFile:
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a file")
+    return NotRegularFile(0, f"not a regular file ({kind})", path)
 
 
 def _read(path: str) -> bytes:
-    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory);
-    TooLarge past MAX_FILE_BYTES."""
-    with open(path, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(21, "Is a directory", path)
-        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES:
-            raise TooLarge(st.st_size, _stream_matters(fh))
-        return fh.read()
+    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory, not a
+    regular file); TooLarge past the parse limit."""
+    st = os.stat(path)  # (a FIFO or device is looked at, never opened)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "Is a directory", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(st.st_mode, path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as fh:
+        st = os.fstat(fd)  # (replaced since the stat above?)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st.st_mode, path)
+        return read_limited(fh, st.st_size)
 
 
-def _stream_matters(fh) -> bool:
-    """The prefilter over a file read in chunks (overlapping by the longest token)."""
+def read_limited(fh, size: Optional[int] = None) -> bytes:
+    """Read a binary stream (a file of `size` bytes, or stdin) up to the parse limit; TooLarge
+    beyond it, after streaming the rest through the prefilter."""
+    limit = safeparse.MAX_PARSE_BYTES
+    if size is not None and size > limit:
+        return _too_large_stream(fh, b"", size)
+    data = fh.read(limit + 1)
+    if len(data) > limit:  # a stream, or a file that grew
+        return _too_large_stream(fh, data, None)
+    return data
+
+
+def _too_large_stream(fh, head: bytes, size: Optional[int]):
+    if files.may_matter(head):
+        raise TooLarge(size or len(head), True, exact=size is not None)
+    matters, read = _stream_matters(fh, head)
+    raise TooLarge(size or len(head) + read, matters, exact=size is not None or not matters)
+
+
+def _stream_matters(fh, head: bytes = b""):
+    """The prefilter over the rest of a stream, read in chunks (overlapping by the longest token):
+    (matters, bytes read); stops at the first match."""
     overlap = max(len(t) for t in files.PREFILTER_TOKENS) - 1
-    tail = b""
+    tail = head[-overlap:] if overlap else b""
+    read = 0
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
-            return False
+            return False, read
+        read += len(chunk)
         if files.may_matter(tail + chunk):
-            return True
+            return True, read
         tail = chunk[-overlap:] if overlap else b""
 
 
 def _too_large(exc: TooLarge, shown: str, config: Config, rel: Optional[str]) -> FileResult:
     if not exc.matters:
         return FileResult(shown, skipped=True)
-    return _sl000(shown, config, rel, f"the file is too large to analyse ({exc.size / 2**20:,.0f} MiB; "
-                                      f"the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+    if exc.exact:
+        reason = safeparse.too_large(exc.size)
+    else:  # a stream (stdin), read only until it first mentioned the API
+        reason = (f"the input is too large to analyse (more than {exc.size:,} bytes; "
+                  f"the limit is {safeparse.MAX_PARSE_BYTES / 2**20:g} MiB)")
+    return _sl000(shown, config, rel, reason)
 
 
 def _safe_check(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
@@ -379,11 +426,18 @@ def _finish(work: _Work, result: FileResult, slots, run_key: str) -> None:
         work.cache.put(work.abspath, work.chash, work.ckey, run_key, work.shown, result.diagnostics, result.deps)
 
 
-def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
+def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
+    """Lint code read from stdin: `data` is its bytes or a binary stream (read up to the parse
+    limit, as a file is)."""
     name = filename or "-"
     config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
     rel = config.relative(filename) if filename else None
     shown = display_path(name)
+    if not isinstance(data, (bytes, bytearray)):
+        try:
+            data = read_limited(data)
+        except TooLarge as exc:
+            return RunResult([_too_large(exc, shown, config, rel)])
     index = None
     if filename:  # an editor piping a buffer: its imports are followed on disk
         from speclint.static.modules import ModuleIndex

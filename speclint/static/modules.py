@@ -26,6 +26,9 @@ LIBRARY_ROOTS = frozenset((
     "six", "os", "sys", "collections", "typing", "re", "json", "math", "logging",
 ))
 _CACHE_SIZE = 64  # library analyses kept per process (each holds a parsed module)
+# ... and at most this much source among them: a parsed module holds about 175 MiB per MiB of source
+# (a language server's checker process keeps them between runs)
+_CACHE_BYTES = 8 * 1024 * 1024
 
 
 class ModuleIndex:
@@ -133,7 +136,8 @@ def load(path: str, index: ModuleIndex):
         finally:
             _LOADING.discard(path)
         _LIBS[path] = hit
-        while len(_LIBS) > _CACHE_SIZE:
+        while len(_LIBS) > 1 and (len(_LIBS) > _CACHE_SIZE
+                                  or sum(h[0][1] for h in _LIBS.values()) > _CACHE_BYTES):
             _LIBS.popitem(last=False)
     else:
         _LIBS.move_to_end(path)
@@ -146,8 +150,15 @@ def load(path: str, index: ModuleIndex):
 
 
 def _analyse(path: str, index: ModuleIndex) -> tuple:
+    from speclint.static import safeparse
+
     try:
         with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > safeparse.MAX_PARSE_BYTES:  # too large: not followed
+                h = hashlib.sha256()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+                return h.hexdigest(), None
             data = fh.read()
     except OSError:
         return None, None
