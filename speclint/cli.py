@@ -181,8 +181,12 @@ def clean(paths, cache_dir):
         if key in done:
             continue
         done.add(key)
-        if cache.clean(t):
-            click.echo(f"Removed cache at: {t}")
+        try:
+            removed = cache.clean(t)
+        except OSError as exc:
+            _fail(f"cannot remove the cache at {t}: {exc.strerror or exc}")
+        if removed is not None:
+            click.echo(f"Removed cache at: {t}" + (f" ({removed})" if removed else ""))
 
 
 @cli.command("rules")
