@@ -29,8 +29,9 @@ class FileResult:
     skipped: bool = False  # no Estimator API mentioned: not parsed
     internal_error: Optional[str] = None
     # Other linted modules the analysis consulted (the module index), {absolute path: sha256 of
-    # the content} (cache.content_hash); a cache entry is valid only while each still hashes so.
-    deps: Dict[str, str] = field(default_factory=dict)
+    # the content} (cache.content_hash), and files whose absence decided where an import resolves
+    # (hash None); a cache entry is valid only while each still hashes so (or is still absent).
+    deps: Dict[str, Optional[str]] = field(default_factory=dict)
     cached: bool = False  # served from the cache
 
 
@@ -79,11 +80,14 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
-                 file: Optional[str] = None, index=None, prefilter: bool = True) -> FileResult:
+                 file: Optional[str] = None, index=None, prefilter: bool = True,
+                 resolver: Optional[Resolver] = None) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
-    `index` the run's module index, for helpers imported from other linted modules.
-    `prefilter=False` analyses the file even when it never mentions the Estimator API (the
-    robustness sweep uses it to exercise the parser path).  More keyword options may be added."""
+    `index` the run's module index, for helpers imported from other linted modules; `resolver`
+    gives the configuration of such a module (its own rules apply to findings located in it;
+    without a resolver, `config`'s).  `prefilter=False` analyses the file even when it never
+    mentions the Estimator API (the robustness sweep uses it to exercise the parser path).  More
+    keyword options may be added."""
     result = FileResult(path)
     if prefilter and not files.may_matter(data):
         result.skipped = True
@@ -92,11 +96,25 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
     from speclint.static import pipeline, safeparse  # imports libcst: only for files that may matter
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
-    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index)
+    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index,
+                                        resolver)
+
+
+def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str) -> frozenset:
+    """The rules that apply to findings located in another module `other`: its own configuration
+    (a nested pyproject.toml, its per-file-ignores), else the importer's `config`."""
+    from speclint.config import ConfigError
+
+    if resolver is not None:
+        try:
+            config = resolver.for_file(other)
+        except ConfigError:
+            pass  # (a broken config outside the run: the importer's applies; a run reports it itself)
+    return config.enabled_codes(config.relative(other))
 
 
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
-             file: Optional[str], index) -> FileResult:
+             file: Optional[str], index, resolver: Optional[Resolver] = None) -> FileResult:
     parsed = pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
@@ -104,7 +122,7 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
         return result
 
     def enabled_for(other: str) -> frozenset:
-        return config.enabled_codes(config.relative(other))
+        return enabled_for_module(resolver, config, other)
 
     try:
         outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
@@ -273,6 +291,7 @@ class _Work:
     cache: object = None  # cache.Cache
     chash: str = ""
     ckey: str = ""
+    codes_for: object = None  # consulted module -> cache.codes_key of its enabled rules
 
 
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
@@ -315,7 +334,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     `cache.Caches` or None; other keyword options are passed on to `check_source`.  The result
     is the same, in the same order, whatever `jobs` and `caches` are."""
     entries = list(files.walk(paths, resolver))  # the walk is cheap; the index needs every path
-    options = dict(options, prefilter=prefilter)
+    options = dict(options, prefilter=prefilter, resolver=resolver)
     run_key = ""
     if caches is not None:
         from speclint import cache as cache_mod
@@ -329,7 +348,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
-            work = _prepare(i, entry, config, caches, prefilter, run_key, slots)
+            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver)
             if work is None:
                 continue
             if "index" not in options:  # built when a file first needs analysing (not for a
@@ -364,7 +383,7 @@ def _submit(pool, work: _Work):
     return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file)
 
 
-def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_Work]:
+def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None) -> Optional[_Work]:
     """Read, prefilter and look up one file; a _Work when it still needs analysing."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
@@ -390,7 +409,8 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_W
         work.cache = caches.for_project(config.root)
         work.chash = cache_mod.content_hash(data)
         work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target, prefilter)
-        hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path)
+        work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
+        hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path, work.codes_for)
         if hit is not None:
             slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
             return None
@@ -423,7 +443,9 @@ def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
 def _finish(work: _Work, result: FileResult, slots, run_key: str) -> None:
     slots[work.index] = result
     if work.cache is not None and result.internal_error is None:
-        work.cache.put(work.abspath, work.chash, work.ckey, run_key, work.shown, result.diagnostics, result.deps)
+        dep_codes = {d: work.codes_for(d) for d, h in result.deps.items() if h is not None}
+        work.cache.put(work.abspath, work.chash, work.ckey, run_key, work.shown, result.diagnostics, result.deps,
+                       dep_codes)
 
 
 def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
@@ -443,5 +465,5 @@ def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) ->
         from speclint.static.modules import ModuleIndex
 
         index = ModuleIndex((), disk=True)
-    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index)
+    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index, resolver=resolver)
     return RunResult([_safe_check(data, shown, config, rel, options)])
