@@ -31,12 +31,18 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def _selectors(values) -> Optional[List[str]]:
+def _selectors(values, option: str = "") -> Optional[List[str]]:
+    """The selectors given to an option (None: not given).  `--select ''` (an unset variable in a CI
+    script, say) would turn every rule off: a usage error, not "All checks passed"."""
     if not values:
         return None
     out: List[str] = []
     for v in values:
         out.extend(s for s in v.split(",") if s.strip())
+    if not out and option == "--select":
+        given = " ".join(f"--select {v!r}" for v in values)
+        raise ConfigError(f"{given} selects no rule (an empty value: an unset variable?); "
+                          "give codes (SL005), prefixes (SL0), rule names or ALL")
     return out
 
 
@@ -79,7 +85,7 @@ def cli():
               help="How to print diagnostics: text, json, github (Actions annotations), sarif (SARIF 2.1.0).")
 @click.option("--target", type=click.Choice(TARGETS), default=None,
               help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--config", "config_file", type=click.Path(), default=None,
               help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
 @click.option("--stdin-filename", default=None, metavar="PATH",
               help="The path to report (and to match config against) for code read from stdin (`-`).")
@@ -110,7 +116,7 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
     paths = list(paths) or ["."]
     try:
         overrides = {}
-        sel = _selectors(select)
+        sel = _selectors(select, "--select")
         ign = _selectors(ignore)
         if sel is not None:
             overrides["select"] = validate_selectors(sel, "--select")
@@ -258,8 +264,8 @@ def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, q
     from speclint.runtime.tfapi import TensorFlowUnavailable
 
     codes = None
-    sel, ign = _selectors(select), _selectors(ignore)
     try:
+        sel, ign = _selectors(select, "--select"), _selectors(ignore)
         book = rulebook.load()
         if sel is not None or ign is not None:
             chosen = {c for s in validate_selectors(sel or ["ALL"], "--select") for c in book.expand(s)}

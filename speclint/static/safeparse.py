@@ -76,6 +76,25 @@ def too_deep(data: bytes) -> Optional[str]:
     return None
 
 
+def cpython_syntax_error(data: bytes):
+    """CPython's verdict on a file libcst rejected: (message, (line, column, end line, end column)),
+    columns 0-based, or None where CPython accepts the file (a gap in libcst's grammar) or rejects
+    it for another reason.  The position and words users see from Python itself."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        if not exc.lineno or not exc.msg:
+            return None
+        line, col = exc.lineno, max((exc.offset or 1) - 1, 0)
+        end = (getattr(exc, "end_lineno", None) or line, (getattr(exc, "end_offset", None) or 0) - 1)
+        return exc.msg, (line, col) + (end if end > (line, col) else (line, col))
+    except (ValueError, RecursionError, MemoryError, OverflowError, LookupError, UnicodeError):
+        return None
+    return None
+
+
 def _ast_depth(tree) -> int:
     """Nesting depth as libcst will build it (a chain of `and`/`or` operands nests there), with
     an early exit past the limit.  About a tenth of a libcst parse."""
