@@ -179,3 +179,20 @@ def test_an_internal_error_outside_a_file_exits_2_with_one_line(tmp_path, exc):
     assert len(lines) == 1 and lines[0].startswith("speclint: internal error: "), proc.stderr
     assert exc.split("(")[0] in lines[0] and "please report" in lines[0]
     assert proc.stdout == ""
+
+
+def test_the_module_index_keeps_a_bounded_amount_of_parsed_source(tmp_path, monkeypatch):
+    # a language server's checker process keeps imported modules parsed between runs: bounded by
+    # bytes of source too, not only by count (a parsed module holds ~175 MB per MB of source)
+    monkeypatch.setattr(modules, "_CACHE_BYTES", 10_000)
+    modules.clear()
+    index = modules.ModuleIndex([], disk=True)
+    paths = []
+    for i in range(5):
+        p = tmp_path / f"helper{i}.py"
+        p.write_text("def f(x):\n    return x\n" + "y = 1\n" * 700)  # ~4.2 KB each
+        paths.append(str(p))
+        assert modules.load(str(p), index) is not None
+        assert sum(h[0][1] for h in modules._LIBS.values()) <= 10_000
+    assert list(modules._LIBS) == paths[-2:]  # the most recent ones stay
+    modules.clear()
