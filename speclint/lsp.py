@@ -191,7 +191,8 @@ class SpeclintServer(LanguageServer):
     def document(self, uri: str):
         """The open document `uri` names (percent-encoded or not), else None."""
         docs = self.workspace.text_documents
-        return docs.get(document_key(uri)) or docs.get(uri)
+        doc = docs.get(document_key(uri))
+        return doc if doc is not None else docs.get(uri)
 
     def opened(self, uri: str) -> None:
         self._open[document_key(uri)] = uri
