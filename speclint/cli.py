@@ -53,13 +53,39 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def _selectors(values) -> Optional[List[str]]:
+def _selectors(values, option: str = "") -> Optional[List[str]]:
+    """The selectors given to an option (None: not given).  `--select ''` (an unset variable in a CI
+    script, say) would turn every rule off: a usage error, not "All checks passed"."""
     if not values:
         return None
     out: List[str] = []
     for v in values:
         out.extend(s for s in v.split(",") if s.strip())
+    if not out and option == "--select":
+        given = " ".join(f"--select {v!r}" for v in values)
+        raise ConfigError(f"{given} selects no rule (an empty value: an unset variable?); "
+                          "give codes (SL005), prefixes (SL0), rule names or ALL")
     return out
+
+
+class _KeptStream:
+    """A binary stream (stdin) that keeps what was read from it, up to the parse limit, so that the
+    code frames of the report can quote code read from stdin."""
+
+    def __init__(self, inner):
+        from speclint.static.safeparse import MAX_PARSE_BYTES
+
+        self.inner, self.limit, self.kept, self.over = inner, MAX_PARSE_BYTES, bytearray(), False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.inner.read(n)
+        if not self.over:
+            self.kept += data
+            self.over = len(self.kept) > self.limit
+        return data
+
+    def text(self) -> Optional[str]:
+        return None if self.over else bytes(self.kept).decode("utf-8", errors="replace")
 
 
 def _excluded(resolver: Resolver, path: str) -> bool:
@@ -131,7 +157,7 @@ def cli():
               help="Where the model runs: tpu (every TPU-only rule applies), cpu (none do), auto (decide per model_fn). Overrides the config file.")
 @click.option("--modes", type=click.Choice(MODES), default=None,
               help="Which modes of a model_fn to check: invoked (default: when every use of its estimators is in sight, only the modes they are trained/evaluated/predicted/exported in), all (every mode). Overrides the config file.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--config", "config_file", type=click.Path(), default=None,
               help="Use this pyproject.toml / speclint.toml instead of searching upwards from each file.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Report only findings that are not in this baseline (overrides the config's `baseline`).")
@@ -175,7 +201,7 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
         for key, values, where in (("select", select, "--select"), ("ignore", ignore, "--ignore"),
                                    ("extend_select", extend_select, "--extend-select"),
                                    ("extend_ignore", extend_ignore, "--extend-ignore")):
-            chosen = _selectors(values)
+            chosen = _selectors(values, where)
             if chosen is not None:
                 overrides[key] = validate_selectors(chosen, where)
         if target is not None:
@@ -218,10 +244,10 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
                 if progress is not None:
                     progress.close()
         if "-" in paths:
-            data = sys.stdin.buffer.read()
-            stdin_text = data.decode("utf-8", errors="replace")
-            result.files.extend(engine.check_stdin(data, stdin_filename, resolver,
+            stream = _KeptStream(sys.stdin.buffer)  # read up to the parse limit by the engine
+            result.files.extend(engine.check_stdin(stream, stdin_filename, resolver,
                                                    prefilter=not no_prefilter).files)
+            stdin_text = stream.text()
         _report(result, resolver, stdin_text, output_format=output_format, output_file=output_file,
                 color=color, quiet=quiet, statistics=statistics, write_baseline=write_baseline)
     except ConfigError as exc:
@@ -329,8 +355,12 @@ def clean(paths, cache_dir):
         if key in done:
             continue
         done.add(key)
-        if cache.clean(t):
-            click.echo(f"Removed cache at: {t}")
+        try:
+            removed = cache.clean(t)
+        except OSError as exc:
+            _fail(f"cannot remove the cache at {t}: {exc.strerror or exc}")
+        if removed is not None:
+            click.echo(f"Removed cache at: {t}" + (f" ({removed})" if removed else ""))
     if missing:
         sys.exit(EXIT_ERROR)
 
@@ -449,8 +479,8 @@ def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, q
     from speclint.runtime.tfapi import TensorFlowUnavailable
 
     codes = None
-    sel, ign = _selectors(select), _selectors(ignore)
     try:
+        sel, ign = _selectors(select, "--select"), _selectors(ignore)
         book = rulebook.load()
         if sel is not None or ign is not None:
             chosen = {c for s in validate_selectors(sel or ["ALL"], "--select") for c in book.expand(s)}
@@ -500,4 +530,10 @@ def _print_runtime(outcome, output_format: str, quiet: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="speclint")
+    try:
+        cli(prog_name="speclint")
+    except Exception as exc:  # noqa: BLE001 - a bug in speclint: exit 2 (1 means "diagnostics found")
+        detail = " ".join(str(exc).split())
+        click.echo(f"speclint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
+                   "(please report this)", err=True)
+        sys.exit(EXIT_ERROR)

@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import os
 import re
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Dict, Optional
@@ -268,6 +269,11 @@ def load_file(path: Path) -> Config:
     """Load a config file: pyproject.toml ([tool.speclint]) or a speclint.toml (top level)."""
     path = Path(path)
     try:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"{path}: is a directory, not a config file (name its pyproject.toml or speclint.toml)")
+        if not stat.S_ISREG(mode):  # a FIFO would block, /dev/zero never end
+            raise ConfigError(f"{path}: cannot read config file: not a regular file")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
@@ -329,12 +335,15 @@ class Resolver:
 def _has_table(path: str) -> bool:
     """Whether a pyproject.toml configures speclint (`[tool.speclint]`, `[tool]` with a
     `speclint` key, or dotted `tool.speclint.x = ...`).  Invalid TOML that mentions speclint
-    counts (loading it then reports the error, naming the file)."""
+    counts (loading it then reports the error, naming the file).  A pyproject.toml that cannot be
+    read is a ConfigError: it might configure speclint, so the defaults may not apply."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-    except OSError:
-        return False
+    except FileNotFoundError:
+        return False  # (removed since it was listed)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
     if b"speclint" not in data:
         return False
     try:

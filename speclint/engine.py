@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional
 from speclint import files, rulebook
 from speclint.config import Config, Resolver
 from speclint.diagnostics import Diagnostic
+from speclint.static import safeparse  # (standard library only: no libcst)
 
 
 @dataclass
@@ -28,8 +29,9 @@ class FileResult:
     skipped: bool = False  # no Estimator API mentioned: not parsed
     internal_error: Optional[str] = None
     # Other linted modules the analysis consulted (the module index), {absolute path: sha256 of
-    # the content} (cache.content_hash); a cache entry is valid only while each still hashes so.
-    deps: Dict[str, str] = field(default_factory=dict)
+    # the content} (cache.content_hash), and files whose absence decided where an import resolves
+    # (hash None); a cache entry is valid only while each still hashes so (or is still absent).
+    deps: Dict[str, Optional[str]] = field(default_factory=dict)
     cached: bool = False  # served from the cache
 
 
@@ -79,11 +81,14 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
-                 file: Optional[str] = None, index=None, prefilter: bool = True) -> FileResult:
+                 file: Optional[str] = None, index=None, prefilter: bool = True,
+                 resolver: Optional[Resolver] = None) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
-    `index` the run's module index, for helpers imported from other linted modules.
-    `prefilter=False` analyses the file even when it never mentions the Estimator API (the
-    robustness sweep uses it to exercise the parser path).  More keyword options may be added."""
+    `index` the run's module index, for helpers imported from other linted modules; `resolver`
+    gives the configuration of such a module (its own rules apply to findings located in it;
+    without a resolver, `config`'s).  `prefilter=False` analyses the file even when it never
+    mentions the Estimator API (the robustness sweep uses it to exercise the parser path).  More
+    keyword options may be added."""
     result = FileResult(path)
     if prefilter and not files.may_matter(data):
         result.skipped = True
@@ -92,11 +97,25 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
     from speclint.static import pipeline, safeparse  # imports libcst: only for files that may matter
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
-    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index)
+    return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index,
+                                        resolver)
+
+
+def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str) -> frozenset:
+    """The rules that apply to findings located in another module `other`: its own configuration
+    (a nested pyproject.toml, its per-file-ignores), else the importer's `config`."""
+    from speclint.config import ConfigError
+
+    if resolver is not None:
+        try:
+            config = resolver.for_file(other)
+        except ConfigError:
+            pass  # (a broken config outside the run: the importer's applies; a run reports it itself)
+    return config.enabled_codes(config.relative(other))
 
 
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
-             file: Optional[str], index) -> FileResult:
+             file: Optional[str], index, resolver: Optional[Resolver] = None) -> FileResult:
     parsed = pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
@@ -104,7 +123,7 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
         return result
 
     def enabled_for(other: str) -> frozenset:
-        return config.enabled_codes(config.relative(other))
+        return enabled_for_module(resolver, config, other)
 
     try:
         outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
@@ -115,6 +134,10 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
                 reason="the code is nested too deeply to analyse")))
+    except MemoryError:
+        if "SL000" in enabled:
+            result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(
+                reason=f"there is not enough memory to analyse the file ({len(data) / 2**20:,.1f} MiB)")))
     return result
 
 
@@ -125,48 +148,90 @@ def _sl000(shown: str, config: Config, rel: Optional[str], reason: str) -> FileR
     return result
 
 
-# A file bigger than this is not read whole: it is scanned in chunks for the prefilter tokens
-# and, if it mentions them, reported as SL000 (libcst would need minutes and gigabytes for it).
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# A file bigger than the parse limit (safeparse.MAX_PARSE_BYTES) is not read whole: it is scanned in
+# chunks for the prefilter tokens and, if it mentions them, reported as SL000 "too large" (libcst
+# would need about 0.9 GB of memory per MB of it).  Only regular files are read: a FIFO would block
+# forever, /dev/zero never ends.
 _CHUNK = 16 * 1024 * 1024
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 class TooLarge(Exception):
-    def __init__(self, size: int, matters: bool):
+    def __init__(self, size: int, matters: bool, exact: bool = True):
         super().__init__(size)
-        self.size, self.matters = size, matters
+        self.size, self.matters, self.exact = size, matters, exact
+
+
+class NotRegularFile(OSError):
+    pass
+
+
+def _not_regular(mode: int, path: str) -> NotRegularFile:
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a file")
+    return NotRegularFile(0, f"not a regular file ({kind})", path)
 
 
 def _read(path: str) -> bytes:
-    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory);
-    TooLarge past MAX_FILE_BYTES."""
-    with open(path, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(21, "Is a directory", path)
-        if stat.S_ISREG(st.st_mode) and st.st_size > MAX_FILE_BYTES:
-            raise TooLarge(st.st_size, _stream_matters(fh))
-        return fh.read()
+    """The file's bytes; OSError when it cannot be read (gone, unreadable, a directory, not a
+    regular file); TooLarge past the parse limit."""
+    st = os.stat(path)  # (a FIFO or device is looked at, never opened)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "Is a directory", path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(st.st_mode, path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(fd, "rb") as fh:
+        st = os.fstat(fd)  # (replaced since the stat above?)
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(st.st_mode, path)
+        return read_limited(fh, st.st_size)
 
 
-def _stream_matters(fh) -> bool:
-    """The prefilter over a file read in chunks (overlapping by the longest token)."""
+def read_limited(fh, size: Optional[int] = None) -> bytes:
+    """Read a binary stream (a file of `size` bytes, or stdin) up to the parse limit; TooLarge
+    beyond it, after streaming the rest through the prefilter."""
+    limit = safeparse.MAX_PARSE_BYTES
+    if size is not None and size > limit:
+        return _too_large_stream(fh, b"", size)
+    data = fh.read(limit + 1)
+    if len(data) > limit:  # a stream, or a file that grew
+        return _too_large_stream(fh, data, None)
+    return data
+
+
+def _too_large_stream(fh, head: bytes, size: Optional[int]):
+    if files.may_matter(head):
+        raise TooLarge(size or len(head), True, exact=size is not None)
+    matters, read = _stream_matters(fh, head)
+    raise TooLarge(size or len(head) + read, matters, exact=size is not None or not matters)
+
+
+def _stream_matters(fh, head: bytes = b""):
+    """The prefilter over the rest of a stream, read in chunks (overlapping by the longest token):
+    (matters, bytes read); stops at the first match."""
     overlap = max(len(t) for t in files.PREFILTER_TOKENS) - 1
-    tail = b""
+    tail = head[-overlap:] if overlap else b""
+    read = 0
     while True:
         chunk = fh.read(_CHUNK)
         if not chunk:
-            return False
+            return False, read
+        read += len(chunk)
         if files.may_matter(tail + chunk):
-            return True
+            return True, read
         tail = chunk[-overlap:] if overlap else b""
 
 
 def _too_large(exc: TooLarge, shown: str, config: Config, rel: Optional[str]) -> FileResult:
     if not exc.matters:
         return FileResult(shown, skipped=True)
-    return _sl000(shown, config, rel, f"the file is too large to analyse ({exc.size / 2**20:,.0f} MiB; "
-                                      f"the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+    if exc.exact:
+        reason = safeparse.too_large(exc.size)
+    else:  # a stream (stdin), read only until it first mentioned the API
+        reason = (f"the input is too large to analyse (more than {exc.size:,} bytes; "
+                  f"the limit is {safeparse.MAX_PARSE_BYTES / 2**20:g} MiB)")
+    return _sl000(shown, config, rel, reason)
 
 
 def _safe_check(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
@@ -228,13 +293,18 @@ class _Work:
     cache: object = None  # cache.Cache
     chash: str = ""
     ckey: str = ""
+    codes_for: object = None  # consulted module -> cache.codes_key of its enabled rules
 
 
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
 
 
-def _init_worker(options: dict) -> None:
+def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
     global _WORKER_OPTIONS
+    if parent_pid is not None:  # die with the run, even when it is killed (SIGTERM, SIGKILL)
+        from speclint import lifetime
+
+        lifetime.bind_to_parent(parent_pid)
     _WORKER_OPTIONS = options
 
 
@@ -257,7 +327,7 @@ def _start_pool(jobs: int, options: dict):
         from speclint.static import pipeline  # noqa: F401
         rulebook.load()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_init_worker, initargs=(options,))
+                               initializer=_init_worker, initargs=(options, os.getpid()))
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
@@ -269,7 +339,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     entries = list(files.walk(paths, resolver))  # the walk is cheap; the index needs every path
     if progress is not None:
         progress = _counting(progress, len(entries))
-    options = dict(options, prefilter=prefilter)
+    options = dict(options, prefilter=prefilter, resolver=resolver)
     run_key = ""
     if caches is not None:
         from speclint import cache as cache_mod
@@ -283,7 +353,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
-            work = _prepare(i, entry, config, caches, prefilter, run_key, slots)
+            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver)
             if work is None:
                 if progress is not None:
                     progress()
@@ -332,7 +402,7 @@ def _submit(pool, work: _Work):
     return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file)
 
 
-def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_Work]:
+def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None) -> Optional[_Work]:
     """Read, prefilter and look up one file; a _Work when it still needs analysing."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
@@ -358,7 +428,8 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots) -> Optional[_W
         work.cache = caches.for_project(config.root)
         work.chash = cache_mod.content_hash(data)
         work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target + "/" + config.modes, prefilter)
-        hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path)
+        work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
+        hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path, work.codes_for)
         if hit is not None:
             slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
             return None
@@ -384,7 +455,7 @@ def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
 
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker, initargs=(options,)) as pool:
+                                 initializer=_init_worker, initargs=(options, os.getpid())) as pool:
             return _submit(pool, work).result()
     except Exception as exc:  # noqa: BLE001
         return FileResult(work.shown, internal_error=f"the analysis process died ({type(exc).__name__}: {exc or first})")
@@ -393,18 +464,27 @@ def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
 def _finish(work: _Work, result: FileResult, slots, run_key: str) -> None:
     slots[work.index] = result
     if work.cache is not None and result.internal_error is None:
-        work.cache.put(work.abspath, work.chash, work.ckey, run_key, work.shown, result.diagnostics, result.deps)
+        dep_codes = {d: work.codes_for(d) for d, h in result.deps.items() if h is not None}
+        work.cache.put(work.abspath, work.chash, work.ckey, run_key, work.shown, result.diagnostics, result.deps,
+                       dep_codes)
 
 
-def check_stdin(data: bytes, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
+def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
+    """Lint code read from stdin: `data` is its bytes or a binary stream (read up to the parse
+    limit, as a file is)."""
     name = filename or "-"
     config = resolver.for_path(Path(filename) if filename else Path(os.getcwd()))
     rel = config.relative(filename) if filename else None
     shown = display_path(name)
+    if not isinstance(data, (bytes, bytearray)):
+        try:
+            data = read_limited(data)
+        except TooLarge as exc:
+            return RunResult([_too_large(exc, shown, config, rel)])
     index = None
     if filename:  # an editor piping a buffer: its imports are followed on disk
         from speclint.static.modules import ModuleIndex
 
         index = ModuleIndex((), disk=True)
-    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index)
+    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index, resolver=resolver)
     return RunResult([_safe_check(data, shown, config, rel, options)])

@@ -13,6 +13,13 @@
   the client to watch them) or is saved in the editor; open documents are checked again.
 - Findings recorded in the configuration's `baseline` are not shown (speclint.baseline; the file
   is re-read when it changes).
+- Only Python documents are checked (languageId `python`; a `.py`/`.pyi` URI when the client sends
+  no languageId): Markdown, JSON or log files the client also syncs get nothing.
+- Documents are found under the URI the client sent, percent-encoded or not (pygls keys them by the
+  decoded URI: `file:///a%20b/m.py`, `file:///c%3A/...` as VS Code sends Windows paths), and
+  diagnostics are published under the client's own spelling of it.
+- The protocol's end: a request after `shutdown` is answered with InvalidRequest; `exit` ends the
+  process with 0 after `shutdown`, else 1.
 - A document that cannot be parsed yields SL000.  The engine runs in a worker process, so that
   even a crash of native code (libcst's parser on absurdly nested input) restarts the worker and
   yields SL000 rather than killing the server; a Python exception in speclint is logged
@@ -25,15 +32,18 @@ import io
 import logging
 import os
 import re
+import sys
 import tokenize
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from speclint import __version__
@@ -46,6 +56,22 @@ CONFIG_FILES = ("pyproject.toml", "speclint.toml", ".speclint.toml")
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
             "info": types.DiagnosticSeverity.Information}
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+PYTHON_LANGUAGE_IDS = ("python",)
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+# ---- documents ---------------------------------------------------------------------------------
+def document_key(uri: str) -> str:
+    """How pygls keys its documents (and how speclint keys its state): the percent-decoded URI, so
+    `file:///a%20b.py` and `file:///a b.py` are one document."""
+    return unquote(uri)
+
+
+def is_python(language_id: Optional[str], uri: str) -> bool:
+    """Whether a document is Python: by the client's languageId, else by the URI's suffix."""
+    if language_id:
+        return language_id.lower() in PYTHON_LANGUAGE_IDS
+    return unquote(urlparse(uri).path).endswith(PYTHON_SUFFIXES)
 
 
 # ---- positions ---------------------------------------------------------------------------------
@@ -118,15 +144,34 @@ def crash_diagnostic(path: str) -> Diagnostic:
     return Diagnostic(path, 1, 1, 1, 1, rule.code, rule.name, rule.severity, rule.message(reason=reason))
 
 
+class SpeclintProtocol(LanguageServerProtocol):
+    """pygls's protocol, with the end the specification asks for: after `shutdown`, a request is
+    answered with InvalidRequest (pygls would drop it, leaving the client waiting)."""
+
+    def handle_message(self, message):
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if (getattr(self._server, "shut_down", False) and method is not None and msg_id is not None
+                and method != types.EXIT):
+            self._send_response(msg_id, error=types.ResponseError(
+                code=types.ErrorCodes.InvalidRequest, message=f"{method}: the server has been shut down"))
+            return
+        super().handle_message(message)
+
+
 class SpeclintServer(LanguageServer):
     def __init__(self) -> None:
         # full document sync: every change carries the whole text, so line splitting is never
         # pygls's (str.splitlines) but the engine's
-        super().__init__("speclint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__("speclint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
+                         protocol_cls=SpeclintProtocol)
         self.debounce = DEBOUNCE_SECONDS
         self._resolver = None
+        # keyed by document_key(uri); _open maps it to the URI as the client spelled it
+        self._open: Dict[str, str] = {}
         self._pending: Dict[str, asyncio.Task] = {}
         self._latest: Dict[str, Tuple[Optional[int], str, List[Diagnostic]]] = {}
+        self.shut_down = False  # a `shutdown` request was answered
         self._shown_errors: set = set()
         self._pool: Optional[ProcessPoolExecutor] = None
 
@@ -142,16 +187,33 @@ class SpeclintServer(LanguageServer):
     def reload_configuration(self) -> None:
         self._resolver = None
         self._shown_errors.clear()
-        for uri in list(self.workspace.text_documents):
+        for uri in list(self._open.values()):
             self.schedule(uri, 0)
+
+    def document(self, uri: str):
+        """The open document `uri` names (percent-encoded or not), else None."""
+        docs = self.workspace.text_documents
+        doc = docs.get(document_key(uri))
+        return doc if doc is not None else docs.get(uri)
+
+    def opened(self, uri: str) -> None:
+        self._open[document_key(uri)] = uri
+
+    def closed(self, uri: str) -> None:
+        self._open.pop(document_key(uri), None)
+        self.clear(uri)
 
     # -- the engine --
     def _workers(self) -> ProcessPoolExecutor:
         # The engine runs in a worker process: a crash in it (a native parser overflowing its
         # stack on absurd nesting, say) costs a restart of the worker, not the editor's server.
-        # One worker: each run is one file; spawn, not fork, because this process has threads.
+        # One worker: each run is one file; spawn, not fork, because this process has threads.  The
+        # worker dies with the server, however the editor ends it (speclint.lifetime).
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            from speclint import lifetime
+
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=lifetime.bind_to_parent, initargs=(os.getpid(),))
         return self._pool
 
     async def lint(self, uri: str, text: str) -> List[Diagnostic]:
@@ -213,10 +275,10 @@ class SpeclintServer(LanguageServer):
 
     async def current(self, uri: str) -> Tuple[Optional[int], str, List[Diagnostic]]:
         """(version, text, diagnostics) for the document as it is now."""
-        doc = self.workspace.text_documents.get(uri)
-        if doc is None:
+        doc = self.document(uri)
+        if doc is None or not is_python(doc.language_id, uri):
             return None, "", []
-        cached = self._latest.get(uri)
+        cached = self._latest.get(document_key(uri))
         if cached is not None and cached[0] == doc.version and cached[1] == doc.source:
             return cached
         version, text = doc.version, doc.source
@@ -229,32 +291,34 @@ class SpeclintServer(LanguageServer):
 
     # -- publishing --
     def schedule(self, uri: str, delay: float) -> None:
-        task = self._pending.pop(uri, None)
+        key = document_key(uri)
+        task = self._pending.pop(key, None)
         if task is not None:
             task.cancel()
-        self._pending[uri] = asyncio.ensure_future(self._lint_and_publish(uri, delay))
+        self._pending[key] = asyncio.ensure_future(self._lint_and_publish(uri, delay))
 
     async def _lint_and_publish(self, uri: str, delay: float) -> None:
+        key = document_key(uri)
         try:
             if delay:
                 await asyncio.sleep(delay)
-            doc = self.workspace.text_documents.get(uri)
-            if doc is None:
+            doc = self.document(uri)
+            if doc is None or not is_python(doc.language_id, uri):
                 return
             version, text = doc.version, doc.source
             diags = await self.lint(uri, text)
-            doc = self.workspace.text_documents.get(uri)
+            doc = self.document(uri)
             if doc is None or doc.version != version or doc.source != text:
                 return  # edited meanwhile: a newer run is scheduled
-            self._latest[uri] = (version, text, diags)
-            self.publish(uri, version, text, diags)
+            self._latest[key] = (version, text, diags)
+            self.publish(self._open.get(key, uri), version, text, diags)
         except asyncio.CancelledError:
             pass
         except Exception:  # noqa: BLE001
             log.exception("publishing diagnostics for %s failed", uri)
         finally:
-            if self._pending.get(uri) is asyncio.current_task():
-                del self._pending[uri]
+            if self._pending.get(key) is asyncio.current_task():
+                del self._pending[key]
 
     def publish(self, uri: str, version: Optional[int], text: str, diags: List[Diagnostic]) -> None:
         lines = split_lines(text)
@@ -263,10 +327,11 @@ class SpeclintServer(LanguageServer):
             uri=uri, version=version, diagnostics=[self.to_lsp(d, lines, encoding) for d in diags]))
 
     def clear(self, uri: str) -> None:
-        task = self._pending.pop(uri, None)
+        key = document_key(uri)
+        task = self._pending.pop(key, None)
         if task is not None:
             task.cancel()
-        self._latest.pop(uri, None)
+        self._latest.pop(key, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @staticmethod
@@ -389,6 +454,7 @@ def create_server() -> SpeclintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: SpeclintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.opened(params.text_document.uri)
         ls.schedule(params.text_document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -405,7 +471,7 @@ def create_server() -> SpeclintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: SpeclintServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.clear(params.text_document.uri)
+        ls.closed(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched_files(ls: SpeclintServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -423,6 +489,7 @@ def create_server() -> SpeclintServer:
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: SpeclintServer, params) -> None:
+        ls.shut_down = True
         ls.stop_workers()
 
     return server
@@ -431,4 +498,11 @@ def create_server() -> SpeclintServer:
 def main() -> None:
     level = os.environ.get("SPECLINT_LSP_LOG", "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(name)s: %(levelname)s: %(message)s")
-    create_server().start_io()
+    server = create_server()
+    try:
+        server.start_io()
+    finally:
+        server.stop_workers()
+    # pygls swallows the SystemExit of its `exit` handler; the specification's exit code: 0 after
+    # a shutdown request, else 1 (also when the client just closed the connection)
+    sys.exit(0 if server.shut_down else 1)

@@ -10,7 +10,8 @@ tree of this interpreter.  Run by tests/test_sweep.py in CI; also a script:
    syntax errors, Python 2 files, odd encodings: see BAD_INPUT_WORDS) plus a deterministic
    sample (by a hash of the path) up to N bytes.  Each file is compared with CPython's own verdict
    (`compile(..., PyCF_ONLY_AST)`): a file CPython cannot compile must be SL000; a file it compiles
-   must not be, except where libcst's parser differs (listed, not failed, see KNOWN_LIBCST_GAPS).
+   must not be, except where libcst's parser differs (listed, not failed, see KNOWN_LIBCST_GAPS)
+   or the file is over speclint's parse limit (SL000 "too large", listed: a deliberate bound).
 
 Prints a summary; exits 1 on any failure.
 """
@@ -31,6 +32,7 @@ import warnings
 BAD_INPUT_WORDS = ("bad_", "badsyntax", "py2_", "tokenizedata", "lib2to3/tests/data", "_coding", "_encoding")
 # SL000 reasons that a file CPython compiles may still get: libcst's grammar differs in corners.
 KNOWN_LIBCST_GAPS = ("syntax error",)
+TOO_LARGE = "too large to analyse"  # over safeparse.MAX_PARSE_BYTES: refused, not a disagreement
 CLI_TIMEOUT = 600
 
 
@@ -150,7 +152,7 @@ def main(argv=None) -> int:
     sample_wall = time.perf_counter() - start
     sample_bytes = sum(os.path.getsize(f) for f in files if os.path.exists(f))
     rejected = gaps = 0
-    gap_list = []
+    gap_list, too_large = [], []
     for f in files:
         real = os.path.realpath(f)
         accepted = cpython_accepts(f)
@@ -160,7 +162,9 @@ def main(argv=None) -> int:
                 failures.append(f"{f}: CPython cannot compile it, but speclint reported no SL000")
         elif real in sl000:
             msg = sl000[real]
-            if any(k in msg for k in KNOWN_LIBCST_GAPS) or "nested too deeply" in msg:
+            if TOO_LARGE in msg:
+                too_large.append(f"{f}: {msg}")
+            elif any(k in msg for k in KNOWN_LIBCST_GAPS) or "nested too deeply" in msg:
                 gaps += 1
                 gap_list.append(f"{f}: {msg}")
             else:
@@ -168,9 +172,12 @@ def main(argv=None) -> int:
     print(f"sample with the prefilter bypassed: {len(files)} files, {sample_bytes:,} bytes, "
           f"{n_diags} diagnostics, {rejected} files CPython rejects (all SL000: "
           f"{'yes' if not any('no SL000' in x for x in failures) else 'NO'}), "
-          f"{gaps} files CPython accepts but libcst does not, {sample_wall:.1f} s")
+          f"{gaps} files CPython accepts but libcst does not, {len(too_large)} over the parse limit, "
+          f"{sample_wall:.1f} s")
     for g in gap_list:
         print(f"  libcst gap: {g}")
+    for g in too_large:
+        print(f"  too large: {g}")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0

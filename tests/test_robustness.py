@@ -337,7 +337,9 @@ def test_big_stack_thread_unavailable_falls_back(monkeypatch, tmp_path):
 
 
 def test_file_over_the_size_limit_is_not_read_whole(run, tmp_path, monkeypatch):
-    monkeypatch.setattr(engine, "MAX_FILE_BYTES", 1000)
+    from speclint.static import safeparse
+
+    monkeypatch.setattr(safeparse, "MAX_PARSE_BYTES", 1000)
     monkeypatch.setattr(engine, "_CHUNK", 64)  # the token straddles chunk boundaries
     pad = b"x = 1\n" * 400
     write_bytes(tmp_path, "huge_tf.py", pad + b"from tf import TPUEstimatorSpec\n" + pad)

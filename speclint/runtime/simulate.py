@@ -22,6 +22,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -392,6 +393,26 @@ def _shim_or_none(enabled: bool):
         return contextlib.nullcontext(None)
 
 
+def _close_summary_writers(tfm: _TF, model_dir: str) -> None:
+    """Close and forget the FileWriters TF cached for `model_dir` and below (each owns a logging
+    thread and an open events file, which would outlive the removed directory)."""
+    try:
+        cache = tfm.tf.compat.v1.summary.FileWriterCache
+        lock, writers = cache._lock, cache._cache
+    except AttributeError:
+        return
+    base = os.path.normpath(model_dir)
+    with lock:
+        mine = [k for k in list(writers) if os.path.normpath(str(k)) == base
+                or os.path.normpath(str(k)).startswith(base + os.sep)]
+        closing = [writers.pop(k) for k in mine]
+    for writer in closing:
+        try:
+            writer.close()
+        except Exception:  # noqa: BLE001 - cleanup must not mask the simulation's outcome
+            pass
+
+
 # ------------------------------------------------------------------------------------------------
 def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, num_shards, steps, batch):
     """Build one mode's TPU graph: (outcome, TF's failure as a diagnostic or None, shim diagnostics)."""
@@ -422,6 +443,7 @@ def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, 
         outcome = ModeOutcome(mode, "failed", _error_text(exc), tf_diag.code)
     finally:
         _STATE.active = None
+        _close_summary_writers(tfm, model_dir)
         shutil.rmtree(model_dir, ignore_errors=True)
     outcome.seconds = time.perf_counter() - start
     return outcome, tf_diag, (checker.collected() if checker is not None else [])

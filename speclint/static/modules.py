@@ -9,7 +9,10 @@ there is followed with the caller's values, exactly like a same-module helper.
 Only files of the run are consulted (never site-packages), well-known library roots are never
 looked up (a tree that vendors `tensorflow_estimator` keeps resolving its APIs as APIs), and every
 module consulted while a file is analysed is recorded with its content hash (`consulted()`), so a
-cached result can be invalidated when an imported module changes.
+cached result can be invalidated when an imported module changes.  So is every file whose absence
+or presence decided where an import resolves when it is looked for on disk (hash None when absent:
+a candidate module not there, a directory without `__init__.py`), so a helper or an `__init__.py`
+created later invalidates it too.
 """
 from __future__ import annotations
 
@@ -26,6 +29,9 @@ LIBRARY_ROOTS = frozenset((
     "six", "os", "sys", "collections", "typing", "re", "json", "math", "logging",
 ))
 _CACHE_SIZE = 64  # library analyses kept per process (each holds a parsed module)
+# ... and at most this much source among them: a parsed module holds about 175 MiB per MiB of source
+# (a language server's checker process keeps them between runs)
+_CACHE_BYTES = 8 * 1024 * 1024
 
 
 class ModuleIndex:
@@ -39,7 +45,7 @@ class ModuleIndex:
     def __init__(self, paths: Iterable[str], disk: bool = False):
         self.paths: FrozenSet[str] = frozenset(os.path.abspath(p) for p in paths)
         self.disk = disk
-        self._roots: Dict[str, Tuple[str, ...]] = {}
+        self._roots: Dict[str, tuple] = {}  # importer dir -> (search roots, __init__.py probes)
 
     def __getstate__(self):
         return {"paths": self.paths, "disk": self.disk}
@@ -57,22 +63,35 @@ class ModuleIndex:
         return load(path, self)
 
     def _exists(self, candidate: str) -> bool:
-        return candidate in self.paths or (self.disk and os.path.isfile(candidate))
+        if candidate in self.paths:
+            return True
+        if not self.disk:
+            return False
+        if os.path.isfile(candidate):
+            return True  # (recorded with its hash when it is loaded)
+        _probed(((candidate, None),))
+        return False
 
     def _search_roots(self, importer_dir: str) -> Tuple[str, ...]:
         """The importer's own directory (script-style sibling imports) and the directory above
         its top-level package (absolute imports of the package)."""
-        found = self._roots.get(importer_dir)
-        if found is None:
-            top = importer_dir
-            while os.path.isfile(os.path.join(top, "__init__.py")):
+        memo = self._roots.get(importer_dir)
+        if memo is None:
+            top, probes = importer_dir, []
+            while True:
+                init = os.path.join(top, "__init__.py")
+                present = os.path.isfile(init)
+                probes.append((init, _digest(init) if present else None))
+                if not present:
+                    break
                 parent = os.path.dirname(top)
                 if parent == top:
                     break
                 top = parent
             found = (importer_dir,) if top == importer_dir else (importer_dir, top)
-            self._roots[importer_dir] = found
-        return found
+            memo = self._roots[importer_dir] = (found, tuple(probes))
+        _probed(memo[1])  # recorded each time: the memo outlives one file's analysis
+        return memo[0]
 
     def find(self, dotted: str, importer: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """(file, attribute path inside it) for a dotted name seen from `importer`, or None.
@@ -117,6 +136,23 @@ def recording() -> Iterator[Dict[str, tuple]]:
         _CONSULTED.reset(token)
 
 
+def _probed(probes) -> None:
+    """Record files looked for on disk, (path, sha256 or None when absent), in the analysis
+    running now (see `recording`)."""
+    table = _CONSULTED.get()
+    if table is not None:
+        for path, digest in probes:
+            table.setdefault(path, (digest, None))
+
+
+def _digest(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
 def load(path: str, index: ModuleIndex):
     """The library analysis (module body interpreted) of a linted file, or None if it cannot be
     read or parsed, or is being loaded (an import cycle)."""
@@ -137,21 +173,35 @@ def load(path: str, index: ModuleIndex):
         finally:
             _LOADING.discard(path)
         _LIBS[path] = hit
-        while len(_LIBS) > _CACHE_SIZE:
+        while len(_LIBS) > 1 and (len(_LIBS) > _CACHE_SIZE
+                                  or sum(h[0][1] for h in _LIBS.values()) > _CACHE_BYTES):
             _LIBS.popitem(last=False)
     else:
         _LIBS.move_to_end(path)
     table = _CONSULTED.get()
     if table is not None and hit[1] is not None:
-        table.setdefault(path, (hit[1], hit[2]))
+        _record(table, path, (hit[1], hit[2]))
         for other, entry in hit[3].items():  # transitively: also when served from _LIBS
-            table.setdefault(other, entry)
+            _record(table, other, entry)
     return hit[2]
 
 
+def _record(table: Dict[str, tuple], path: str, entry: tuple) -> None:
+    """(an analysed module replaces a mere probe of the same file: an __init__.py looked at, then imported)"""
+    if path not in table or (table[path][1] is None and entry[1] is not None):
+        table[path] = entry
+
+
 def _analyse(path: str, index: ModuleIndex) -> tuple:
+    from speclint.static import safeparse
+
     try:
         with open(path, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > safeparse.MAX_PARSE_BYTES:  # too large: not followed
+                h = hashlib.sha256()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+                return h.hexdigest(), None
             data = fh.read()
     except OSError:
         return None, None

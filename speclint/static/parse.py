@@ -44,6 +44,9 @@ def _parse(data: bytes) -> Parsed:
     try:
         return Parsed(safeparse.run_with_big_stack(cst.parse_module, data), data=data)
     except cst.ParserSyntaxError as exc:
+        cpython = safeparse.cpython_syntax_error(data)  # Python's own words and position, if it agrees
+        if cpython is not None:
+            return Parsed(None, "syntax error: " + cpython[0], cpython[1])
         line = max(exc.raw_line, 1)
         col = max(exc.raw_column, 0)
         return Parsed(None, "syntax error: " + exc.message.splitlines()[0], (line, col, line, col))

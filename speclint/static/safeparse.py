@@ -13,6 +13,8 @@ So, measured with libcst 1.9 (see tests/test_robustness.py):
    200 levels (CPython's own limit).  Code nested deeper than `MAX_AST_DEPTH` (where libcst
    turns slow: seconds to minutes) is SL000 too; a chain of `and`/`or` operands counts as
    nested, as libcst builds it.
+   A file over `MAX_PARSE_BYTES` is never parsed ("too large"): libcst's peak memory is about
+   900 MiB per MiB of source (bench/bench_memory.py), and at 50 MB it aborts the process.
 2. libcst runs in a thread with a 256 MB stack (virtual memory; only the pages used are touched),
    so the caller's stack size (a small thread of a language server, macOS's 512 KB) does not
    matter, and the remaining nesting fits; the analysis runs there too, with a Python recursion
@@ -29,6 +31,10 @@ import warnings
 from typing import Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
+# Parsing costs memory in proportion to the source: libcst peaks at about 900 MiB per MiB (CPython's
+# AST about 250 MiB per MiB before it), the analysis takes 15-35 s per MiB.  The largest files that
+# mention the Estimator API in TensorFlow itself are under 0.35 MiB (tpu_estimator.py: 0.18 MiB).
+MAX_PARSE_BYTES = 1024 * 1024
 MAX_BRACKET_DEPTH = 200  # CPython's MAXLEVEL
 # Deeper than this (CPython accepts up to about 3,000) libcst takes seconds to minutes: subscripts
 # `a[0][0]...` 1,000 deep take 1.4 s, 2,900 deep 20 s.  Real code stays far below 100.
@@ -40,14 +46,22 @@ _THREAD_NAME = "speclint-big-stack"
 _TOO_DEEP = "the code is nested too deeply to parse"
 
 
+def too_large(size: int) -> str:
+    """The SL000 reason for a file over MAX_PARSE_BYTES."""
+    return (f"the file is too large to analyse ({size / 2**20:,.1f} MiB: {size:,} bytes; "
+            f"the limit is {MAX_PARSE_BYTES / 2**20:g} MiB)")
+
+
 def too_deep(data: bytes) -> Optional[str]:
-    """Why libcst must not be given this file (None: it may)."""
+    """Why libcst must not be given this file (None: it may): too large, or nested too deeply."""
+    if len(data) > MAX_PARSE_BYTES:
+        return too_large(len(data))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
             tree = compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST,
                            dont_inherit=True)
-    except (RecursionError, MemoryError):
+    except (RecursionError, MemoryError):  # (CPython's parser says MemoryError for deep nesting)
         return _TOO_DEEP
     except SyntaxError as exc:
         msg = str(getattr(exc, "msg", "") or "")
@@ -59,6 +73,25 @@ def too_deep(data: bytes) -> Optional[str]:
         return _TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None
     if _ast_depth(tree) > MAX_AST_DEPTH:
         return _TOO_DEEP
+    return None
+
+
+def cpython_syntax_error(data: bytes):
+    """CPython's verdict on a file libcst rejected: (message, (line, column, end line, end column)),
+    columns 0-based, or None where CPython accepts the file (a gap in libcst's grammar) or rejects
+    it for another reason.  The position and words users see from Python itself."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        if not exc.lineno or not exc.msg:
+            return None
+        line, col = exc.lineno, max((exc.offset or 1) - 1, 0)
+        end = (getattr(exc, "end_lineno", None) or line, (getattr(exc, "end_offset", None) or 0) - 1)
+        return exc.msg, (line, col) + (end if end > (line, col) else (line, col))
+    except (ValueError, RecursionError, MemoryError, OverflowError, LookupError, UnicodeError):
+        return None
     return None
 
 
