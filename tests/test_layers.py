@@ -35,7 +35,7 @@ LAYERS = [
     ("runtime checks", ["speclint.runtime.checks.", "speclint.runtime.checks"]),
     ("runtime shim and simulation", ["speclint.runtime.", "speclint.runtime"]),
     ("files, config and cache", ["speclint.config", "speclint.files", "speclint.cache", "speclint.ondisk",
-                                  "speclint.progress"]),
+                                  "speclint.progress", "speclint.lifetime"]),
     ("engine", ["speclint.engine"]),
     ("reporters and baseline", ["speclint.report.", "speclint.report", "speclint.baseline"]),
     ("explain", ["speclint.explain.", "speclint.explain"]),
