@@ -29,6 +29,26 @@ def _is_model_fn_run(run) -> bool:
     return run is not None and run.ctx is not None
 
 
+_MODEL_FN_ARGS = {"features", "labels", "mode", "params", "config"}
+
+
+def _estimator_could_call(run) -> bool:
+    """A model_fn given to an Estimator of the module, or one found by its parameters whose
+    signature an Estimator accepts (only features, labels, mode, params, config: a head's
+    `create_estimator_spec(self, features, mode, logits, ...)` is not a model_fn; when a model_fn
+    calls it, that model_fn's run reports what it builds)."""
+    ctx = run.ctx
+    if ctx.tpu_estimator or ctx.plain_estimator:
+        return True
+    node = run.node
+    if not isinstance(node, cst.FunctionDef):
+        return True
+    names = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    return set(names) <= _MODEL_FN_ARGS
+
+
 # ---- SL036 ------------------------------------------------------------------------------------
 def _top_level(fn: cst.CSTNode, target: cst.CSTNode) -> bool:
     """`target` sits in a simple statement directly in `fn`'s body (runs on every call)."""
@@ -44,7 +64,7 @@ def spec_mode(fact, ctx):
     ms = members(fa.value)
     if any(isinstance(m, Unknown) for m in ms):
         return
-    in_model_fn = _is_model_fn_run(fact.root)
+    in_model_fn = _is_model_fn_run(fact.root) and _estimator_could_call(fact.root)
     literal = isinstance(fa.node, cst.SimpleString) or (isinstance(fa.node, cst.Name) and fa.node.value == "None")
     cls, expr = fact.cls, source(fa.node)
     if all(m == NONE for m in ms):

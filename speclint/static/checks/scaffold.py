@@ -127,6 +127,8 @@ def dropped(fact, ctx):
     an = fact.run.an
     if duplicate_of_model_fn_view(fact, an):
         return
+    if fact.bad_keywords or fact.extra_positional or fact.duplicates:
+        return  # the spec raises TypeError when it is built (SL018): nothing is silently dropped
     fa = fact.fields.get("scaffold")
     # Only TPU TRAIN: in TPU EVAL/PREDICT an EstimatorSpec fails outright (SL034), so its scaffold
     # is never "silently" dropped (tensorflow/models object_detection model_lib.py EVAL spec).
