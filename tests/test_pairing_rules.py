@@ -297,8 +297,8 @@ estimator = tf.estimator.Estimator(model_fn=model_fn)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
-    spec = tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())
-    return spec  # expect: SL033
+    spec = tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())  # expect: SL033
+    return spec
 
 estimator = tf.estimator.Estimator(model_fn=model_fn)
 """),

@@ -316,7 +316,7 @@ MESSAGE_DIFFERENCES = {
     ("modes_text_classifier.py", 78, "SL036"):
         "the static engine names the mode the spec claims by its name (EVAL), the runtime by its value "
         "('eval'): families.model_fn.spec_mode(got_text=repr(value)) keeps the runtime's wording",
-    ("pairing_detection_trainer.py", 136, "SL033"):
+    ("pairing_detection_trainer.py", 135, "SL033"):
         "`when`: the static engine says 'in the first train(), evaluate() or predict()', the runtime names "
         "the call it saw ('the first evaluate() call' / 'the first train() call'): two runtime messages",
     ("pairing_detection_trainer.py", 163, "SL034"):

@@ -6,7 +6,10 @@ Where code runs (TPU or CPU, per mode) is decided by CheckContext.on_tpu / tpu_m
 """
 from __future__ import annotations
 
+import libcst as cst
+
 from speclint import apis
+from speclint.static import syntax
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
 from speclint.static.checks.common import (
@@ -15,7 +18,7 @@ from speclint.static.checks.common import (
 from speclint.static.facts import PairingCall
 from speclint.static.semantics import CROSS_REPLICA_SUM, CROSS_SHARD, LAST_TPU_SPEC, MINIMIZE, REPLACE
 from speclint.static.syntax import source
-from speclint.static.values import BoundAsEstimatorSpec, NONE, Object, Seq, Spec, Value, all_members
+from speclint.static.values import BoundAsEstimatorSpec, NONE, Object, Seq, Spec, Value, all_members, members
 
 
 # ---- SL033 ------------------------------------------------------------------------------------
@@ -25,10 +28,22 @@ def _when(run, state) -> str:
     return "the first train(), evaluate() or predict()"
 
 
+def _construction(run, v: Value, vnode):
+    """Where the returned TPUEstimatorSpec was built, when it is one construction in the model_fn
+    itself (`output_spec = TPUEstimatorSpec(...)` ... `return output_spec`): the misuse is there,
+    not at a `return` shared by every branch."""
+    nodes = {id(m.node): m.node for m in members(v) if isinstance(m, Spec) and m.node is not None}
+    if len(nodes) != 1 or isinstance(vnode, cst.Call):
+        return vnode
+    node = next(iter(nodes.values()))
+    return node if isinstance(node, cst.Call) and syntax.contains_node(run.node, node) else vnode
+
+
 @module_check("SL033")
 def plain_estimator_pairing(an, ctx):
     for run in model_fn_runs(an):
         plain = ctx.targeting.plain_only(run)
+        found = {}  # the reported node -> (node, expr, whens), in order
         for v, vnode, st in run.returns:
             if vnode is None:
                 continue
@@ -36,8 +51,17 @@ def plain_estimator_pairing(an, ctx):
                 yield Finding("SL033", vnode, "uncalled", dict(expr=source(vnode)))
             elif plain and st.tpu is not True and all_members(
                     v, lambda m: isinstance(m, Spec) and m.cls == apis.TPU_ESTIMATOR_SPEC):
-                yield Finding("SL033", vnode, "returned", dict(
-                    expr=source(vnode), fn=run.ctx.name, when=_when(run, st)))
+                at = _construction(run, v, vnode)
+                expr = source(at.func) + "(...)" if at is not vnode else source(vnode)
+                found.setdefault(id(at), (at, expr, []))[2].append(_when(run, st))
+        for at, expr, whens in found.values():
+            when = whens[0] if len(set(whens)) == 1 else _when(run, _AnyMode)
+            yield Finding("SL033", at, "returned", dict(expr=expr, fn=run.ctx.name, when=when))
+
+
+class _AnyMode:
+    exact = False
+    modes = apis.ALL_MODES
 
 
 # ---- SL034 ------------------------------------------------------------------------------------
