@@ -761,3 +761,26 @@ def test_hooks_of_user_classes_are_seen():
     estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
     """)
     assert mismatches(source, "user_hooks.py") == []
+
+
+def test_sl017_suggests_keyword_call_for_dict_tensors():
+    # TPUEstimator calls the metric_fn with `**tensors` when they are a dict (tpu_estimator.py:2148),
+    # so the EstimatorSpec's eval_metric_ops are `metric_fn(**tensors)`; with a list, `*tensors`.
+    template = """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 10)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    def metric_fn(labels, logits):
+        return {"accuracy": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
+    if mode == tf.estimator.ModeKeys.EVAL:
+        if params["use_tpu"]:
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, eval_metrics=(metric_fn, TENSORS))
+        return tf.estimator.EstimatorSpec(mode, loss=loss)
+    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss, tf.train.get_global_step())
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+"""
+    for tensors, call in (('{"labels": labels, "logits": logits}', "metric_fn(**tensors)"),
+                          ("[labels, logits]", "metric_fn(*tensors)")):
+        _, diags = actual(HEAD + textwrap.dedent(template).replace("TENSORS", tensors))
+        msgs = [d.message for d in diags if d.code == "SL017"]
+        assert len(msgs) == 1 and f"eval_metric_ops={call}`" in msgs[0], msgs
