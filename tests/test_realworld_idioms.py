@@ -174,7 +174,8 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           predictions={"x": features["x"]})
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, eval_on_tpu=False)
+estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, eval_on_tpu=False,
+                                       train_batch_size=8)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -185,7 +186,7 @@ def model_fn(features, labels, mode, params):
                                           scaffold=scaffold)  # expect: SL017
     return tpu_estimator.TPUEstimatorSpec(mode, predictions={"x": features["x"]})
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, train_batch_size=8)
 """),
     # tensorflow/tpu models/official/retinanet/retinanet_model.py @ 0205ac77: the model_fn
     # module has no estimator; PREDICT returns a plain EstimatorSpec for CPU serving, and
@@ -446,6 +447,92 @@ class _HeadWithOutTPUSupport(object):
     def create_estimator_spec(self, features, mode, labels=None):
         return tf.estimator.EstimatorSpec(
             mode=tf.estimator.ModeKeys.EVAL, loss=tf.constant(0.0, dtype=tf.float32))  # expect: SL036
+"""),
+    # ---- issue 10 item 4: SL045-SL047 ------------------------------------------------------
+    # google-research/bert run_classifier.py: train_batch_size from a flag, use_tpu from a flag;
+    # the twin is the predict-only script of bert#376.
+    "bert_tpu_estimator_with_train_batch_size": ("""
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
+
+def main(_):
+    run_config = tpu_estimator.RunConfig(master=FLAGS.master)
+    estimator = tpu_estimator.TPUEstimator(
+        use_tpu=FLAGS.use_tpu, model_fn=model_fn, config=run_config,
+        train_batch_size=FLAGS.train_batch_size, predict_batch_size=FLAGS.predict_batch_size)
+    cpu_estimator = tpu_estimator.TPUEstimator(
+        use_tpu=False, model_fn=model_fn, config=run_config, predict_batch_size=8)
+    return estimator, cpu_estimator
+""", """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
+
+def main(_):
+    run_config = tpu_estimator.RunConfig(master=FLAGS.master)
+    estimator = tpu_estimator.TPUEstimator(  # expect: SL045
+        use_tpu=FLAGS.use_tpu, model_fn=model_fn, config=run_config,
+        predict_batch_size=FLAGS.predict_batch_size)
+    return estimator
+"""),
+    # TF 2 ports of BERT: `tf.compat.v1.estimator.tpu.TPUEstimator`, `tf.compat.v1.tpu.
+    # CrossShardOptimizer`; the twin is google-research/bert#1135's tf.estimator.tpu.CrossShardOptimizer.
+    "tf2_port_tpu_names_in_their_modules": ("""
+import tensorflow as tf2
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    optimizer = tf2.compat.v1.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf2.compat.v1.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    return tf2.compat.v1.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=tf2.compat.v1.estimator.tpu.RunConfig(), train_batch_size=64)
+""", """
+import tensorflow as tf2
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    optimizer = tf2.compat.v1.estimator.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))  # expect: SL046
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf2.compat.v1.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    return tf2.compat.v1.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=tf2.compat.v1.estimator.tpu.RunConfig(), train_batch_size=64)
+"""),
+    # tensorflow#43999: a Keras application in a TPU model_fn loads weights only with weights=None
+    # there; pretrained weights are fine in a plain Estimator's model_fn (CPU/GPU).
+    "keras_application_weights_none_on_tpu": ("""
+def tpu_model_fn(features, labels, mode, params):
+    backbone = tf.keras.applications.ResNet50(include_top=False, weights=None, pooling="avg")
+    loss = tf.reduce_mean(tf.layers.dense(backbone(features["image"]), 1))
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def gpu_model_fn(features, labels, mode, params):
+    backbone = tf.keras.applications.ResNet50(include_top=False, weights="imagenet", pooling="avg")
+    loss = tf.reduce_mean(tf.layers.dense(backbone(features["image"]), 1))
+    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    tpu = tpu_estimator.TPUEstimator(model_fn=tpu_model_fn, use_tpu=True, train_batch_size=64)
+    gpu = tf.estimator.Estimator(model_fn=gpu_model_fn)
+    return tpu, gpu
+""", """
+def tpu_model_fn(features, labels, mode, params):
+    backbone = tf.keras.applications.ResNet50(include_top=False, weights="imagenet", pooling="avg")  # expect: SL047
+    loss = tf.reduce_mean(tf.layers.dense(backbone(features["image"]), 1))
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    return tpu_estimator.TPUEstimator(model_fn=tpu_model_fn, use_tpu=True, train_batch_size=64)
 """),
 }
 

@@ -12,13 +12,16 @@ from speclint import apis
 from speclint.static import syntax
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
+from speclint.static.checks.model_fn import estimator_arg
 from speclint.static.checks.common import (
     duplicate_of_model_fn_view, is_none, known_not_none, model_fn_runs, only,
 )
 from speclint.static.facts import PairingCall
 from speclint.static.semantics import CROSS_REPLICA_SUM, CROSS_SHARD, LAST_TPU_SPEC, MINIMIZE, REPLACE
 from speclint.static.syntax import source
-from speclint.static.values import BoundAsEstimatorSpec, NONE, Object, Seq, Spec, Value, all_members, members
+from speclint.static.values import (
+    BoundAsEstimatorSpec, Const, NONE, Object, Seq, Spec, Value, all_members, members,
+)
 
 
 # ---- SL033 ------------------------------------------------------------------------------------
@@ -172,3 +175,66 @@ def cross_shard(an, ctx):
             elif ctx.off_tpu(cf):
                 yield Finding("SL043", cf.node, "off_tpu", dict(
                     expr=source(cf.node), why=_off_tpu_reason(cf, ctx)))
+
+
+# ---- SL045 ------------------------------------------------------------------------------------
+@module_check("SL045")
+def train_batch_size_missing(an, ctx):
+    """TPUEstimator(use_tpu=True) raises at construction without train_batch_size, even when it
+    only evaluates or predicts (tpu_estimator.py:2761-2765)."""
+    seen = set()
+    for fact in an.estimator_facts:
+        if fact.kind != apis.TPU_ESTIMATOR or fact.splat or id(fact.node) in seen:
+            continue
+        seen.add(id(fact.node))
+        given = estimator_arg(fact, "train_batch_size")
+        if given is not None and not is_none(given[0]):
+            continue
+        use_tpu = estimator_arg(fact, "use_tpu")
+        if use_tpu is not None and all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
+            continue  # use_tpu=False: TF skips the check
+        when = "" if use_tpu is None else f" when `{source(use_tpu[1])}` is true" if use_tpu[1] is not None else ""
+        at = given[1] if given is not None and given[1] is not None else fact.node.func
+        yield Finding("SL045", at, "default", dict(
+            expr=source(fact.node.func), when=when,
+            how="is None" if given is not None else "is not given"))
+
+
+# ---- SL046 ------------------------------------------------------------------------------------
+# TPU names that exist in one of the two TPU modules only (checked on TF 2.15 and the TF 1.x API:
+# tf.compat.v1.tpu holds the ops and the optimizer, tf.compat.v1.estimator.tpu the Estimator API).
+_TPU_OPS = ("CrossShardOptimizer", "cross_replica_sum", "bfloat16_scope", "rewrite", "shard",
+            "batch_parallel", "initialize_system", "shutdown_system", "outside_compilation")
+_TPU_ESTIMATOR_API = ("TPUEstimator", "TPUEstimatorSpec", "TPUConfig", "InputPipelineConfig", "RunConfig")
+_ESTIMATOR_TPU_MODULES = ("tensorflow.estimator.tpu", "tensorflow.compat.v1.estimator.tpu",
+                          "tensorflow.compat.v2.estimator.tpu", "tensorflow_estimator.estimator.tpu",
+                          "tensorflow_estimator.compat.v1.estimator.tpu")
+_TPU_MODULES = ("tensorflow.tpu", "tensorflow.compat.v1.tpu", "tensorflow.compat.v2.tpu")
+
+
+def wrong_tpu_module(full: str):
+    """(module as written, name, the real spelling) for a TPU name looked up in the TPU module that
+    does not have it, else None."""
+    module, _, name = full.rpartition(".")
+    if module in _ESTIMATOR_TPU_MODULES and name in _TPU_OPS:
+        return module, name, f"tf.compat.v1.tpu.{name}"
+    if module in _TPU_MODULES and name in _TPU_ESTIMATOR_API:
+        return module, name, f"tf.compat.v1.estimator.tpu.{name}"
+    return None
+
+
+@module_check("SL046")
+def tpu_name_missing(an, ctx):
+    pre = getattr(an, "_prepass", None)  # every call of the module (the analysis's pre-pass)
+    seen = set()
+    for call, _ in getattr(pre, "calls", ()):
+        if not isinstance(call.func, cst.Attribute) or id(call.func) in seen:
+            continue
+        seen.add(id(call.func))
+        full = an.imports.resolve_expr(call.func)
+        wrong = wrong_tpu_module(full) if full else None
+        if wrong is None:
+            continue
+        module, name, right = wrong
+        yield Finding("SL046", call.func, "default", dict(
+            expr=source(call.func), module=module, name=name, right=right))

@@ -13,7 +13,7 @@ import libcst as cst
 from speclint import apis
 from speclint.static import syntax
 from speclint.static.facts import (
-    Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
+    ApiCalled, Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
 )
 from speclint.families import model_fn as MF
 from speclint.finding import Finding
@@ -459,3 +459,39 @@ def dynamic_batch(an, ctx):
                 continue
             seen.add(id(b.node))
             yield Finding("SL044", b.node, "default", dict(expr=source(b.node), method=call.method))
+
+
+# ---- SL047 ------------------------------------------------------------------------------------
+_KERAS_APPLICATIONS = ("tf.keras.applications.", "keras.applications.")
+
+
+def _pretrained(call) -> Optional[str]:
+    """What `weights=` of a Keras application call loads (None: nothing certain): its default is
+    'imagenet' (keras/src/applications/*.py)."""
+    name = call.canonical
+    if not name.startswith(_KERAS_APPLICATIONS) or not name.rpartition(".")[2][:1].isupper():
+        return None
+    weights = call.kwargs.get("weights") or (call.args[1] if len(call.args) > 1 else None)
+    if weights is None:
+        return "weights='imagenet' (the default)"
+    ms = members(weights[0])
+    if ms and all(isinstance(m, Const) and isinstance(m.value, str) for m in ms):
+        return f"weights={source(weights[1])}"
+    return None
+
+
+@module_check("SL047")
+def keras_pretrained_in_tpu_model_fn(an, ctx):
+    if ctx.target == "cpu":
+        return
+    seen = set()
+    for call in an.log.of(ApiCalled):
+        if id(call.node) in seen or not _is_model_fn_run(call.root):
+            continue
+        weights = _pretrained(call)
+        if weights is None or not ctx.tpu_modes(call, True):
+            continue
+        seen.add(id(call.node))
+        fn = getattr(getattr(call.root.node, "name", None), "value", "<lambda>")
+        yield Finding("SL047", call.node, "default", dict(
+            expr=source(call.node.func), weights=weights, fn=fn))
