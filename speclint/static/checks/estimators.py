@@ -193,7 +193,8 @@ def train_batch_size_missing(an, ctx):
         use_tpu = estimator_arg(fact, "use_tpu")
         if use_tpu is not None and all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
             continue  # use_tpu=False: TF skips the check
-        when = "" if use_tpu is None else f" when `{source(use_tpu[1])}` is true" if use_tpu[1] is not None else ""
+        certain = use_tpu is None or all(isinstance(m, Const) and m.value for m in members(use_tpu[0]))
+        when = "" if certain or use_tpu[1] is None else f" when `{source(use_tpu[1])}` is true"
         at = given[1] if given is not None and given[1] is not None else fact.node.func
         yield Finding("SL045", at, "default", dict(
             expr=source(fact.node.func), when=when,
