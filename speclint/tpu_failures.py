@@ -543,7 +543,8 @@ FAILURES: Tuple[TPUFailure, ...] = (
        look_for="ClassificationOutput / RegressionOutput with a raw or multi-tensor serving input receiver, "
                 "or a spec built with a mode other than the model_fn's `mode`",
        source=(_EXPORT_UTILS + "::Export includes no signatures!",)),
-    # -- known TPUEstimator mistakes without a rule yet (issue 7's constructor rules) ------------
+    # -- issue 7's constructor rules: reserved params keys stay with SL040 (the same construction-time
+    # check of model_fn and params); the others got codes in issue 10 (SL045-SL047) -------------
     _F(None, "tpu-params-reserved-keys", ("ValueError",),
        r"\['batch_size', 'context'\] are reserved keys but existed in params",
        anchor="model_fn", stage="construct", checked_by=("SL040", "model-fn-signature"),
@@ -553,13 +554,13 @@ FAILURES: Tuple[TPUFailure, ...] = (
        look_for="the `params=` given to TPUEstimator(...): remove 'batch_size' / 'context' (set the batch "
                 "sizes with train_batch_size= / eval_batch_size= / predict_batch_size=)",
        source=(_TPU_EST + "::{} are reserved keys but existed in params {}.",)),
-    _F(None, "tpu-train-batch-size-missing", ("ValueError",), r"`train_batch_size` cannot be `None`",
+    _F("SL045", "tpu-train-batch-size-missing", ("ValueError",), r"`train_batch_size` cannot be `None`",
        anchor="model_fn", stage="construct",
        why="TPUEstimator(use_tpu=True) requires train_batch_size even when you only evaluate or predict.",
        look_for="the TPUEstimator(...) call: pass train_batch_size= (any positive multiple of the number of "
                 "cores if you never train)",
        source=(_TPU_EST + "::`train_batch_size` cannot be `None`",)),
-    _F(None, "tpu-api-name-missing", ("AttributeError",),
+    _F("SL046", "tpu-api-name-missing", ("AttributeError",),
        r"module '[\w.]*(estimator|tpu|contrib)[\w.]*' has no attribute "
        r"'(CrossShardOptimizer|TPUEstimator\w*|RunConfig|TPUConfig|InputPipelineConfig|cross_replica_sum|"
        r"bfloat16_scope|rewrite|shard|batch_parallel|initialize_system|shutdown_system|outside_compilation)'",
@@ -571,7 +572,7 @@ FAILURES: Tuple[TPUFailure, ...] = (
                 "cross_replica_sum, bfloat16_scope) or tf.compat.v1.estimator.tpu (TPUEstimator, "
                 "TPUEstimatorSpec, RunConfig, TPUConfig)",
        source=("python",)),
-    _F(None, "keras-pretrained-weights-in-tpu-model-fn", ("ValueError", "InaccessibleTensorError"),
+    _F("SL047", "keras-pretrained-weights-in-tpu-model-fn", ("ValueError", "InaccessibleTensorError"),
        r"Operation '?VarIsInitializedOp(_\d+)?'? has been marked as not fetchable",
        within=("backend.py:_initialize_variables", "backend.py:get_session", "backend.py:batch_set_value",
                "training_v1.py:load_weights", "training.py:load_weights"),

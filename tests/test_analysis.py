@@ -93,7 +93,7 @@ def model_fn_builder(num_labels, use_tpu):
 
 def main():
     model_fn = model_fn_builder(num_labels=2, use_tpu=True)
-    estimator = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True)
+    estimator = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train_batch_size=8)
 """,
     "partial_model_fn_passed_positionally": """
 def _model_fn(features, labels, mode, params, hparams):
@@ -102,7 +102,7 @@ def _model_fn(features, labels, mode, params, hparams):
 
 def main(hparams):
     fn = functools.partial(_model_fn, hparams=hparams)
-    est = tf.estimator.tpu.TPUEstimator(fn, use_tpu=True)
+    est = tf.estimator.tpu.TPUEstimator(fn, use_tpu=True, train_batch_size=8)
 """,
     "method_model_fn": """
 class Trainer(object):
@@ -114,7 +114,7 @@ class Trainer(object):
         return []
 
     def build(self):
-        return tf.estimator.tpu.TPUEstimator(model_fn=self.model_fn, use_tpu=True)
+        return tf.estimator.tpu.TPUEstimator(model_fn=self.model_fn, use_tpu=True, train_batch_size=8)
 """,
     "helper_returning_tuple": """
 def create_model(features, num_labels):

@@ -241,15 +241,19 @@ def test_tf_op_creation_stacks_point_at_the_user_line():
 
 
 def test_issue_7_mistakes_are_explained_honestly():
-    for name, checked_by in (("tpu_params_reserved_keys", "SL040"), ("tpu_train_batch_size_missing", None),
-                             ("tpu_api_name_missing", None), ("keras_pretrained_weights_in_tpu_model_fn", None)):
+    # Reserved params keys stay with SL040 (checked_by); the other three got rules in issue 10.
+    [finding] = _explained("real/tpu_params_reserved_keys.log").findings
+    [e] = finding.explanations
+    assert e.code is None and e.key == e.name == "tpu-params-reserved-keys" and e.checked_by == "SL040"
+    assert rulebook.load().lookup(e.name) is None  # a provisional key, not a rule
+    for name, code in (("tpu_train_batch_size_missing", "SL045"), ("tpu_api_name_missing", "SL046"),
+                       ("keras_pretrained_weights_in_tpu_model_fn", "SL047")):
         [finding] = _explained(f"real/{name}.log").findings
         [e] = finding.explanations
-        assert e.code is None and e.key == e.name and e.name.replace("-", "_") == name
-        assert e.checked_by == checked_by
-        assert rulebook.load().lookup(e.name) is None  # a provisional key, not a rule (yet)
+        assert e.code == code and e.key == code and e.name.replace("-", "_") == name, e
+        assert rulebook.load()[code].name == e.name
     out = _words(CliRunner().invoke(cli, ["explain", str(DATA / "real/tpu_train_batch_size_missing.log")]).output)
-    assert "a known TPUEstimator mistake; speclint has no static rule for it yet" in out
+    assert "SL045 [tpu-train-batch-size-missing]" in out
     out = _words(CliRunner().invoke(cli, ["explain", str(DATA / "real/tpu_params_reserved_keys.log")]).output)
     assert "reports it as SL040 today" in out and "SL040 [model-fn-signature]" in out
 

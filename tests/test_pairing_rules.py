@@ -108,7 +108,7 @@ def model_fn_builder(init_checkpoint, use_tpu):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, scaffold_fn=scaffold_fn)
     return model_fn
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn_builder("gs://b/c", FLAGS.use_tpu),
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn_builder("gs://b/c", FLAGS.use_tpu),
                                        use_tpu=FLAGS.use_tpu)
 """, """
 def model_fn_builder(init_checkpoint, use_tpu):
@@ -118,7 +118,7 @@ def model_fn_builder(init_checkpoint, use_tpu):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss)
     return model_fn
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn_builder("gs://b/c", FLAGS.use_tpu),
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn_builder("gs://b/c", FLAGS.use_tpu),
                                        use_tpu=FLAGS.use_tpu)
 """),
     "init_from_checkpoint_in_a_model_fn_given_to_a_plain_estimator": ("""
@@ -134,7 +134,7 @@ def model_fn(features, labels, mode, params):
     tf.train.init_from_checkpoint(params["ckpt"], {"bert/": "bert/"})  # expect: SL016
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn)
 """),
     # ---- SL017 -----------------------------------------------------------------------------
     "cpu_branch_carries_the_scaffold": ("""
@@ -238,7 +238,7 @@ def model_fn(features, labels, mode, params):
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                       scaffold=tf.train.Scaffold(saver=saver))
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=False)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=False)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -246,7 +246,7 @@ def model_fn(features, labels, mode, params):
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                       scaffold=tf.train.Scaffold(saver=saver))  # expect: SL017
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=FLAGS.use_tpu)
 """),
     # ---- SL031 -----------------------------------------------------------------------------
     "electra_hook_tensors_only_off_tpu_and_variables": ("""
@@ -258,7 +258,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           training_hooks=[hook, step_hook, name_hook])
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -267,7 +267,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           training_hooks=[hook, step_hook])
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """),
     "logging_hook_in_a_model_fn_run_on_cpu": ("""
 def model_fn(features, labels, mode, params):
@@ -276,7 +276,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           training_hooks=[nan_hook])
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=False)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=False)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -284,7 +284,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           training_hooks=[nan_hook])
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """),
     # ---- SL033 -----------------------------------------------------------------------------
     "as_estimator_spec_called_for_a_plain_estimator": ("""
@@ -297,8 +297,8 @@ estimator = tf.estimator.Estimator(model_fn=model_fn)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
-    spec = tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())
-    return spec  # expect: SL033
+    spec = tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())  # expect: SL033
+    return spec
 
 estimator = tf.estimator.Estimator(model_fn=model_fn)
 """),
@@ -331,7 +331,7 @@ def model_fn(features, labels, mode, params):
 
 def main():
     if FLAGS.use_tpu:
-        return tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+        return tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
     return tf.estimator.Estimator(model_fn=model_fn)
 """, """
 def model_fn(features, labels, mode, params):
@@ -340,7 +340,7 @@ def model_fn(features, labels, mode, params):
 
 def main():
     if FLAGS.use_tpu:
-        return tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+        return tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
     return tf.estimator.Estimator(model_fn=model_fn)
 """),
     # ---- SL034 -----------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           predictions={"x": features["x"]})
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, eval_on_tpu=False)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=FLAGS.use_tpu, eval_on_tpu=False)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -361,7 +361,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           predictions={"x": features["x"]})
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=FLAGS.use_tpu)
 """),
     "cpu_estimator_spec_beside_the_tpu_branch": ("""
 def model_fn(features, labels, mode, params):
@@ -387,7 +387,7 @@ def model_fn(features, labels, mode, params):
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                       training_chief_hooks=[hook])
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=False)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=False)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -395,7 +395,7 @@ def model_fn(features, labels, mode, params):
     return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                       training_chief_hooks=[hook])  # expect: SL034
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """),
     "resnet_predict_for_export_only": ("""
 def model_fn(features, labels, mode, params):
@@ -404,7 +404,7 @@ def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, export_to_tpu=False)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=FLAGS.use_tpu, export_to_tpu=False)
 """, """
 def model_fn(features, labels, mode, params):
     if mode == tf.estimator.ModeKeys.PREDICT:
@@ -412,7 +412,7 @@ def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=FLAGS.use_tpu)
 """),
     # ---- SL035 -----------------------------------------------------------------------------
     "spec_overridden_by_a_later_spec_which_is_returned": ("""
@@ -476,7 +476,7 @@ def model_fn_builder(use_tpu):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
     return model_fn
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn_builder(FLAGS.use_tpu), use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn_builder(FLAGS.use_tpu), use_tpu=FLAGS.use_tpu)
 """, """
 def model_fn_builder(use_tpu):
     def model_fn(features, labels, mode, params):
@@ -486,7 +486,7 @@ def model_fn_builder(use_tpu):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
     return model_fn
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn_builder(FLAGS.use_tpu), use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn_builder(FLAGS.use_tpu), use_tpu=FLAGS.use_tpu)
 """),
     "same_module_create_optimizer_wraps_under_use_tpu": ("""
 def create_optimizer(loss, lr, use_tpu):
@@ -500,7 +500,7 @@ def model_fn(features, labels, mode, params):
     train_op = create_optimizer(loss, 1e-3, params["use_tpu"])
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """, """
 def create_optimizer(loss, lr, use_tpu):
     optimizer = tf.train.AdamOptimizer(lr)
@@ -511,7 +511,7 @@ def model_fn(features, labels, mode, params):
     train_op = create_optimizer(loss, 1e-3, params["use_tpu"])
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """),
     "explicit_cross_replica_sum_of_the_gradients": ("""
 def model_fn(features, labels, mode, params):
@@ -522,7 +522,7 @@ def model_fn(features, labels, mode, params):
     train_op = optimizer.apply_gradients(grads_and_vars, global_step=tf.train.get_global_step())
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -531,7 +531,7 @@ def model_fn(features, labels, mode, params):
     train_op = optimizer.apply_gradients(grads_and_vars, global_step=tf.train.get_global_step())  # expect: SL043
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """),
     "mesh_tensorflow_needs_no_wrapper": ("""
 import mesh_tensorflow as mtf
@@ -542,14 +542,14 @@ def model_fn(features, labels, mode, params):
     update_ops = optimizer.apply_grads(params["grads"], params["variables"])
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.group(update_ops))
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
     optimizer = tf.tpu.CrossShardOptimizer(tf.keras.optimizers.Adam(1e-3))  # expect: SL043
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op())
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=True)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=True)
 """),
     "cross_shard_optimizer_under_the_tpu_flag": ("""
 def model_fn(features, labels, mode, params):
@@ -583,7 +583,7 @@ def model_fn_builder(use_tpu):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss)
     return model_fn
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn_builder(use_tpu=False), use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn_builder(use_tpu=False), use_tpu=FLAGS.use_tpu)
 """, """
 def model_fn_builder(use_tpu):
     def model_fn(features, labels, mode, params):
@@ -595,7 +595,7 @@ def model_fn_builder(use_tpu):
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss)
     return model_fn
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn_builder(use_tpu=True), use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn_builder(use_tpu=True), use_tpu=FLAGS.use_tpu)
 """),
 }
 
@@ -629,7 +629,7 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op,
                                           training_hooks=hooks, host_call=(lambda l: [], [loss]))
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=False)
+estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=False)
 """)
 
 
@@ -726,7 +726,7 @@ def test_estimator_in_another_module_decides_where_the_model_fn_runs(tmp_path):
     import tensorflow.compat.v1 as tf
     import modeling
 
-    estimator = tf.estimator.tpu.TPUEstimator(model_fn=modeling.model_fn_builder(1e-3), use_tpu={})
+    estimator = tf.estimator.tpu.TPUEstimator(train_batch_size=8, model_fn=modeling.model_fn_builder(1e-3), use_tpu={})
     """
     on_cpu = _run_tree(tmp_path, {"modeling.py": MODEL_LIB, "run.py": script.format("False")})
     assert on_cpu == []
@@ -758,6 +758,29 @@ def test_hooks_of_user_classes_are_seen():
         ]
         return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(), training_hooks=hooks)
 
-    estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+    estimator = tpu_estimator.TPUEstimator(train_batch_size=8, model_fn=model_fn, use_tpu=FLAGS.use_tpu)
     """)
     assert mismatches(source, "user_hooks.py") == []
+
+
+def test_sl017_suggests_keyword_call_for_dict_tensors():
+    # TPUEstimator calls the metric_fn with `**tensors` when they are a dict (tpu_estimator.py:2148),
+    # so the EstimatorSpec's eval_metric_ops are `metric_fn(**tensors)`; with a list, `*tensors`.
+    template = """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 10)
+    loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+    def metric_fn(labels, logits):
+        return {"accuracy": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
+    if mode == tf.estimator.ModeKeys.EVAL:
+        if params["use_tpu"]:
+            return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, eval_metrics=(metric_fn, TENSORS))
+        return tf.estimator.EstimatorSpec(mode, loss=loss)
+    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss, tf.train.get_global_step())
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+"""
+    for tensors, call in (('{"labels": labels, "logits": logits}', "metric_fn(**tensors)"),
+                          ("[labels, logits]", "metric_fn(*tensors)")):
+        _, diags = actual(HEAD + textwrap.dedent(template).replace("TENSORS", tensors))
+        msgs = [d.message for d in diags if d.code == "SL017"]
+        assert len(msgs) == 1 and f"eval_metric_ops={call}`" in msgs[0], msgs

@@ -174,7 +174,8 @@ def model_fn(features, labels, mode, params):
     return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=tf.no_op(),
                                           predictions={"x": features["x"]})
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, eval_on_tpu=False)
+estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, eval_on_tpu=False,
+                                       train_batch_size=8)
 """, """
 def model_fn(features, labels, mode, params):
     loss = tf.reduce_mean(features["x"])
@@ -185,7 +186,7 @@ def model_fn(features, labels, mode, params):
                                           scaffold=scaffold)  # expect: SL017
     return tpu_estimator.TPUEstimatorSpec(mode, predictions={"x": features["x"]})
 
-estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu)
+estimator = tpu_estimator.TPUEstimator(model_fn=model_fn, use_tpu=FLAGS.use_tpu, train_batch_size=8)
 """),
     # tensorflow/tpu models/official/retinanet/retinanet_model.py @ 0205ac77: the model_fn
     # module has no estimator; PREDICT returns a plain EstimatorSpec for CPU serving, and
@@ -379,6 +380,232 @@ def tpu_estimator_model_fn(score_in_predict_mode, use_tpu):
             tf.estimator.ModeKeys.TRAIN, loss=loss, train_op=tf.no_op())  # expect: SL036
     return my_model_fn
 """),
+    # ---- issue 10 item 3: one diagnostic per misuse, true messages ---------------------------
+    # tensorflow/estimator estimator_test.py:1262-1314 (EstimatorDatasetIntegrationTest): the loss
+    # is the input itself; `Dataset.from_tensors([1.])` has no batch dimension and `.batch(1)` one
+    # element, so its shape is [1] (or (None, 1)), which TF accepts (model_fn.py:331-335).  The twin
+    # computes on a model output, which keeps the batch dimension.
+    "tf_estimator_loss_is_the_input": ("""
+def _input_fn():
+    return tf.data.Dataset.from_tensors(([1.], [2.]))
+
+def _model_fn(features, labels, mode):
+    return tf.estimator.EstimatorSpec(
+        mode, loss=features + labels,
+        train_op=tf.assign_add(tf.train.get_global_step(), 1))
+
+def main(_):
+    est = tf.estimator.Estimator(model_fn=_model_fn)
+    est.train(_input_fn, steps=1)
+""", """
+def _input_fn():
+    return tf.data.Dataset.from_tensors(([1.], [2.]))
+
+def _model_fn(features, labels, mode):
+    features = tf.layers.dense(features, 1)
+    return tf.estimator.EstimatorSpec(
+        mode, loss=features + labels,  # expect: SL020
+        train_op=tf.assign_add(tf.train.get_global_step(), 1))
+
+def main(_):
+    est = tf.estimator.Estimator(model_fn=_model_fn)
+    est.train(_input_fn, steps=1)
+"""),
+    # tensorflow/estimator estimator_test.py:2101, 2118 (test_yield_rows_of_tensor / _of_dict): a
+    # constant's dimension 0 is fixed, so predict() yields its rows; the test asserts them.  The twin
+    # (test_batch_size_mismatch, :2008) mixes constants of 1 and 2 rows, which TF rejects with
+    # "Batch length of predictions should be same" (estimator.py:1052-1060).
+    "tf_estimator_constant_prediction_rows": ("""
+def _model_fn(features, labels, mode):
+    _, _ = features, labels
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(
+            mode, predictions={"y1": tf.constant([[10.], [12]]), "y2": tf.constant([[0.], [2.]])})
+    return tf.estimator.EstimatorSpec(
+        mode, loss=tf.constant(0.), train_op=tf.assign_add(tf.train.get_global_step(), 1),
+        predictions=tf.constant([[10.], [12.]]))
+""", """
+def _model_fn(features, labels, mode):
+    _, _ = features, labels
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(
+            mode, predictions={"y1": tf.constant([[10.]]), "y2": tf.constant([[12.], [13.]])})  # expect: SL025
+    return tf.estimator.EstimatorSpec(
+        mode, loss=tf.constant(0.), train_op=tf.assign_add(tf.train.get_global_step(), 1),
+        predictions=tf.constant([[10.], [12.]]))
+"""),
+    # tensorflow/estimator canned/head_test.py:123, head/base_head_test.py:150: a head's
+    # create_estimator_spec(self, features, mode, logits, ...) builds an EVAL spec; it takes
+    # `logits`, so no Estimator calls it as a model_fn.  The twin has a model_fn's signature.
+    "tf_estimator_head_method_is_not_a_model_fn": ("""
+class _HeadWithOutTPUSupport(object):
+    def create_estimator_spec(self, features, mode, logits, labels=None, optimizer=None):
+        return tf.estimator.EstimatorSpec(
+            mode=tf.estimator.ModeKeys.EVAL, loss=tf.constant(0.0, dtype=tf.float32))
+""", """
+class _HeadWithOutTPUSupport(object):
+    def create_estimator_spec(self, features, mode, labels=None):
+        return tf.estimator.EstimatorSpec(
+            mode=tf.estimator.ModeKeys.EVAL, loss=tf.constant(0.0, dtype=tf.float32))  # expect: SL036
+"""),
+    # ---- issue 10 item 4: SL045-SL047 ------------------------------------------------------
+    # google-research/bert run_classifier.py: train_batch_size from a flag, use_tpu from a flag;
+    # the twin is the predict-only script of bert#376.
+    "bert_tpu_estimator_with_train_batch_size": ("""
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
+
+def main(_):
+    run_config = tpu_estimator.RunConfig(master=FLAGS.master)
+    estimator = tpu_estimator.TPUEstimator(
+        use_tpu=FLAGS.use_tpu, model_fn=model_fn, config=run_config,
+        train_batch_size=FLAGS.train_batch_size, predict_batch_size=FLAGS.predict_batch_size)
+    cpu_estimator = tpu_estimator.TPUEstimator(
+        use_tpu=False, model_fn=model_fn, config=run_config, predict_batch_size=8)
+    return estimator, cpu_estimator
+""", """
+def model_fn(features, labels, mode, params):
+    logits = tf.layers.dense(features["x"], 2)
+    return tpu_estimator.TPUEstimatorSpec(mode, predictions={"logits": logits})
+
+def main(_):
+    run_config = tpu_estimator.RunConfig(master=FLAGS.master)
+    estimator = tpu_estimator.TPUEstimator(  # expect: SL045
+        use_tpu=FLAGS.use_tpu, model_fn=model_fn, config=run_config,
+        predict_batch_size=FLAGS.predict_batch_size)
+    return estimator
+"""),
+    # TF 2 ports of BERT: `tf.compat.v1.estimator.tpu.TPUEstimator`, `tf.compat.v1.tpu.
+    # CrossShardOptimizer`; the twin is google-research/bert#1135's tf.estimator.tpu.CrossShardOptimizer.
+    "tf2_port_tpu_names_in_their_modules": ("""
+import tensorflow as tf2
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    optimizer = tf2.compat.v1.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf2.compat.v1.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    return tf2.compat.v1.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=tf2.compat.v1.estimator.tpu.RunConfig(), train_batch_size=64)
+""", """
+import tensorflow as tf2
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    optimizer = tf2.compat.v1.estimator.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))  # expect: SL046
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf2.compat.v1.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    return tf2.compat.v1.estimator.tpu.TPUEstimator(
+        model_fn=model_fn, config=tf2.compat.v1.estimator.tpu.RunConfig(), train_batch_size=64)
+"""),
+    # tensorflow#43999: a Keras application in a TPU model_fn loads weights only with weights=None
+    # there; pretrained weights are fine in a plain Estimator's model_fn (CPU/GPU).
+    "keras_application_weights_none_on_tpu": ("""
+def tpu_model_fn(features, labels, mode, params):
+    backbone = tf.keras.applications.ResNet50(include_top=False, weights=None, pooling="avg")
+    loss = tf.reduce_mean(tf.layers.dense(backbone(features["image"]), 1))
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def gpu_model_fn(features, labels, mode, params):
+    backbone = tf.keras.applications.ResNet50(include_top=False, weights="imagenet", pooling="avg")
+    loss = tf.reduce_mean(tf.layers.dense(backbone(features["image"]), 1))
+    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    tpu = tpu_estimator.TPUEstimator(model_fn=tpu_model_fn, use_tpu=True, train_batch_size=64)
+    gpu = tf.estimator.Estimator(model_fn=gpu_model_fn)
+    return tpu, gpu
+""", """
+def tpu_model_fn(features, labels, mode, params):
+    backbone = tf.keras.applications.ResNet50(include_top=False, weights="imagenet", pooling="avg")  # expect: SL047
+    loss = tf.reduce_mean(tf.layers.dense(backbone(features["image"]), 1))
+    optimizer = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer(1e-3))
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tpu_estimator.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+def main(_):
+    return tpu_estimator.TPUEstimator(model_fn=tpu_model_fn, use_tpu=True, train_batch_size=64)
+"""),
+}
+
+# Reduced from real code where the fix is about *how many* findings, or which one: the first source
+# gets exactly its annotated findings, the twin (the one difference that makes the other finding
+# true) gets its own.
+EXACT = {
+    # tensorflow/tpu models/official/unet3d/unet_model.py:428-430: the CPU EVAL spec passes
+    # eval_metrics= to EstimatorSpec, which raises TypeError (SL018): nothing is "silently dropped"
+    # (no SL017), and the helper run on its own and from the model_fn is one finding, not two.
+    # The twin omits the keyword: then evaluate() on CPU silently reports only the loss (SL017).
+    "unet3d_eval_metrics_on_estimator_spec": ("""
+def get_metric_fn(shape):
+    def metric_fn(labels, logits):
+        return {"acc": tf.metrics.accuracy(labels, logits)}
+    return metric_fn
+
+def _unet_model_fn(image, labels, mode, params):
+    logits = tf.layers.dense(image, 3)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(mode, predictions={"classes": tf.argmax(logits, -1)})
+    loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        optimizer = tf.train.AdamOptimizer(0.1)
+        if params["use_tpu"]:
+            optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+            return tpu_estimator.TPUEstimatorSpec(
+                mode=mode, loss=loss, train_op=optimizer.minimize(loss, tf.train.get_global_step()))
+        train_op = optimizer.minimize(loss, tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
+    labels_r2 = tf.reshape(labels, [params["eval_batch_size"], -1])
+    logits_r2 = tf.reshape(logits, [params["eval_batch_size"], -1])
+    if params["use_tpu"]:
+        return tpu_estimator.TPUEstimatorSpec(
+            mode=mode, loss=loss, eval_metrics=(get_metric_fn(1), [labels_r2, logits_r2]))
+    return tf.estimator.EstimatorSpec(
+        mode=mode, loss=loss,
+        eval_metrics=(get_metric_fn(1), [labels_r2, logits_r2]))  # expect: SL018
+
+def unet_model_fn(features, labels, mode, params):
+    with tf.variable_scope("unet", reuse=tf.AUTO_REUSE):
+        return _unet_model_fn(features, labels, mode, params)
+""", """
+def get_metric_fn(shape):
+    def metric_fn(labels, logits):
+        return {"acc": tf.metrics.accuracy(labels, logits)}
+    return metric_fn
+
+def _unet_model_fn(image, labels, mode, params):
+    logits = tf.layers.dense(image, 3)
+    if mode == tf.estimator.ModeKeys.PREDICT:
+        return tf.estimator.EstimatorSpec(mode, predictions={"classes": tf.argmax(logits, -1)})
+    loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+    if mode == tf.estimator.ModeKeys.TRAIN:
+        optimizer = tf.train.AdamOptimizer(0.1)
+        if params["use_tpu"]:
+            optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+            return tpu_estimator.TPUEstimatorSpec(
+                mode=mode, loss=loss, train_op=optimizer.minimize(loss, tf.train.get_global_step()))
+        train_op = optimizer.minimize(loss, tf.train.get_global_step())
+        return tf.estimator.EstimatorSpec(mode=mode, loss=loss, train_op=train_op)
+    labels_r2 = tf.reshape(labels, [params["eval_batch_size"], -1])
+    logits_r2 = tf.reshape(logits, [params["eval_batch_size"], -1])
+    if params["use_tpu"]:
+        return tpu_estimator.TPUEstimatorSpec(
+            mode=mode, loss=loss, eval_metrics=(get_metric_fn(1), [labels_r2, logits_r2]))
+    return tf.estimator.EstimatorSpec(  # expect: SL017
+        mode=mode, loss=loss)
+
+def unet_model_fn(features, labels, mode, params):
+    with tf.variable_scope("unet", reuse=tf.AUTO_REUSE):
+        return _unet_model_fn(features, labels, mode, params)
+"""),
 }
 
 
@@ -405,3 +632,11 @@ def test_bert_eval_drop_remainder_is_clean_also_with_target_tpu():
     good, bad = PAIRS["bert_eval_drop_remainder_follows_use_tpu"]
     assert [d.code for d in actual(_source(good), "bert.py", target="tpu")[1]] == []
     assert mismatches(_source(bad), "bert-bad.py", target="tpu") == []
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+@pytest.mark.parametrize("twin", [0, 1])
+def test_exactly_the_annotated_findings(name, twin):
+    source = _source(EXACT[name][twin])
+    assert "# expect:" in source
+    assert mismatches(source, f"{name}-{twin}.py") == []

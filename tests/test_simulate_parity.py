@@ -259,6 +259,7 @@ NOT_RUNNABLE = {
     "bert_multilabel_gpu_port.py": "imports BERT's modeling / optimization (not shipped)",
     "bert_run_classifier.py": "imports BERT's modeling / optimization (not shipped)",
     "electra_pretraining.py": "imports ELECTRA's model / util packages (not shipped)",
+    "tpu_constructor_mistakes.py": "SL045-SL047 are static-only: the constructor raises before any graph is built, and the model_fn downloads ImageNet weights",
     "od_model_lib.py": "imports the Object Detection API (not shipped)",
     "resnet_main.py": "imports resnet_model (not shipped)",
     "resnet_main_buggy.py": "imports resnet_model (not shipped) and tf.contrib (absent from TF 2.x)",

@@ -355,3 +355,76 @@ class _Uses(cst.CSTVisitor):
                 self.found.update(TRAIN_AND_EVALUATE_USES)
                 return
         self.escaped = True
+
+
+_RAW_INPUT_NODES = (cst.Name, cst.Subscript, cst.SubscriptElement, cst.Index, cst.BinaryOperation,
+                    cst.UnaryOperation, cst.IfExp, cst.Comparison, cst.ComparisonTarget,
+                    cst.Integer, cst.Float, cst.SimpleString, cst.BaseBinaryOp, cst.BaseUnaryOp,
+                    cst.BaseCompOp, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket,
+                    cst.RightSquareBracket, cst.BaseParenthesizableWhitespace, cst.Comment,
+                    cst.EmptyLine, cst.Newline, cst.TrailingWhitespace)
+
+
+def raw_input_expr(expr, fn, inputs=("features", "labels")) -> bool:
+    """Whether `expr` computes only on the parameters `inputs` of `fn` as they were passed (never
+    rebound in `fn`): names, literal subscripts, arithmetic, comparisons and conditional
+    expressions, no call (`features + labels`, `features["x"]`).  Its shape is then the input_fn's
+    own, which only the input pipeline decides."""
+    if not isinstance(fn, cst.FunctionDef):
+        return False
+    params = {p.name.value for p in list(fn.params.posonly_params) + list(fn.params.params)}
+    names: set = set()
+    ok = [True]
+
+    class E(cst.CSTVisitor):
+        def on_visit(self, n):
+            if not isinstance(n, _RAW_INPUT_NODES):
+                ok[0] = False
+                return False
+            if isinstance(n, cst.Name) and n.value not in ("None", "True", "False"):
+                names.add(n.value)
+            return True
+
+    expr.visit(E())
+    wanted = set(inputs) & params
+    if not ok[0] or not names or not names <= wanted:
+        return False
+    stored: set = set()
+
+    class S(cst.CSTVisitor):
+        def visit_FunctionDef(self, n):
+            return n is fn
+
+        def visit_Lambda(self, n):
+            return False
+
+        def visit_AssignTarget(self, n):
+            _store_names(n.target, stored)
+
+        def visit_AugAssign(self, n):
+            _store_names(n.target, stored)
+
+        def visit_AnnAssign(self, n):
+            _store_names(n.target, stored)
+
+        def visit_For(self, n):
+            _store_names(n.target, stored)
+
+        def visit_AsName(self, n):
+            _store_names(n.name, stored)
+
+        def visit_NamedExpr(self, n):
+            _store_names(n.target, stored)
+
+    fn.visit(S())
+    return not (names & stored)
+
+
+def _store_names(target, out: set) -> None:
+    if isinstance(target, cst.Name):
+        out.add(target.value)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for el in target.elements:
+            _store_names(el.value, out)
+    elif isinstance(target, cst.StarredElement):
+        _store_names(target.value, out)

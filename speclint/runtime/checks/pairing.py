@@ -34,7 +34,8 @@ def tpu_spec_plain_estimator(result, con, call, tf):
         return
     if isinstance(result, tf.TPUEstimatorSpec):
         loc, expr = locate.return_value(call.model_fn)  # the `return` that hands it to Estimator
-        if loc is None:
+        if loc is None or (expr.isidentifier() and con is not None and con.location is not None):
+            # `return output_spec`, shared by every branch: the misuse is the construction (as static)
             loc, expr = _spec_expr(con, call)
         yield Finding("SL033", loc, "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)))
     elif callable(result) and isinstance(getattr(result, "__self__", None), tf.TPUEstimatorSpec) \

@@ -6,16 +6,22 @@ Where code runs (TPU or CPU, per mode) is decided by CheckContext.on_tpu / tpu_m
 """
 from __future__ import annotations
 
+import libcst as cst
+
 from speclint import apis
+from speclint.static import syntax
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
+from speclint.static.checks.model_fn import estimator_arg
 from speclint.static.checks.common import (
     duplicate_of_model_fn_view, is_none, known_not_none, model_fn_runs, only,
 )
 from speclint.static.facts import PairingCall
 from speclint.static.semantics import CROSS_REPLICA_SUM, CROSS_SHARD, LAST_TPU_SPEC, MINIMIZE, REPLACE
 from speclint.static.syntax import source
-from speclint.static.values import BoundAsEstimatorSpec, NONE, Object, Seq, Spec, Value, all_members
+from speclint.static.values import (
+    BoundAsEstimatorSpec, Const, NONE, Object, Seq, Spec, Value, all_members, members,
+)
 
 
 # ---- SL033 ------------------------------------------------------------------------------------
@@ -25,10 +31,22 @@ def _when(run, state) -> str:
     return "the first train(), evaluate() or predict()"
 
 
+def _construction(run, v: Value, vnode):
+    """Where the returned TPUEstimatorSpec was built, when it is one construction in the model_fn
+    itself (`output_spec = TPUEstimatorSpec(...)` ... `return output_spec`): the misuse is there,
+    not at a `return` shared by every branch."""
+    nodes = {id(m.node): m.node for m in members(v) if isinstance(m, Spec) and m.node is not None}
+    if len(nodes) != 1 or isinstance(vnode, cst.Call):
+        return vnode
+    node = next(iter(nodes.values()))
+    return node if isinstance(node, cst.Call) and syntax.contains_node(run.node, node) else vnode
+
+
 @module_check("SL033")
 def plain_estimator_pairing(an, ctx):
     for run in model_fn_runs(an):
         plain = ctx.targeting.plain_only(run)
+        found = {}  # the reported node -> (node, expr, whens), in order
         for v, vnode, st in run.returns:
             if vnode is None:
                 continue
@@ -36,8 +54,17 @@ def plain_estimator_pairing(an, ctx):
                 yield Finding("SL033", vnode, "uncalled", dict(expr=source(vnode)))
             elif plain and st.tpu is not True and all_members(
                     v, lambda m: isinstance(m, Spec) and m.cls == apis.TPU_ESTIMATOR_SPEC):
-                yield Finding("SL033", vnode, "returned", dict(
-                    expr=source(vnode), fn=run.ctx.name, when=_when(run, st)))
+                at = _construction(run, v, vnode)
+                expr = source(at.func) + "(...)" if at is not vnode else source(vnode)
+                found.setdefault(id(at), (at, expr, []))[2].append(_when(run, st))
+        for at, expr, whens in found.values():
+            when = whens[0] if len(set(whens)) == 1 else _when(run, _AnyMode)
+            yield Finding("SL033", at, "returned", dict(expr=expr, fn=run.ctx.name, when=when))
+
+
+class _AnyMode:
+    exact = False
+    modes = apis.ALL_MODES
 
 
 # ---- SL034 ------------------------------------------------------------------------------------
@@ -148,3 +175,67 @@ def cross_shard(an, ctx):
             elif ctx.off_tpu(cf):
                 yield Finding("SL043", cf.node, "off_tpu", dict(
                     expr=source(cf.node), why=_off_tpu_reason(cf, ctx)))
+
+
+# ---- SL045 ------------------------------------------------------------------------------------
+@module_check("SL045")
+def train_batch_size_missing(an, ctx):
+    """TPUEstimator(use_tpu=True) raises at construction without train_batch_size, even when it
+    only evaluates or predicts (tpu_estimator.py:2761-2765)."""
+    seen = set()
+    for fact in an.estimator_facts:
+        if fact.kind != apis.TPU_ESTIMATOR or fact.splat or id(fact.node) in seen:
+            continue
+        seen.add(id(fact.node))
+        given = estimator_arg(fact, "train_batch_size")
+        if given is not None and not is_none(given[0]):
+            continue
+        use_tpu = estimator_arg(fact, "use_tpu")
+        if use_tpu is not None and all(isinstance(m, Const) and not m.value for m in members(use_tpu[0])):
+            continue  # use_tpu=False: TF skips the check
+        certain = use_tpu is None or all(isinstance(m, Const) and m.value for m in members(use_tpu[0]))
+        when = "" if certain or use_tpu[1] is None else f" when `{source(use_tpu[1])}` is true"
+        at = given[1] if given is not None and given[1] is not None else fact.node.func
+        yield Finding("SL045", at, "default", dict(
+            expr=source(fact.node.func), when=when,
+            how="is None" if given is not None else "is not given"))
+
+
+# ---- SL046 ------------------------------------------------------------------------------------
+# TPU names that exist in one of the two TPU modules only (checked on TF 2.15 and the TF 1.x API:
+# tf.compat.v1.tpu holds the ops and the optimizer, tf.compat.v1.estimator.tpu the Estimator API).
+_TPU_OPS = ("CrossShardOptimizer", "cross_replica_sum", "bfloat16_scope", "rewrite", "shard",
+            "batch_parallel", "initialize_system", "shutdown_system", "outside_compilation")
+_TPU_ESTIMATOR_API = ("TPUEstimator", "TPUEstimatorSpec", "TPUConfig", "InputPipelineConfig", "RunConfig")
+_ESTIMATOR_TPU_MODULES = ("tensorflow.estimator.tpu", "tensorflow.compat.v1.estimator.tpu",
+                          "tensorflow.compat.v2.estimator.tpu", "tensorflow_estimator.estimator.tpu",
+                          "tensorflow_estimator.compat.v1.estimator.tpu")
+_TPU_MODULES = ("tensorflow.tpu", "tensorflow.compat.v1.tpu", "tensorflow.compat.v2.tpu")
+
+
+def wrong_tpu_module(full: str):
+    """(module as written, name, the real spelling) for a TPU name looked up in the TPU module that
+    does not have it, else None."""
+    module, _, name = full.rpartition(".")
+    if module in _ESTIMATOR_TPU_MODULES and name in _TPU_OPS:
+        return module, name, f"tf.compat.v1.tpu.{name}"
+    if module in _TPU_MODULES and name in _TPU_ESTIMATOR_API:
+        return module, name, f"tf.compat.v1.estimator.tpu.{name}"
+    return None
+
+
+@module_check("SL046")
+def tpu_name_missing(an, ctx):
+    pre = getattr(an, "_prepass", None)  # every call of the module (the analysis's pre-pass)
+    seen = set()
+    for call, _ in getattr(pre, "calls", ()):
+        if not isinstance(call.func, cst.Attribute) or id(call.func) in seen:
+            continue
+        seen.add(id(call.func))
+        full = an.imports.resolve_expr(call.func)
+        wrong = wrong_tpu_module(full) if full else None
+        if wrong is None:
+            continue
+        module, name, right = wrong
+        yield Finding("SL046", call.func, "default", dict(
+            expr=source(call.func), module=module, name=name, right=right))

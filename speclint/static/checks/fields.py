@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from speclint import apis
 from speclint.families import fields as F
 from speclint.finding import Finding
 from speclint.static.checks.base import check
-from speclint.static.checks.common import candidates, duplicate_of_model_fn_view, only, when_built
-from speclint.static.facts import GlobalTensorUsed, StepAdvanced
+from speclint.static.checks.common import candidates, duplicate_of_model_fn_view, when_built
+from speclint.static.facts import ApiCalled, GlobalTensorUsed, StepAdvanced
 from speclint.static.semantics import OPTIMIZER_KINDS
+from speclint.static import syntax
 from speclint.static.syntax import source
 from speclint.static.values import (
     BATCH, Callable, Const, Dict, DYNAMIC, ExportOutput, NONE, NOT_BATCH, Object, Operation, Scaffold,
@@ -74,6 +77,11 @@ def _predict_intended(fact) -> bool:
 def scalar_loss(fact, ctx):
     fa = fact.fields.get("loss")
     if fa is not None and all_members(fa.value, lambda m: isinstance(m, Tensor) and m.shape == BATCH):
+        if syntax.raw_input_expr(fa.node, getattr(fact.root, "node", None)):
+            # `loss=features + labels`: the input_fn's own shape.  An unbatched dataset
+            # (`Dataset.from_tensors([1.])`) or `.batch(1)` gives shape [1] or (None, 1) with one
+            # element, which TF accepts (model_fn.py:331-335): not certainly per-example.
+            return
         yield Finding("SL020", fa.node, "default", dict(expr=source(fa.node)))
 
 
@@ -222,21 +230,38 @@ def predictions_batch_major(fact, ctx):
     if fa is None or apis.PREDICT not in _modes(fact):
         return
     scalars_reported_by_sl026 = _tpu_predict(fact, ctx)
+    # A constant's dimension 0 is fixed: `tf.constant([[10.], [12.]])` yields 2 rows, batch-major for
+    # a batch of 2, so it is certainly wrong only beside a constant with another number of rows
+    # ("Batch length of predictions should be same", estimator.py:1052-1060).
+    entries = [e for d in _dicts(fa.value) for e in d.entries if e.node is not None]
+    rows = {id(e.node): _constant_rows(e.node, fact, ctx) for e in entries}
+    counts = {r for r in rows.values() if r is not None}
     if _shaped(fa.value, SCALAR) and not scalars_reported_by_sl026:
         yield Finding("SL025", fa.node, "scalar", dict(
             where="", expr=source(fa.node), error="TypeError: 'numpy.float32' object is not iterable"))
-    elif _shaped(fa.value, NOT_BATCH):
+    elif _shaped(fa.value, NOT_BATCH) and _constant_rows(fa.node, fact, ctx) is None:
         yield Finding("SL025", fa.node, "not_batch", dict(where="", expr=source(fa.node)))
-    for d in _dicts(fa.value):
-        for e in d.entries:
-            if e.node is None:
-                continue
-            where = f"[{_key_text(e)}]"
-            if _shaped(e.value, SCALAR) and not scalars_reported_by_sl026:
-                yield Finding("SL025", e.node, "scalar", dict(
-                    where=where, expr=source(e.node), error="IndexError: tuple index out of range"))
-            elif _shaped(e.value, NOT_BATCH):
-                yield Finding("SL025", e.node, "not_batch", dict(where=where, expr=source(e.node)))
+    for e in entries:
+        where = f"[{_key_text(e)}]"
+        if _shaped(e.value, SCALAR) and not scalars_reported_by_sl026:
+            yield Finding("SL025", e.node, "scalar", dict(
+                where=where, expr=source(e.node), error="IndexError: tuple index out of range"))
+        elif _shaped(e.value, NOT_BATCH) and (rows[id(e.node)] is None or len(counts) > 1):
+            yield Finding("SL025", e.node, "not_batch", dict(where=where, expr=source(e.node)))
+
+
+def _constant_rows(node, fact, ctx):
+    """The number of rows (dimension 0) of `tf.constant(<list literal>)` at `node`, else None."""
+    calls = ctx.cache.get("api_calls_by_node")
+    if calls is None:
+        calls = ctx.cache["api_calls_by_node"] = {id(a.node): a for a in fact.run.an.log.of(ApiCalled)}
+    call = calls.get(id(node))
+    if call is None or call.canonical != "tf.constant" or not call.args:
+        return None
+    literal = call.args[0][1]
+    if isinstance(literal, (cst.List, cst.Tuple)) and literal.elements:
+        return len(literal.elements)
+    return None
 
 
 @check("SL026")

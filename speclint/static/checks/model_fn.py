@@ -13,7 +13,7 @@ import libcst as cst
 from speclint import apis
 from speclint.static import syntax
 from speclint.static.facts import (
-    Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
+    ApiCalled, Batched, EstimatorCalled, LabelsUsed, ModeCompared, ModeKeysAttribute, ParamRead,
 )
 from speclint.families import model_fn as MF
 from speclint.finding import Finding
@@ -27,6 +27,26 @@ from speclint.static.values import (
 
 def _is_model_fn_run(run) -> bool:
     return run is not None and run.ctx is not None
+
+
+_MODEL_FN_ARGS = {"features", "labels", "mode", "params", "config"}
+
+
+def _estimator_could_call(run) -> bool:
+    """A model_fn given to an Estimator of the module, or one found by its parameters whose
+    signature an Estimator accepts (only features, labels, mode, params, config: a head's
+    `create_estimator_spec(self, features, mode, logits, ...)` is not a model_fn; when a model_fn
+    calls it, that model_fn's run reports what it builds)."""
+    ctx = run.ctx
+    if ctx.tpu_estimator or ctx.plain_estimator:
+        return True
+    node = run.node
+    if not isinstance(node, cst.FunctionDef):
+        return True
+    names = [p.name.value for p in list(node.params.posonly_params) + list(node.params.params)]
+    if names and names[0] in ("self", "cls"):
+        names = names[1:]
+    return set(names) <= _MODEL_FN_ARGS
 
 
 # ---- SL036 ------------------------------------------------------------------------------------
@@ -44,7 +64,7 @@ def spec_mode(fact, ctx):
     ms = members(fa.value)
     if any(isinstance(m, Unknown) for m in ms):
         return
-    in_model_fn = _is_model_fn_run(fact.root)
+    in_model_fn = _is_model_fn_run(fact.root) and _estimator_could_call(fact.root)
     literal = isinstance(fa.node, cst.SimpleString) or (isinstance(fa.node, cst.Name) and fa.node.value == "None")
     cls, expr = fact.cls, source(fa.node)
     if all(m == NONE for m in ms):
@@ -444,3 +464,39 @@ def dynamic_batch(an, ctx):
                 continue
             seen.add(id(b.node))
             yield Finding("SL044", b.node, "default", dict(expr=source(b.node), method=call.method))
+
+
+# ---- SL047 ------------------------------------------------------------------------------------
+_KERAS_APPLICATIONS = ("tf.keras.applications.", "keras.applications.")
+
+
+def _pretrained(call) -> Optional[str]:
+    """What `weights=` of a Keras application call loads (None: nothing certain): its default is
+    'imagenet' (keras/src/applications/*.py)."""
+    name = call.canonical
+    if not name.startswith(_KERAS_APPLICATIONS) or not name.rpartition(".")[2][:1].isupper():
+        return None
+    weights = call.kwargs.get("weights") or (call.args[1] if len(call.args) > 1 else None)
+    if weights is None:
+        return "weights='imagenet' (the default)"
+    ms = members(weights[0])
+    if ms and all(isinstance(m, Const) and isinstance(m.value, str) for m in ms):
+        return f"weights={source(weights[1])}"
+    return None
+
+
+@module_check("SL047")
+def keras_pretrained_in_tpu_model_fn(an, ctx):
+    if ctx.target == "cpu":
+        return
+    seen = set()
+    for call in an.log.of(ApiCalled):
+        if id(call.node) in seen or not _is_model_fn_run(call.root):
+            continue
+        weights = _pretrained(call)
+        if weights is None or not ctx.tpu_modes(call, True):
+            continue
+        seen.add(id(call.node))
+        fn = getattr(getattr(call.root.node, "name", None), "value", "<lambda>")
+        yield Finding("SL047", call.node, "default", dict(
+            expr=source(call.node.func), weights=weights, fn=fn))

@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from speclint.finding import Finding
 from speclint.static.checks import base
+from speclint.static.extra_runs import seen_in_model_fn
 from speclint.static.checks import (  # noqa: F401 - registering their checks
     estimators, fields, host_calls, metrics, model_fn, scaffold,
 )
@@ -19,6 +20,10 @@ def run(facts, ctx: base.CheckContext, selected: Optional[set] = None) -> List[F
     out: List[Finding] = []
     active = [(codes, fn) for codes, fn in base.CHECKS if selected is None or set(codes) & selected]
     for fact in facts:
+        # A spec built by a helper, run on its own (unknown arguments) and also from a model_fn: the
+        # model_fn's view, with its values and modes, is the one reported (one finding per misuse).
+        if seen_in_model_fn(fact, fact.run.an):
+            continue
         for _, fn in active:
             out.extend(fn(fact, ctx))
     analyzer = getattr(ctx.module_run, "an", None)
@@ -26,4 +31,23 @@ def run(facts, ctx: base.CheckContext, selected: Optional[set] = None) -> List[F
         for codes, fn in base.MODULE_CHECKS:
             if selected is None or set(codes) & selected:
                 out.extend(fn(analyzer, ctx))
-    return out
+    return _one_per_misuse(out)
+
+
+def _one_per_misuse(findings: List[Finding]) -> List[Finding]:
+    """One finding per rule, node and message variant: a spec built on several paths (or by a helper
+    run from two model_fns) is one misuse.  When the copies differ only in `when` (the modes the
+    spec is known to be built in), the unqualified one is kept: the spec is not built only then."""
+    kept: dict = {}
+    order: List[tuple] = []
+    for f in findings:
+        when = f.params.get("when")
+        qualifier = isinstance(when, str) and (when == "" or when.startswith(" ("))  # common.when_built
+        key = (f.code, id(f.at), f.variant, f.replacement,
+               tuple(sorted((k, repr(v)) for k, v in f.params.items() if k != "when" or not qualifier)))
+        if key not in kept:
+            kept[key] = f
+            order.append(key)
+        elif kept[key].params.get("when") != when:
+            kept[key] = Finding(f.code, f.at, f.variant, dict(f.params, when=""), f.replacement)
+    return [kept[k] for k in order]

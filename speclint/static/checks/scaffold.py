@@ -19,7 +19,7 @@ from speclint.static.facts import PairingCall
 from speclint.static.semantics import INIT_FROM_CHECKPOINT
 from speclint.static.syntax import source
 from speclint.static.values import (
-    Callable, NONE, Object, Scaffold, Seq, Value, all_members, members, none_or_all,
+    Callable, Dict, NONE, Object, Scaffold, Seq, Value, all_members, members, none_or_all,
 )
 
 
@@ -125,6 +125,8 @@ def dropped(fact, ctx):
     an = fact.run.an
     if duplicate_of_model_fn_view(fact, an):
         return
+    if fact.bad_keywords or fact.extra_positional or fact.duplicates:
+        return  # the spec raises TypeError when it is built (SL018): nothing is silently dropped
     fa = fact.fields.get("scaffold")
     # Only TPU TRAIN: in TPU EVAL/PREDICT an EstimatorSpec fails outright (SL034), so its scaffold
     # is never "silently" dropped (tensorflow/models object_detection model_lib.py EVAL spec).
@@ -153,4 +155,14 @@ def dropped(fact, ctx):
                 and apis.EVAL in t.modes and only(em.value, Seq) is not None
                 and (eo is None or is_none(eo.value)) and not fact.splat):
             reported.add("metrics")
-            yield Finding("SL017", fact.node.func, "dropped_metrics", dict(expr=source(em.node)))
+            yield Finding("SL017", fact.node.func, "dropped_metrics", dict(
+                expr=source(em.node), call=_metric_call(only(em.value, Seq))))
+
+
+def _metric_call(pair) -> str:
+    """How the EstimatorSpec gets the metrics: TPUEstimator calls the metric_fn with the tensors
+    as keyword arguments when they are a dict (tpu_estimator.py:2148, `host_fn(**tensors)`)."""
+    tensors = pair.items[1].value if len(pair.items) == 2 else None
+    if tensors is not None and members(tensors) and all(isinstance(m, Dict) for m in members(tensors)):
+        return "metric_fn(**tensors)"
+    return "metric_fn(*tensors)"
