@@ -224,3 +224,15 @@ def test_model_fn_of_a_discarded_estimator_is_not_checked():
 def main():
     tf.estimator.Estimator(model_fn=model_fn)
 """, False)) == []
+
+
+def test_attribute_and_keyword_spellings_of_the_name_are_not_uses():
+    # mesh_tensorflow bert/run_pretraining.py: `estimator = TPUEstimator(...)` beside
+    # `tf.estimator.tpu.RunConfig(...)`; trained and evaluated, never predicted
+    assert mismatches(_source("""
+def main():
+    run_config = tf.estimator.RunConfig(model_dir="/tmp/m")
+    estimator = tf.estimator.Estimator(model_fn=model_fn, config=run_config)
+    estimator.train(input_fn=None, max_steps=10)
+    report(estimator=None)
+""", False)) == []

@@ -331,6 +331,9 @@ class _Uses(cst.CSTVisitor):
         grand = self.stack[-2] if len(self.stack) > 1 else None
         if node is self.target or (isinstance(parent, cst.AssignTarget) and parent.target is node):
             return  # a binding, not a use
+        if (isinstance(parent, cst.Attribute) and parent.attr is node) or (
+                isinstance(parent, cst.Arg) and parent.keyword is node):
+            return  # `tf.estimator.X`, `f(estimator=...)`: the same spelling, another name
         self.any = True
         if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param, cst.ImportAlias)):
             self.escaped = True  # the name is reused for something else: do not guess
