@@ -236,3 +236,55 @@ def main():
     estimator.train(input_fn=None, max_steps=10)
     report(estimator=None)
 """, False)) == []
+
+
+# ---- SL044: a helper that restores static shapes after batching (google-research/simclr data.py) ----
+SIMCLR = """\
+import tensorflow.compat.v1 as tf
+
+
+def pad_to_batch(dataset, batch_size):
+    def _pad_to_batch(*args):
+        flat = tf.nest.flatten(args)
+        for tensor in flat:
+            tensor.set_shape([batch_size] + tensor.shape.as_list()[1:])
+        return tf.nest.pack_sequence_as(args, flat)
+    return dataset.map(_pad_to_batch)
+
+
+def log_dataset(dataset, batch_size):
+    tf.logging.info("batch size %d", batch_size)
+    return dataset
+
+
+def build_input_fn(is_training):
+    def _input_fn(params):
+        dataset = tf.data.TFRecordDataset("train.tfrecord")
+        dataset = dataset.batch(params["batch_size"], drop_remainder=is_training){mark}
+        dataset = {helper}(dataset, params["batch_size"])
+        images, labels = tf.data.make_one_shot_iterator(dataset).get_next()
+        return images, labels
+    return _input_fn
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features, 1))
+    opt = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer())
+    train_op = opt.minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+
+
+def main():
+    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train_batch_size=64,
+                                        eval_batch_size=64)
+    est.train(build_input_fn(True), max_steps=10)
+    est.evaluate(build_input_fn(False), steps=10)
+"""
+
+
+def test_batch_made_static_again_by_a_helper_is_not_dynamic():
+    assert mismatches(SIMCLR.format(mark="", helper="pad_to_batch")) == []
+
+
+def test_batch_passed_to_a_helper_that_does_not_reshape_is_dynamic():
+    assert mismatches(SIMCLR.format(mark="  # expect: SL044", helper="log_dataset")) == []

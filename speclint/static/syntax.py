@@ -210,10 +210,13 @@ RESHAPING = {"map", "map_with_legacy_function", "unbatch", "rebatch", "set_shape
               "reshape", "map_fn"}
 
 
-def reshaped_after(fn_node, batch_node) -> bool:
+def reshaped_after(fn_node, batch_node, helpers=None) -> bool:
     """A call that may restore static shapes runs after `batch_node` in `fn_node` (or anywhere
-    when `batch_node` is not inside it)."""
+    when `batch_node` is not inside it): a reshaping method, or a call of one of `helpers` (name ->
+    a function of the module) whose body makes one (SimCLR's `pad_to_batch(dataset, n)`, which
+    maps a `set_shape`)."""
     state = {"after": False, "found": False}
+    helpers = helpers or {}
 
     class V(cst.CSTVisitor):
         def leave_Call(self, n):
@@ -222,12 +225,28 @@ def reshaped_after(fn_node, batch_node) -> bool:
                 return
             f = n.func
             name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
-            if name in RESHAPING and (state["after"] or not contains):
+            reshaping = name in RESHAPING or (
+                isinstance(f, cst.Name) and name in helpers and _makes_reshaping_call(helpers[name]))
+            if reshaping and (state["after"] or not contains):
                 state["found"] = True
 
     contains = contains_node(fn_node, batch_node)
     fn_node.visit(V())
     return state["found"]
+
+
+def _makes_reshaping_call(fn) -> bool:
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, n):
+            f = n.func
+            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            if name in RESHAPING:
+                found.append(n)
+
+    fn.visit(V())
+    return bool(found)
 
 
 def contains_node(tree, target) -> bool:

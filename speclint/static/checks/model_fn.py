@@ -433,6 +433,12 @@ def batch_size_param(an, ctx):
 
 
 # ---- SL044 ------------------------------------------------------------------------------------
+def _module_functions(an) -> dict:
+    """name -> top-level function of the module `an` analysed."""
+    return {fn.name.value: fn for fn, parent in an.parent_def.items()
+            if parent is None and fn not in an.class_def}
+
+
 @module_check("SL044")
 def dynamic_batch(an, ctx):
     if ctx.target == "cpu":
@@ -459,8 +465,9 @@ def dynamic_batch(an, ctx):
             drop = b.drop
             if drop is not None and not all(isinstance(m, Const) and m.value is False for m in members(drop)):
                 continue
-            if syntax.reshaped_after(run.node, b.node) or (
-                    b.run.node is not run.node and syntax.reshaped_after(b.run.node, b.node)):
+            helpers = _module_functions(b.run.mod)
+            if syntax.reshaped_after(run.node, b.node, helpers) or (
+                    b.run.node is not run.node and syntax.reshaped_after(b.run.node, b.node, helpers)):
                 continue
             seen.add(id(b.node))
             yield Finding("SL044", b.node, "default", dict(expr=source(b.node), method=call.method))
