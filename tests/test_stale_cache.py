@@ -46,7 +46,7 @@ MAIN = """
     import tensorflow.compat.v1 as tf
     from {module} import model_fn_builder
 
-    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn_builder(0.1), use_tpu=True)
+    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn_builder(0.1), use_tpu=True, train_batch_size=8)
 """
 
 
