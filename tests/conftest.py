@@ -59,12 +59,13 @@ def _graphs_are_freed_before_pytest_reports():
     wrappers that are never run (the TPU simulation stops at the first Session.run, so e.g. the
     `report_uninitialized_variables` op of tpusim_models' scaffold never runs), and TF logs
     "Object was never used ..." with a stack when such a wrapper is freed.  The runtime shim keeps
-    the last few specs it saw (speclint.runtime.patching._RECENT, for checks right after a
+    the last few specs it saw (speclint.runtime.calls._RECENT, for checks right after a
     model_fn returns), and with them their graphs, until the process exits: freed then, they
     printed ~70 lines of TF tracebacks after the result line.  Free them at the end of the session's
     last test instead, where pytest captures output as it does for the graphs freed during the run."""
     yield
     patching = sys.modules.get("speclint.runtime.patching")
-    if patching is not None and not patching.installed():
-        patching._RECENT.clear()
+    calls = sys.modules.get("speclint.runtime.calls")
+    if patching is not None and calls is not None and not patching.installed():
+        calls._RECENT.clear()
     gc.collect()

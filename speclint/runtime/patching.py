@@ -16,7 +16,7 @@ import threading
 from typing import Optional
 
 from speclint import apis
-from speclint.runtime import calls, locate, signature, tfapi
+from speclint.runtime import calls, locate, signature, tfapi, tpupath
 from speclint.runtime import context as ctx
 from speclint.runtime.errors import SpecLintError
 
@@ -170,28 +170,31 @@ def _is_framework_fn(fn) -> bool:
     return any(module.startswith(p) for p in apis.FRAMEWORK_MODULE_PREFIXES)
 
 
-def wrap_model_fn(model_fn, estimator: Optional[str] = None):
-    """`model_fn` with every call checked; the same Estimator-visible signature."""
+def wrap_model_fn(model_fn, estimator: Optional[str] = None, settings: Optional[dict] = None):
+    """`model_fn` with every call checked; the same Estimator-visible signature. `settings`: the
+    estimator's arguments the checks need (TPUEstimator's use_tpu, eval_on_tpu, export_to_tpu)."""
     if model_fn is None or not callable(model_fn) or is_wrapped(model_fn):
         return model_fn
     tf = tfapi.load()
+    settings = dict(settings or {})
 
     def call(named, varargs):
-        return _checked_call(model_fn, estimator, named, varargs, tf)
+        return _checked_call(model_fn, estimator, named, varargs, tf, settings)
 
     wrapper = signature.make_wrapper(model_fn, call)
     setattr(wrapper, _WRAPPED_ATTR, model_fn)
     return wrapper
 
 
-def _checked_call(model_fn, estimator, named, varargs, tf):
+def _checked_call(model_fn, estimator, named, varargs, tf, settings=None):
     from speclint.runtime.checks import dispatch
 
     if ctx.disabled():
         return signature.forward(model_fn, named, varargs)
     _acquire_specs(tf)
     try:
-        call = calls.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named)
+        call = calls.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named,
+                                 settings=dict(settings or {}))
         try:
             dispatch.before_call(call, tf)
         except Exception as exc:  # noqa: BLE001
@@ -214,6 +217,11 @@ def _checked_call(model_fn, estimator, named, varargs, tf):
             call.findings.extend(dispatch.on_return(result, call, tf))
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"after model_fn: {type(exc).__name__}: {exc}")
+        try:
+            if tpupath.wanted(model_fn, call, result, tf):
+                call.findings.extend(tpupath.shadow_findings(model_fn, call, tf))
+        except Exception as exc:  # noqa: BLE001
+            ctx.internal(f"the TPU path: {type(exc).__name__}: {exc}")
         try:
             dispatch.remember_return(result, call)
         except Exception:  # noqa: BLE001
@@ -249,20 +257,45 @@ def _make_estimator_init(original, kind: str, tf):
     return __init__
 
 
+# TPUEstimator.__init__'s parameters, in order (TF 1.15 to 2.15)
+_TPU_ESTIMATOR_ARGS = ("model_fn", "model_dir", "config", "params", "use_tpu", "train_batch_size",
+                       "eval_batch_size", "predict_batch_size", "batch_axis", "eval_on_tpu",
+                       "export_to_tpu")
+_TPU_DEFAULTS = dict(use_tpu=True, eval_on_tpu=True, export_to_tpu=True)
+
+
+def estimator_arguments(kind, args, kwargs) -> dict:
+    """The estimator constructor's arguments by name (positional ones folded in)."""
+    names = _TPU_ESTIMATOR_ARGS if kind == apis.TPU_ESTIMATOR else ("model_fn", "model_dir", "config", "params")
+    out = dict(zip(names, args))
+    out.update(kwargs)
+    return out
+
+
 def _wrap_in_args(self, kind, args, kwargs, tf):
     if kind == apis.ESTIMATOR and isinstance(self, tf.TPUEstimator):
         return args, kwargs  # TPUEstimator passes its own internal wrapper up; the user's is wrapped
+    given = estimator_arguments(kind, args, kwargs)
+    settings = {k: given.get(k, d) for k, d in _TPU_DEFAULTS.items()} if kind == apis.TPU_ESTIMATOR else {}
+    _check_constructor(kind, given, tf)
     if "model_fn" in kwargs:
         fn = kwargs["model_fn"]
         if fn is not None and not _is_framework_fn(fn):
             _check_signature(fn, kind, tf)
-            kwargs = dict(kwargs, model_fn=wrap_model_fn(fn, kind))
+            kwargs = dict(kwargs, model_fn=wrap_model_fn(fn, kind, settings))
     elif args:
         fn = args[0]
         if fn is not None and not _is_framework_fn(fn):
             _check_signature(fn, kind, tf)
-            args = (wrap_model_fn(fn, kind),) + tuple(args[1:])
+            args = (wrap_model_fn(fn, kind, settings),) + tuple(args[1:])
     return args, kwargs
+
+
+def _check_constructor(kind, given, tf) -> None:
+    """The estimator constructor's own rules (SL040's reserved params keys; issue 7's new rules
+    hook in through `dispatch.estimator_constructor`), before TF raises at construction."""
+    from speclint.runtime.checks import dispatch
+    ctx.emit(dispatch.estimator_constructor(kind, given, tf))
 
 
 def _check_signature(fn, kind, tf) -> None:
