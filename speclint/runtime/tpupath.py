@@ -109,10 +109,14 @@ class _Setter:
         self._seen.add((id(obj), name))
         flag = _absl_flag(obj, name)
         if flag is not None:  # absl: restore value and the "was it given" bookkeeping exactly
-            saved = {k: flag.__dict__[k] for k in ("value", "present", "using_default_value")
-                     if k in flag.__dict__}
+            old_value = flag.value
+            saved = {k: flag.__dict__[k] for k in ("present", "using_default_value") if k in flag.__dict__}
+
+            def undo():
+                flag.value = old_value
+                flag.__dict__.update(saved)
             flag.value = True
-            self._undo.append(lambda: flag.__dict__.update(saved))
+            self._undo.append(undo)
             return
         had = name in getattr(obj, "__dict__", {})
         old = getattr(obj, name)
@@ -248,6 +252,7 @@ def tpu_flags(*fns):
     """The program's own TPU flags reachable from `fns` (closure cells, module globals, absl FLAGS,
     config / self attributes, partial keywords) set to True for the block; restored exactly."""
     setter = _Setter()
+    fns = [getattr(fn, "__speclint_original__", None) or fn for fn in fns]  # the shim's wrapper
     try:
         for fn in fns:
             if fn is not None:
