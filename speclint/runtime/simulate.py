@@ -495,11 +495,12 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
     tfm = _tf()
     batch = batch_size or 2 * num_shards
     result = SimulationResult(control_flow=control_flow)
-    from speclint.runtime import tpupath
+    from speclint.runtime import simulate_inputs, tpupath
     # the program's own TPU flags (FLAGS.use_tpu, a use_tpu closure variable, config.use_tpu) are
-    # True while TF builds the TPU graph, as on a TPU; the random state the build consumes is
+    # True while TF builds the TPU graph, as on a TPU, and so are the batches' drop_remainder the
+    # program derived from them earlier (simulate_inputs); the random state the build consumes is
     # given back, so the program's own initialisers draw what they would have drawn
-    with tpupath.preserved_state(), tpupath.tpu_flags(model_fn, input_fn), \
+    with tpupath.preserved_state(), tpupath.tpu_flags(model_fn, input_fn), simulate_inputs.tpu_batches(), \
             _patched(tfm, num_shards, control_flow), _shim_or_none(shim) as checker:
         for mode in modes:
             outcome, tf_diag, shim_diags = _simulate_mode(

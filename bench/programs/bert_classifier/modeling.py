@@ -25,7 +25,7 @@ import math
 import re
 import numpy as np
 import six
-import tensorflow as tf
+import tensorflow.compat.v1 as tf  # speclint-bench: TF 2.15 (TF1 API)
 
 
 class BertConfig(object):
@@ -361,8 +361,13 @@ def dropout(input_tensor, dropout_prob):
 
 def layer_norm(input_tensor, name=None):
   """Run layer normalization on the last dimension of the tensor."""
-  return tf.contrib.layers.layer_norm(
-      inputs=input_tensor, begin_norm_axis=-1, begin_params_axis=-1, scope=name)
+  # speclint-bench: tf.contrib.layers.layer_norm (absent in TF 2.15), same variables and maths
+  with tf.variable_scope(name, default_name="LayerNorm"):
+    params_shape = input_tensor.shape[-1:]
+    beta = tf.get_variable("beta", params_shape, initializer=tf.zeros_initializer())
+    gamma = tf.get_variable("gamma", params_shape, initializer=tf.ones_initializer())
+    mean, variance = tf.nn.moments(input_tensor, [-1], keep_dims=True)
+    return tf.nn.batch_normalization(input_tensor, mean, variance, beta, gamma, 1e-12)
 
 
 def layer_norm_and_dropout(input_tensor, dropout_prob, name=None):

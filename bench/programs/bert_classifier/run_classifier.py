@@ -24,9 +24,12 @@ import os
 import modeling
 import optimization
 import tokenization
-import tensorflow as tf
+import tensorflow.compat.v1 as tf  # speclint-bench: TF 2.15 (TF1 API)
+tf.disable_v2_tensorshape()  # speclint-bench: TF1 shapes (`.shape[-1].value`)
 
 flags = tf.flags
+
+BUG = os.environ.get("SPECLINT_BENCH_BUG", "")  # speclint-bench: the injected bug
 
 FLAGS = flags.FLAGS
 
@@ -544,7 +547,7 @@ def file_based_input_fn_builder(input_file, seq_length, is_training,
       d = d.shuffle(buffer_size=100)
 
     d = d.apply(
-        tf.contrib.data.map_and_batch(
+        tf.data.experimental.map_and_batch(
             lambda record: _decode_record(record, name_to_features),
             batch_size=batch_size,
             drop_remainder=drop_remainder))
@@ -674,10 +677,22 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
       train_op = optimization.create_optimizer(
           total_loss, learning_rate, num_train_steps, num_warmup_steps, use_tpu)
 
-      output_spec = tf.contrib.tpu.TPUEstimatorSpec(
+      # speclint-bench: the injected bugs (a scalar global step in host_call, a hook on the loss)
+      host_call, hooks = None, None
+      if BUG == "scalar_host_call":
+        def host_call_fn(gs, loss):
+          with tf.compat.v2.summary.create_file_writer(FLAGS.output_dir).as_default():
+            tf.compat.v2.summary.scalar("loss", loss[0], step=gs)
+            return tf.summary.all_v2_summary_ops()
+        host_call = (host_call_fn, [tf.train.get_global_step(), tf.reshape(total_loss, [1])])
+      if BUG == "logging_hook_loss":
+        hooks = [tf.train.LoggingTensorHook({"loss": total_loss}, every_n_iter=1)]
+      output_spec = tf.estimator.tpu.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           train_op=train_op,
+          host_call=host_call,
+          training_hooks=hooks,
           scaffold_fn=scaffold_fn)
     elif mode == tf.estimator.ModeKeys.EVAL:
 
@@ -693,13 +708,13 @@ def model_fn_builder(bert_config, num_labels, init_checkpoint, learning_rate,
 
       eval_metrics = (metric_fn,
                       [per_example_loss, label_ids, logits, is_real_example])
-      output_spec = tf.contrib.tpu.TPUEstimatorSpec(
+      output_spec = tf.estimator.tpu.TPUEstimatorSpec(
           mode=mode,
           loss=total_loss,
           eval_metrics=eval_metrics,
           scaffold_fn=scaffold_fn)
     else:
-      output_spec = tf.contrib.tpu.TPUEstimatorSpec(
+      output_spec = tf.estimator.tpu.TPUEstimatorSpec(
           mode=mode,
           predictions={"probabilities": probabilities},
           scaffold_fn=scaffold_fn)
@@ -821,16 +836,17 @@ def main(_):
 
   tpu_cluster_resolver = None
   if FLAGS.use_tpu and FLAGS.tpu_name:
-    tpu_cluster_resolver = tf.contrib.cluster_resolver.TPUClusterResolver(
+    tpu_cluster_resolver = tf.distribute.cluster_resolver.TPUClusterResolver(
         FLAGS.tpu_name, zone=FLAGS.tpu_zone, project=FLAGS.gcp_project)
 
-  is_per_host = tf.contrib.tpu.InputPipelineConfig.PER_HOST_V2
-  run_config = tf.contrib.tpu.RunConfig(
+  is_per_host = tf.estimator.tpu.InputPipelineConfig.PER_HOST_V2
+  run_config = tf.estimator.tpu.RunConfig(
       cluster=tpu_cluster_resolver,
       master=FLAGS.master,
       model_dir=FLAGS.output_dir,
       save_checkpoints_steps=FLAGS.save_checkpoints_steps,
-      tpu_config=tf.contrib.tpu.TPUConfig(
+      tf_random_seed=0,  # speclint-bench: seeded
+      tpu_config=tf.estimator.tpu.TPUConfig(
           iterations_per_loop=FLAGS.iterations_per_loop,
           num_shards=FLAGS.num_tpu_cores,
           per_host_input_for_training=is_per_host))
@@ -856,7 +872,7 @@ def main(_):
 
   # If TPU is not available, this will fall back to normal Estimator on CPU
   # or GPU.
-  estimator = tf.contrib.tpu.TPUEstimator(
+  estimator = tf.estimator.tpu.TPUEstimator(
       use_tpu=FLAGS.use_tpu,
       model_fn=model_fn,
       config=run_config,
@@ -923,6 +939,7 @@ def main(_):
       tf.logging.info("***** Eval results *****")
       for key in sorted(result.keys()):
         tf.logging.info("  %s = %s", key, str(result[key]))
+        print("RESULT eval", key, repr(result[key]))  # speclint-bench: the outputs compared
         writer.write("%s = %s\n" % (key, str(result[key])))
 
   if FLAGS.do_predict:
@@ -967,6 +984,7 @@ def main(_):
         output_line = "\t".join(
             str(class_probability)
             for class_probability in probabilities) + "\n"
+        print("RESULT predict", output_line.strip())  # speclint-bench: the outputs compared
         writer.write(output_line)
         num_written_lines += 1
     assert num_written_lines == num_actual_predict_examples

@@ -22,7 +22,7 @@ import collections
 import re
 import unicodedata
 import six
-import tensorflow as tf
+import tensorflow.compat.v1 as tf  # speclint-bench: TF 2.15 (TF1 API)
 
 
 def validate_case_matches_checkpoint(do_lower_case, init_checkpoint):

@@ -17,11 +17,18 @@ from __future__ import absolute_import
 from __future__ import division
 from __future__ import print_function
 
+import os  # speclint-bench
+import random  # speclint-bench: seeds
+
 import iris_data_tpu as iris_data
+import numpy as np  # speclint-bench: seeds
 import tensorflow.compat.v1 as tf
 from tensorflow.compat.v1 import estimator as tf_estimator
-from tensorflow.contrib import cluster_resolver as contrib_cluster_resolver
-from tensorflow.contrib import tpu as contrib_tpu
+# speclint-bench: TF 2.15 has no tf.contrib; the same classes under their TF 2.15 names
+from tensorflow.compat.v1.distribute import cluster_resolver as contrib_cluster_resolver
+from tensorflow.compat.v1.estimator import tpu as contrib_tpu
+
+BUG = os.environ.get("SPECLINT_BENCH_BUG", "")  # speclint-bench: the injected bug, if any
 
 # Cloud TPU Cluster Resolver flags
 tf.flags.DEFINE_string(
@@ -111,6 +118,14 @@ def my_model(features, labels, mode, params):
                                                 logits=logits)
 
   if mode == tf_estimator.ModeKeys.EVAL:
+    if BUG == "metric_fn_closure":  # speclint-bench: metric_fn reads logits from its closure
+      def closure_metric_fn(labels):
+        return {"accuracy": tf.metrics.accuracy(labels, tf.argmax(logits, 1))}
+      return contrib_tpu.TPUEstimatorSpec(
+          mode=mode, loss=loss, eval_metrics=(closure_metric_fn, [labels]))
+    if BUG == "estimator_spec_eval_metrics":  # speclint-bench: eval_metrics= on EstimatorSpec
+      return tf_estimator.EstimatorSpec(
+          mode=mode, loss=loss, eval_metrics=(metric_fn, [labels, logits]))
     return contrib_tpu.TPUEstimatorSpec(
         mode=mode, loss=loss, eval_metrics=(metric_fn, [labels, logits]))
 
@@ -118,13 +133,15 @@ def my_model(features, labels, mode, params):
   if mode == tf_estimator.ModeKeys.TRAIN:
     optimizer = tf.train.AdagradOptimizer(learning_rate=0.1)
     if FLAGS.use_tpu:
-      optimizer = contrib_tpu.CrossShardOptimizer(optimizer)
+      optimizer = tf.tpu.CrossShardOptimizer(optimizer)  # speclint-bench: tf.contrib.tpu's, in TF 2.15
     train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
     return contrib_tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
 
 
 def main(argv):
   del argv  # Unused
+  random.seed(0)  # speclint-bench: seeded (tf.layers draw initialiser seeds from Python random)
+  np.random.seed(0)
   if FLAGS.use_tpu:
     assert FLAGS.model_dir.startswith("gs://"), ("'model_dir' should be a "
                                                  "GCS bucket path!")
@@ -138,14 +155,16 @@ def main(argv):
     my_feature_columns.append(tf.feature_column.numeric_column(key=key))
 
   # Resolve TPU cluster and runconfig for this.
-  tpu_cluster_resolver = contrib_cluster_resolver.TPUClusterResolver(FLAGS.tpu)
+  tpu_cluster_resolver = (contrib_cluster_resolver.TPUClusterResolver(FLAGS.tpu)
+                          if FLAGS.use_tpu else None)  # speclint-bench: none on CPU
 
   run_config = contrib_tpu.RunConfig(
       model_dir=FLAGS.model_dir,
       cluster=tpu_cluster_resolver,
       session_config=tf.ConfigProto(
-          allow_soft_placement=True, log_device_placement=True),
+          allow_soft_placement=True, log_device_placement=False),  # speclint-bench: quiet
       tpu_config=contrib_tpu.TPUConfig(FLAGS.iterations),
+      tf_random_seed=0,  # speclint-bench: seeded
   )
 
   # Build 2 hidden layer DNN with 10, 10 units respectively.
@@ -179,6 +198,7 @@ def main(argv):
       steps=FLAGS.eval_steps)
 
   print("\nTest set accuracy: {accuracy:0.3f}\n".format(**eval_result))
+  print("RESULT eval", sorted(eval_result.items()))  # speclint-bench: the outputs compared
 
   # Generate predictions from the model
   predictions = classifier.predict(
@@ -193,7 +213,8 @@ def main(argv):
 
     print(template.format(iris_data.SPECIES[class_id],
                           100 * probability, expec))
+    print("RESULT predict", class_id, repr(probability))  # speclint-bench: the outputs compared
 
 if __name__ == "__main__":
-  tf.logging.set_verbosity(tf.logging.INFO)
+  tf.logging.set_verbosity(tf.logging.WARN)  # speclint-bench: quiet
   tf.app.run(main)
