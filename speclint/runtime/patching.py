@@ -307,6 +307,39 @@ def _check_signature(fn, kind, tf) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# TF's deprecation messages ("From FILE:LINE: ... is deprecated") name the frame a fixed number of
+# levels above the deprecated function: with the shim, that is the shim's own wrapper. This
+# version skips speclint's frames, so the message names the user's line, as without the shim.
+def _make_call_location():
+    def _call_location(outer=False):
+        f = sys._getframe(2)
+        parent = f and f.f_back
+        if outer and parent is not None:
+            f = parent
+        while f is not None and f.f_back is not None and (
+                locate.is_speclint_file(f.f_code.co_filename) or f.f_code.co_filename.startswith("<speclint")):
+            f = f.f_back
+        return "{}:{}".format(f.f_code.co_filename, f.f_lineno)
+
+    _call_location.__speclint_patch__ = True
+    return _call_location
+
+
+def _patch_deprecation_location() -> None:
+    try:
+        from tensorflow.python.util import deprecation
+    except ImportError:
+        return
+    if hasattr(deprecation, "_call_location"):
+        _patch(deprecation, "_call_location", _make_call_location())
+
+
+def _restore_deprecation_location() -> None:
+    for key in [k for k in _SAVED if k[1] == "_call_location"]:
+        _restore(*key)
+
+
+# ----------------------------------------------------------------------------------------------
 # install / uninstall
 def install(mode: Optional[str] = None, *, target: str = "auto", select=None) -> bool:
     """Check every model_fn given to an Estimator or TPUEstimator from now on.
@@ -335,6 +368,7 @@ def install(mode: Optional[str] = None, *, target: str = "auto", select=None) ->
             _patch(tf.Estimator, "__init__", _make_estimator_init(tf.Estimator.__init__, apis.ESTIMATOR, tf))
             _patch(tf.TPUEstimator, "__init__",
                    _make_estimator_init(tf.TPUEstimator.__init__, apis.TPU_ESTIMATOR, tf))
+            _patch_deprecation_location()
     return True
 
 
@@ -351,6 +385,7 @@ def uninstall() -> None:
         if _ESTIMATOR_REFS == 0:
             _restore(tf.Estimator, "__init__")
             _restore(tf.TPUEstimator, "__init__")
+            _restore_deprecation_location()
             _release_specs(tf)
             ctx.SETTINGS.mode, ctx.SETTINGS.target, ctx.SETTINGS.select = None, "auto", None
 

@@ -223,14 +223,15 @@ def _exc_chain(exc: BaseException) -> List[BaseException]:
     return out
 
 
-def _error_text(exc: BaseException, limit: int = 400) -> str:
+def _error_text(exc: BaseException, limit: Optional[int] = None) -> str:
     """`Type: message` on one line: an op error's first line (the rest is TF's traceback), other
-    messages with their line breaks folded (TF prints NodeDefs over several lines)."""
+    messages whole, with their line breaks folded (TF prints NodeDefs over several lines; an
+    autograph error gives its cause last)."""
     msg = str(exc).strip()
     if isinstance(exc, _op_error_types()):
         msg = next((ln.strip() for ln in msg.splitlines() if ln.strip()), msg)
     msg = " ".join(msg.split())
-    if len(msg) > limit:
+    if limit is not None and len(msg) > limit:
         msg = msg[: limit - 3] + "..."
     return f"{type(exc).__name__}: {msg}"
 
@@ -339,7 +340,11 @@ def classify(exc: BaseException, mode: str, rec: _Recorder, model_fn, input_fn) 
     error = _error_text(exc)
     code = entry.code if entry else UNMAPPED_CODE
     site = None
-    for e in chain:  # innermost user frame below the Estimator call
+    for e in chain:  # the user's frame TF names in converted (autograph) code, innermost first
+        site = locate.user_code_location(str(e))
+        if site is not None:
+            break
+    for e in chain if site is None else ():  # innermost user frame below the Estimator call
         site = locate.innermost_user_location(traceback.extract_tb(e.__traceback__))
         if site is not None:
             break
