@@ -100,8 +100,9 @@ def _prepare(prog: Program, tmp: str) -> List[str]:
     return [a.replace("{tmp}", tmp) for a in prog.args]
 
 
-def run(prog: Program, variant: str, bug: str = "") -> RunResult:
-    """variant: "python" | "run" | "simulate"."""
+def run(prog: Program, variant: str, bug: str = "", stop_at_first: bool = False) -> RunResult:
+    """variant: "python" | "run" | "simulate". stop_at_first: `--mode raise` (the program stops
+    at the first offending model_fn; enough to see an injected bug, and cheaper)."""
     with tempfile.TemporaryDirectory(prefix=f"speclint-real-{prog.name}-") as tmp:
         args = _prepare(prog, tmp)
         script = str(ROOT / prog.script)
@@ -113,6 +114,8 @@ def run(prog: Program, variant: str, bug: str = "") -> RunResult:
                    "--output-file", report]
             if variant == "simulate":
                 cmd.append("--simulate-tpu")
+            if stop_at_first:
+                cmd += ["--mode", "raise"]
             cmd += [script] + args
         start = time.perf_counter()
         proc = subprocess.run(cmd, env=_env(bug), capture_output=True, text=True, cwd=tmp)
@@ -127,7 +130,8 @@ def run(prog: Program, variant: str, bug: str = "") -> RunResult:
         return RunResult(outputs, codes, diags, proc.returncode, seconds, proc.stderr)
 
 
-def check_program(prog: Program, variants=("python", "run", "simulate"), bug_variants=("run", "simulate")):
+def check_program(prog: Program, variants=("python", "run", "simulate"), bug_variants=("run", "simulate"),
+                  stop_at_first: bool = False):
     """(rows, failures): one row per correct/bug variant for the table."""
     failures = []
     res = {v: run(prog, v) for v in variants}
@@ -145,7 +149,7 @@ def check_program(prog: Program, variants=("python", "run", "simulate"), bug_var
     for bug, code in prog.bugs.items():
         caught = {}
         for v in bug_variants:
-            r = run(prog, v, bug)
+            r = run(prog, v, bug, stop_at_first)
             caught[v] = code in r.codes
             if not caught[v]:
                 failures.append(f"{prog.name} bug {bug}: {code} not reported by {v} (got {r.codes})")
