@@ -196,3 +196,49 @@ def test_run_default_output_file_file_and_deprecation_location(tmp_path):
     est_line = next(i for i, ln in enumerate(RUN_SCRIPT.splitlines(), 1) if "EST-LINE" in ln)
     assert f"From {script}:{est_line}: TPUEstimator.__init__" in proc.stderr, proc.stderr[-3000:]
     assert "speclint/runtime/patching.py" not in proc.stderr
+
+
+PLUGIN_TPU_PATH = textwrap.dedent('''
+    import tensorflow.compat.v1 as tf
+
+    def model_fn(features, labels, mode, params):
+        logits = tf.layers.dense(features["x"], 2)
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+        opt = tf.train.GradientDescentOptimizer(0.1)
+        if params["use_tpu"]:
+            opt = tf.tpu.CrossShardOptimizer(opt)
+        return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, eval_metrics=(
+            lambda loss: {"m": tf.metrics.mean(loss)}, [loss]))
+
+    def test_builds_eval_graph():
+        est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=False, eval_batch_size=4,
+                                            config=tf.estimator.tpu.RunConfig())
+        with tf.Graph().as_default():
+            tf.train.create_global_step()
+            est._is_input_fn_invoked = True
+            est._call_model_fn({"x": tf.ones([4, 3])}, tf.zeros([4], tf.int32), "eval", est.config)
+''')
+
+
+def test_pytest_plugin_checks_the_tpu_path_by_default_and_takes_a_target(tmp_path):
+    (tmp_path / "test_model.py").write_text(PLUGIN_TPU_PATH)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_model.py", "--speclint-runtime"]
+    on = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert on.returncode == 1 and "SL005 [outfeed-scalar-tensor]" in on.stdout, on.stdout[-2000:]
+    cpu = subprocess.run(cmd + ["--speclint-target", "cpu"], cwd=tmp_path, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert cpu.returncode == 0, cpu.stdout[-2000:]
+
+
+def test_failed_simulation_reads_as_diagnostics(tmp_path):
+    import importlib.util
+    path = tmp_path / "ag_prog2.py"
+    path.write_text(AUTOGRAPH)
+    spec = importlib.util.spec_from_file_location("ag_prog2", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    result = simulate.simulate_tpu(mod.model_fn, mod.input_fn, modes=("train",))
+    text = str(result)
+    assert "ag_prog2.py:" in text and ": SL102 [tpu-build-failed]" in text and "train: failed (SL102" in text
+    assert "ModeOutcome(" not in text

@@ -76,6 +76,17 @@ class SimulationResult(list):
         """Every simulated mode built its graph."""
         return all(o.status == "built" for o in self.outcomes.values())
 
+    def report(self) -> str:
+        """The diagnostics, one per line (`path:line:col: CODE [name] message`), then each mode's
+        outcome: what `assert result.built, result.report()` prints in a test."""
+        lines = [f"{d.path}:{d.line}:{d.column}: {d.code} [{d.name}] {d.message}" for d in self]
+        for mode, o in self.outcomes.items():
+            lines.append(f"{mode}: {o.status}" + (f" ({o.code}: {o.error})" if o.error else ""))
+        return "\n".join(lines) or "nothing simulated"
+
+    def __str__(self) -> str:
+        return self.report()
+
 
 # ------------------------------------------------------------------------------------------------
 # TensorFlow, imported lazily.
