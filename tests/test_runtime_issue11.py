@@ -242,3 +242,25 @@ def test_failed_simulation_reads_as_diagnostics(tmp_path):
     text = str(result)
     assert "ag_prog2.py:" in text and ": SL102 [tpu-build-failed]" in text and "train: failed (SL102" in text
     assert "ModeOutcome(" not in text
+
+
+def test_input_fn_batch_size_keyerror_is_sl041_before_any_model_fn(shim, tmp_path):
+    """A plain Estimator's input_fn reading params['batch_size'] fails before the model_fn runs."""
+    def input_fn(params):
+        batch = params["batch_size"]  # SL041-INPUT
+        x = np.ones((8, 3), np.float32)
+        return tf.data.Dataset.from_tensor_slices(({"x": x}, np.zeros(8, np.int32))).batch(batch)
+
+    def model_fn(features, labels, mode, params):
+        logits = dense(features)
+        loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+        return EstimatorSpec(mode, loss=loss, train_op=train_op_for(loss))
+    est = tf.estimator.Estimator(model_fn, model_dir=str(tmp_path))
+    context.COLLECTOR.clear()
+    with pytest.raises(KeyError):
+        est.train(input_fn, steps=1)
+    found = context.COLLECTOR.diagnostics()
+    assert [d.code for d in found] == ["SL041"], found
+    import inspect
+    src, start = inspect.getsourcelines(input_fn)
+    assert found[0].line == start + 1 and "input_fn" in found[0].message

@@ -307,6 +307,36 @@ def _check_signature(fn, kind, tf) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# input_fn: what it raises before any model_fn call (SL041: params['batch_size'] that the
+# estimator does not set for this mode)
+def _make_call_input_fn(original, kind: str):
+    @functools.wraps(original)
+    def _call_input_fn(self, input_fn, mode, *args, **kwargs):
+        try:
+            return original(self, input_fn, mode, *args, **kwargs)
+        except KeyError as exc:
+            if not ctx.disabled() and not calls.stack():
+                _explain_input_fn_error(exc, self, input_fn, mode, kind)
+            raise
+
+    _call_input_fn.__speclint_patch__ = True
+    return _call_input_fn
+
+
+def _explain_input_fn_error(exc, estimator, input_fn, mode, kind) -> None:
+    from speclint.runtime.checks import explain
+    try:
+        params = dict(getattr(estimator, "params", None) or {})
+        params.pop(apis.PARAMS_BATCH_SIZE, None)  # what this mode's input_fn got had none
+        call = calls.ModelFnCall(model_fn=input_fn, estimator=kind, named={"mode": mode, "params": params})
+        findings = list(explain.explain_error(exc, call, tfapi.load()))
+    except Exception as inner:  # noqa: BLE001
+        ctx.internal(f"SL041 on an input_fn: {type(inner).__name__}: {inner}")
+        return
+    ctx.emit(findings, exc)
+
+
+# ----------------------------------------------------------------------------------------------
 # TF's deprecation messages ("From FILE:LINE: ... is deprecated") name the frame a fixed number of
 # levels above the deprecated function: with the shim, that is the shim's own wrapper. This
 # version skips speclint's frames, so the message names the user's line, as without the shim.
@@ -369,6 +399,9 @@ def install(mode: Optional[str] = None, *, target: str = "auto", select=None) ->
             _patch(tf.TPUEstimator, "__init__",
                    _make_estimator_init(tf.TPUEstimator.__init__, apis.TPU_ESTIMATOR, tf))
             _patch_deprecation_location()
+            for cls, kind in ((tf.Estimator, apis.ESTIMATOR), (tf.TPUEstimator, apis.TPU_ESTIMATOR)):
+                if "_call_input_fn" in vars(cls):
+                    _patch(cls, "_call_input_fn", _make_call_input_fn(vars(cls)["_call_input_fn"], kind))
     return True
 
 
@@ -386,6 +419,9 @@ def uninstall() -> None:
             _restore(tf.Estimator, "__init__")
             _restore(tf.TPUEstimator, "__init__")
             _restore_deprecation_location()
+            for cls in (tf.Estimator, tf.TPUEstimator):
+                if (cls, "_call_input_fn") in _SAVED:
+                    _restore(cls, "_call_input_fn")
             _release_specs(tf)
             ctx.SETTINGS.mode, ctx.SETTINGS.target, ctx.SETTINGS.select = None, "auto", None
 
