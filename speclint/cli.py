@@ -467,9 +467,12 @@ def server():
 @click.option("--simulate-tpu", "simulate_tpu", is_flag=True,
               help="Also build the TPU graph on CPU for every TPUEstimator the program uses (see simulate_tpu).")
 @click.option("--quiet", "-q", is_flag=True, help="Print diagnostics only, no summary line.")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="Write the diagnostics to FILE instead of stdout (the program's own output stays on stdout; "
+                   "use it with --output-format json).")
 @click.argument("program")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, quiet, program, args):
+def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, quiet, output_file, program, args):
     """Run a Python program (SCRIPT or -m MODULE) with the runtime shim installed.
 
     Every model_fn given to an Estimator or TPUEstimator is checked on the real objects while the
@@ -503,11 +506,11 @@ def run_cmd(mode, output_format, select, ignore, target, module, simulate_tpu, q
                                      select=codes, before_run=before_run, after_run=after_run)
     except TensorFlowUnavailable as exc:
         _fail(str(exc))
-    _print_runtime(outcome, output_format, quiet)
+    _print_runtime(outcome, output_format, quiet, output_file)
     sys.exit(EXIT_FOUND if outcome.diagnostics else outcome.exit_code)
 
 
-def _print_runtime(outcome, output_format: str, quiet: bool) -> None:
+def _print_runtime(outcome, output_format: str, quiet: bool, output_file=None) -> None:
     from speclint.engine import FileResult, RunResult
     from speclint.report import FORMATS
 
@@ -515,6 +518,20 @@ def _print_runtime(outcome, output_format: str, quiet: bool) -> None:
     for d in outcome.diagnostics:
         by_path.setdefault(d.path, []).append(d)
     result = RunResult([FileResult(p, ds) for p, ds in sorted(by_path.items())])
+    if output_file:
+        from speclint.report import FORMATS as _F
+        text = _F[output_format](result, color=False, quiet=True, width=100) \
+            if output_format in TEXT_FORMATS else _F[output_format](result)
+        try:
+            with open(output_file, "w", encoding="utf-8") as stream:
+                stream.write(text)
+        except OSError as exc:
+            _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+        if not quiet:
+            n = len(outcome.diagnostics)
+            click.echo(f"speclint run: {n} diagnostic{'s' if n != 1 else ''} written to {output_file} "
+                       f"(runtime shim; {outcome.model_fn_calls} model_fn calls checked).", err=True)
+        return
     if output_format in TEXT_FORMATS:
         out = FORMATS[output_format](result, color=_use_color("auto"), quiet=True, width=_width(sys.stdout))
         if out:

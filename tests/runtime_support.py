@@ -46,10 +46,10 @@ def estimator(model_fn, kind="tpu", params=None, **kw):
         return tf.estimator.Estimator(model_fn=model_fn, params=params, model_dir=model_dir, **kw)
 
 
-def build(model_fn, mode, kind="tpu", params=None, features=None, labels=None):
+def build(model_fn, mode, kind="tpu", params=None, features=None, labels=None, **estimator_kw):
     """Estimator._call_model_fn in a fresh graph; returns the spec TF gets (or raises)."""
     mode = MODES.get(mode, mode)
-    est = estimator(model_fn, kind, params)
+    est = estimator(model_fn, kind, params, **estimator_kw)
     with tf.Graph().as_default():
         v1.train.create_global_step()
         f, l = inputs(mode)

@@ -118,7 +118,8 @@ def _run_block(code, block, on_tpu, directory):
                     if on_tpu and not (mode == "eval" and "eval_on_tpu=False" in block):
                         build_on_tpu(fn, mode, params=_AnyParams(), features=features, labels=labels)
                     else:
-                        build(fn, mode, kind=kind, params=_AnyParams(), features=features, labels=labels)
+                        extra = dict(eval_on_tpu=False) if kind == "tpu" and "eval_on_tpu=False" in block else {}
+                        build(fn, mode, kind=kind, params=_AnyParams(), features=features, labels=labels, **extra)
                 except Exception:  # noqa: BLE001 - TF's own error after the shim reported
                     pass
         return {d.code for d in context.COLLECTOR.diagnostics()}

@@ -374,11 +374,15 @@ def test_sl021_loss_type(shim):
                 return TPUEstimatorSpec(mode, loss=1.0, train_op=op)
             if kind == "bf16":
                 return TPUEstimatorSpec(mode, loss=tf.cast(loss, tf.bfloat16), train_op=op)
+            if kind == "bf16_cpu_only" and not params["use_tpu"]:
+                return TPUEstimatorSpec(mode, loss=tf.cast(loss, tf.bfloat16), train_op=op)
             return TPUEstimatorSpec(mode, loss=loss, train_op=op)
         return model_fn
     assert codes(build, make("number"), "train") == ["SL021"]
     assert codes(build_on_tpu, make("bf16"), "train") == ["SL021"]
-    assert codes(build, make("bf16"), "train") == []  # CPU: fine
+    # a CPU run (use_tpu=False) reports what the TPU path builds, and not what only the CPU builds
+    assert codes(build, make("bf16"), "train") == ["SL021"]
+    assert codes(build, make("bf16_cpu_only"), "train") == []
     assert codes(build_on_tpu, make("ok"), "train") == []
 
 
@@ -590,7 +594,9 @@ def test_sl031_tpu_hooks_capture_tensors(shim):
         return model_fn
     assert codes(build_on_tpu, make(False), "train") == ["SL031"]
     assert codes(build_on_tpu, make(True), "train") == []
-    assert codes(build, make(False), "train") == []  # CPU: fine
+    # a CPU run reports the hook the TPU path builds, not one only the CPU path builds
+    assert codes(build, make(False), "train") == ["SL031"]
+    assert codes(build, make(True), "train") == []
 
 
 def test_sl032_tensor_from_other_graph(shim):

@@ -75,6 +75,8 @@ class ModelFnCall:
     findings: List[Finding] = field(default_factory=list)
     input_ids: frozenset = frozenset()  # ids of the features/labels tensors passed to this call
     estimator_obj: object = None
+    tpu_path: bool = False  # the shim's shadow build of the TPU path (tpupath.py)
+    settings: Dict[str, object] = field(default_factory=dict)  # TPUEstimator's use_tpu, eval_on_tpu, ...
 
     @property
     def mode(self):
@@ -99,7 +101,7 @@ class ModelFnCall:
         """TPUEstimator is building the TPU graph for this call (params['use_tpu'] is True)."""
         if context.SETTINGS.target == "cpu":
             return False
-        return self.param(apis.PARAMS_USE_TPU) is True
+        return self.tpu_path or self.param(apis.PARAMS_USE_TPU) is True
 
     def tpu_rules_apply(self, spec) -> bool:
         """TPU-only rules apply to the fields of this returned spec: on the TPU path; and on the
@@ -141,7 +143,8 @@ def _code_objects(code, depth=0):
 
 def mentions_tpu_flag(fn) -> bool:
     """The model_fn's code (nested functions included) names a TPU flag: a variable, attribute,
-    params key or string containing use_tpu / on_tpu / is_tpu."""
+    params key or identifier-like string containing use_tpu / on_tpu / is_tpu (a docstring that
+    mentions `eval_on_tpu=False` is not a flag)."""
     import functools as _ft
     while isinstance(fn, _ft.partial):
         fn = fn.func
@@ -151,7 +154,7 @@ def mentions_tpu_flag(fn) -> bool:
         return True  # cannot tell: be conservative
     for c in _code_objects(code):
         words = list(c.co_names) + list(c.co_varnames) + list(c.co_freevars) + list(c.co_cellvars) \
-            + [k for k in c.co_consts if isinstance(k, str)]
+            + [k for k in c.co_consts if isinstance(k, str) and k.isidentifier()]  # keys, not docs
         if any(w in str(x) for x in words for w in apis.TPU_FLAG_WORDS):
             return True
     return False

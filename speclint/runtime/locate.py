@@ -9,6 +9,7 @@ import dis
 import functools
 import linecache
 import os
+import re
 import site
 import sys
 import sysconfig
@@ -75,9 +76,31 @@ def is_user_file(filename: str) -> bool:
     return _is_user_path(os.path.abspath(filename), _framework_dirs())
 
 
+_NOT_USER_PARTS = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+_GENERATED_PREFIXES = ("__autograph_generated_file",)  # TF autograph's converted copies of user code
+
+
 @functools.lru_cache(maxsize=4096)
 def _is_user_path(path: str, framework_dirs: tuple) -> bool:
+    if os.path.basename(path).startswith(_GENERATED_PREFIXES) or any(p in path for p in _NOT_USER_PARTS):
+        return False  # a generated file, or an installed library (any environment's)
     return not any(path == d or path.startswith(d + os.sep) for d in framework_dirs + _library_dirs())
+
+
+_USER_CODE_FRAME = re.compile(r'File "([^"]+)", line (\d+), in ')
+
+
+def user_code_location(message: str) -> Optional[Location]:
+    """The innermost user frame TF names in an error raised from converted code (autograph's
+    "in user code:" section lists the user's original frames, outermost first)."""
+    _, found, rest = message.partition("in user code:")
+    if not found:
+        return None
+    last = None
+    for m in _USER_CODE_FRAME.finditer(rest):
+        if is_user_file(m.group(1)):
+            last = line_location(m.group(1), int(m.group(2)))
+    return last
 
 
 def display(path: str) -> str:

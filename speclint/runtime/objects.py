@@ -140,6 +140,15 @@ def flatten(x, depth: int = 0, limit: int = 4):
         yield x
 
 
+def dim(shape, i: int = 0) -> Optional[int]:
+    """`shape[i]` as an int or None, for TF2 shapes (int) and TF1 ones (`Dimension`, which is
+    unhashable and never `is None`: disable_v2_behavior(), disable_v2_tensorshape(), TF 1.x)."""
+    d = shape[i]
+    if d is None or isinstance(d, int):
+        return d
+    return getattr(d, "value", None)
+
+
 def batch_size(call) -> Optional[int]:
     if call is None:
         return None

@@ -16,7 +16,7 @@ import threading
 from typing import Optional
 
 from speclint import apis
-from speclint.runtime import calls, locate, signature, tfapi
+from speclint.runtime import calls, locate, signature, tfapi, tpupath
 from speclint.runtime import context as ctx
 from speclint.runtime.errors import SpecLintError
 
@@ -170,28 +170,31 @@ def _is_framework_fn(fn) -> bool:
     return any(module.startswith(p) for p in apis.FRAMEWORK_MODULE_PREFIXES)
 
 
-def wrap_model_fn(model_fn, estimator: Optional[str] = None):
-    """`model_fn` with every call checked; the same Estimator-visible signature."""
+def wrap_model_fn(model_fn, estimator: Optional[str] = None, settings: Optional[dict] = None):
+    """`model_fn` with every call checked; the same Estimator-visible signature. `settings`: the
+    estimator's arguments the checks need (TPUEstimator's use_tpu, eval_on_tpu, export_to_tpu)."""
     if model_fn is None or not callable(model_fn) or is_wrapped(model_fn):
         return model_fn
     tf = tfapi.load()
+    settings = dict(settings or {})
 
     def call(named, varargs):
-        return _checked_call(model_fn, estimator, named, varargs, tf)
+        return _checked_call(model_fn, estimator, named, varargs, tf, settings)
 
     wrapper = signature.make_wrapper(model_fn, call)
     setattr(wrapper, _WRAPPED_ATTR, model_fn)
     return wrapper
 
 
-def _checked_call(model_fn, estimator, named, varargs, tf):
+def _checked_call(model_fn, estimator, named, varargs, tf, settings=None):
     from speclint.runtime.checks import dispatch
 
     if ctx.disabled():
         return signature.forward(model_fn, named, varargs)
     _acquire_specs(tf)
     try:
-        call = calls.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named)
+        call = calls.ModelFnCall(model_fn=model_fn, estimator=estimator, named=named,
+                                 settings=dict(settings or {}))
         try:
             dispatch.before_call(call, tf)
         except Exception as exc:  # noqa: BLE001
@@ -214,6 +217,11 @@ def _checked_call(model_fn, estimator, named, varargs, tf):
             call.findings.extend(dispatch.on_return(result, call, tf))
         except Exception as exc:  # noqa: BLE001
             ctx.internal(f"after model_fn: {type(exc).__name__}: {exc}")
+        try:
+            if tpupath.wanted(model_fn, call, result, tf):
+                call.findings.extend(tpupath.shadow_findings(model_fn, call, tf))
+        except Exception as exc:  # noqa: BLE001
+            ctx.internal(f"the TPU path: {type(exc).__name__}: {exc}")
         try:
             dispatch.remember_return(result, call)
         except Exception:  # noqa: BLE001
@@ -249,20 +257,45 @@ def _make_estimator_init(original, kind: str, tf):
     return __init__
 
 
+# TPUEstimator.__init__'s parameters, in order (TF 1.15 to 2.15)
+_TPU_ESTIMATOR_ARGS = ("model_fn", "model_dir", "config", "params", "use_tpu", "train_batch_size",
+                       "eval_batch_size", "predict_batch_size", "batch_axis", "eval_on_tpu",
+                       "export_to_tpu")
+_TPU_DEFAULTS = dict(use_tpu=True, eval_on_tpu=True, export_to_tpu=True)
+
+
+def estimator_arguments(kind, args, kwargs) -> dict:
+    """The estimator constructor's arguments by name (positional ones folded in)."""
+    names = _TPU_ESTIMATOR_ARGS if kind == apis.TPU_ESTIMATOR else ("model_fn", "model_dir", "config", "params")
+    out = dict(zip(names, args))
+    out.update(kwargs)
+    return out
+
+
 def _wrap_in_args(self, kind, args, kwargs, tf):
     if kind == apis.ESTIMATOR and isinstance(self, tf.TPUEstimator):
         return args, kwargs  # TPUEstimator passes its own internal wrapper up; the user's is wrapped
+    given = estimator_arguments(kind, args, kwargs)
+    settings = {k: given.get(k, d) for k, d in _TPU_DEFAULTS.items()} if kind == apis.TPU_ESTIMATOR else {}
+    _check_constructor(kind, given, tf)
     if "model_fn" in kwargs:
         fn = kwargs["model_fn"]
         if fn is not None and not _is_framework_fn(fn):
             _check_signature(fn, kind, tf)
-            kwargs = dict(kwargs, model_fn=wrap_model_fn(fn, kind))
+            kwargs = dict(kwargs, model_fn=wrap_model_fn(fn, kind, settings))
     elif args:
         fn = args[0]
         if fn is not None and not _is_framework_fn(fn):
             _check_signature(fn, kind, tf)
-            args = (wrap_model_fn(fn, kind),) + tuple(args[1:])
+            args = (wrap_model_fn(fn, kind, settings),) + tuple(args[1:])
     return args, kwargs
+
+
+def _check_constructor(kind, given, tf) -> None:
+    """The estimator constructor's own rules (SL040's reserved params keys; issue 7's new rules
+    hook in through `dispatch.estimator_constructor`), before TF raises at construction."""
+    from speclint.runtime.checks import dispatch
+    ctx.emit(dispatch.estimator_constructor(kind, given, tf))
 
 
 def _check_signature(fn, kind, tf) -> None:
@@ -271,6 +304,69 @@ def _check_signature(fn, kind, tf) -> None:
     if is_wrapped(fn):
         return
     ctx.emit(dispatch.model_fn_signature(fn, kind, tf))
+
+
+# ----------------------------------------------------------------------------------------------
+# input_fn: what it raises before any model_fn call (SL041: params['batch_size'] that the
+# estimator does not set for this mode)
+def _make_call_input_fn(original, kind: str):
+    @functools.wraps(original)
+    def _call_input_fn(self, input_fn, mode, *args, **kwargs):
+        try:
+            return original(self, input_fn, mode, *args, **kwargs)
+        except KeyError as exc:
+            if not ctx.disabled() and not calls.stack():
+                _explain_input_fn_error(exc, self, input_fn, mode, kind)
+            raise
+
+    _call_input_fn.__speclint_patch__ = True
+    return _call_input_fn
+
+
+def _explain_input_fn_error(exc, estimator, input_fn, mode, kind) -> None:
+    from speclint.runtime.checks import explain
+    try:
+        params = dict(getattr(estimator, "params", None) or {})
+        params.pop(apis.PARAMS_BATCH_SIZE, None)  # what this mode's input_fn got had none
+        call = calls.ModelFnCall(model_fn=input_fn, estimator=kind, named={"mode": mode, "params": params})
+        findings = list(explain.explain_error(exc, call, tfapi.load()))
+    except Exception as inner:  # noqa: BLE001
+        ctx.internal(f"SL041 on an input_fn: {type(inner).__name__}: {inner}")
+        return
+    ctx.emit(findings, exc)
+
+
+# ----------------------------------------------------------------------------------------------
+# TF's deprecation messages ("From FILE:LINE: ... is deprecated") name the frame a fixed number of
+# levels above the deprecated function: with the shim, that is the shim's own wrapper. This
+# version skips speclint's frames, so the message names the user's line, as without the shim.
+def _make_call_location():
+    def _call_location(outer=False):
+        f = sys._getframe(2)
+        parent = f and f.f_back
+        if outer and parent is not None:
+            f = parent
+        while f is not None and f.f_back is not None and (
+                locate.is_speclint_file(f.f_code.co_filename) or f.f_code.co_filename.startswith("<speclint")):
+            f = f.f_back
+        return "{}:{}".format(f.f_code.co_filename, f.f_lineno)
+
+    _call_location.__speclint_patch__ = True
+    return _call_location
+
+
+def _patch_deprecation_location() -> None:
+    try:
+        from tensorflow.python.util import deprecation
+    except ImportError:
+        return
+    if hasattr(deprecation, "_call_location"):
+        _patch(deprecation, "_call_location", _make_call_location())
+
+
+def _restore_deprecation_location() -> None:
+    for key in [k for k in _SAVED if k[1] == "_call_location"]:
+        _restore(*key)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -302,6 +398,10 @@ def install(mode: Optional[str] = None, *, target: str = "auto", select=None) ->
             _patch(tf.Estimator, "__init__", _make_estimator_init(tf.Estimator.__init__, apis.ESTIMATOR, tf))
             _patch(tf.TPUEstimator, "__init__",
                    _make_estimator_init(tf.TPUEstimator.__init__, apis.TPU_ESTIMATOR, tf))
+            _patch_deprecation_location()
+            for cls, kind in ((tf.Estimator, apis.ESTIMATOR), (tf.TPUEstimator, apis.TPU_ESTIMATOR)):
+                if "_call_input_fn" in vars(cls):
+                    _patch(cls, "_call_input_fn", _make_call_input_fn(vars(cls)["_call_input_fn"], kind))
     return True
 
 
@@ -318,6 +418,10 @@ def uninstall() -> None:
         if _ESTIMATOR_REFS == 0:
             _restore(tf.Estimator, "__init__")
             _restore(tf.TPUEstimator, "__init__")
+            _restore_deprecation_location()
+            for cls in (tf.Estimator, tf.TPUEstimator):
+                if (cls, "_call_input_fn") in _SAVED:
+                    _restore(cls, "_call_input_fn")
             _release_specs(tf)
             ctx.SETTINGS.mode, ctx.SETTINGS.target, ctx.SETTINGS.select = None, "auto", None
 

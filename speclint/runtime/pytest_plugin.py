@@ -1,7 +1,9 @@
 """pytest plugin (entry point `pytest11: speclint`), opt-in: `pytest --speclint-runtime`.
 
-With the option, the shim is installed for the whole session in raise mode: a test whose model_fn
-violates a rule fails with speclint's diagnostics (SpecLintError is raised where the model_fn
+With the option, the shim is installed for the whole session in raise mode (`--speclint-target`
+as `speclint run --target`; by default the TPU path of a model_fn run with use_tpu=False is
+checked too, as under `speclint run`): a test whose model_fn violates a rule fails with speclint's
+diagnostics (SpecLintError is raised where the model_fn
 returns, inside the test).  Diagnostics that a test swallowed (e.g. `pytest.raises(Exception)`)
 still fail it: the plugin checks what was reported during each test.
 """
@@ -16,6 +18,9 @@ def pytest_addoption(parser):
                     help="check every Estimator/TPUEstimator model_fn the tests build (speclint runtime shim)")
     group.addoption("--speclint-runtime-mode", choices=("raise", "warn"), default="raise",
                     help="raise (default): fail the test at the model_fn; warn: emit SpecLintWarning and fail the test at teardown")
+    group.addoption("--speclint-target", choices=("auto", "tpu", "cpu"), default="auto",
+                    help="where TPU-only rules apply: auto (default: the TPU path of every model_fn given to a "
+                         "TPUEstimator, also when the test runs it with use_tpu=False), tpu (every spec), cpu (none)")
 
 
 def pytest_configure(config):
@@ -24,7 +29,8 @@ def pytest_configure(config):
     from speclint.runtime import patching
     from speclint.runtime.tfapi import TensorFlowUnavailable
     try:
-        active = patching.install(config.getoption("--speclint-runtime-mode"))
+        active = patching.install(config.getoption("--speclint-runtime-mode"),
+                                  target=config.getoption("--speclint-target", default="auto"))
     except TensorFlowUnavailable as exc:
         raise pytest.UsageError(f"--speclint-runtime: {exc}") from None
     config._speclint_runtime_active = active

@@ -46,9 +46,11 @@ def run_program(target: str, args: List[str], *, module: bool = False, mode: str
             sys.path.insert(0, os.getcwd())
             runpy.run_module(target, run_name="__main__", alter_sys=True)
         else:
+            # as `python script.py` since 3.9: __file__ and sys.argv[0]'s directory are absolute
+            path = os.path.abspath(target)
             sys.argv = [target] + list(args)
-            sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
-            runpy.run_path(target, run_name="__main__")
+            sys.path.insert(0, os.path.dirname(path))
+            runpy.run_path(path, run_name="__main__")
     except SystemExit as exc:
         code = _exit_code(exc)
     except BaseException as exc:  # noqa: BLE001 - the program's own failure: report it, like python

@@ -77,6 +77,17 @@ class SimulationResult(list):
         """Every simulated mode built its graph."""
         return all(o.status == "built" for o in self.outcomes.values())
 
+    def report(self) -> str:
+        """The diagnostics, one per line (`path:line:col: CODE [name] message`), then each mode's
+        outcome: what `assert result.built, result.report()` prints in a test."""
+        lines = [f"{d.path}:{d.line}:{d.column}: {d.code} [{d.name}] {d.message}" for d in self]
+        for mode, o in self.outcomes.items():
+            lines.append(f"{mode}: {o.status}" + (f" ({o.code}: {o.error})" if o.error else ""))
+        return "\n".join(lines) or "nothing simulated"
+
+    def __str__(self) -> str:
+        return self.report()
+
 
 # ------------------------------------------------------------------------------------------------
 # TensorFlow, imported lazily.
@@ -224,14 +235,15 @@ def _exc_chain(exc: BaseException) -> List[BaseException]:
     return out
 
 
-def _error_text(exc: BaseException, limit: int = 400) -> str:
+def _error_text(exc: BaseException, limit: Optional[int] = None) -> str:
     """`Type: message` on one line: an op error's first line (the rest is TF's traceback), other
-    messages with their line breaks folded (TF prints NodeDefs over several lines)."""
+    messages whole, with their line breaks folded (TF prints NodeDefs over several lines; an
+    autograph error gives its cause last)."""
     msg = str(exc).strip()
     if isinstance(exc, _op_error_types()):
         msg = next((ln.strip() for ln in msg.splitlines() if ln.strip()), msg)
     msg = " ".join(msg.split())
-    if len(msg) > limit:
+    if limit is not None and len(msg) > limit:
         msg = msg[: limit - 3] + "..."
     return f"{type(exc).__name__}: {msg}"
 
@@ -340,7 +352,11 @@ def classify(exc: BaseException, mode: str, rec: _Recorder, model_fn, input_fn) 
     error = _error_text(exc)
     code = entry.code if entry else UNMAPPED_CODE
     site = None
-    for e in chain:  # innermost user frame below the Estimator call
+    for e in chain:  # the user's frame TF names in converted (autograph) code, innermost first
+        site = locate.user_code_location(str(e))
+        if site is not None:
+            break
+    for e in chain if site is None else ():  # innermost user frame below the Estimator call
         site = locate.innermost_user_location(traceback.extract_tb(e.__traceback__))
         if site is not None:
             break
@@ -414,7 +430,8 @@ def _close_summary_writers(tfm: _TF, model_dir: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, num_shards, steps, batch):
+def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, num_shards, steps, batch,
+                   per_host_input=None):
     """Build one mode's TPU graph: (outcome, TF's failure as a diagnostic or None, shim diagnostics)."""
     cfg = tfm.tpu_config
     rec = _Recorder()
@@ -423,9 +440,10 @@ def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, 
     start = time.perf_counter()
     outcome, tf_diag = ModeOutcome(mode, "built"), None
     _STATE.active = rec
+    tpu_kwargs = {} if per_host_input is None else dict(per_host_input_for_training=per_host_input)
     try:
         config = cfg.RunConfig(model_dir=model_dir, tpu_config=cfg.TPUConfig(
-            iterations_per_loop=steps, num_shards=num_shards))
+            iterations_per_loop=steps, num_shards=num_shards, **tpu_kwargs))
         est = tfm.TPUEstimator(
             model_fn=fn, config=config, use_tpu=True, params=dict(params or {}),
             train_batch_size=batch, eval_batch_size=batch, predict_batch_size=batch)
@@ -490,7 +508,7 @@ def _merge(result: SimulationResult, shim_diags: List[Diagnostic], tf_diag: Opti
 # ------------------------------------------------------------------------------------------------
 def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODES, num_shards: int = 8,
                  steps: int = 1, batch_size: Optional[int] = None, control_flow: str = "v2",
-                 shim: bool = True) -> SimulationResult:
+                 shim: bool = True, per_host_input=None) -> SimulationResult:
     """Build `model_fn`'s real TPUEstimator graph (`use_tpu=True`) on CPU for each mode.
 
     Returns the diagnostics (the runtime shim's own, when installed, plus every TPU graph-build
@@ -499,7 +517,9 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
     and only running it would have needed a TPU.
 
     `batch_size` is the global batch (default 2 per core); `input_fn` reads the per-core batch
-    from `params["batch_size"]` as usual. `control_flow="v1"` builds with TF1-style control flow
+    from `params["batch_size"]` as usual. `per_host_input`: TPUConfig's per_host_input_for_training
+    (TF's default when None). The program's own TPU flags are set for the build (`tpupath`), and
+    Python / NumPy / TF random state is restored after it. `control_flow="v1"` builds with TF1-style control flow
     (`tf.compat.v1.disable_control_flow_v2()` for the duration of the call), which is what TF 1.x
     TPU users saw and the only way TF itself checks for a missing CrossShardOptimizer (SL043).
     """
@@ -513,11 +533,17 @@ def simulate_tpu(model_fn, input_fn, *, params=None, modes: Sequence[str] = MODE
     tfm = _tf()
     batch = batch_size or 2 * num_shards
     result = SimulationResult(control_flow=control_flow)
-    with _patched(tfm, num_shards, control_flow), _shim_or_none(shim) as checker:
+    from speclint.runtime import simulate_inputs, tpupath
+    # the program's own TPU flags (FLAGS.use_tpu, a use_tpu closure variable, config.use_tpu) are
+    # True while TF builds the TPU graph, as on a TPU, and so are the batches' drop_remainder the
+    # program derived from them earlier (simulate_inputs); the random state the build consumes is
+    # given back, so the program's own initialisers draw what they would have drawn
+    with tpupath.preserved_state(), tpupath.tpu_flags(model_fn, input_fn), simulate_inputs.tpu_batches(), \
+            _patched(tfm, num_shards, control_flow), _shim_or_none(shim) as checker:
         for mode in modes:
             outcome, tf_diag, shim_diags = _simulate_mode(
                 tfm, mode, model_fn, input_fn, checker, params=params, num_shards=num_shards,
-                steps=steps, batch=batch)
+                steps=steps, batch=batch, per_host_input=per_host_input)
             result.outcomes[mode] = outcome
             _merge(result, shim_diags, tf_diag, mode, outcome)
     result.sort(key=Diagnostic.sort_key)

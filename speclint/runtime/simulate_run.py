@@ -47,7 +47,8 @@ def _remember(est, args, kwargs) -> None:
     shards = getattr(tpu_config, "num_shards", None) or 8
     batches = {mode: kwargs.get(f"{mode}_batch_size") for mode in ("train", "eval", "predict")}
     setattr(est, _SETTINGS_ATTR, dict(model_fn=model_fn, params=kwargs.get("params"),
-                                      num_shards=shards, batches=batches))
+                                      num_shards=shards, batches=batches,
+                                      per_host_input=getattr(tpu_config, "per_host_input_for_training", None)))
 
 
 def _report(diags: List[Diagnostic]) -> None:
@@ -83,7 +84,8 @@ def _simulate_for(est, method: str, args, kwargs) -> None:
     batch = batch if batch and batch % shards == 0 else None
     try:
         result = simulate.simulate_tpu(settings["model_fn"], input_fn, params=settings["params"],
-                                       modes=(mode,), num_shards=shards, batch_size=batch)
+                                       modes=(mode,), num_shards=shards, batch_size=batch,
+                                       per_host_input=settings.get("per_host_input"))
     except Exception as exc:  # noqa: BLE001 - never break the program over a simulation problem
         warnings.warn(f"speclint: the TPU simulation of {method}() could not run: "
                       f"{type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3)

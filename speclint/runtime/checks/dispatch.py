@@ -16,7 +16,8 @@ _MODULES = (fields, graph, host_calls, pairing, scaffold)  # the modules that fi
 
 
 def registered_codes() -> set:
-    return {c for codes, _ in registry.CONSTRUCTION + registry.RETURN for c in codes} | set(registry.OTHER_CODES)
+    return {c for codes, _ in registry.CONSTRUCTION + registry.RETURN + registry.CONSTRUCTOR
+            for c in codes} | set(registry.OTHER_CODES)
 
 
 def _active(checks):
@@ -80,6 +81,19 @@ def model_fn_signature(fn, kind, tf) -> list:
     if not ctx.selected("SL040"):
         return []
     return pairing.model_fn_signature(fn, kind, tf)
+
+
+def estimator_constructor(kind, given, tf) -> list:
+    """Findings on an estimator's constructor arguments (`given`: name -> value), before TF
+    validates them. Hook for constructor rules: SL040's reserved params keys today; issue 7's
+    TPUEstimator rules (train_batch_size missing, ...) register here when their codes exist."""
+    out = []
+    for codes, fn in _active(registry.CONSTRUCTOR):
+        try:
+            out.extend(fn(kind, given, tf))
+        except Exception as exc:  # noqa: BLE001
+            ctx.internal(f"{'/'.join(codes)} on a {kind} constructor: {type(exc).__name__}: {exc}")
+    return out
 
 
 def checking_scaffold_fn(spec, construction):

@@ -10,7 +10,7 @@ from speclint.families import fields as family
 from speclint.families import metrics
 from speclint.finding import Finding
 from speclint.runtime.checks.registry import construction_check, return_check
-from speclint.runtime.objects import describe, is_spec_tensor, is_tensor, metric_value_facts, mode_value
+from speclint.runtime.objects import describe, dim, is_spec_tensor, is_tensor, metric_value_facts, mode_value
 
 
 @construction_check("SL018")
@@ -81,6 +81,9 @@ def train_op(con, call, tf):
             pass  # a variable's handle tensor: reported below as a variable
         else:
             return
+    if isinstance(op, tf.Variable) and getattr(getattr(op, "op", None), "type", None) not in apis.VARIABLE_OP_TYPES:
+        return  # the result of an update (`global_step.assign_add`, what `minimize` returns under a
+        # distribution strategy): TF runs its op, the assignment, which depends on the update
     expr = con.expr("train_op", "train_op")
     loc = con.field_location("train_op")
     if isinstance(op, (list, tuple)):
@@ -146,7 +149,7 @@ def predictions_batch_major(spec, con, call, tf):
     batch = _features_batch(call)
     for where, key, v in items:
         if is_tensor(v, tf) and v.shape.rank and batch is not None and key is not None:
-            d0 = v.shape[0]
+            d0 = dim(v.shape)
             if d0 is not None and d0 != batch:
                 loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
                 yield Finding("SL025", loc, "not_batch", dict(where=where, expr=src or f"predictions[{key!r}]"))
@@ -180,7 +183,7 @@ def tpu_predictions(spec, con, call, tf):
         loc, src = _key_location(con, "predictions", key) if con else (call.model_fn_location(), None)
         if v.shape.rank == 0:
             yield Finding("SL026", loc, "scalar", dict(expr=src or f"{expr}[{key!r}]", key=repr(key)))
-        elif v.shape.rank is not None and v.shape[0] is None and _static_batch(call):
+        elif v.shape.rank is not None and dim(v.shape) is None and _static_batch(call):
             yield Finding("SL026", loc, "dynamic", dict(expr=src or f"{expr}[{key!r}]", key=key))
 
 
@@ -189,7 +192,7 @@ def _features_batch(call):
     from speclint.runtime import tfapi
     from speclint.runtime.objects import flatten
     tf = tfapi.load()
-    dims = {t.shape[0] for t in flatten(call.named.get("features")) if is_tensor(t, tf) and t.shape.rank}
+    dims = {dim(t.shape) for t in flatten(call.named.get("features")) if is_tensor(t, tf) and t.shape.rank}
     return dims.pop() if len(dims) == 1 and None not in dims else None
 
 
@@ -201,7 +204,7 @@ def _static_batch(call) -> bool:
     from speclint.runtime import tfapi
     tf = tfapi.load()
     tensors = [t for t in flatten(feats) if is_tensor(t, tf)]
-    return bool(tensors) and all(t.shape.rank and t.shape[0] is not None for t in tensors)
+    return bool(tensors) and all(t.shape.rank and dim(t.shape) is not None for t in tensors)
 
 
 @construction_check("SL027")

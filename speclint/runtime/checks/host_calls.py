@@ -11,7 +11,8 @@ from speclint.finding import Finding
 from speclint.runtime import locate, probe
 from speclint.runtime.checks.registry import construction_check, return_check
 from speclint.runtime.objects import (
-    batch_size, captured_model_tensors, describe, fn_name, is_tensor, metric_value_facts, tensor_entries,
+    batch_size, captured_model_tensors, describe, fn_name, is_model_tensor, is_tensor, metric_value_facts,
+    tensor_entries,
     tensor_name,
 )
 
@@ -197,10 +198,21 @@ def batch_major(spec, con, call, tf):
                 field=name, where=where, expr=src or tensor_name(value), why=why))
 
 
+def _captures(fn, tensors, call, tf) -> list:
+    """The model tensors `fn` reads without being passed them. A captured container (automl's
+    list of (name, tensor) summaries, of which the host function reads only the names) counts
+    only when the function cannot be built without the model graph: it is called once in a
+    scratch graph (probe.call_host_fn), which fails if it touches one of the container's tensors."""
+    found = list(captured_model_tensors(fn, call, tf))
+    if not found or any(is_model_tensor(v, call, tf) for _, v in found):
+        return found
+    return found if probe.call_host_fn(fn, tensors, tf) is None else []
+
+
 @return_check("SL007")
 def closures(spec, con, call, tf):
     for name, fn, tensors in _tpu_pairs(spec, call):
-        for captured, value in captured_model_tensors(fn, call, tf):
+        for captured, value in _captures(fn, tensors, call, tf):
             yield Finding("SL007", locate.name_use(fn, captured) or _field_loc(con, name), "default",
                           dict(field=name, fn=fn_name(fn), name=captured))
 
@@ -211,7 +223,7 @@ def probes(spec, con, call, tf):
     if is_tpu_spec:
         tpu = call.tpu_rules_apply(spec)
         for name, fn, tensors in _pairs(spec._asdict(), apis.TPU_ESTIMATOR_SPEC):
-            if any(True for _ in captured_model_tensors(fn, call, tf)):
+            if _captures(fn, tensors, call, tf):
                 continue  # SL007: calling it outside the model_fn graph cannot work
             result = probe.call_host_fn(fn, tensors, tf)
             if result is None:

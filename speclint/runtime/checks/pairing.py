@@ -6,7 +6,7 @@ from speclint import apis
 from speclint.families import model_fn as family
 from speclint.finding import Finding
 from speclint.runtime import calls, locate
-from speclint.runtime.checks.registry import return_check
+from speclint.runtime.checks.registry import constructor_check, return_check
 from speclint.runtime.objects import fn_name, mode_value
 
 
@@ -142,3 +142,26 @@ def model_fn_signature(fn, kind, tf) -> list:
         return []
     loc = locate.function_location(fn) or locate.frame_location(locate.caller_frame(1))
     return [Finding("SL040", loc, *decision)]
+
+
+@constructor_check("SL040")
+def reserved_params_keys(kind, given, tf):
+    """SL040: TPUEstimator(params={...'batch_size'...}) raises at construction; point at the key
+    in the constructor call (else the call)."""
+    params = given.get("params")
+    if kind != apis.TPU_ESTIMATOR or not isinstance(params, dict):
+        return
+    frame = locate.caller_frame(1)
+    at = locate.frame_location(frame) if frame is not None else None
+    for key in params:
+        decision = family.reserved_params_key(key)
+        if decision is None:
+            continue
+        loc = at
+        node = locate.call_node(at, locate.abs_path_of(frame)) if at is not None else None
+        for kw in getattr(node, "keywords", ()) or ():
+            if kw.arg == "params" and hasattr(kw.value, "keys"):
+                for k in kw.value.keys:
+                    if getattr(k, "value", None) == key:
+                        loc = locate.node_location(at.path, k)
+        yield Finding("SL040", loc, *decision)

@@ -15,6 +15,7 @@ from typing import List
 
 CONSTRUCTION: List[tuple] = []  # (codes, fn) in registration order
 RETURN: List[tuple] = []
+CONSTRUCTOR: List[tuple] = []  # fn(kind, given, tf): an estimator's constructor arguments
 
 
 def construction_check(*codes):
@@ -27,6 +28,13 @@ def construction_check(*codes):
 def return_check(*codes):
     def deco(fn):
         RETURN.append((codes, fn))
+        return fn
+    return deco
+
+
+def constructor_check(*codes):
+    def deco(fn):
+        CONSTRUCTOR.append((codes, fn))
         return fn
     return deco
 
