@@ -80,15 +80,20 @@ def host_call_pairs(fact) -> Iterator[Tuple[str, object, Seq]]:
     """(field, FieldArg, the (fn, tensors) Seq) for each host call of a TPUEstimatorSpec whose
     value is a complete 2-element tuple/list on every path where it is not None (`host_call =
     None` then `host_call = (fn, [...])` under a flag: None is legal, the pair is checked)."""
+    for name, fa, ms in host_call_fields(fact):
+        if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].complete and len(ms[0].items) == 2:
+            yield name, fa, ms[0]
+
+
+def host_call_fields(fact) -> Iterator[Tuple[str, object, list]]:
+    """(field, FieldArg, its non-None candidate values) for each host call a TPUEstimatorSpec is
+    given (None is legal: no host call on that path)."""
     if fact.cls != apis.TPU_ESTIMATOR_SPEC:
         return
     for name in apis.HOST_CALL_FIELDS:
         fa = fact.fields.get(name)
-        if fa is None:
-            continue
-        ms = [m for m in members(fa.value) if m != NONE]
-        if len(ms) == 1 and isinstance(ms[0], Seq) and ms[0].complete and len(ms[0].items) == 2:
-            yield name, fa, ms[0]
+        if fa is not None:
+            yield name, fa, [m for m in members(fa.value) if m != NONE]
 
 
 @dataclass

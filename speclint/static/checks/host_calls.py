@@ -12,7 +12,7 @@ from speclint.static.syntax import source
 from speclint.static.checks.common import (
     candidates, captured_tensors, fn_label, only, signature, when_built,
 )
-from speclint.static.extra_runs import host_call_pairs
+from speclint.static.extra_runs import host_call_fields, host_call_pairs
 from speclint.static.facts import TensorMade
 from speclint.static.values import (
     NONE, NOT_BATCH, SCALAR, Callable, Const, Dict, Operation, Scaffold, Seq, Spec, Tensor, Unknown,
@@ -58,13 +58,7 @@ def _kind(v):
 
 @check("SL001")
 def pair_form(fact, ctx):
-    if fact.cls != apis.TPU_ESTIMATOR_SPEC:
-        return
-    for name in apis.HOST_CALL_FIELDS:
-        fa = fact.fields.get(name)
-        if fa is None:
-            continue
-        ms = [m for m in members(fa.value) if m != NONE]
+    for name, fa, ms in host_call_fields(fact):
         when = when_built(fact)
         problems = []
         for m in ms:
