@@ -93,10 +93,13 @@ class Config:
                 out += tuple(selectors)
         return out
 
-    def is_excluded(self, rel_path: str) -> bool:
+    def is_excluded(self, rel_path: str, named_parts: int = 0) -> bool:
+        """`named_parts`: how many leading parts of `rel_path` are the directory named on the
+        command line, whose own name does not exclude what is under it (`speclint .venv/lib/pkg`
+        checks pkg, as ruff does; globs still apply to the whole path)."""
         names, globs = self._exclude_split
         parts = rel_path.split("/")
-        if not names.isdisjoint(parts):
+        if not names.isdisjoint(parts[named_parts:]):
             return True
         return any(_matches(p, rel_path, parts) for p in globs)
 

@@ -37,7 +37,7 @@ def walk(paths, resolver) -> Iterator[Entry]:
     """Files to lint under `paths`, in a stable order; excluded directories are not entered.
 
     A file named on the command line is always linted (like ruff); exclusion applies to what a
-    directory walk finds.  Missing paths are the caller's business (usage error).
+    directory walk finds, below the directory named (a folder named inside `.venv` is walked).  Missing paths are the caller's business (usage error).
     """
     seen = set()
     for raw in paths:
@@ -76,6 +76,8 @@ def _walk_dir(top: Path, resolver, seen) -> Iterator[Entry]:
                 yield Entry(dirpath, "cannot read directory: " + (exc.strerror or str(exc)))
             continue  # (a directory deleted since it was listed is not an error)
         config = resolver.for_dir(dirpath)
+        top_rel = config.relative(str(top))
+        named = 0 if top_rel in (None, ".") else len(top_rel.split("/"))  # the named directory's parts
         gitignore = _gitignore_for(dirpath, ignores) if config.respect_gitignore else None
         base = dirpath if dirpath.endswith(sep) else dirpath + sep
         subdirs = []
@@ -93,7 +95,7 @@ def _walk_dir(top: Path, resolver, seen) -> Iterator[Entry]:
         for e in py_files:
             full = base + e.name
             rel = config.relative(full)
-            if rel is not None and config.is_excluded(rel):
+            if rel is not None and config.is_excluded(rel, named):
                 continue
             key = os.path.abspath(full)
             if key in seen:
@@ -115,7 +117,7 @@ def _walk_dir(top: Path, resolver, seen) -> Iterator[Entry]:
         for d in sorted(subdirs):
             full = base + d
             rel = config.relative(full)
-            if rel is not None and config.is_excluded(rel):
+            if rel is not None and config.is_excluded(rel, named):
                 continue
             if rel is None and d in config.exclude + config.extend_exclude:
                 continue

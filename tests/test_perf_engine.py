@@ -341,3 +341,16 @@ def test_libcst_is_not_imported_when_no_file_survives_the_prefilter(tmp_path):
                                       capture_output=True, text=True, cwd=tmp_path).stdout.split()[-2:]
     assert out("util.py") == ["NO-LIBCST", "0"]
     assert out("bad.py") == ["LIBCST", "1"]  # the twin: a file that survives does import it
+
+
+def test_a_directory_named_inside_an_excluded_folder_is_walked(run, tmp_path):
+    # `speclint .venv/lib/python3.11/site-packages/pkg` (bench_tree.py's default trees when TF is
+    # installed in the project's own .venv): the named directory is checked, as ruff does; what is
+    # excluded below it, and walks from above it, still skip it
+    write(tmp_path, "pyproject.toml", "[tool.speclint]\n")
+    write(tmp_path, ".venv/lib/pkg/bad.py", BAD)
+    write(tmp_path, ".venv/lib/pkg/build/gen.py", BAD)
+    write(tmp_path, "keep.py", BAD)
+    assert _linted(run, ".venv/lib/pkg") == [".venv/lib/pkg/bad.py"]
+    assert _linted(run, ".") == ["keep.py"]
+    assert _linted(run, "--force-exclude", ".venv/lib/pkg/bad.py") == []
