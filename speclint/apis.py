@@ -345,6 +345,8 @@ RESERVED_PARAMS_KEYS = ("batch_size", "context")
 BATCH_SIZE_KEYWORD = {"train": "train_batch_size", "evaluate": "eval_batch_size",
                       "predict": "predict_batch_size"}
 METHOD_MODE = {"train": TRAIN, "evaluate": EVAL, "predict": PREDICT}
+# Estimator methods that write a SavedModel (they call the model_fn in PREDICT)
+EXPORT_METHODS = ("export_savedmodel", "export_saved_model")
 
 # Words people write for a mode, and the ModeKeys constant they mean (SL037's fix text).
 MODE_WORDS = {

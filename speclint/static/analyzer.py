@@ -118,6 +118,8 @@ class ModuleAnalyzer:
         self.spec_facts: list = []
         self.estimator_facts: list = []
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
+        self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
+        self.seen_in_model_fn: Optional[set] = None  # ids of nodes a model_fn run saw (extra_runs)
         # results of the runs after the model_fns (extra_runs.py), for the checks
         self.input_fn_runs: list = []  # (EstimatorCalled, the input_fn's FunctionRun)
         self.host_fn_runs: dict = {}  # (id(spec fact), field) -> [HostFnRun]
@@ -304,12 +306,17 @@ class ModuleAnalyzer:
             modes.update(_USE_MODES[u] for u in uses)
         return frozenset(modes)
 
+    @property
+    def calls(self) -> list:
+        """(call, the function whose body holds it, None for the module body): every call of the
+        module, in source order (seen by the pre-pass)."""
+        return self._prepass.calls
+
     def _call_scopes(self) -> dict:
         """id(call) -> the function whose body holds it (None: the module body)."""
-        scopes = self.__dict__.get("_scopes")
-        if scopes is None:
-            scopes = self._scopes = {id(call): fn for call, fn in self._prepass.calls}
-        return scopes
+        if self._scopes is None:
+            self._scopes = {id(call): fn for call, fn in self.calls}
+        return self._scopes
 
     def _depth(self, fn) -> int:
         d = 0
@@ -371,7 +378,7 @@ class ModuleAnalyzer:
             self.active.discard(fn)
 
 
-_USE_MODES = {"train": apis.TRAIN, "evaluate": apis.EVAL, "predict": apis.PREDICT, "export": apis.PREDICT}
+_USE_MODES = dict(apis.METHOD_MODE, export=apis.PREDICT)  # what each use runs the model_fn in
 
 
 class _ConditionCounter(cst.CSTVisitor):

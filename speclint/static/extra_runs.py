@@ -168,10 +168,10 @@ def run_host_fn(fact, fn: Callable, tensors: Value) -> Optional[HostFnRun]:
 def seen_in_model_fn(fact, an) -> bool:
     """A fact of a helper's own standalone run (unknown arguments) whose node was also seen while
     running a model_fn: the model_fn's view, with its values, is the one reported."""
-    seen = an.__dict__.get("_seen_in_model_fn")
+    seen = an.seen_in_model_fn
     if seen is None:
-        seen = {id(f.node) for f in list(an.spec_facts) + list(an.log.of(PairingCall)) if f.root.ctx is not None}
-        an._seen_in_model_fn = seen
+        seen = an.seen_in_model_fn = {
+            id(f.node) for f in list(an.spec_facts) + list(an.log.of(PairingCall)) if f.root.ctx is not None}
     return fact.root.ctx is None and id(fact.node) in seen
 
 

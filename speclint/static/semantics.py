@@ -47,8 +47,8 @@ OPTIMIZER_METHODS = apis.OPTIMIZER_STEP_METHODS
 OPTIMIZER_KINDS = {"optimizer": "v1", "keras_optimizer": "keras"}
 
 RUN_SPECS = {"tf.estimator.TrainSpec": "train", "tf.estimator.EvalSpec": "evaluate"}
-ESTIMATOR_METHODS = ("train", "evaluate", "predict")
-EXPORT_METHODS = ("export_savedmodel", "export_saved_model")
+ESTIMATOR_METHODS = tuple(apis.METHOD_MODE)  # train, evaluate, predict
+EXPORT_METHODS = apis.EXPORT_METHODS
 
 # Calls that accept `labels` being None (PREDICT) vs. calls that need a tensor (SL039).
 NONE_TOLERANT = ("tf.nest.", "tf.logging.", "tf.estimator.", "tf.contrib.estimator.",

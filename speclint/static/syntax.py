@@ -11,6 +11,8 @@ from typing import Dict
 
 import libcst as cst
 
+from speclint import apis
+
 
 class _DropComments(cst.CSTTransformer):
     def leave_Comment(self, original, updated):
@@ -266,8 +268,7 @@ def contains_node(tree, target) -> bool:
 # ---- how an Estimator object is used (the modes its model_fn is really called in) --------------------
 # Estimator methods -> what they run the model_fn for ("export": PREDICT, for a SavedModel).
 ESTIMATOR_METHOD_USES = {
-    "train": ("train",), "evaluate": ("evaluate",), "predict": ("predict",),
-    "export_saved_model": ("export",), "export_savedmodel": ("export",),
+    **{m: (m,) for m in apis.METHOD_MODE}, **{m: ("export",) for m in apis.EXPORT_METHODS},
     "experimental_export_all_saved_models": ("train", "evaluate", "export"),
 }
 # Methods that never call the model_fn (any attribute read that is not called, but `model_fn`, is

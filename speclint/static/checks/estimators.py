@@ -226,9 +226,8 @@ def wrong_tpu_module(full: str):
 
 @module_check("SL046")
 def tpu_name_missing(an, ctx):
-    pre = getattr(an, "_prepass", None)  # every call of the module (the analysis's pre-pass)
     seen = set()
-    for call, _ in getattr(pre, "calls", ()):
+    for call, _ in an.calls:
         if not isinstance(call.func, cst.Attribute) or id(call.func) in seen:
             continue
         seen.add(id(call.func))
