@@ -182,6 +182,18 @@ def cli():
               help="Where to keep the cache (default: .speclint_cache/ in the project root; also $SPECLINT_CACHE_DIR).")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None,
               help="Skip files ignored by .gitignore when walking directories (default: on; config key respect-gitignore).")
+@click.option("--fix", "fix", is_flag=True,
+              help="Apply the safe fixes (rules whose doc has a `Fix safety` section) to the files, then report "
+                   "what is left. A fix keeps your code's spelling (your `tf` alias) and formatting; files "
+                   "are re-checked and fixed again until nothing is left to fix.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix or --diff, apply the unsafe fixes too (they may change what the program computes: "
+                   "each rule's doc says why). Also marks them `[*]` in the report.")
+@click.option("--diff", "diff", is_flag=True,
+              help="Print the fixes as a unified diff instead of applying them; change nothing. Exit 1 when "
+                   "there would be fixes, else 0.")
+@click.option("--show-fixes", is_flag=True,
+              help="With --fix, list each diagnostic that was fixed (path:line:col: CODE [name] what was done).")
 @click.option("--no-prefilter", is_flag=True, hidden=True,
               help="Analyse every file, even those that never mention the spec API (robustness testing).")
 @_version
@@ -189,12 +201,21 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
           quiet, statistics, color, jobs=0, no_cache=False, cache_dir=None, respect_gitignore=None,
           no_prefilter=False, force_exclude=False, extend_select=(), extend_ignore=(), output_file=None,
           baseline_file=None, write_baseline=None, no_baseline=False, show_settings=False, show_files=False,
-          modes=None):
-    """Check files and directories (recursively, *.py). `-` reads from stdin."""
+          modes=None, fix=False, unsafe_fixes=False, diff=False, show_fixes=False):
+    """Check files and directories (recursively, *.py). `-` reads from stdin.
+
+    \b
+    Fixes: diagnostics marked `[*]` have a fix.
+        speclint check --fix src/            apply the safe fixes, report what is left
+        speclint check --fix --unsafe-fixes  apply the unsafe ones too
+        speclint check --diff src/           show the fixes as a diff, change nothing
+    Suppressed and baselined findings are never fixed.
+    """
     from speclint import engine
 
     paths = list(paths) or ["."]
     missing = []
+    fixed = []
     stdin_text = None
     try:
         overrides = {}
@@ -243,13 +264,26 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
             finally:
                 if progress is not None:
                     progress.close()
+        if (fix or diff) and "-" in paths:
+            raise ConfigError("--fix and --diff work on files, not on stdin (`-`)")
+        if (fix or diff) and write_baseline:
+            raise ConfigError("--fix / --diff and --write-baseline do not go together: fix first, then write the baseline")
         if "-" in paths:
             stream = _KeptStream(sys.stdin.buffer)  # read up to the parse limit by the engine
             result.files.extend(engine.check_stdin(stream, stdin_filename, resolver,
                                                    prefilter=not no_prefilter).files)
             stdin_text = stream.text()
+        result.unsafe_fixes = unsafe_fixes
+        if diff:
+            sys.exit(_diff(result, resolver, file_paths, unsafe_fixes, missing))
+        if fix:
+            from speclint.fixes import run as fix_run
+
+            fixed = fix_run.fix_run(result, resolver, file_paths, unsafe=unsafe_fixes)
         _report(result, resolver, stdin_text, output_format=output_format, output_file=output_file,
                 color=color, quiet=quiet, statistics=statistics, write_baseline=write_baseline)
+        if fix:
+            _fixed_summary(fixed, output_format, quiet, show_fixes)
     except ConfigError as exc:
         _fail(str(exc))
     except rulebook.RulebookError as exc:
@@ -258,11 +292,53 @@ def check(paths, select, ignore, output_format, target, config_file, stdin_filen
     for f in result.internal_errors:
         click.echo(f"speclint: internal error while checking {f.path}: {f.internal_error} "
                    "(please report this; other files were checked)", err=True)
-    if result.internal_errors or missing:
+    if result.internal_errors or missing or any(ff.error for ff in fixed):
         sys.exit(EXIT_ERROR)
     if write_baseline:
         sys.exit(EXIT_CLEAN)
     sys.exit(EXIT_FOUND if result.diagnostics and not exit_zero else EXIT_CLEAN)
+
+
+def _diff(result, resolver, file_paths, unsafe: bool, missing) -> int:
+    """`--diff`: print the fixes as a unified diff; the exit code (1: there would be fixes)."""
+    from speclint.engine import display_path
+    from speclint.fixes import edits
+    from speclint.fixes import run as fix_run
+
+    done = fix_run.fix_run(result, resolver, file_paths, unsafe=unsafe, write=False)
+    n = 0
+    for ff in done:
+        if ff.error:
+            click.echo(f"speclint: error: cannot fix {ff.path}: {ff.error}", err=True)
+        if ff.changed:
+            click.echo(edits.unified_diff(display_path(ff.path), ff.before, ff.after), nl=False)
+            n += len(ff.fixed)
+    files = sum(1 for ff in done if ff.changed)
+    click.echo(f"Would fix {n} diagnostic{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+               + ("." if n else " (nothing to fix)."), err=True)
+    if missing or result.internal_errors or any(ff.error for ff in done):
+        return EXIT_ERROR
+    return EXIT_FOUND if n else EXIT_CLEAN
+
+
+def _fixed_summary(done, output_format: str, quiet: bool, show_fixes: bool) -> None:
+    """After `--fix`: what was fixed (to stderr when the report is machine-readable)."""
+    to_err = output_format not in TEXT_FORMATS
+    for ff in done:
+        if ff.error:
+            click.echo(f"speclint: error: {ff.path} was not fixed: {ff.error}", err=True)
+        elif not ff.stable:
+            click.echo(f"speclint: warning: {ff.path} still had fixes to apply after {ff.passes} passes "
+                       "(fixes that undo each other?); what is left is reported", err=True)
+    fixed = [(ff, d) for ff in done if not ff.error for d in ff.fixed]
+    if show_fixes and fixed:
+        click.echo(f"Fixed {len(fixed)} diagnostic{'s' if len(fixed) != 1 else ''}:", err=to_err)
+        for ff, d in fixed:
+            click.echo(f"  {d.path}:{d.line}:{d.column}: {d.code} [{d.name}] {d.fix['message']}", err=to_err)
+    if not quiet and fixed:
+        n_files = len({ff.path for ff, _ in fixed})
+        click.echo(f"Fixed {len(fixed)} diagnostic{'s' if len(fixed) != 1 else ''} in {n_files} "
+                   f"file{'s' if n_files != 1 else ''}.", err=to_err)
 
 
 def _report(result, resolver, stdin_text, *, output_format, output_file, color, quiet, statistics,

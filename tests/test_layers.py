@@ -38,6 +38,7 @@ LAYERS = [
                                   "speclint.progress", "speclint.lifetime"]),
     ("engine", ["speclint.engine"]),
     ("reporters and baseline", ["speclint.report.", "speclint.report", "speclint.baseline"]),
+    ("fixes", ["speclint.fixes.", "speclint.fixes"]),
     ("explain", ["speclint.explain.", "speclint.explain"]),
     ("front ends", ["speclint.cli", "speclint.lsp", "speclint.flake8_plugin", "speclint.settings",
                     "speclint.__main__"]),

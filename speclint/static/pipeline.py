@@ -15,8 +15,27 @@ from speclint.static.syntax import source
 from speclint.static.parse import Parsed, parse  # noqa: F401 - the engine parses through here
 
 
-def _fix(finding: Finding, rng) -> Optional[dict]:
-    """A safe fix that replaces the reported node (see Diagnostic.fix for the shape)."""
+def _fix_nodes(finding: Finding) -> list:
+    """The nodes a finding's fix edits (their positions are computed with the reported ones)."""
+    return [node for node, _ in finding.fix.edits] if finding.fix is not None else []
+
+
+def _fix(finding: Finding, rng, ranges, spelt_here: bool = True) -> Optional[dict]:
+    """The finding's fix as edits of source ranges (see Diagnostic.fix for the shape); None when
+    it has none or a node it edits has no position in this file.  `spelt_here`: the finding is in
+    the module analysed, whose imports spelt the fix (else only a plain renaming is kept)."""
+    if finding.fix is not None:
+        if not spelt_here:
+            return None
+        edits = []
+        for node, content in finding.fix.edits:
+            r = ranges.get(node)
+            if r is None:
+                return None
+            edits.append({"line": r[0], "column": r[1] + 1, "end_line": r[2], "end_column": r[3] + 1,
+                          "content": content})
+        edits.sort(key=lambda e: (e["line"], e["column"]))
+        return {"applicability": finding.fix.applicability, "message": finding.fix.message, "edits": edits}
     if finding.replacement is None:
         return None
     old = source(finding.at)
@@ -54,7 +73,8 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
             seen.add(key)
             unique.append((f, rule, message))
     out: List[Diagnostic] = []
-    ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique]) if unique else ({}, {})
+    ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique] + [
+        n for f, _, _ in unique for n in _fix_nodes(f)]) if unique else ({}, {})
     table = suppressions.parse(parsed.source())
     out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path)
     rest = [u for u in unique if u[0].at not in ranges]  # inside imported modules
@@ -68,7 +88,8 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
         found = [u for u in rest if u[0].at in r]
         rest = [u for u in rest if u[0].at not in r]
         shown = show(other) if show is not None else other
-        out += _emit([u for u in found if u[0].code in codes], r, st, suppressions.parse(lib.module.code), shown)
+        out += _emit([u for u in found if u[0].code in codes], r, st, suppressions.parse(lib.module.code), shown,
+                     fixes=False)  # a fix is spelt for the module analysed, not for this one
     out += unused_suppressions(table, path, target, enabled)
     return Outcome(out, deps)
 
@@ -77,7 +98,7 @@ def _foreign_codes(consulted, enabled_for) -> set:
     return set().union(*(enabled_for(p) for p in consulted)) if enabled_for and consulted else set()
 
 
-def _emit(found, ranges, stmts, table, path) -> List[Diagnostic]:
+def _emit(found, ranges, stmts, table, path, fixes: bool = True) -> List[Diagnostic]:
     out = []
     for f, rule, message in found:
         rng = ranges[f.at]
@@ -88,7 +109,7 @@ def _emit(found, ranges, stmts, table, path) -> List[Diagnostic]:
             sup.used = True
             continue
         out.append(Diagnostic(path, rng[0], rng[1] + 1, rng[2], rng[3] + 1, rule.code, rule.name,
-                              rule.severity, message, "static", fix=_fix(f, rng)))
+                              rule.severity, message, "static", fix=_fix(f, rng, ranges, fixes)))
     return out
 
 

@@ -11,6 +11,7 @@ import libcst as cst
 from speclint import apis
 from speclint.static import syntax
 from speclint.finding import Finding
+from speclint.static.checks import fixes
 from speclint.static.checks.base import check, module_check
 from speclint.static.checks.model_fn import estimator_arg
 from speclint.static.checks.common import (
@@ -51,7 +52,7 @@ def plain_estimator_pairing(an, ctx):
             if vnode is None:
                 continue
             if all_members(v, lambda m: isinstance(m, BoundAsEstimatorSpec)):
-                yield Finding("SL033", vnode, "uncalled", dict(expr=source(vnode)))
+                yield Finding("SL033", vnode, "uncalled", dict(expr=source(vnode)), fix=fixes.sl033_call(vnode))
             elif plain and st.tpu is not True and all_members(
                     v, lambda m: isinstance(m, Spec) and m.cls == apis.TPU_ESTIMATOR_SPEC):
                 at = _construction(run, v, vnode)
@@ -59,7 +60,8 @@ def plain_estimator_pairing(an, ctx):
                 found.setdefault(id(at), (at, expr, []))[2].append(_when(run, st))
         for at, expr, whens in found.values():
             when = whens[0] if len(set(whens)) == 1 else _when(run, _AnyMode)
-            yield Finding("SL033", at, "returned", dict(expr=expr, fn=run.ctx.name, when=when))
+            yield Finding("SL033", at, "returned", dict(expr=expr, fn=run.ctx.name, when=when),
+                          fix=fixes.sl033_convert(at))
 
 
 class _AnyMode:

@@ -15,6 +15,7 @@ import libcst as cst
 from speclint import apis
 from speclint.families import fields as F
 from speclint.finding import Finding
+from speclint.static.checks import fixes
 from speclint.static.checks.base import check
 from speclint.static.checks.common import candidates, duplicate_of_model_fn_view, when_built
 from speclint.static.facts import ApiCalled, GlobalTensorUsed, StepAdvanced
@@ -82,7 +83,8 @@ def scalar_loss(fact, ctx):
             # (`Dataset.from_tensors([1.])`) or `.batch(1)` gives shape [1] or (None, 1) with one
             # element, which TF accepts (model_fn.py:331-335): not certainly per-example.
             return
-        yield Finding("SL020", fa.node, "default", dict(expr=source(fa.node)))
+        yield Finding("SL020", fa.node, "default", dict(expr=source(fa.node)), fix=fixes.wrap_call(
+            ctx.module_run.an, fa.node, "reduce_mean", "Reduce the loss: `{new}`", fixes.UNSAFE))
 
 
 def _modes(fact):
@@ -148,7 +150,9 @@ def train_op_type(fact, ctx):
     v = fa.value
     params = dict(expr=source(fa.node), what=_what(v), when=when_built(fact))
     if all_members(v, lambda m: isinstance(m, Seq)):
-        yield Finding("SL022", fa.node, "sequence", params)
+        group = fixes.api(ctx.module_run.an, "group")
+        yield Finding("SL022", fa.node, "sequence", params, fix=group and fixes.replace(
+            fa.node, fixes.as_call_args(group, fa.node), f"Combine the ops with `{group}(...)`"))
     elif all_members(v, _optimizer):
         yield Finding("SL022", fa.node, "optimizer", params)
     elif all_members(v, lambda m: isinstance(m, Tensor) and m.variable):
@@ -182,7 +186,16 @@ def global_step(fact, ctx):
     for m in members(fa.value):
         method = m.node.func.attr.value
         yield Finding("SL023", m.node, "keras" if m.kind == "keras" else "v1", dict(
-            expr=source(m.node), method=method))
+            expr=source(m.node), method=method), fix=None if m.kind == "keras" else _step_fix(m.node, ctx))
+
+
+def _step_fix(node, ctx):
+    """`minimize(loss)` -> `minimize(loss, global_step=tf.compat.v1.train.get_or_create_global_step())`
+    (a second positional argument would be the global step already: no fix)."""
+    step = fixes.v1_api(ctx.module_run.an, "train.get_or_create_global_step()")
+    if step is None or sum(1 for a in node.args if a.keyword is None) != 1:
+        return None
+    return fixes.add_keyword(node, "global_step", step, f"Pass `global_step={step}`")
 
 
 # --- SL024 -----------------------------------------------------------------------------------
@@ -348,11 +361,16 @@ def hooks(fact, ctx):
         if all_members(v, _hook) and len({m.cls for m in members(v)}) == 1:
             hook = members(v)[0]
             what = "Keras callback" if hook.kind == "keras_callback" else "hook"
-            yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what=what, cls=hook.cls, when=when))
+            yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what=what, cls=hook.cls, when=when),
+                          fix=None if hook.kind == "keras_callback" else fixes.replace(
+                              fa.node, cst.List([cst.Element(fa.node)]), f"Wrap `{expr}` in a list"))
         elif all_members(v, _def):
             yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what="function", cls="function", when=when))
         elif all_members(v, lambda m: isinstance(m, Dict)):
-            yield Finding("SL030", fa.node, "dict", dict(field=name, expr=expr, when=when))
+            values = fixes.attribute_of(fa.node, "values")
+            yield Finding("SL030", fa.node, "dict", dict(field=name, expr=expr, when=when), fix=values and fixes.replace(
+                fa.node, fixes.call("list", cst.Call(values)), f"Pass the dict's values: `list({expr}.values())`",
+                fixes.UNSAFE))
         else:
             for seq in members(v):
                 if not isinstance(seq, Seq):

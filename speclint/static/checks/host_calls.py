@@ -7,6 +7,7 @@ import libcst as cst
 from speclint import apis
 from speclint.families import host_calls as H
 from speclint.finding import Finding
+from speclint.static.checks import fixes
 from speclint.static.checks.base import check
 from speclint.static.syntax import source
 from speclint.static.checks.common import (
@@ -66,7 +67,8 @@ def pair_form(fact, ctx):
             problems.append(H.pair_form(name, when=when, **facts) if facts is not None else None)
         if not problems or any(p is None or isinstance(m, Unknown) for p, m in zip(problems, ms)):
             continue
-        yield Finding("SL001", fa.node, *problems[0])
+        yield Finding("SL001", fa.node, *problems[0],
+                      fix=fixes.sl001_tensors(fa, ms) if problems[0][0] == "tensors_not_container" else None)
 
 
 @check("SL002", "SL003")
@@ -129,7 +131,7 @@ def scalar_outfeed(fact, ctx):
         for where, value, node in _tensor_entries(pair):
             if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == SCALAR):
                 yield Finding("SL005", node, "default", dict(
-                    field=name, where=where, expr=source(node)))
+                    field=name, where=where, expr=source(node)), fix=fixes.sl005_reshape(ctx.module_run.an, node))
 
 
 @check("SL004")

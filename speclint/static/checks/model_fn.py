@@ -17,6 +17,7 @@ from speclint.static.facts import (
 )
 from speclint.families import model_fn as MF
 from speclint.finding import Finding
+from speclint.static.checks import fixes
 from speclint.static.checks.base import check, module_check
 from speclint.static.syntax import source
 from speclint.static.checks.common import signature
@@ -138,13 +139,14 @@ def mode_strings(an, ctx):
         seen.add(id(c.literal))
         yield Finding("SL037", c.literal, "literal", dict(
             literal=source(c.literal), expr=source(c.test), always=_ALWAYS[c.op],
-            fix=apis.mode_constant_for(c.value)))
+            fix=apis.mode_constant_for(c.value)), fix=fixes.sl037_constant(an, c.literal, apis.mode_constant_for(c.value)))
     for found in an.log.of(ModeKeysAttribute):
         node = found.node
         if _resolves_to_mode_keys(an, node.value):
             attr = node.attr.value
             yield Finding("SL037", node, "attribute", dict(
-                expr=source(node), attr=attr, fix=apis.mode_constant_for(attr)))
+                expr=source(node), attr=attr, fix=apis.mode_constant_for(attr)),
+                fix=fixes.sl037_attribute(node, apis.mode_constant_for(attr)))
 
 
 # ---- SL038 ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import libcst as cst
 
 from speclint import apis
 from speclint.finding import Finding
+from speclint.static.checks import fixes
 from speclint.static.checks.base import check, module_check
 from speclint.static.checks.common import (
     candidates, captured_tensors, duplicate_of_model_fn_view, fn_label, is_none, only, when_built,
@@ -33,11 +34,12 @@ def scaffold_kind(fact, ctx):
         fa = fact.fields.get("scaffold")
         if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Callable)):
             yield Finding("SL013", _keyword_or_value(fa), "callable_scaffold", dict(
-                expr=source(fa.node), when=when_built(fact)))
+                expr=source(fa.node), when=when_built(fact)), fix=fixes.sl013_call(fa))
     else:
         fa = fact.fields.get("scaffold_fn")
         if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)):
-            yield Finding("SL013", _keyword_or_value(fa), "scaffold_instance", dict(expr=source(fa.node)))
+            yield Finding("SL013", _keyword_or_value(fa), "scaffold_instance", dict(expr=source(fa.node)),
+                          fix=fixes.sl013_lambda(fa))
 
 
 @check("SL015")

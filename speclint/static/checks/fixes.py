@@ -1,0 +1,225 @@
+"""The fixes the static checks attach to their findings (`speclint.finding.Fix`).
+
+Every edit replaces one node of the user's tree by code that libcst generates from a new node
+built around the user's own nodes: their spelling, comments and line breaks are kept (the code
+is never re-typed from the message).  TensorFlow names a fix adds (`tf.reduce_mean`, `tf.group`,
+`tf.estimator.ModeKeys`) are spelt with the module's own import of TensorFlow (`tf_name`); when
+that cannot be determined (no import, several, or one bound to something else), the builder
+returns None and the finding has no fix: never a wrong one.
+
+Whether a fix is safe (applied by `--fix`) or unsafe (`--unsafe-fixes`) is decided here and
+explained in each rule's doc under "## Fix safety".
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from speclint.finding import SAFE, UNSAFE, Fix
+
+_TF_MODULES = ("tensorflow", "tensorflow.compat.v1")
+
+
+def code(node: cst.CSTNode) -> str:
+    """The exact code libcst generates for `node` (comments and line breaks kept)."""
+    return cst.Module([]).code_for_node(node)
+
+
+def short(node: cst.CSTNode) -> str:
+    """`node`'s code on one line, shortened, for a fix's message."""
+    text = " ".join(code(node).split())
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def tf_name(an) -> Optional[tuple]:
+    """(local name, module) of the one import of TensorFlow the module spells TF APIs with:
+    `import tensorflow as tf` -> ("tf", "tensorflow"), `import tensorflow.compat.v1 as tf` ->
+    ("tf", "tensorflow.compat.v1").  A plain `tensorflow` import wins over a compat.v1 one; None
+    when there is none, or more than one of the same kind (which to use is a guess), or when the
+    name is also bound to something else."""
+    imports = getattr(an, "imports", None)
+    if imports is None:
+        return None
+    for module in _TF_MODULES:
+        names = [n for n, targets in imports.bindings.items() if targets == {module}]
+        if len(names) == 1:
+            return names[0], module
+        if len(names) > 1:
+            return None
+    return None
+
+
+def api(an, path: str) -> Optional[str]:
+    """How the module spells `tf.<path>` (a name that exists in both `tensorflow` and
+    `tensorflow.compat.v1`), or None."""
+    found = tf_name(an)
+    return f"{found[0]}.{path}" if found else None
+
+
+def v1_api(an, path: str) -> Optional[str]:
+    """How the module spells the TF 1 API `tf.compat.v1.<path>`: `tf.<path>` under a compat.v1
+    import (or a module that is certainly TF 1 code), else `tf.compat.v1.<path>`."""
+    found = tf_name(an)
+    if found is None:
+        return None
+    name, module = found
+    if module == "tensorflow.compat.v1":
+        return f"{name}.{path}"
+    from speclint.static.tfversion import is_tf1_module
+
+    return f"{name}.{path}" if is_tf1_module(an) else f"{name}.compat.v1.{path}"
+
+
+def attribute_of(node: cst.BaseExpression, name: str) -> Optional[cst.Attribute]:
+    """`node.name`, when `node` needs no parentheses for it (a name, attribute, call, subscript or
+    display), else None."""
+    if not isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Dict, cst.List, cst.Tuple)):
+        return None
+    return cst.Attribute(node, cst.Name(name))
+
+
+def replace(node: cst.CSTNode, new: cst.CSTNode, message: str, applicability: str = SAFE) -> Fix:
+    return Fix(message, ((node, code(new)),), applicability)
+
+
+def call(func: str, *args: cst.BaseExpression) -> cst.Call:
+    """`func(arg, ...)` around the user's nodes."""
+    return cst.Call(cst.parse_expression(func), [
+        cst.Arg(a, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < len(args) - 1
+                else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)])
+
+
+def wrap_call(an, node: cst.BaseExpression, path: str, message: str, applicability: str,
+              *extra: str) -> Optional[Fix]:
+    """`tf.<path>(node, *extra)`, spelt with the module's TF import."""
+    func = api(an, path)
+    if func is None:
+        return None
+    new = call(func, node, *[cst.parse_expression(e) for e in extra])
+    return replace(node, new, message.format(new=short(new)), applicability)
+
+
+def add_keyword(call_node: cst.Call, keyword: str, value: str, message: str,
+                applicability: str = SAFE) -> Optional[Fix]:
+    """The call with `keyword=value` appended to its arguments (None when the call already has
+    that keyword, `*args`/`**kwargs`, or no arguments to append after)."""
+    args = list(call_node.args)
+    if not args or any(a.star for a in args) or any(
+            a.keyword is not None and a.keyword.value == keyword for a in args):
+        return None
+    last = args[-1]
+    trailing = last.comma if isinstance(last.comma, cst.Comma) else cst.MaybeSentinel.DEFAULT
+    args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.append(cst.Arg(cst.parse_expression(value), keyword=cst.Name(keyword),
+                        equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                              whitespace_after=cst.SimpleWhitespace("")),
+                        comma=trailing))
+    return replace(call_node, call_node.with_changes(args=args), message, applicability)
+
+
+def as_call_args(func: str, seq: cst.BaseExpression) -> cst.Call:
+    """`func(a, b)` from a list or tuple display `[a, b]` (its elements and layout kept), else
+    `func(*seq)`."""
+    if isinstance(seq, (cst.List, cst.Tuple)) and seq.elements:
+        args = []
+        for el in seq.elements:
+            star = "*" if isinstance(el, cst.StarredElement) else ""
+            args.append(cst.Arg(el.value, star=star, comma=el.comma))
+        last = args[-1]
+        if isinstance(last.comma, cst.Comma) and not _has_newline(last.comma):
+            args[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)  # `[a, b,]`: no `f(a, b,)`
+        lb = seq.lbracket if isinstance(seq, cst.List) else (seq.lpar[0] if seq.lpar else None)
+        ws = lb.whitespace_after if lb is not None else cst.SimpleWhitespace("")
+        return cst.Call(cst.parse_expression(func), args, whitespace_before_args=ws)
+    return cst.Call(cst.parse_expression(func), [cst.Arg(seq, star="*")])
+
+
+def _has_newline(comma: cst.Comma) -> bool:
+    return "\n" in code(cst.Tuple([cst.Element(cst.Name("x"), comma=comma)], lpar=[], rpar=[]))
+
+
+__all__ = ["SAFE", "UNSAFE", "Fix", "add_keyword", "api", "as_call_args", "call", "code", "replace",
+           "short", "tf_name", "v1_api", "wrap_call"]
+
+
+# ---- the fixes of single rules (the checks call these with what they found) ---------------------
+def sl001_tensors(fa, pairs) -> Optional[Fix]:
+    """`(fn, tensor)` -> `(fn, [tensor])`: the second element of a written pair is one tensor."""
+    from speclint.static.values import Seq, Tensor, all_members
+
+    node = fa.node
+    if not isinstance(node, (cst.Tuple, cst.List)) or len(node.elements) != 2 \
+            or isinstance(node.elements[1], cst.StarredElement):
+        return None
+    if not all(isinstance(p, Seq) and len(p.items) == 2
+               and all_members(p.items[1].value, lambda t: isinstance(t, Tensor)) for p in pairs):
+        return None
+    second = node.elements[1].value
+    return replace(second, cst.List([cst.Element(second)]), f"Wrap `{short(second)}` in a list")
+
+
+def sl005_reshape(an, node) -> Optional[Fix]:
+    return wrap_call(an, node, "reshape", "Give it a batch dimension: `{new}`", UNSAFE, "[1]")
+
+
+def sl013_call(fa) -> Optional[Fix]:
+    """`scaffold=scaffold_fn` -> `scaffold=scaffold_fn()` when the function takes no argument."""
+    from speclint.static.values import Callable, members
+
+    ms = members(fa.value)
+    if not isinstance(fa.node, (cst.Name, cst.Attribute)) or not ms or not all(
+            isinstance(m, Callable) and _no_required_params(m) for m in ms):
+        return None
+    new = cst.Call(fa.node)
+    return replace(fa.node, new, f"Call it: `{short(new)}`")
+
+
+def _no_required_params(fn) -> bool:
+    node = fn.node
+    if not isinstance(node, (cst.FunctionDef, cst.Lambda)) or fn.decorated or fn.drops_first \
+            or fn.bound_positional or fn.bound_keywords:
+        return False
+    p = node.params
+    return all(x.default is not None for x in list(p.posonly_params) + list(p.params) + list(p.kwonly_params))
+
+
+def sl013_lambda(fa) -> Fix:
+    """`scaffold_fn=<Scaffold>` -> `scaffold_fn=lambda: <Scaffold>`."""
+    new = cst.Lambda(cst.Parameters(), fa.node)
+    return replace(fa.node, new, f"Pass a function: `{short(new)}`", UNSAFE)
+
+
+def sl033_call(node) -> Optional[Fix]:
+    """`return spec.as_estimator_spec` -> `return spec.as_estimator_spec()`."""
+    if not isinstance(node, (cst.Name, cst.Attribute)):
+        return None
+    new = cst.Call(node)
+    return replace(node, new, f"Call it: `{short(new)}`")
+
+
+def sl033_convert(node) -> Optional[Fix]:
+    """A TPUEstimatorSpec construction returned to a plain Estimator -> `.as_estimator_spec()`."""
+    attr = attribute_of(node, "as_estimator_spec")
+    if attr is None:
+        return None
+    return replace(node, cst.Call(attr), "Convert it: `.as_estimator_spec()`", UNSAFE)
+
+
+def sl037_constant(an, literal, constant: str) -> Optional[Fix]:
+    """`mode == "training"` -> `mode == tf.estimator.ModeKeys.TRAIN` (the constant meant)."""
+    from speclint import apis
+
+    path = api(an, f"estimator.ModeKeys.{constant}") if constant in apis.MODE_CONSTANTS else None
+    if path is None:
+        return None
+    return replace(literal, cst.parse_expression(path), f"Compare with `{path}`", UNSAFE)
+
+
+def sl037_attribute(node: cst.Attribute, constant: str) -> Optional[Fix]:
+    """`tf.estimator.ModeKeys.INFER` -> `tf.estimator.ModeKeys.PREDICT` (only the name changes)."""
+    from speclint import apis
+
+    if constant not in apis.MODE_CONSTANTS:
+        return None
+    return replace(node.attr, cst.Name(constant), f"Use `{constant}`")
