@@ -45,8 +45,7 @@ def candidates(result, unsafe: bool) -> List[str]:
     return paths
 
 
-def fix_file(path: str, resolver, *, unsafe: bool = False, write: bool = True, index=None,
-             analyse: Optional[Callable] = None) -> FileFix:
+def fix_file(path: str, resolver, *, unsafe: bool = False, write: bool = True, index=None) -> FileFix:
     """Fix the file reported as `path` (see the module docstring).  `write=False` (`--diff`)
     computes the fixed text and leaves the file alone."""
     out = FileFix(path, os.path.abspath(path))
@@ -66,30 +65,12 @@ def fix_file(path: str, resolver, *, unsafe: bool = False, write: bool = True, i
     rel = config.relative(out.file)
 
     def diagnose(current: str) -> engine.FileResult:
-        if analyse is not None:
-            return analyse(current, path)
         return engine.check_source(current.encode("utf-8"), path, config, rel, file=out.file, index=index,
                                    resolver=resolver)
 
-    current = text
-    result = diagnose(current)
-    while True:
-        own = [d for d in result.diagnostics if d.path == path]
-        own = baseline.filter_document(config, path, current, own)
-        fixable = [d for d in own if edits.applicable(d, unsafe)]
-        if not fixable:
-            break
-        if out.passes == MAX_PASSES:
-            out.stable = False
-            break
-        new, applied = edits.apply(current, fixable, unsafe)
-        out.passes += 1
-        if not applied or new == current:
-            break
-        out.fixed.extend(applied)
-        current = new
-        result = diagnose(current)
-    out.after, out.result = current, result
+    out.after, out.fixed, out.result, out.passes, out.stable = fix_text(
+        text, diagnose, lambda current, ds: baseline.filter_document(config, path, current, ds),
+        path=path, unsafe=unsafe)
     if write and out.changed:
         try:
             with open(out.file, "rb") as fh:
@@ -106,6 +87,32 @@ def fix_file(path: str, resolver, *, unsafe: bool = False, write: bool = True, i
         except OSError as exc:
             out.error = f"cannot write it: {exc.strerror or exc}"
     return out
+
+
+def fix_text(text: str, diagnose: Callable, keep: Optional[Callable] = None, *, path: Optional[str] = None,
+             unsafe: bool = False, max_passes: int = MAX_PASSES):
+    """Fix `text` in passes: (fixed text, the diagnostics fixed, the last FileResult, passes, stable).
+
+    `diagnose(text)` analyses a text (an engine.FileResult); `keep(text, diagnostics)` drops the
+    ones not to fix (the baseline); only diagnostics reported at `path` (when given) are fixed."""
+    current, fixed, passes = text, [], 0
+    result = diagnose(current)
+    while True:
+        own = [d for d in result.diagnostics if path is None or d.path == path]
+        if keep is not None:
+            own = keep(current, own)
+        fixable = [d for d in own if edits.applicable(d, unsafe)]
+        if not fixable:
+            return current, fixed, result, passes, True
+        if passes == max_passes:
+            return current, fixed, result, passes, False
+        new, applied = edits.apply(current, fixable, unsafe)
+        passes += 1
+        if not applied or new == current:
+            return current, fixed, result, passes, True
+        fixed.extend(applied)
+        current = new
+        result = diagnose(current)
 
 
 def fix_run(result, resolver, paths, *, unsafe: bool = False, write: bool = True) -> List[FileFix]:
