@@ -33,6 +33,11 @@ class Diagnostic:
 
             object.__setattr__(self, "url", docs_url(self.code, self.name))
 
+    def fixable(self, unsafe: bool = False) -> bool:
+        """Whether `--fix` applies this diagnostic's fix (`unsafe`: with `--unsafe-fixes`)."""
+        fix = self.fix
+        return bool(fix) and bool(fix.get("edits")) and (fix.get("applicability") == "safe" or unsafe)
+
     def to_json(self) -> dict:
         return asdict(self)
 

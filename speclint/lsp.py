@@ -7,8 +7,10 @@
 - Ranges are in the position encoding negotiated with the client (UTF-16 unless the client
   offers UTF-8 or UTF-32), computed from speclint's code-point columns on Python's own line
   breaks (`\\r\\n`, `\\r`, `\\n`, as the LSP defines them too).
-- Code actions: "Ignore SLnnn on this line" (adds or extends a `# noqa:` comment) and, for a
-  diagnostic whose rule knows a safe fix, that fix.
+- Code actions: per diagnostic, its fix as a `quickfix` (a safe fix is the preferred action; an
+  unsafe one is offered too, titled "(unsafe)", never preferred) and "Ignore SLnnn on this line"
+  (adds or extends a `# noqa:` comment); for the document, `source.fixAll.speclint` applies every
+  safe fix (fixes that overlap wait for the next request, as `--fix` waits for its next pass).
 - The configuration is re-read when a `pyproject.toml` / `speclint.toml` changes (the server asks
   the client to watch them) or is saved in the editor; open documents are checked again.
 - Findings recorded in the configuration's `baseline` are not shown (speclint.baseline; the file
@@ -355,19 +357,26 @@ class SpeclintServer(LanguageServer):
         lines = split_lines(text)
         encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
         wanted = params.range
+        only = params.context.only if params.context else None
         actions: List[types.CodeAction] = []
+        if only and _wants(only, FIX_ALL):  # a source action: only when asked for by kind
+            fix_all = self._fix_all(uri, version, text, diags, lines, encoding)
+            if fix_all is not None:
+                actions.append(fix_all)
+        if not _wants(only, types.CodeActionKind.QuickFix):
+            return actions
         ignore_lines: Dict[Tuple[int, str], types.Diagnostic] = {}
         for d in diags:
             lsp_diag = self.to_lsp(d, lines, encoding)
             if not _overlaps(lsp_diag.range, wanted):
                 continue
-            if d.fix and d.fix.get("applicability") == "safe":
-                edits = [types.TextEdit(range=to_range(lines, e["line"], e["column"], e["end_line"],
-                                                       e["end_column"], encoding), new_text=e["content"])
-                         for e in d.fix["edits"]]
+            if d.fixable(unsafe=True):
+                safe = d.fixable()
+                edits = _text_edits(d, lines, encoding, _newline(text))
                 actions.append(types.CodeAction(
-                    title=f"{d.fix['message']} ({d.code})", kind=types.CodeActionKind.QuickFix,
-                    diagnostics=[lsp_diag], is_preferred=True, edit=self._workspace_edit(uri, version, edits)))
+                    title=f"{d.fix['message']} ({d.code}{'' if safe else ', unsafe'})",
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag], is_preferred=safe,
+                    edit=self._workspace_edit(uri, version, edits)))
             if d.code != "SL000":
                 ignore_lines.setdefault((d.line, d.code), lsp_diag)
         for (line, code), lsp_diag in ignore_lines.items():
@@ -377,6 +386,18 @@ class SpeclintServer(LanguageServer):
                     title=f"Ignore {code} on this line", kind=types.CodeActionKind.QuickFix,
                     diagnostics=[lsp_diag], edit=self._workspace_edit(uri, version, [edit])))
         return actions
+
+    def _fix_all(self, uri, version, text, diags, lines, encoding) -> Optional[types.CodeAction]:
+        """`source.fixAll.speclint`: every safe fix of the document (speclint.fixes.edits picks
+        the ones that do not overlap), or None when there is none."""
+        from speclint.fixes import edits as fix_edits
+
+        _, applied = fix_edits.apply(text, [d for d in diags if d.fixable()])
+        if not applied:
+            return None
+        changes = [e for d in applied for e in _text_edits(d, lines, encoding, fix_edits.newline_of(text))]
+        return types.CodeAction(title=f"Fix all speclint fixes ({len(applied)})", kind=FIX_ALL,
+                                edit=self._workspace_edit(uri, version, changes))
 
     def _workspace_edit(self, uri: str, version: Optional[int], edits: List[types.TextEdit]) -> types.WorkspaceEdit:
         caps = self.client_capabilities
@@ -400,6 +421,28 @@ class SpeclintServer(LanguageServer):
         self.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
             id="speclint-config-watcher", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=options)]))
+
+
+FIX_ALL = "source.fixAll.speclint"
+
+
+def _newline(text: str) -> str:
+    from speclint.fixes.edits import newline_of
+
+    return newline_of(text)
+
+
+def _wants(only, kind: str) -> bool:
+    """Whether a code action of `kind` is asked for (`only`: the client's kinds; LSP kinds are
+    hierarchical: `source` asks for `source.fixAll.speclint` too)."""
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _text_edits(d: Diagnostic, lines: List[str], encoding: str, newline: str = "\n") -> List[types.TextEdit]:
+    """The fix's edits in the client's positions; line breaks in its code as the document's."""
+    return [types.TextEdit(range=to_range(lines, e["line"], e["column"], e["end_line"], e["end_column"], encoding),
+                           new_text=e["content"].replace("\n", newline) if newline != "\n" else e["content"])
+            for e in d.fix["edits"]]
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:
@@ -479,7 +522,7 @@ def create_server() -> SpeclintServer:
             ls.reload_configuration()
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]))
     async def code_action(ls: SpeclintServer, params: types.CodeActionParams) -> List[types.CodeAction]:
         try:
             return await ls.code_actions(params)

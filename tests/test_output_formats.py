@@ -16,6 +16,7 @@ URL2 = rulebook.docs_url("SL002", "host-call-arity-mismatch")
 SUMMARY1 = ("Found 1 diagnostic (1 error, 0 warnings) in 1 file; checked 1 file (1 analysed, 0 skipped: "
             "they never mention Estimator).")
 
+# SL005's fix is unsafe: shown in a `fix:` line, not marked `[*]` (issue 13: fixes)
 FULL_BAD = f"""\
 bad.py:{BAD_LINE}:{BAD_COL}: SL005 [outfeed-scalar-tensor] `host_call` tensor[0] `loss` is a scalar (rank 0)
   |
@@ -30,6 +31,7 @@ bad.py:{BAD_LINE}:{BAD_COL}: SL005 [outfeed-scalar-tensor] `host_call` tensor[0]
           CPU).
   = help: Give it a batch dimension, e.g. `tf.reshape(loss, [1])` (the host function then reads
           `[0]` or averages), or pass the per-example values.
+  = fix: Give it a batch dimension: `tf.reshape(loss, [1])` (unsafe fix: `--fix --unsafe-fixes`)
   = docs: {URL5}
 
 {SUMMARY1}

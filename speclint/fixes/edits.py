@@ -18,8 +18,7 @@ SAFE, UNSAFE = "safe", "unsafe"
 
 def applicable(d, unsafe: bool = False) -> bool:
     """Whether `--fix` applies the diagnostic's fix (`unsafe`: `--unsafe-fixes` was given)."""
-    fix = getattr(d, "fix", None)
-    return bool(fix) and bool(fix.get("edits")) and (fix.get("applicability") == SAFE or unsafe)
+    return d.fixable(unsafe)
 
 
 def line_starts(text: str) -> List[int]:
@@ -55,7 +54,7 @@ def spans(text: str, fix: dict, starts: Optional[List[int]] = None) -> Optional[
 
 
 def newline_of(text: str) -> str:
-    """The file's line ending (its first one; `\n` when it has none)."""
+    """The file's line ending (its first one; a line feed when it has none)."""
     m = NEWLINE.search(text)
     return m.group(0) if m else "\n"
 

@@ -44,23 +44,30 @@ def render(result, *, color: bool = False, quiet: bool = False, statistics: bool
     sources = sources or Sources()
     out: List[str] = []
     for d in result.diagnostics:
-        out.extend(diagnostic(d, sources.lines(d.path), color=color, width=width))
+        out.extend(diagnostic(d, sources.lines(d.path), color=color, width=width, mark=text.marker(d, result)))
         out.append("")
     if not quiet:
         out.append(text.summary(result))
+        fixes = text.fix_summary(result)
+        if fixes:
+            out.append(fixes)
     return "\n".join(out) + ("\n" if out else "")
 
 
-def diagnostic(d, lines: Optional[List[str]], *, color: bool = False, width: int = DEFAULT_WIDTH) -> List[str]:
-    """The lines that show one diagnostic."""
+def diagnostic(d, lines: Optional[List[str]], *, color: bool = False, width: int = DEFAULT_WIDTH,
+               mark: str = "") -> List[str]:
+    """The lines that show one diagnostic (`mark`: `[*] ` when it is fixable)."""
     short, helps = message.parts(d)
     st = _Style(color, d.severity)
-    out = [f"{text.location(d, color)} {st.code(d.code)} [{d.name}] {short}"]
+    out = [f"{text.location(d, color)} {st.code(d.code)} {mark}[{d.name}] {short}"]
     gutter, frame = _frame(d, lines, st) if lines else (1, [])
     out.extend(frame)
     pad = " " * (gutter + 1)  # "=" under the gutter's "|", as ruff aligns it
     for h in helps:
         out.extend(_labelled(pad, "help", h, width, st))
+    if d.fix:
+        how = "--fix" if d.fix.get("applicability") == "safe" else "--fix --unsafe-fixes"
+        out.extend(_labelled(pad, "fix", f"{d.fix['message']} ({d.fix.get('applicability')} fix: `{how}`)", width, st))
     if d.url:
         out.append(f"{pad}{st.label('= docs:')} {d.url}")
     return out

@@ -94,6 +94,7 @@ def _invocation(result) -> dict:
 def _fix(fix: dict, location: dict) -> dict:
     return {
         "description": {"text": fix["message"]},
+        "properties": {"applicability": fix.get("applicability", "safe")},
         "artifactChanges": [{
             "artifactLocation": location,
             "replacements": [{

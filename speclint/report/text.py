@@ -19,6 +19,12 @@ def location(d, color: bool) -> str:
     return click.style(loc, bold=True) if color else loc
 
 
+def marker(d, result) -> str:
+    """`[*] ` before the rule name of a diagnostic that `--fix` would fix (unsafe fixes only when
+    the run has `--unsafe-fixes`), as ruff marks them."""
+    return "[*] " if d.fixable(getattr(result, "unsafe_fixes", False)) else ""
+
+
 def render(result, *, color: bool = False, quiet: bool = False, statistics: bool = False, **_) -> str:
     diags = result.diagnostics
     out = []
@@ -29,9 +35,12 @@ def render(result, *, color: bool = False, quiet: bool = False, statistics: bool
             code = d.code
             if color:
                 code = click.style(code, fg="red" if d.severity == "error" else "yellow", bold=True)
-            out.append(f"{location(d, color)} {code} [{d.name}] {d.message}")
+            out.append(f"{location(d, color)} {code} {marker(d, result)}[{d.name}] {d.message}")
     if not quiet:
         out.append(summary(result))
+        fixes = fix_summary(result)
+        if fixes:
+            out.append(fixes)
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -43,6 +52,20 @@ def statistics_lines(diags) -> list:
     width = max(len(str(n)) for n in counts.values())
     return [f"{n:>{width}}  {code}  {name}"
             for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def fix_summary(result) -> str:
+    """`[*] N fixable with `--fix` ...` (empty when nothing is fixable), as ruff prints it."""
+    unsafe = getattr(result, "unsafe_fixes", False)
+    diags = result.diagnostics
+    n = sum(1 for d in diags if d.fixable(unsafe))
+    hidden = 0 if unsafe else sum(1 for d in diags if d.fixable(True) and not d.fixable(False))
+    if not n:
+        return ""  # only unsafe fixes: each is shown in the full format's `fix:` line
+    flag = "`--fix --unsafe-fixes`" if unsafe else "`--fix`"
+    more = (f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with `--unsafe-fixes`)"
+            if hidden else "")
+    return f"[*] {n} fixable with {flag}{more}."
 
 
 def summary(result) -> str:
