@@ -44,7 +44,8 @@ async def test_diagnostics_for_percent_encoded_paths(client, tmp_path, folder):
     L.change_doc(client, uri, L.ASTRAL, 3)
     (diag,) = await L.diagnostics_for(client, uri, 3)
     actions = await L.code_actions(client, uri, diag)
-    assert [a.title for a in actions] == ["Ignore SL005 on this line"]
+    assert [a.title for a in actions] == [  # SL005's fix is unsafe: offered, not preferred (issue 13)
+        "Give it a batch dimension: `tf.reshape(loss, [1])` (SL005, unsafe)", "Ignore SL005 on this line"]
 
 
 @pytest.mark.asyncio
