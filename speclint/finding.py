@@ -13,7 +13,7 @@ under "## Fix safety".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 SAFE, UNSAFE = "safe", "unsafe"
 
@@ -21,7 +21,7 @@ SAFE, UNSAFE = "safe", "unsafe"
 @dataclass(frozen=True)
 class Fix:
     message: str  # what the fix does ("Wrap `hook` in a list")
-    edits: Tuple[Tuple[object, str], ...]  # (libcst node, the code that replaces it)
+    edits: Tuple[Tuple[object, object], ...]  # (libcst node, the libcst node (or code) replacing it)
     applicability: str = SAFE  # SAFE | UNSAFE
 
 
@@ -33,6 +33,3 @@ class Finding:
     params: Dict[str, object] = field(default_factory=dict)
     replacement: Optional[str] = None  # a safe fix: the text that replaces `at` (static engine)
     fix: Optional[Fix] = None  # a fix of any shape (static engine); wins over `replacement`
-
-    def fixes(self) -> List[Fix]:
-        return [self.fix] if self.fix is not None else []

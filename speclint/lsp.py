@@ -372,7 +372,7 @@ class SpeclintServer(LanguageServer):
                 continue
             if d.fixable(unsafe=True):
                 safe = d.fixable()
-                edits = _text_edits(d, lines, encoding, _newline(text))
+                edits = _text_edits(d, lines, encoding)
                 actions.append(types.CodeAction(
                     title=f"{d.fix['message']} ({d.code}{'' if safe else ', unsafe'})",
                     kind=types.CodeActionKind.QuickFix, diagnostics=[lsp_diag], is_preferred=safe,
@@ -395,7 +395,7 @@ class SpeclintServer(LanguageServer):
         _, applied = fix_edits.apply(text, [d for d in diags if d.fixable()])
         if not applied:
             return None
-        changes = [e for d in applied for e in _text_edits(d, lines, encoding, fix_edits.newline_of(text))]
+        changes = [e for d in applied for e in _text_edits(d, lines, encoding)]
         return types.CodeAction(title=f"Fix all speclint fixes ({len(applied)})", kind=FIX_ALL,
                                 edit=self._workspace_edit(uri, version, changes))
 
@@ -426,23 +426,16 @@ class SpeclintServer(LanguageServer):
 FIX_ALL = "source.fixAll.speclint"
 
 
-def _newline(text: str) -> str:
-    from speclint.fixes.edits import newline_of
-
-    return newline_of(text)
-
-
 def _wants(only, kind: str) -> bool:
     """Whether a code action of `kind` is asked for (`only`: the client's kinds; LSP kinds are
     hierarchical: `source` asks for `source.fixAll.speclint` too)."""
     return not only or any(kind == k or kind.startswith(k + ".") for k in only)
 
 
-def _text_edits(d: Diagnostic, lines: List[str], encoding: str, newline: str = "\n") -> List[types.TextEdit]:
-    """The fix's edits in the client's positions; line breaks in its code as the document's."""
+def _text_edits(d: Diagnostic, lines: List[str], encoding: str) -> List[types.TextEdit]:
+    """The fix's edits in the client's positions."""
     return [types.TextEdit(range=to_range(lines, e["line"], e["column"], e["end_line"], e["end_column"], encoding),
-                           new_text=e["content"].replace("\n", newline) if newline != "\n" else e["content"])
-            for e in d.fix["edits"]]
+                           new_text=e["content"]) for e in d.fix["edits"]]
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from integrations_support import BAD, BAD_LINE, GOOD, ROOT, clean_env, git_repo
+from integrations_support import BAD, BAD_LINE, GOOD, ROOT, TYPO, clean_env, git_repo
 
 GIT = ["git", "-c", "user.name=speclint tests", "-c", "user.email=tests@example.invalid"]
 
@@ -38,10 +38,10 @@ def hook_repo(tmp_path_factory):
     return copy
 
 
-def try_repo(hook_repo, user_repo, home, *files):
+def try_repo(hook_repo, user_repo, home, *files, hook="speclint"):
     env = clean_env(PRE_COMMIT_HOME=str(home), PRE_COMMIT_COLOR="never")
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), "speclint", "--verbose",
+        [sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo), hook, "--verbose",
          "--files", *files],
         cwd=user_repo, env=env, capture_output=True, text=True, timeout=900)
 
@@ -71,7 +71,32 @@ def test_hook_fails_on_a_misuse_and_passes_on_clean_code(hook_repo, tmp_path):
 
 def test_the_manifest_runs_the_hook_serially():
     manifest = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
-    assert "\n  require_serial: true\n" in manifest
+    hooks = manifest.split("\n- id: ")[1:]
+    assert [h.split("\n")[0] for h in hooks] == ["speclint", "speclint-fix"]
+    assert all("\n  require_serial: true\n" in h + "\n" for h in hooks)
+    assert "entry: speclint check --force-exclude --fix\n" in hooks[1]
+
+
+def test_the_fix_hook_fixes_the_staged_files_and_fails_until_they_are_staged(hook_repo, tmp_path):
+    """`speclint-fix` (issue 13): the safe fix is written (pre-commit fails the hook because a file
+    changed), the unsafe one is not (its finding is reported); a second run changes nothing."""
+    user = git_repo(tmp_path / "user")
+    (user / "typo.py").write_text(TYPO, encoding="utf-8")
+    (user / "scalar.py").write_text(BAD, encoding="utf-8")  # SL005: an unsafe fix only
+    subprocess.run(GIT + ["add", "-A"], cwd=user, check=True)
+    home = tmp_path / "home"
+    first = try_repo(hook_repo, user, home, "typo.py", "scalar.py", hook="speclint-fix")
+    out = first.stdout + first.stderr
+    assert first.returncode == 1, out
+    assert "files were modified by this hook" in out and "Fixed 1 diagnostic in 1 file." in out, out
+    fixed = (user / "typo.py").read_text(encoding="utf-8")
+    assert fixed == TYPO.replace("eval_metric_op=", "eval_metric_ops="), fixed
+    assert (user / "scalar.py").read_text(encoding="utf-8") == BAD
+    assert "scalar.py:" in out and "SL005 [outfeed-scalar-tensor]" in out
+    subprocess.run(GIT + ["add", "-A"], cwd=user, check=True)
+    second = try_repo(hook_repo, user, home, "typo.py", hook="speclint-fix")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert (user / "typo.py").read_text(encoding="utf-8") == fixed
 
 
 def test_a_finding_across_modules_is_whole_and_summarised_once(hook_repo, tmp_path):

@@ -61,9 +61,8 @@ def newline_of(text: str) -> str:
 
 def apply(text: str, diagnostics: Iterable, unsafe: bool = False) -> Tuple[str, list]:
     """(new text, the diagnostics whose fixes were applied): each applicable fix in source order,
-    skipping one that overlaps (or touches the same point as) a fix already taken.  Line breaks
-    inside a fix's code are written as the file writes them."""
-    newline = newline_of(text)
+    skipping one that overlaps (or touches the same point as) a fix already taken.  (A fix's code
+    has the file's line endings already: the engine generates it with the module's.)"""
     starts = line_starts(text)
     taken: List[Tuple[int, int, str]] = []
     applied = []
@@ -80,8 +79,6 @@ def apply(text: str, diagnostics: Iterable, unsafe: bool = False) -> Tuple[str, 
         applied.append(d)
     out = text
     for a, b, content in sorted(taken, reverse=True):
-        if newline != "\n":
-            content = content.replace("\n", newline)
         out = out[:a] + content + out[b:]
     return out, applied
 

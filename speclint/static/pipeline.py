@@ -13,6 +13,7 @@ from speclint.static.checks.base import CheckContext
 from speclint.static.analyzer import ModuleAnalyzer
 from speclint.static.syntax import source
 from speclint.static.parse import Parsed, parse  # noqa: F401 - the engine parses through here
+from libcst._nodes.internal import CodegenState
 
 
 def _fix_nodes(finding: Finding) -> list:
@@ -20,7 +21,22 @@ def _fix_nodes(finding: Finding) -> list:
     return [node for node, _ in finding.fix.edits] if finding.fix is not None else []
 
 
-def _fix(finding: Finding, rng, ranges, spelt_here: bool = True) -> Optional[dict]:
+def render(module, lines: List[str], stmt, new) -> str:
+    """The code of a fix's new node, generated as if it stood where the old one is: continuation
+    lines indented relative to the statement's indentation (`stmt`: its range), line breaks as
+    the module writes them.  A string is used as it is."""
+    if isinstance(new, str):
+        return new
+    state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+    if stmt is not None and 0 < stmt[0] <= len(lines):
+        indent = lines[stmt[0] - 1][:stmt[1]]
+        if indent and not indent.strip():
+            state.indent_tokens = [indent]
+    new._codegen(state)
+    return "".join(state.tokens)
+
+
+def _fix(finding: Finding, rng, ranges, spelt_here: bool = True, code_for=None) -> Optional[dict]:
     """The finding's fix as edits of source ranges (see Diagnostic.fix for the shape); None when
     it has none or a node it edits has no position in this file.  `spelt_here`: the finding is in
     the module analysed, whose imports spelt the fix (else only a plain renaming is kept)."""
@@ -28,10 +44,11 @@ def _fix(finding: Finding, rng, ranges, spelt_here: bool = True) -> Optional[dic
         if not spelt_here:
             return None
         edits = []
-        for node, content in finding.fix.edits:
+        for node, new in finding.fix.edits:
             r = ranges.get(node)
-            if r is None:
+            if r is None or code_for is None:
                 return None
+            content = code_for(node, new)
             edits.append({"line": r[0], "column": r[1] + 1, "end_line": r[2], "end_column": r[3] + 1,
                           "content": content})
         edits.sort(key=lambda e: (e["line"], e["column"]))
@@ -76,7 +93,9 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique] + [
         n for f, _, _ in unique for n in _fix_nodes(f)]) if unique else ({}, {})
     table = suppressions.parse(parsed.source())
-    out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path)
+    code_for = _code_for(module, parsed, stmts) if any(f.fix for f, _, _ in unique) else None
+    out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path,
+                 code_for=code_for)
     rest = [u for u in unique if u[0].at not in ranges]  # inside imported modules
     for other, (_, lib) in consulted.items():
         if not rest or lib is None or not index.in_run(other):
@@ -94,11 +113,22 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     return Outcome(out, deps)
 
 
+def _code_for(module, parsed, stmts):
+    lines = _lines(parsed.source())
+    return lambda node, new: render(module, lines, stmts.get(node), new)
+
+
+def _lines(text: str) -> List[str]:
+    import re
+
+    return re.split(r"\r\n|\r|\n", text[1:] if text.startswith("\ufeff") else text)
+
+
 def _foreign_codes(consulted, enabled_for) -> set:
     return set().union(*(enabled_for(p) for p in consulted)) if enabled_for and consulted else set()
 
 
-def _emit(found, ranges, stmts, table, path, fixes: bool = True) -> List[Diagnostic]:
+def _emit(found, ranges, stmts, table, path, fixes: bool = True, code_for=None) -> List[Diagnostic]:
     out = []
     for f, rule, message in found:
         rng = ranges[f.at]
@@ -109,7 +139,7 @@ def _emit(found, ranges, stmts, table, path, fixes: bool = True) -> List[Diagnos
             sup.used = True
             continue
         out.append(Diagnostic(path, rng[0], rng[1] + 1, rng[2], rng[3] + 1, rule.code, rule.name,
-                              rule.severity, message, "static", fix=_fix(f, rng, ranges, fixes)))
+                              rule.severity, message, "static", fix=_fix(f, rng, ranges, fixes, code_for)))
     return out
 
 

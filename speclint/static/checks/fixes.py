@@ -1,8 +1,9 @@
 """The fixes the static checks attach to their findings (`speclint.finding.Fix`).
 
-Every edit replaces one node of the user's tree by code that libcst generates from a new node
-built around the user's own nodes: their spelling, comments and line breaks are kept (the code
-is never re-typed from the message).  TensorFlow names a fix adds (`tf.reduce_mean`, `tf.group`,
+Every edit replaces one node of the user's tree by a new node built around the user's own nodes;
+the pipeline has libcst generate its code in place (the statement's indentation, the module's
+line ending), so their spelling, comments and line breaks are kept (the code is never re-typed
+from the message).  TensorFlow names a fix adds (`tf.reduce_mean`, `tf.group`,
 `tf.estimator.ModeKeys`) are spelt with the module's own import of TensorFlow (`tf_name`); when
 that cannot be determined (no import, several, or one bound to something else), the builder
 returns None and the finding has no fix: never a wrong one.
@@ -80,7 +81,9 @@ def attribute_of(node: cst.BaseExpression, name: str) -> Optional[cst.Attribute]
 
 
 def replace(node: cst.CSTNode, new: cst.CSTNode, message: str, applicability: str = SAFE) -> Fix:
-    return Fix(message, ((node, code(new)),), applicability)
+    """A fix that replaces `node` by `new` (the pipeline generates its code where `node` is, so
+    that continuation lines keep the indentation of the statement)."""
+    return Fix(message, ((node, new),), applicability)
 
 
 def call(func: str, *args: cst.BaseExpression) -> cst.Call:
@@ -126,17 +129,15 @@ def as_call_args(func: str, seq: cst.BaseExpression) -> cst.Call:
         for el in seq.elements:
             star = "*" if isinstance(el, cst.StarredElement) else ""
             args.append(cst.Arg(el.value, star=star, comma=el.comma))
-        last = args[-1]
-        if isinstance(last.comma, cst.Comma) and not _has_newline(last.comma):
-            args[-1] = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)  # `[a, b,]`: no `f(a, b,)`
-        lb = seq.lbracket if isinstance(seq, cst.List) else (seq.lpar[0] if seq.lpar else None)
-        ws = lb.whitespace_after if lb is not None else cst.SimpleWhitespace("")
-        return cst.Call(cst.parse_expression(func), args, whitespace_before_args=ws)
+        if isinstance(seq, cst.List):
+            opening, closing = seq.lbracket.whitespace_after, seq.rbracket.whitespace_before
+        elif seq.lpar:
+            opening, closing = seq.lpar[0].whitespace_after, seq.rpar[-1].whitespace_before
+        else:
+            opening = closing = cst.SimpleWhitespace("")
+        args[-1] = args[-1].with_changes(whitespace_after_arg=closing)  # the layout of `]` / `)`
+        return cst.Call(cst.parse_expression(func), args, whitespace_before_args=opening)
     return cst.Call(cst.parse_expression(func), [cst.Arg(seq, star="*")])
-
-
-def _has_newline(comma: cst.Comma) -> bool:
-    return "\n" in code(cst.Tuple([cst.Element(cst.Name("x"), comma=comma)], lpar=[], rpar=[]))
 
 
 __all__ = ["SAFE", "UNSAFE", "Fix", "add_keyword", "api", "as_call_args", "call", "code", "replace",
