@@ -2,7 +2,14 @@
 
 Each file starts with TOML front matter between `+++` lines (code, name, severity, engines,
 summary, and the message templates both engines format), followed by the documentation with the
-sections What it does / Why is this bad? / What TensorFlow does / Example / Use instead.
+sections What it does / Why is this bad? / What TensorFlow does / Example / Use instead (and
+Fix safety, for a rule whose checks attach fixes).
+
+A message template is a pair `["short statement", "explanation and fix"]`: the message is the two
+joined by `: ` (by a space when the statement ends with `;` or `.`), and the full text format
+shows the statement on the diagnostic's header line and the explanation as `help:` lines
+(`Rule.short_of` finds the statement of a formatted message).  A plain string is a fragment that
+another message embeds (`fix_*`), or a message with no explanation.
 """
 from __future__ import annotations
 
@@ -44,7 +51,8 @@ class Rule:
     engines: Tuple[str, ...]
     doc: str
     path: Path
-    messages: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    messages: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # whole templates
+    shorts: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # their statements
     tpu_only: bool = False
     default_enabled: bool = True
 
@@ -59,6 +67,16 @@ class Rule:
             raise KeyError(f"{self.code} has no message variant {variant!r}") from None
         return template.format(**params)
 
+    def short_of(self, message: str) -> Optional[str]:
+        """The short statement of `message` (a message of this rule, formatted), as the full text
+        format shows it (without the `;` or `.` that joins it to the explanation), or None when
+        no template of the rule matches."""
+        for variant in self.shorts:
+            m = _template_re(self.code, variant, self.shorts[variant], self.messages[variant]).match(message)
+            if m:
+                return m.group("short").rstrip(";.")
+        return None
+
     def examples(self) -> Dict[str, list]:
         """The ```python blocks of each `## Section` of the doc: {"Example": [...], ...}."""
         out: Dict[str, list] = {}
@@ -69,6 +87,45 @@ class Rule:
             elif section is not None:
                 out.setdefault(section, []).append(m.group(2))
         return out
+
+
+def joined(short: str, rest: str) -> str:
+    """A message from its statement and explanation (see the module docstring)."""
+    return short + (" " if short.endswith((";", ".")) else ": ") + rest
+
+
+_FIELD = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
+
+
+def _pattern(template: str) -> str:
+    """A regular expression for the texts `template` formats to (each field: any text)."""
+    out, last = [], 0
+    for m in _FIELD.finditer(template):
+        out.append(re.escape(template[last:m.start()]))
+        out.append(re.escape(m.group(0)[0]) if m.group(0) in ("{{", "}}") else "(?:.*?)")
+        last = m.end()
+    out.append(re.escape(template[last:]))
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=None)
+def _template_re(code: str, variant: str, short: str, whole: str):
+    rest = whole[len(joined(short, "")):]
+    return re.compile(f"(?P<short>{_pattern(short)}){re.escape(joined(short, '')[len(short):])}{_pattern(rest)}\\Z",
+                      re.S)
+
+
+def _messages(name: str, table: dict) -> Tuple[Dict[str, str], Dict[str, str]]:
+    whole, shorts = {}, {}
+    for variant, value in table.items():
+        if isinstance(value, str):
+            whole[variant] = value
+        elif isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and v for v in value):
+            whole[variant], shorts[variant] = joined(*value), value[0]
+        else:
+            raise RulebookError(f"{name}: message {variant!r} must be a string or a pair "
+                                "[\"short statement\", \"explanation\"]")
+    return whole, shorts
 
 
 def rules_dir() -> Path:
@@ -115,6 +172,7 @@ def parse_rule(path: Path) -> Rule:
         raise RulebookError(f"{path.name}: severity must be one of {SEVERITIES}")
     if not set(meta["engines"]) <= set(ENGINES):
         raise RulebookError(f"{path.name}: engines must be a subset of {ENGINES}")
+    messages, shorts = _messages(path.name, meta["messages"])
     return Rule(
         code=meta["code"],
         name=meta["name"],
@@ -123,7 +181,8 @@ def parse_rule(path: Path) -> Rule:
         engines=tuple(meta["engines"]),
         doc=m.group(2).strip() + "\n",
         path=path,
-        messages=dict(meta["messages"]),
+        messages=messages,
+        shorts=shorts,
         tpu_only=bool(meta.get("tpu_only", False)),
         default_enabled=bool(meta.get("default_enabled", True)),
     )

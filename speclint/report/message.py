@@ -5,11 +5,16 @@ JSON, SARIF, GitHub annotations, flake8 and the language server keep the whole m
 
 Where the split comes from, first match wins:
 
-1. the diagnostic carries `short` (a prefix of `message`; the rulebook's templates may provide it):
-   the header is `short` and the rest of the message is the explanation, or, when the diagnostic
-   also carries `help` (a list of strings), those are the help lines as they are;
-2. otherwise the message is split where speclint's messages put the break: the statement ends at
-   the first `: ` outside backticks, double quotes and brackets (else at the first sentence end).
+1. the diagnostic carries `short` (a prefix of `message`): the header is `short` and the rest of
+   the message is the explanation, or, when the diagnostic also carries `help` (a list of
+   strings), those are the help lines as they are;
+2. the rulebook: each message template is a pair (short statement, explanation), and the
+   statement of the rule's template that the message matches is the header
+   (`rulebook.Rule.short_of`), whatever the parameters hold (a `: ` inside a quoted expression or
+   error text does not move it);
+3. otherwise (a message no template matches) the message is split where speclint's messages put
+   the break: the statement ends at the first `: ` outside backticks, double quotes and brackets
+   (else at the first sentence end).
 
 The explanation is then cut into sentences (a `. ` outside backticks, quotes and brackets, followed
 by a capital letter): the last sentence is the fix and the ones before it the why, one `help:` line
@@ -79,11 +84,15 @@ def sentences(text: str) -> List[str]:
     return [p for p in parts if p]
 
 
-def split(message: str, short: Optional[str] = None) -> Tuple[str, List[str]]:
-    """(header statement, help lines) for `message`."""
+def split(message: str, short: Optional[str] = None, keep_whole: bool = False) -> Tuple[str, List[str]]:
+    """(header statement, help lines) for `message`.  `keep_whole`: a short message whose
+    explanation is one sentence stays whole even though `short` is given (the templates')."""
     message = " ".join(message.split())
+    short = " ".join(short.split()) if short else short
     if short and message.startswith(short) and len(short) < len(message):
         head, rest = short, message[len(short):].lstrip(" :.;,")
+        if keep_whole and len(sentences(rest)) <= 1 and len(message) <= KEEP_WHOLE:
+            return message, []
     else:
         cut = _statement_end(message)
         if cut is None:
@@ -107,4 +116,16 @@ def parts(d) -> Tuple[str, List[str]]:
     short, helps = getattr(d, "short", None), getattr(d, "help", None)
     if short and isinstance(helps, (list, tuple)):
         return short, [" ".join(h.split()) for h in helps]
-    return split(d.message, short)
+    if short:
+        return split(d.message, short)
+    return split(d.message, _template_short(d), keep_whole=True)
+
+
+def _template_short(d) -> Optional[str]:
+    from speclint import rulebook
+
+    try:
+        rule = rulebook.load().lookup(d.code) if str(d.code).startswith("SL") else None
+    except rulebook.RulebookError:
+        return None
+    return rule.short_of(d.message) if rule is not None else None
