@@ -266,3 +266,35 @@ def test_edits_skip_overlaps_and_unsafe_fixes_unless_asked():
     assert new == "abCdef\nXyz\n" and len(applied) == 2
     bom = "\ufeffabc\n"
     assert edits.apply(bom, [_d(1, 1, 2, "Z")])[0] == "\ufeffZbc\n"
+
+
+def test_parenthesised_values_are_wrapped_once(sl, tmp_path):
+    p = write(tmp_path, "p.py", HOOK.replace("loss=loss, train_op=train_op, training_hooks=hook)",
+                                             "loss=(loss), train_op=train_op, training_hooks=(hook))"))
+    sl("--fix", "--unsafe-fixes", "p.py")
+    assert "loss=(tf.reduce_mean(loss)), train_op=train_op, training_hooks=([hook]))" in p.read_text(encoding="utf-8")
+
+
+def test_no_fix_where_tensorflow_is_not_imported_under_one_name(tmp_path):
+    import libcst as cst
+
+    from speclint.static.checks import fixes
+    from speclint.static.imports import ImportTable
+
+    def table(src):
+        t = ImportTable()
+        for stmt in cst.parse_module(src).body:
+            for node in getattr(stmt, "body", []):
+                if isinstance(node, (cst.Import, cst.ImportFrom)):
+                    t.add(node)
+
+        class An:
+            imports = t
+        return An()
+    assert fixes.tf_name(table("import tensorflow as tf\n")) == ("tf", "tensorflow")
+    assert fixes.tf_name(table("import tensorflow.compat.v1 as tf1\n")) == ("tf1", "tensorflow.compat.v1")
+    # a plain import wins over a compat.v1 one (both spell tf.reduce_mean)
+    assert fixes.tf_name(table("import tensorflow as tf\nimport tensorflow.compat.v1 as v1\n"))[0] == "tf"
+    assert fixes.tf_name(table("import tensorflow as tf\nimport tensorflow as tensorflow_\n")) is None
+    assert fixes.tf_name(table("from tensorflow import estimator\n")) is None
+    assert fixes.v1_api(table("import tensorflow.compat.v1 as tf\n"), "train.x()") == "tf.train.x()"

@@ -41,7 +41,8 @@ def keywords(fact, ctx):
                 and replacement not in fact.fields and not fact.splat
                 and intended.count(replacement) == 1)
         yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when),
-                      replacement=replacement if safe else None)
+                      replacement=replacement if safe else None,
+                      fix=None if safe else fixes.sl018_cross_class(fact, arg))
     if fact.extra_positional:
         yield Finding("SL018", fact.extra_positional[0].value, "too_many_positional", dict(
             cls=fact.cls, max=len(apis.SPEC_FIELDS[fact.cls]), max1=len(apis.SPEC_FIELDS[fact.cls]) + 1,
@@ -363,7 +364,7 @@ def hooks(fact, ctx):
             what = "Keras callback" if hook.kind == "keras_callback" else "hook"
             yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what=what, cls=hook.cls, when=when),
                           fix=None if hook.kind == "keras_callback" else fixes.replace(
-                              fa.node, cst.List([cst.Element(fa.node)]), f"Wrap `{expr}` in a list"))
+                              fa.node, cst.List([cst.Element(fixes.bare(fa.node))]), f"Wrap `{expr}` in a list"))
         elif all_members(v, _def):
             yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what="function", cls="function", when=when))
         elif all_members(v, lambda m: isinstance(m, Dict)):

@@ -80,6 +80,16 @@ def attribute_of(node: cst.BaseExpression, name: str) -> Optional[cst.Attribute]
     return cst.Attribute(node, cst.Name(name))
 
 
+def bare(node: cst.BaseExpression) -> cst.BaseExpression:
+    """`node` without its own parentheses, where it stands alone as a call argument, a list
+    element or a lambda's body (an edit replaces the code inside the parentheses, which stay):
+    `(loss)` -> `loss`.  Kept for a tuple, a generator, `yield` and `:=`, which need them."""
+    if getattr(node, "lpar", None) and not isinstance(
+            node, (cst.Tuple, cst.GeneratorExp, cst.Yield, cst.NamedExpr, cst.Await)):
+        return node.with_changes(lpar=[], rpar=[])
+    return node
+
+
 def replace(node: cst.CSTNode, new: cst.CSTNode, message: str, applicability: str = SAFE) -> Fix:
     """A fix that replaces `node` by `new` (the pipeline generates its code where `node` is, so
     that continuation lines keep the indentation of the statement)."""
@@ -99,7 +109,7 @@ def wrap_call(an, node: cst.BaseExpression, path: str, message: str, applicabili
     func = api(an, path)
     if func is None:
         return None
-    new = call(func, node, *[cst.parse_expression(e) for e in extra])
+    new = call(func, bare(node), *[cst.parse_expression(e) for e in extra])
     return replace(node, new, message.format(new=short(new)), applicability)
 
 
@@ -140,10 +150,6 @@ def as_call_args(func: str, seq: cst.BaseExpression) -> cst.Call:
     return cst.Call(cst.parse_expression(func), [cst.Arg(seq, star="*")])
 
 
-__all__ = ["SAFE", "UNSAFE", "Fix", "add_keyword", "api", "as_call_args", "call", "code", "replace",
-           "short", "tf_name", "v1_api", "wrap_call"]
-
-
 # ---- the fixes of single rules (the checks call these with what they found) ---------------------
 def sl001_tensors(fa, pairs) -> Optional[Fix]:
     """`(fn, tensor)` -> `(fn, [tensor])`: the second element of a written pair is one tensor."""
@@ -157,7 +163,7 @@ def sl001_tensors(fa, pairs) -> Optional[Fix]:
                and all_members(p.items[1].value, lambda t: isinstance(t, Tensor)) for p in pairs):
         return None
     second = node.elements[1].value
-    return replace(second, cst.List([cst.Element(second)]), f"Wrap `{short(second)}` in a list")
+    return replace(second, cst.List([cst.Element(bare(second))]), f"Wrap `{short(second)}` in a list")
 
 
 def sl005_reshape(an, node) -> Optional[Fix]:
@@ -172,7 +178,7 @@ def sl013_call(fa) -> Optional[Fix]:
     if not isinstance(fa.node, (cst.Name, cst.Attribute)) or not ms or not all(
             isinstance(m, Callable) and _no_required_params(m) for m in ms):
         return None
-    new = cst.Call(fa.node)
+    new = cst.Call(bare(fa.node))
     return replace(fa.node, new, f"Call it: `{short(new)}`")
 
 
@@ -187,7 +193,7 @@ def _no_required_params(fn) -> bool:
 
 def sl013_lambda(fa) -> Fix:
     """`scaffold_fn=<Scaffold>` -> `scaffold_fn=lambda: <Scaffold>`."""
-    new = cst.Lambda(cst.Parameters(), fa.node)
+    new = cst.Lambda(cst.Parameters(), bare(fa.node))
     return replace(fa.node, new, f"Pass a function: `{short(new)}`", UNSAFE)
 
 
@@ -195,7 +201,7 @@ def sl033_call(node) -> Optional[Fix]:
     """`return spec.as_estimator_spec` -> `return spec.as_estimator_spec()`."""
     if not isinstance(node, (cst.Name, cst.Attribute)):
         return None
-    new = cst.Call(node)
+    new = cst.Call(bare(node))
     return replace(node, new, f"Call it: `{short(new)}`")
 
 
@@ -224,3 +230,31 @@ def sl037_attribute(node: cst.Attribute, constant: str) -> Optional[Fix]:
     if constant not in apis.MODE_CONSTANTS:
         return None
     return replace(node.attr, cst.Name(constant), f"Use `{constant}`")
+
+
+def sl018_cross_class(fact, arg: cst.Arg) -> Optional[Fix]:
+    """A TPUEstimatorSpec keyword on an EstimatorSpec, rewritten to EstimatorSpec's own field with
+    the value in its form: `scaffold_fn=fn` -> `scaffold=fn()` (a function taking no argument),
+    `eval_metrics=(metric_fn, [a, b])` -> `eval_metric_ops=metric_fn(a, b)` (what
+    `TPUEstimatorSpec.as_estimator_spec()` does); only for values written in place."""
+    from speclint import apis
+    from speclint.static.values import Callable, members
+
+    kw = arg.keyword.value
+    if fact.cls != apis.ESTIMATOR_SPEC or fact.splat or arg.star:
+        return None
+    value = arg.value
+    if kw == "scaffold_fn" and "scaffold" not in fact.fields and isinstance(value, cst.Name):
+        ms = members(fact.env[value.value]) if value.value in fact.env else []
+        if ms and all(isinstance(m, Callable) and _no_required_params(m) for m in ms):
+            new = arg.with_changes(keyword=cst.Name("scaffold"), value=cst.Call(bare(value)))
+            return Fix(f"Pass `scaffold={value.value}()`", ((arg, new),))
+    if kw == "eval_metrics" and "eval_metric_ops" not in fact.fields and isinstance(value, (cst.Tuple, cst.List)) \
+            and len(value.elements) == 2 and not any(isinstance(e, cst.StarredElement) for e in value.elements):
+        fn, tensors = value.elements[0].value, value.elements[1].value
+        if not isinstance(fn, (cst.Name, cst.Attribute)) or isinstance(tensors, cst.Dict):
+            return None
+        new = as_call_args(code(bare(fn)), tensors)
+        return Fix(f"Pass `eval_metric_ops={short(new)}`",
+                   ((arg, arg.with_changes(keyword=cst.Name("eval_metric_ops"), value=new)),))
+    return None
