@@ -316,7 +316,7 @@ V1_SUMMARY_V2_NAMES = {
 RUNTIME_EXPORT_LIB = "tensorflow_estimator.python.estimator.export.export_lib"
 
 # Names of TPU flags (a variable, attribute, params key or absl flag whose name contains one of
-# these) — the static engine's `_TPU_WORDS`.  At runtime, a model_fn whose code mentions one may
+# these) — both engines read it (static: `state.is_tpu_flag_text`).  At runtime, a model_fn whose code mentions one may
 # build different specs on and off TPU, so TPU-only rules are applied to its CPU-path specs only
 # when it is really on the TPU path.
 TPU_FLAG_WORDS = ("use_tpu", "on_tpu", "is_tpu")

@@ -89,7 +89,7 @@ class Calls:
                 self.an.estimator_facts.append(EstimatorFact(node, api, mf[0] if mf else UNKNOWN,
                                                              {k: v[0] for k, v in kwargs.items()},
                                                              args, {k: v[1] for k, v in kwargs.items()},
-                                                             splat, s.tpu))
+                                                             splat, s.tpu, s.tpu_condition()))
                 return EstimatorRef(len(self.an.estimator_facts) - 1, node)
             if api == apis.PARTIAL:
                 if not args or splat:
@@ -300,7 +300,7 @@ class Calls:
                 else:
                     fields[kw] = FieldArg(v, a.value, a)
         fact = SpecFact(node, cls, fields, bad, extra, dup, splat, s.modes, s.exact, s.tpu,
-                        dict(s.env), self, self.root)
+                        dict(s.env), self, self.root, tpu_condition=s.tpu_condition())
         self.an.spec_facts.append(fact)
         semantics.spec_built(self, fact, s)
         return Spec(cls, node)

@@ -22,7 +22,7 @@ import libcst as cst
 
 from speclint.static import semantics
 from speclint.static.scopes import param_names
-from speclint.static.state import Analysis, ModelFnContext, State, join_states, merge
+from speclint.static.state import Analysis, ModelFnContext, State, is_tpu_flag_text, join_states, merge
 from speclint.static.values import (
     DERIVED, NONE, UNKNOWN, Callable, Derived, Instance, members, Const, Dict as DictV, DictEntry, Mode, ModeTest, Operation, Scaffold, Seq,
     Spec, Value, join,
@@ -30,7 +30,6 @@ from speclint.static.values import (
 from speclint.static.calls import Calls
 from speclint.static.evaluate import Expressions
 
-_TPU_WORDS = ("use_tpu", "on_tpu", "is_tpu")
 
 
 _MULTI_STATE = frozenset(("Try", "TryStar", "Match"))
@@ -385,7 +384,7 @@ class FunctionRun(Expressions, Calls):
             if text in s.facts:
                 return ([s], []) if s.facts[text][0] else ([], [s])
             t, f = s, s.copy()
-            tpu_flag = any(w in text.lower() for w in _TPU_WORDS)
+            tpu_flag = is_tpu_flag_text(text)
             if tpu_flag or text in self.mod.repeated_conditions(self.node):
                 # Keep the two sides apart when the condition is tested again later, or when it
                 # is a TPU flag (the choice of spec class and of host-call forms follows those):
@@ -404,8 +403,7 @@ class FunctionRun(Expressions, Calls):
     def _tpu_flag_text(test) -> bool:
         if not isinstance(test, (cst.Name, cst.Attribute, cst.Subscript)):
             return False
-        text = cst.Module([]).code_for_node(test).lower()
-        return any(w in text for w in _TPU_WORDS)
+        return is_tpu_flag_text(cst.Module([]).code_for_node(test))
 
     def _split_modes(self, s: State, modes, exact: bool):
         true_modes = s.modes & modes

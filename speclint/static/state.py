@@ -19,6 +19,13 @@ from speclint.static.imports import ImportTable
 from speclint.static.values import UNKNOWN, Const, Mode, Value, join
 
 MAX_STATES = 24
+_COMPARISONS = ("==", "!=", "<", ">", " is ", " in ")
+
+
+def is_tpu_flag_text(text: str) -> bool:
+    """A condition on a TPU flag (`if FLAGS.use_tpu:`, `params["use_tpu"]`, `self._on_tpu`)."""
+    text = text.lower()
+    return any(w in text for w in apis.TPU_FLAG_WORDS)
 
 
 class Analysis(Protocol):
@@ -64,6 +71,15 @@ class State:
             stale = [k for k, (_, names) in self.facts.items() if name in names]
             for k in stale:
                 del self.facts[k]
+
+    def tpu_condition(self) -> Optional[str]:
+        """The flag test that decided this path's TPU flag (`FLAGS.use_tpu`), when one did."""
+        if self.tpu is None:
+            return None
+        found = [text for text, (value, _) in self.facts.items()
+                 if value == self.tpu and is_tpu_flag_text(text)
+                 and not any(op in text for op in _COMPARISONS)]
+        return found[-1] if found else None  # the latest test: the branch this code is on
 
     def key(self):
         # A name rebound from the model_fn's mode to a string (`mode = "score"`, mesh
@@ -142,6 +158,7 @@ class SpecFact:
     run: Any  # the FunctionRun that built it
     root: Any  # the model_fn (or standalone) run
     converted: bool = False  # `.as_estimator_spec()` called on the construction itself
+    tpu_condition: Optional[str] = None  # the flag test that decided `tpu` (`FLAGS.use_tpu`)
 
     def reaching_modes(self) -> Optional[FrozenSet[str]]:
         """The modes this spec is built in, when certain."""
@@ -172,3 +189,4 @@ class EstimatorFact:
     kwarg_nodes: Dict[str, cst.BaseExpression] = field(default_factory=dict)  # keyword -> value node
     splat: bool = False  # `*args` / `**kwargs` in the call
     tpu: Optional[bool] = None  # the TPU flag of the path it is built on (`if FLAGS.use_tpu:`)
+    tpu_condition: Optional[str] = None  # the flag test that decided `tpu`, as written

@@ -7,7 +7,7 @@ restores static shapes after batching (SL044).
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import libcst as cst
 
@@ -451,3 +451,52 @@ def _store_names(target, out: set) -> None:
             _store_names(el.value, out)
     elif isinstance(target, cst.StarredElement):
         _store_names(target.value, out)
+
+
+# ---- the `if` tests on the way to a statement -------------------------------------------------
+def _blocks(stmt):
+    """(test, side, block) for each block of a compound statement (test None: not a condition)."""
+    if isinstance(stmt, cst.If):
+        node, negated = stmt, []
+        while isinstance(node, cst.If):
+            yield node.test, negated + [(node.test, True)], node.body
+            negated = negated + [(node.test, False)]
+            node = node.orelse
+            if isinstance(node, cst.Else):
+                yield None, negated, node.body
+                return
+            if node is None:
+                return
+    elif isinstance(stmt, (cst.With, cst.For, cst.While)):
+        yield None, [], stmt.body
+        if getattr(stmt, "orelse", None) is not None:
+            yield None, [], stmt.orelse.body
+    elif isinstance(stmt, cst.Try):
+        yield None, [], stmt.body
+        for h in stmt.handlers:
+            yield None, [], h.body
+        for extra in (stmt.orelse, stmt.finalbody):
+            if extra is not None:
+                yield None, [], extra.body
+
+
+def guards(scope, target) -> Optional[list]:
+    """The `if` tests (with the side taken: True for the body, False for an `else`/`elif`) that
+    hold where the statement containing `target` runs, from `scope`'s body down; None when
+    `target` is not in `scope`'s statements (e.g. inside a nested function's body)."""
+    out = []
+    body = scope.body
+    while True:
+        stmts = body if isinstance(body, (list, tuple)) else body.body
+        stmt = next((st for st in stmts if contains_node(st, target)), None)
+        if stmt is None:
+            return None
+        if stmt is target:
+            return out
+        for _, tests, block in _blocks(stmt):
+            if contains_node(block, target):
+                out.extend(tests)
+                body = block
+                break
+        else:
+            return out  # inside the statement itself (an expression, a test, a nested def's header)

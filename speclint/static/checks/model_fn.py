@@ -409,6 +409,8 @@ def batch_size_param(an, ctx):
                     continue
                 kind = "model_fn" if use.root.ctx is not None else "input_fn"
                 fn = getattr(getattr(use.root.node, "name", None), "value", "<lambda>")
+                if fact.tpu is False and fact.tpu_condition:
+                    why += f" (the Estimator built when `{fact.tpu_condition}` is false)"
                 yield Finding("SL041", use.node, "plain", dict(
                     expr=source(use.node), fn=f"{kind} `{fn}`", params_note=why,
                     when="the first call of the " + kind))

@@ -44,10 +44,22 @@ def _one_per_misuse(findings: List[Finding]) -> List[Finding]:
         when = f.params.get("when")
         qualifier = isinstance(when, str) and (when == "" or when.startswith(" ("))  # common.when_built
         key = (f.code, id(f.at), f.variant, f.replacement,
-               tuple(sorted((k, repr(v)) for k, v in f.params.items() if k != "when" or not qualifier)))
+               tuple(sorted((k, repr(v)) for k, v in f.params.items()
+                            if (k != "when" or not qualifier) and k not in _PATH_QUALIFIERS)))
         if key not in kept:
             kept[key] = f
             order.append(key)
-        elif kept[key].params.get("when") != when:
-            kept[key] = Finding(f.code, f.at, f.variant, dict(f.params, when=""), f.replacement)
+            continue
+        params = dict(kept[key].params)
+        if params.get("when") != when:
+            params["when"] = ""
+        for k, general in _PATH_QUALIFIERS.items():
+            if k in params and params[k] != f.params.get(k):
+                params[k] = general
+        if params != kept[key].params:
+            kept[key] = Finding(f.code, f.at, f.variant, params, f.replacement)
     return [kept[k] for k in order]
+
+
+# Parameters that describe the path a copy was found on, and their wording for all paths.
+_PATH_QUALIFIERS = {"off_tpu": "when not on TPU"}

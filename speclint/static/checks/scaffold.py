@@ -6,6 +6,8 @@ scaffold or eval_metrics that silently never takes effect (SL017).
 """
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from speclint import apis
@@ -18,6 +20,7 @@ from speclint.static.checks.common import (
 from speclint.static.extra_runs import scaffold_candidate
 from speclint.static.facts import PairingCall
 from speclint.static.semantics import INIT_FROM_CHECKPOINT
+from speclint.static import syntax
 from speclint.static.syntax import source
 from speclint.static.values import (
     Callable, Dict, NONE, Object, Scaffold, Seq, Value, all_members, members, none_or_all,
@@ -34,12 +37,36 @@ def scaffold_kind(fact, ctx):
         fa = fact.fields.get("scaffold")
         if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Callable)):
             yield Finding("SL013", _keyword_or_value(fa), "callable_scaffold", dict(
-                expr=source(fa.node), when=when_built(fact)), fix=fixes.sl013_call(fa))
+                expr=source(fa.node), when=when_built(fact) + _only_if(fact, fa)), fix=fixes.sl013_call(fa))
     else:
         fa = fact.fields.get("scaffold_fn")
         if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)):
             yield Finding("SL013", _keyword_or_value(fa), "scaffold_instance", dict(expr=source(fa.node)),
                           fix=fixes.sl013_lambda(fa))
+
+
+_MODE_WORD = re.compile(r"\bmode\b|ModeKeys")
+
+
+def _only_if(fact, fa) -> str:
+    """The flag a function value of `scaffold=` depends on, when it is None on the other paths
+    (tensorflow/tpu ResNet: `def restore_scaffold()` only `if FLAGS.export_moving_average:`)."""
+    ms = members(fa.value)
+    fns = [m for m in ms if isinstance(m, Callable) and m.node is not None]
+    if len(fns) != 1 or NONE not in ms or fact.root is None or fact.root.node is None:
+        return ""
+    outer = syntax.guards(fact.root.node, fact.node) or []
+    inner = syntax.guards(fact.root.node, fns[0].node)
+    if not inner:
+        return ""
+    shared = {(id(t), side) for t, side in outer}
+    tests = [(source(t), side) for t, side in inner
+             if (id(t), side) not in shared and not _MODE_WORD.search(source(t))]
+    if not tests:
+        return ""
+    cond = " and ".join(f"`{t}` is true" if side else f"`{t}` is false" for t, side in tests)
+    return (f" (on the path where {cond}; elsewhere `{source(fa.node)}` is None, which "
+            "EstimatorSpec accepts)")
 
 
 @check("SL015")
@@ -149,7 +176,8 @@ def dropped(fact, ctx):
                 and (fa is None or is_none(fa.value))
                 and not _checkpoint_loaded_off_tpu(an, fact.root)):
             reported.add("scaffold")
-            yield Finding("SL017", fact.node.func, "dropped_scaffold", dict(expr=source(sf.node)))
+            yield Finding("SL017", fact.node.func, "dropped_scaffold", dict(
+                expr=source(sf.node), off_tpu=_off_tpu(fact)))
         em = t.fields.get("eval_metrics")
         modes = fact.reaching_modes()
         eo = fact.fields.get("eval_metric_ops")
@@ -158,7 +186,14 @@ def dropped(fact, ctx):
                 and (eo is None or is_none(eo.value)) and not fact.splat):
             reported.add("metrics")
             yield Finding("SL017", fact.node.func, "dropped_metrics", dict(
-                expr=source(em.node), call=_metric_call(only(em.value, Seq))))
+                expr=source(em.node), call=_metric_call(only(em.value, Seq)), off_tpu=_off_tpu(fact)))
+
+
+def _off_tpu(fact) -> str:
+    """When the CPU alternative is returned: the flag test as written, when one decided it."""
+    if fact.tpu_condition:
+        return f"when `{fact.tpu_condition}` is false"
+    return "when not on TPU"
 
 
 def _metric_call(pair) -> str:
