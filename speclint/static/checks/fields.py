@@ -42,7 +42,7 @@ def keywords(fact, ctx):
                 and intended.count(replacement) == 1)
         yield Finding("SL018", arg.keyword, "unexpected", dict(cls=fact.cls, kw=kw, fix=fix, when=when),
                       replacement=replacement if safe else None,
-                      fix=None if safe else fixes.sl018_cross_class(fact, arg))
+                      fix=None if safe else fixes.sl018_cross_class(fact, arg, ctx))
     if fact.extra_positional:
         yield Finding("SL018", fact.extra_positional[0].value, "too_many_positional", dict(
             cls=fact.cls, max=len(apis.SPEC_FIELDS[fact.cls]), max1=len(apis.SPEC_FIELDS[fact.cls]) + 1,
@@ -152,12 +152,22 @@ def train_op_type(fact, ctx):
     params = dict(expr=source(fa.node), what=_what(v), when=when_built(fact))
     if all_members(v, lambda m: isinstance(m, Seq)):
         group = fixes.api(ctx.module_run.an, "group")
+        if not isinstance(fa.node, (cst.List, cst.Tuple)) and not fixes.every_path(
+                ctx, fact, lambda f: _same_kind(f, "train_op", fa.node, lambda m: isinstance(m, Seq))):
+            group = None  # `tf.group(*ops)` needs a sequence on every path
         yield Finding("SL022", fa.node, "sequence", params, fix=group and fixes.replace(
             fa.node, fixes.as_call_args(group, fa.node), f"Combine the ops with `{group}(...)`"))
     elif all_members(v, _optimizer):
         yield Finding("SL022", fa.node, "optimizer", params)
     elif all_members(v, lambda m: isinstance(m, Tensor) and m.variable):
         yield Finding("SL022", fa.node, "variable", params)
+
+
+def _same_kind(fact, name: str, node, kind) -> bool:
+    """The field `name` written as `node` holds only `kind` values in `fact` (or is not `node`
+    there): a fix of `node` is right on that path too."""
+    fa = fact.fields.get(name)
+    return fa is None or fa.node is not node or all_members(fa.value, kind)
 
 
 def _optimizer(m: Value) -> bool:
@@ -363,12 +373,14 @@ def hooks(fact, ctx):
             hook = members(v)[0]
             what = "Keras callback" if hook.kind == "keras_callback" else "hook"
             yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what=what, cls=hook.cls, when=when),
-                          fix=None if hook.kind == "keras_callback" else fixes.replace(
+                          fix=None if hook.kind == "keras_callback" or not fixes.every_path(
+                              ctx, fact, lambda f, name=name: _same_kind(f, name, fa.node, _hook)) else fixes.replace(
                               fa.node, cst.List([cst.Element(fixes.bare(fa.node))]), f"Wrap `{expr}` in a list"))
         elif all_members(v, _def):
             yield Finding("SL030", fa.node, "not_iterable", dict(field=name, expr=expr, what="function", cls="function", when=when))
         elif all_members(v, lambda m: isinstance(m, Dict)):
-            values = fixes.attribute_of(fa.node, "values")
+            values = fixes.attribute_of(fa.node, "values") if fixes.every_path(
+                ctx, fact, lambda f, name=name: _same_kind(f, name, fa.node, lambda m: isinstance(m, Dict))) else None
             yield Finding("SL030", fa.node, "dict", dict(field=name, expr=expr, when=when), fix=values and fixes.replace(
                 fa.node, fixes.call("list", cst.Call(values)), f"Pass the dict's values: `list({expr}.values())`",
                 fixes.UNSAFE))

@@ -80,6 +80,16 @@ def attribute_of(node: cst.BaseExpression, name: str) -> Optional[cst.Attribute]
     return cst.Attribute(node, cst.Name(name))
 
 
+def every_path(ctx, fact, ok) -> bool:
+    """Whether `ok(f)` holds for every spec construction fact `f` of `fact`'s construction node:
+    a construction reached on several paths (flags, modes) is one node of code, and a fix of it
+    must be right on each path, not only on the one a finding came from (`scaffold=scaffold_fn`
+    where `scaffold_fn` is None unless a flag is set: `scaffold_fn()` would fail there)."""
+    an = getattr(ctx.module_run, "an", None)
+    facts = [f for f in getattr(an, "spec_facts", ()) if f.node is fact.node] or [fact]
+    return all(ok(f) for f in facts)
+
+
 def bare(node: cst.BaseExpression) -> cst.BaseExpression:
     """`node` without its own parentheses, where it stands alone as a call argument, a list
     element or a lambda's body (an edit replaces the code inside the parentheses, which stay):
@@ -151,16 +161,24 @@ def as_call_args(func: str, seq: cst.BaseExpression) -> cst.Call:
 
 
 # ---- the fixes of single rules (the checks call these with what they found) ---------------------
-def sl001_tensors(fa, pairs) -> Optional[Fix]:
-    """`(fn, tensor)` -> `(fn, [tensor])`: the second element of a written pair is one tensor."""
-    from speclint.static.values import Seq, Tensor, all_members
+def sl001_tensors(fa, field: str, fact, ctx) -> Optional[Fix]:
+    """`(fn, tensor)` -> `(fn, [tensor])`: the second element of a written pair is one tensor (on
+    every path that builds the spec)."""
+    from speclint.static.values import NONE, Seq, Tensor, all_members, members
 
     node = fa.node
     if not isinstance(node, (cst.Tuple, cst.List)) or len(node.elements) != 2 \
             or isinstance(node.elements[1], cst.StarredElement):
         return None
-    if not all(isinstance(p, Seq) and len(p.items) == 2
-               and all_members(p.items[1].value, lambda t: isinstance(t, Tensor)) for p in pairs):
+
+    def one_tensor(f) -> bool:
+        other = f.fields.get(field)
+        if other is None or other.node is not node:
+            return True  # the written pair is not this path's value
+        pairs = [m for m in members(other.value) if m != NONE]
+        return bool(pairs) and all(isinstance(p, Seq) and len(p.items) == 2 and all_members(
+            p.items[1].value, lambda t: isinstance(t, Tensor)) for p in pairs)
+    if not every_path(ctx, fact, one_tensor):
         return None
     second = node.elements[1].value
     return replace(second, cst.List([cst.Element(bare(second))]), f"Wrap `{short(second)}` in a list")
@@ -170,13 +188,23 @@ def sl005_reshape(an, node) -> Optional[Fix]:
     return wrap_call(an, node, "reshape", "Give it a batch dimension: `{new}`", UNSAFE, "[1]")
 
 
-def sl013_call(fa) -> Optional[Fix]:
-    """`scaffold=scaffold_fn` -> `scaffold=scaffold_fn()` when the function takes no argument."""
+def sl013_call(fa, fact, ctx) -> Optional[Fix]:
+    """`scaffold=scaffold_fn` -> `scaffold=scaffold_fn()` when the function takes no argument and
+    nothing says the spec runs on TPU (under TPUEstimator on TPU an EstimatorSpec's scaffold is
+    ignored and the function's init_from_checkpoint would run in the TPU model_fn: SL016, SL017;
+    there a TPUEstimatorSpec with `scaffold_fn=` is the fix)."""
     from speclint.static.values import Callable, members
 
-    ms = members(fa.value)
-    if not isinstance(fa.node, (cst.Name, cst.Attribute)) or not ms or not all(
-            isinstance(m, Callable) and _no_required_params(m) for m in ms):
+    if ctx.tpu_modes(fact) or not isinstance(fa.node, (cst.Name, cst.Attribute)):
+        return None
+
+    def no_arg_function(f) -> bool:
+        other = f.fields.get("scaffold")
+        if other is None or other.node is not fa.node:
+            return True
+        ms = members(other.value)
+        return bool(ms) and all(isinstance(m, Callable) and _no_required_params(m) for m in ms)
+    if not every_path(ctx, fact, no_arg_function):
         return None
     new = cst.Call(bare(fa.node))
     return replace(fa.node, new, f"Call it: `{short(new)}`")
@@ -191,15 +219,24 @@ def _no_required_params(fn) -> bool:
     return all(x.default is not None for x in list(p.posonly_params) + list(p.params) + list(p.kwonly_params))
 
 
-def sl013_lambda(fa) -> Fix:
-    """`scaffold_fn=<Scaffold>` -> `scaffold_fn=lambda: <Scaffold>`."""
+def sl013_lambda(fa, fact, ctx) -> Optional[Fix]:
+    """`scaffold_fn=<Scaffold>` -> `scaffold_fn=lambda: <Scaffold>` (a Scaffold on every path)."""
+    from speclint.static.values import Scaffold, all_members
+
+    def scaffold(f) -> bool:
+        other = f.fields.get("scaffold_fn")
+        return other is None or other.node is not fa.node or all_members(
+            other.value, lambda m: isinstance(m, Scaffold))
+    if not every_path(ctx, fact, scaffold):
+        return None
     new = cst.Lambda(cst.Parameters(), bare(fa.node))
     return replace(fa.node, new, f"Pass a function: `{short(new)}`", UNSAFE)
 
 
 def sl033_call(node) -> Optional[Fix]:
-    """`return spec.as_estimator_spec` -> `return spec.as_estimator_spec()`."""
-    if not isinstance(node, (cst.Name, cst.Attribute)):
+    """`return spec.as_estimator_spec` -> `return spec.as_estimator_spec()` (written so: a name
+    holding the method may hold something else on another path)."""
+    if not (isinstance(node, cst.Attribute) and node.attr.value == "as_estimator_spec"):
         return None
     new = cst.Call(bare(node))
     return replace(node, new, f"Call it: `{short(new)}`")
@@ -232,7 +269,7 @@ def sl037_attribute(node: cst.Attribute, constant: str) -> Optional[Fix]:
     return replace(node.attr, cst.Name(constant), f"Use `{constant}`")
 
 
-def sl018_cross_class(fact, arg: cst.Arg) -> Optional[Fix]:
+def sl018_cross_class(fact, arg: cst.Arg, ctx) -> Optional[Fix]:
     """A TPUEstimatorSpec keyword on an EstimatorSpec, rewritten to EstimatorSpec's own field with
     the value in its form: `scaffold_fn=fn` -> `scaffold=fn()` (a function taking no argument),
     `eval_metrics=(metric_fn, [a, b])` -> `eval_metric_ops=metric_fn(a, b)` (what
@@ -241,12 +278,14 @@ def sl018_cross_class(fact, arg: cst.Arg) -> Optional[Fix]:
     from speclint.static.values import Callable, members
 
     kw = arg.keyword.value
-    if fact.cls != apis.ESTIMATOR_SPEC or fact.splat or arg.star:
-        return None
+    if fact.cls != apis.ESTIMATOR_SPEC or fact.splat or arg.star or ctx.tpu_modes(fact):
+        return None  # (an EstimatorSpec that runs on TPU needs a TPUEstimatorSpec instead)
     value = arg.value
     if kw == "scaffold_fn" and "scaffold" not in fact.fields and isinstance(value, cst.Name):
-        ms = members(fact.env[value.value]) if value.value in fact.env else []
-        if ms and all(isinstance(m, Callable) and _no_required_params(m) for m in ms):
+        def no_arg_function(f) -> bool:
+            ms = members(f.env[value.value]) if value.value in f.env else []
+            return bool(ms) and all(isinstance(m, Callable) and _no_required_params(m) for m in ms)
+        if every_path(ctx, fact, no_arg_function):
             new = arg.with_changes(keyword=cst.Name("scaffold"), value=cst.Call(bare(value)))
             return Fix(f"Pass `scaffold={value.value}()`", ((arg, new),))
     if kw == "eval_metrics" and "eval_metric_ops" not in fact.fields and isinstance(value, (cst.Tuple, cst.List)) \

@@ -68,7 +68,7 @@ def pair_form(fact, ctx):
         if not problems or any(p is None or isinstance(m, Unknown) for p, m in zip(problems, ms)):
             continue
         yield Finding("SL001", fa.node, *problems[0],
-                      fix=fixes.sl001_tensors(fa, ms) if problems[0][0] == "tensors_not_container" else None)
+                      fix=fixes.sl001_tensors(fa, name, fact, ctx) if problems[0][0] == "tensors_not_container" else None)
 
 
 @check("SL002", "SL003")
@@ -131,7 +131,15 @@ def scalar_outfeed(fact, ctx):
         for where, value, node in _tensor_entries(pair):
             if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == SCALAR):
                 yield Finding("SL005", node, "default", dict(
-                    field=name, where=where, expr=source(node)), fix=fixes.sl005_reshape(ctx.module_run.an, node))
+                    field=name, where=where, expr=source(node)),
+                    fix=fixes.sl005_reshape(ctx.module_run.an, node) if fixes.every_path(
+                        ctx, fact, lambda f, node=node: _scalar_wherever(f, node)) else None)
+
+
+def _scalar_wherever(fact, node) -> bool:
+    """The entry `node` of a host call's tensors is a scalar wherever `fact` passes it."""
+    return all(all_members(v, lambda m: isinstance(m, Tensor) and m.shape == SCALAR)
+               for _, _, pair in host_call_pairs(fact) for _, v, n in _tensor_entries(pair) if n is node)
 
 
 @check("SL004")

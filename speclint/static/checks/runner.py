@@ -57,7 +57,7 @@ def _one_per_misuse(findings: List[Finding]) -> List[Finding]:
             if k in params and params[k] != f.params.get(k):
                 params[k] = general
         if params != kept[key].params:
-            kept[key] = Finding(f.code, f.at, f.variant, params, f.replacement)
+            kept[key] = Finding(f.code, f.at, f.variant, params, f.replacement, kept[key].fix)
     return [kept[k] for k in order]
 
 

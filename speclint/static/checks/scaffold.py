@@ -37,12 +37,12 @@ def scaffold_kind(fact, ctx):
         fa = fact.fields.get("scaffold")
         if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Callable)):
             yield Finding("SL013", _keyword_or_value(fa), "callable_scaffold", dict(
-                expr=source(fa.node), when=when_built(fact) + _only_if(fact, fa)), fix=fixes.sl013_call(fa))
+                expr=source(fa.node), when=when_built(fact) + _only_if(fact, fa)), fix=fixes.sl013_call(fa, fact, ctx))
     else:
         fa = fact.fields.get("scaffold_fn")
         if fa is not None and none_or_all(fa.value, lambda m: isinstance(m, Scaffold)):
             yield Finding("SL013", _keyword_or_value(fa), "scaffold_instance", dict(expr=source(fa.node)),
-                          fix=fixes.sl013_lambda(fa))
+                          fix=fixes.sl013_lambda(fa, fact, ctx))
 
 
 _MODE_WORD = re.compile(r"\bmode\b|ModeKeys")
