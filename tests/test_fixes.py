@@ -298,3 +298,47 @@ def test_no_fix_where_tensorflow_is_not_imported_under_one_name(tmp_path):
     assert fixes.tf_name(table("import tensorflow as tf\nimport tensorflow as tensorflow_\n")) is None
     assert fixes.tf_name(table("from tensorflow import estimator\n")) is None
     assert fixes.v1_api(table("import tensorflow.compat.v1 as tf\n"), "train.x()") == "tf.train.x()"
+
+
+PATHS = textwrap.dedent("""\
+    import tensorflow.compat.v1 as tf
+
+
+    def model_fn(features, labels, mode, params):
+        loss = tf.reduce_mean(features["x"])
+        scaffold_fn = None
+        if params["init_checkpoint"]:
+            def scaffold_fn():
+                tf.train.init_from_checkpoint(params["init_checkpoint"], {"/": "/"})
+                return tf.train.Scaffold()
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(), scaffold=scaffold_fn)
+
+
+    def model_fn2(features, labels, mode, params):
+        loss = tf.reduce_mean(features["x"])
+
+        def scaffold_fn():
+            return tf.train.Scaffold()
+        return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=tf.no_op(), scaffold=scaffold_fn)
+
+
+    estimator = tf.estimator.Estimator(model_fn)
+    estimator2 = tf.estimator.Estimator(model_fn2)
+    """)
+
+
+def test_a_fix_must_be_right_on_every_path_that_reaches_the_code(sl, tmp_path):
+    # model_fn: `scaffold_fn` is None unless the flag is set, so `scaffold_fn()` would fail on the
+    # other path: reported, no fix.  model_fn2: always the function: fixed.
+    p = write(tmp_path, "m.py", PATHS)
+    code, out, _ = sl("--fix", "--output-format", "concise", "m.py")
+    assert p.read_text(encoding="utf-8") == PATHS.replace(
+        "train_op=tf.no_op(), scaffold=scaffold_fn)\n\n\nestimator",
+        "train_op=tf.no_op(), scaffold=scaffold_fn())\n\n\nestimator")
+    assert code == 1 and out.startswith("m.py:11:77: SL013 [scaffold-kwarg-confusion]")
+
+
+def test_no_scaffold_call_fix_when_the_spec_runs_on_tpu(sl, tmp_path):
+    write(tmp_path, "m.py", PATHS)
+    code, out, _ = sl("--target", "tpu", "--diff", "m.py")  # on TPU the scaffold is ignored: no fix
+    assert code == 0 and out == ""
