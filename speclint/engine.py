@@ -43,7 +43,13 @@ class RunResult:
     @property
     def diagnostics(self) -> List[Diagnostic]:
         # a finding inside an imported module can be reported by each module that imports it
-        out = list({_identity(d): d for f in self.files for d in f.diagnostics}.values())
+        unique: Dict[tuple, Diagnostic] = {}
+        for f in self.files:
+            for d in f.diagnostics:
+                key = _identity(d)
+                if key not in unique or (d.fix and not unique[key].fix):  # the file's own copy has the fix
+                    unique[key] = d
+        out = list(unique.values())
         out.sort(key=Diagnostic.sort_key)
         return out
 
