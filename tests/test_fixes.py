@@ -342,3 +342,10 @@ def test_no_scaffold_call_fix_when_the_spec_runs_on_tpu(sl, tmp_path):
     write(tmp_path, "m.py", PATHS)
     code, out, _ = sl("--target", "tpu", "--diff", "m.py")  # on TPU the scaffold is ignored: no fix
     assert code == 0 and out == ""
+
+
+def test_no_fix_when_the_tensorflow_name_is_also_bound_in_the_module(sl, tmp_path):
+    shadowed = HOOK + "\n\ndef helper(tf):\n    return tf\n"
+    write(tmp_path, "s.py", shadowed)
+    code, out, _ = sl("--diff", "--unsafe-fixes", "s.py")
+    assert "reduce_mean" not in out and "training_hooks=[hook]" in out  # [hook] spells no TF name

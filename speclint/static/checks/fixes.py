@@ -45,10 +45,79 @@ def tf_name(an) -> Optional[tuple]:
     for module in _TF_MODULES:
         names = [n for n, targets in imports.bindings.items() if targets == {module}]
         if len(names) == 1:
-            return names[0], module
+            return (names[0], module) if names[0] not in _rebound(an) else None
         if len(names) > 1:
             return None
     return None
+
+
+class _Bindings(cst.CSTVisitor):
+    """Names the module binds other than by import: parameters, assignment, loop and `with`
+    targets, functions and classes (a `tf` parameter shadows the import where it is)."""
+
+    def __init__(self) -> None:
+        self.names = set()
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.names.add(node.name.value)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._target(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._target(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        if not isinstance(node.name, cst.Name) or not isinstance(self._parent, (cst.Import, cst.ImportFrom)):
+            self._target(node.name)
+
+    def visit_Import(self, node) -> None:
+        self._parent = node
+
+    def visit_ImportFrom(self, node) -> None:
+        self._parent = node
+
+    def leave_Import(self, node) -> None:
+        self._parent = None
+
+    def leave_ImportFrom(self, node) -> None:
+        self._parent = None
+
+    _parent = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.names.add(node.name.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.names.add(node.name.value)
+
+    def _target(self, node) -> None:
+        if isinstance(node, cst.Name):
+            self.names.add(node.value)
+        elif isinstance(node, (cst.Tuple, cst.List)):
+            for el in node.elements:
+                self._target(el.value)
+        elif isinstance(node, cst.StarredElement):
+            self._target(node.value)
+
+
+def _rebound(an) -> set:
+    """Names bound in the module other than by import (computed once per analysis)."""
+    cache = getattr(an, "_fix_rebound", None)
+    if cache is None:
+        visitor = _Bindings()
+        module = getattr(an, "module", None)
+        if module is not None:
+            module.visit(visitor)
+        cache = visitor.names
+        try:
+            an._fix_rebound = cache
+        except AttributeError:
+            pass
+    return cache
 
 
 def api(an, path: str) -> Optional[str]:
