@@ -348,4 +348,4 @@ def test_no_fix_when_the_tensorflow_name_is_also_bound_in_the_module(sl, tmp_pat
     shadowed = HOOK + "\n\ndef helper(tf):\n    return tf\n"
     write(tmp_path, "s.py", shadowed)
     code, out, _ = sl("--diff", "--unsafe-fixes", "s.py")
-    assert "reduce_mean" not in out and "training_hooks=[hook]" in out  # [hook] spells no TF name
+    assert "loss=tf.reduce_mean(loss)" not in out and "training_hooks=[hook]" in out  # [hook] spells no TF name
