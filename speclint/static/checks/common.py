@@ -8,7 +8,9 @@ import libcst as cst
 from speclint import apis
 from speclint.static.extra_runs import seen_in_model_fn
 from speclint.static.scopes import free_names
-from speclint.static.values import Callable, NONE, Unknown, Value, all_members, is_model_tensor, members
+from speclint.static.values import (
+    Callable, NONE, Spec, Unknown, Value, all_members, is_model_tensor, members,
+)
 
 
 def host_runs(fact, field: str) -> list:
@@ -123,3 +125,39 @@ def model_fn_runs(an) -> Iterator:
         run = an.primary_run.get(fn)
         if run is not None and run.ctx is not None:
             yield run
+
+
+# ---- canned heads ---------------------------------------------------------------------------
+def _head_spec(v: Value):
+    """The canned head's `create_estimator_spec(...)` call a returned value certainly is."""
+    m = only(v, Spec)
+    if m is not None and m.cls == apis.ESTIMATOR_SPEC and isinstance(m.node, cst.Call) \
+            and isinstance(m.node.func, cst.Attribute) and m.node.func.attr.value == "create_estimator_spec":
+        return m.node
+    return None
+
+
+class _ReturnSite:
+    """A returned value as targeting sees a construction: its path's modes and TPU flag."""
+
+    converted = False
+
+    def __init__(self, st, run):
+        self.modes, self.tpu, self.root = st.modes, st.tpu, run
+
+
+def head_specs_on_tpu(an, ctx) -> Iterator[tuple]:
+    """(call, modes, run) for each canned head `create_estimator_spec(...)` call a model_fn returns
+    (tfops.CANNED_HEADS), with the modes in which it is returned on TPU (the head builds a plain
+    EstimatorSpec in every mode, and writes TF1 summaries in TRAIN)."""
+    found: dict = {}
+    for run in model_fn_runs(an):
+        for v, _, st in run.returns:
+            call = _head_spec(v)
+            if call is None or st.tpu is False or not st.exact:
+                continue
+            modes = st.modes & ctx.targeting.tpu_modes(_ReturnSite(st, run))
+            if modes:
+                found.setdefault(id(call), [call, frozenset(), run])[1] |= modes
+    for call, modes, run in found.values():
+        yield call, modes, run
