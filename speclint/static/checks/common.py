@@ -7,6 +7,7 @@ import libcst as cst
 
 from speclint import apis
 from speclint.static.extra_runs import seen_in_model_fn
+from speclint.static import syntax
 from speclint.static.scopes import free_names
 from speclint.static.values import (
     Callable, NONE, Spec, Unknown, Value, all_members, is_model_tensor, members,
@@ -110,6 +111,17 @@ def when_built(fact) -> str:
 def duplicate_of_model_fn_view(fact, an) -> bool:
     """A fact of a helper's own standalone run that a model_fn run also saw (reported there)."""
     return seen_in_model_fn(fact, an)
+
+
+def only_inspected(fact) -> bool:
+    """A spec built in a function that is not a model_fn and only inspected there — a bare
+    statement, or a name whose attributes are read (TF Estimator's model_fn_test.py): it never
+    reaches an Estimator, so rules about what evaluate(), predict() or export do with it do not
+    apply (its construction-time errors still do)."""
+    root = fact.root
+    if root is None or root.ctx is not None or fact.run is not root or root.node is None:
+        return False
+    return syntax.estimator_uses(root.node, fact.node) == frozenset()
 
 
 def is_none(v: Value) -> bool:

@@ -15,7 +15,7 @@ from speclint import apis
 from speclint.families import metrics as M
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
-from speclint.static.checks.common import fn_label, head_specs_on_tpu, host_runs, when_built
+from speclint.static.checks.common import fn_label, head_specs_on_tpu, host_runs, only_inspected, when_built
 from speclint.static.extra_runs import host_call_pairs
 from speclint.static.facts import ApiCalled, SummariesCleared
 from speclint.static.syntax import source
@@ -134,6 +134,8 @@ def eval_metric_ops(fact, ctx):
 
 @check("SL009")
 def reserved_metric_names(fact, ctx):
+    if only_inspected(fact):
+        return  # TF checks the names at evaluate() only
     dicts = []
     if fact.cls == apis.ESTIMATOR_SPEC:
         fa = fact.fields.get("eval_metric_ops")
