@@ -16,7 +16,7 @@ from speclint.static.values import (
     none_or_all,
 )
 from speclint.static.values import ClassRef, EstimatorRef, Instance
-from speclint.static.values import HookClass
+from speclint.static.values import HookClass, Object
 
 MAX_DEPTH = 3
 MAX_CALLS_PER_ROOT = 200  # helper calls followed per model_fn (or standalone) analysis
@@ -227,6 +227,12 @@ class Calls:
                     keywords[a.keyword.value] = (v, a.value, a)
             semantics.spec_replaced(self, node, recv, keywords, s)
             return Spec(recv.cls, node) if isinstance(recv, Spec) else UNKNOWN
+        if name == "create_estimator_spec" and isinstance(func.value, (cst.Name, cst.Attribute)):
+            recv = self.eval(func.value, s)
+            if isinstance(recv, Object) and recv.kind == "head":
+                for a in node.args:
+                    self.eval(a.value, s)
+                return Spec(apis.ESTIMATOR_SPEC, node)  # a canned head's spec (tfops.CANNED_HEADS)
         if name == "as_estimator_spec":
             before = len(self.an.spec_facts)
             recv = self.eval(func.value, s)

@@ -549,10 +549,19 @@ EXPORT_OUTPUTS = tuple(apis.EXPORT_OUTPUT_ARGS)
 _HOOK_MODULES = ("tf.train.", "tf.estimator.")
 
 
+# Canned heads: `create_estimator_spec` returns a plain EstimatorSpec (base_head.py: the head's
+# `_create_tpu_estimator_spec(...).as_estimator_spec()`), whatever estimator runs the model_fn.
+CANNED_HEADS = frozenset("""BinaryClassHead MultiClassHead MultiLabelHead RegressionHead
+PoissonRegressionHead LogisticRegressionHead MultiHead binary_classification_head multi_class_head
+multi_label_head regression_head poisson_regression_head logistic_regression_head multi_head""".split())
+
+
 def field_object(path: str, args: Args, kwargs: Kwargs) -> Optional[Value]:
-    """Export outputs, SessionRunHooks the pairing table does not list, and Keras callbacks built
-    by a TF call, else None.  (Optimizers and the common hooks are in the pairing section.)"""
+    """Export outputs, SessionRunHooks the pairing table does not list, Keras callbacks and canned
+    heads built by a TF call, else None.  (Optimizers and the common hooks: the pairing section.)"""
     last = path.rsplit(".", 1)[-1]
+    if last in CANNED_HEADS and path.startswith(("tf.estimator.", "tf.contrib.estimator.")):
+        return Object("head", last)
     if not last[:1].isupper():
         return None
     if last in EXPORT_OUTPUTS and "export" in path:

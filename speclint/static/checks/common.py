@@ -7,8 +7,11 @@ import libcst as cst
 
 from speclint import apis
 from speclint.static.extra_runs import seen_in_model_fn
+from speclint.static import syntax
 from speclint.static.scopes import free_names
-from speclint.static.values import Callable, NONE, Unknown, Value, all_members, is_model_tensor, members
+from speclint.static.values import (
+    Callable, NONE, Spec, Unknown, Value, all_members, is_model_tensor, members,
+)
 
 
 def host_runs(fact, field: str) -> list:
@@ -110,6 +113,17 @@ def duplicate_of_model_fn_view(fact, an) -> bool:
     return seen_in_model_fn(fact, an)
 
 
+def only_inspected(fact) -> bool:
+    """A spec built in a function that is not a model_fn and only inspected there — a bare
+    statement, or a name whose attributes are read (TF Estimator's model_fn_test.py): it never
+    reaches an Estimator, so rules about what evaluate(), predict() or export do with it do not
+    apply (its construction-time errors still do)."""
+    root = fact.root
+    if root is None or root.ctx is not None or fact.run is not root or root.node is None:
+        return False
+    return syntax.estimator_uses(root.node, fact.node) == frozenset()
+
+
 def is_none(v: Value) -> bool:
     return all(m == NONE for m in members(v))
 
@@ -123,3 +137,39 @@ def model_fn_runs(an) -> Iterator:
         run = an.primary_run.get(fn)
         if run is not None and run.ctx is not None:
             yield run
+
+
+# ---- canned heads ---------------------------------------------------------------------------
+def _head_spec(v: Value):
+    """The canned head's `create_estimator_spec(...)` call a returned value certainly is."""
+    m = only(v, Spec)
+    if m is not None and m.cls == apis.ESTIMATOR_SPEC and isinstance(m.node, cst.Call) \
+            and isinstance(m.node.func, cst.Attribute) and m.node.func.attr.value == "create_estimator_spec":
+        return m.node
+    return None
+
+
+class _ReturnSite:
+    """A returned value as targeting sees a construction: its path's modes and TPU flag."""
+
+    converted = False
+
+    def __init__(self, st, run):
+        self.modes, self.tpu, self.root = st.modes, st.tpu, run
+
+
+def head_specs_on_tpu(an, ctx) -> Iterator[tuple]:
+    """(call, modes, run) for each canned head `create_estimator_spec(...)` call a model_fn returns
+    (tfops.CANNED_HEADS), with the modes in which it is returned on TPU (the head builds a plain
+    EstimatorSpec in every mode, and writes TF1 summaries in TRAIN)."""
+    found: dict = {}
+    for run in model_fn_runs(an):
+        for v, _, st in run.returns:
+            call = _head_spec(v)
+            if call is None or st.tpu is False or not st.exact:
+                continue
+            modes = st.modes & ctx.targeting.tpu_modes(_ReturnSite(st, run))
+            if modes:
+                found.setdefault(id(call), [call, frozenset(), run])[1] |= modes
+    for call, modes, run in found.values():
+        yield call, modes, run

@@ -15,7 +15,7 @@ from speclint.static.checks import fixes
 from speclint.static.checks.base import check, module_check
 from speclint.static.checks.model_fn import estimator_arg
 from speclint.static.checks.common import (
-    duplicate_of_model_fn_view, is_none, known_not_none, model_fn_runs, only,
+    duplicate_of_model_fn_view, head_specs_on_tpu, is_none, known_not_none, model_fn_runs, only,
 )
 from speclint.static.facts import PairingCall
 from speclint.static.semantics import CROSS_REPLICA_SUM, CROSS_SHARD, LAST_TPU_SPEC, MINIMIZE, REPLACE
@@ -103,6 +103,19 @@ def estimator_spec_on_tpu(fact, ctx):
         yield Finding("SL034", fact.node.func, "eval", dict(expr=source(fact.node.func)))
     elif apis.PREDICT in bad:
         yield Finding("SL034", fact.node.func, "predict", dict(expr=source(fact.node.func)))
+
+
+@module_check("SL034")
+def canned_head_on_tpu(an, ctx):
+    """A canned head's spec returned by a model_fn that runs on TPU in EVAL or PREDICT: the head
+    builds a plain EstimatorSpec in every mode it is given (tensorflow#37991)."""
+    for call, modes, run in head_specs_on_tpu(an, ctx):
+        if ctx.target != "tpu" and ctx.targeting.export_only_predict(run):
+            modes -= {apis.PREDICT}
+        if apis.EVAL in modes:
+            yield Finding("SL034", call.func, "head_eval", dict(expr=source(call.func)))
+        elif apis.PREDICT in modes:
+            yield Finding("SL034", call.func, "head_predict", dict(expr=source(call.func)))
 
 
 # ---- SL035 ------------------------------------------------------------------------------------

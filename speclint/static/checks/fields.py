@@ -17,7 +17,7 @@ from speclint.families import fields as F
 from speclint.finding import Finding
 from speclint.static.checks import fixes
 from speclint.static.checks.base import check
-from speclint.static.checks.common import candidates, duplicate_of_model_fn_view, when_built
+from speclint.static.checks.common import candidates, duplicate_of_model_fn_view, only_inspected, when_built
 from speclint.static.facts import ApiCalled, GlobalTensorUsed, StepAdvanced
 from speclint.static.semantics import OPTIMIZER_KINDS
 from speclint.static import syntax
@@ -251,7 +251,7 @@ def _shaped(v: Value, shape: str) -> bool:
 @check("SL025")
 def predictions_batch_major(fact, ctx):
     fa = fact.fields.get("predictions")
-    if fa is None or apis.PREDICT not in _modes(fact):
+    if fa is None or apis.PREDICT not in _modes(fact) or only_inspected(fact):
         return
     scalars_reported_by_sl026 = _tpu_predict(fact, ctx)
     # A constant's dimension 0 is fixed: `tf.constant([[10.], [12.]])` yields 2 rows, batch-major for

@@ -14,8 +14,8 @@ from typing import Iterator
 from speclint import apis
 from speclint.families import metrics as M
 from speclint.finding import Finding
-from speclint.static.checks.base import check
-from speclint.static.checks.common import fn_label, host_runs, when_built
+from speclint.static.checks.base import check, module_check
+from speclint.static.checks.common import fn_label, head_specs_on_tpu, host_runs, only_inspected, when_built
 from speclint.static.extra_runs import host_call_pairs
 from speclint.static.facts import ApiCalled, SummariesCleared
 from speclint.static.syntax import source
@@ -134,6 +134,8 @@ def eval_metric_ops(fact, ctx):
 
 @check("SL009")
 def reserved_metric_names(fact, ctx):
+    if only_inspected(fact):
+        return  # TF checks the names at evaluate() only
     dicts = []
     if fact.cls == apis.ESTIMATOR_SPEC:
         fa = fact.fields.get("eval_metric_ops")
@@ -190,6 +192,17 @@ def model_fn_summaries(fact, ctx):
         if op is None:
             continue
         yield Finding("SL012", ev.node, "default", dict(call=source(ev.node.func), op=op))
+
+
+@module_check("SL012")
+def canned_head_summaries(an, ctx):
+    """A canned head's spec returned in TRAIN on TPU: the head writes the loss summaries itself
+    (base_head.create_estimator_spec_summary: tf.compat.v1.summary.scalar)."""
+    if an.log.of(SummariesCleared):
+        return
+    for call, modes, _ in head_specs_on_tpu(an, ctx):
+        if apis.TRAIN in modes:
+            yield Finding("SL012", call.func, "head", dict(call=source(call.func)))
 
 
 def _writes_by_default(ev, keyword: str, position: int) -> bool:
