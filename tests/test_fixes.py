@@ -349,3 +349,13 @@ def test_no_fix_when_the_tensorflow_name_is_also_bound_in_the_module(sl, tmp_pat
     write(tmp_path, "s.py", shadowed)
     code, out, _ = sl("--diff", "--unsafe-fixes", "s.py")
     assert "loss=tf.reduce_mean(loss)" not in out and "training_hooks=[hook]" in out  # [hook] spells no TF name
+
+
+def test_a_fix_that_would_break_the_syntax_is_not_applied():
+    from speclint.fixes.run import fix_text
+
+    class R:
+        diagnostics = [_d(1, 5, 6, "(")]  # a (hypothetical) fix that leaves a bracket open
+    text = "x = 1\n"
+    out, fixed, _, passes, stable = fix_text(text, lambda t: R())
+    assert out == text and not fixed and passes == 1 and not stable

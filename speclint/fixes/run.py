@@ -110,9 +110,21 @@ def fix_text(text: str, diagnose: Callable, keep: Optional[Callable] = None, *, 
         passes += 1
         if not applied or new == current:
             return current, fixed, result, passes, True
+        if _parses(current) and not _parses(new):  # a safety net: fixes are built as syntax trees
+            return current, fixed, result, passes, False
         fixed.extend(applied)
         current = new
         result = diagnose(current)
+
+
+def _parses(text: str) -> bool:
+    import ast
+
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def fix_run(result, resolver, paths, *, unsafe: bool = False, write: bool = True) -> List[FileFix]:
