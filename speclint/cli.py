@@ -328,8 +328,9 @@ def _fixed_summary(done, output_format: str, quiet: bool, show_fixes: bool) -> N
         if ff.error:
             click.echo(f"speclint: error: {ff.path} was not fixed: {ff.error}", err=True)
         elif not ff.stable:
-            click.echo(f"speclint: warning: {ff.path} still had fixes to apply after {ff.passes} passes "
-                       "(fixes that undo each other?); what is left is reported", err=True)
+            click.echo(f"speclint: warning: {ff.path}: fixing stopped after {ff.passes} pass(es) with fixes "
+                       "left (fixes that undo each other, or a fix whose result would not parse: please "
+                       "report it); what is left is reported", err=True)
     fixed = [(ff, d) for ff in done if not ff.error for d in ff.fixed]
     if show_fixes and fixed:
         click.echo(f"Fixed {len(fixed)} diagnostic{'s' if len(fixed) != 1 else ''}:", err=to_err)
