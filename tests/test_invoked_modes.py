@@ -56,6 +56,19 @@ def main():
     est.train(input_fn=None, max_steps=10)
     est.export_saved_model("/tmp/export", serving_input_receiver_fn)
 """),
+    # TF Estimator's estimator_test.py: `fn_args(est.model_fn)` reads the parameters, calls nothing
+    "model_fn_signature_read": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+    assert "params" not in function_utils.fn_args(est.model_fn)
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+    fn = est.model_fn
+    fn({"x": 1.0}, None, tf.estimator.ModeKeys.PREDICT)
+"""),
     # an estimator returned by a builder: its uses are elsewhere, so every mode counts
     "estimator_returned": ("""
 def main():

@@ -369,6 +369,8 @@ class _Uses(cst.CSTVisitor):
             called = isinstance(grand, cst.Call) and grand.func is parent
             if attr in ESTIMATOR_HARMLESS or (not called and attr != "model_fn"):
                 return  # a data attribute (`est.config`, `est._session_config`) runs nothing
+            if attr == "model_fn" and self._signature_read(grand):
+                return  # `fn_args(est.model_fn)`: its parameters are read, it is not called
             self.escaped = True  # another method, or `est.model_fn` (which can be called)
             return
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
@@ -379,6 +381,18 @@ class _Uses(cst.CSTVisitor):
                 return
         self.escaped = True
 
+
+    def _signature_read(self, arg) -> bool:
+        outer = self.stack[-3] if len(self.stack) > 2 else None
+        if not (isinstance(arg, cst.Arg) and isinstance(outer, cst.Call)):
+            return False
+        func = outer.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        return last in _SIGNATURE_READERS
+
+
+# Functions that read a callable's parameters without calling it.
+_SIGNATURE_READERS = frozenset(("fn_args", "getfullargspec", "getargspec", "signature"))
 
 _RAW_INPUT_NODES = (cst.Name, cst.Subscript, cst.SubscriptElement, cst.Index, cst.BinaryOperation,
                     cst.UnaryOperation, cst.IfExp, cst.Comparison, cst.ComparisonTarget,
