@@ -69,6 +69,19 @@ def main():
     fn = est.model_fn
     fn({"x": 1.0}, None, tf.estimator.ModeKeys.PREDICT)
 """),
+    # TF Estimator's hooks_test.py: InMemoryEvaluatorHook evaluates the estimator while it trains
+    "in_memory_evaluator_hook": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    evaluator = tf.estimator.experimental.InMemoryEvaluatorHook(est, input_fn=None, every_n_iter=4)
+    est.train(input_fn=None, hooks=[evaluator])
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    evaluator = tf.estimator.experimental.InMemoryEvaluatorHook(est, input_fn=None, every_n_iter=4)
+    est.train(input_fn=None, hooks=[evaluator])
+    print(list(est.predict(input_fn=None)))
+"""),
     # an estimator returned by a builder: its uses are elsewhere, so every mode counts
     "estimator_returned": ("""
 def main():

@@ -379,6 +379,9 @@ class _Uses(cst.CSTVisitor):
             if last == "train_and_evaluate":
                 self.found.update(TRAIN_AND_EVALUATE_USES)
                 return
+            if last == "InMemoryEvaluatorHook" and grand.args and grand.args[0] is parent:
+                self.found.add("evaluate")  # the hook runs evaluate() on it while training
+                return
         self.escaped = True
 
 
