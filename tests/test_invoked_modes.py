@@ -82,6 +82,19 @@ def main():
     est.train(input_fn=None, hooks=[evaluator])
     print(list(est.predict(input_fn=None)))
 """),
+    # TF Estimator's distribute_strategy_estimator_integration_test.py: an EvalSpec without
+    # exporters never exports
+    "train_and_evaluate_without_exporters": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    tf.estimator.train_and_evaluate(est, tf.estimator.TrainSpec(input_fn=None, max_steps=1),
+                                    tf.estimator.EvalSpec(input_fn=None, steps=1))
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    tf.estimator.train_and_evaluate(est, tf.estimator.TrainSpec(input_fn=None, max_steps=1),
+                                    tf.estimator.EvalSpec(input_fn=None, steps=1, exporters=[exporter]))
+"""),
     # an estimator returned by a builder: its uses are elsewhere, so every mode counts
     "estimator_returned": ("""
 def main():

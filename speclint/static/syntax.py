@@ -377,7 +377,7 @@ class _Uses(cst.CSTVisitor):
             func = grand.func
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if last == "train_and_evaluate":
-                self.found.update(TRAIN_AND_EVALUATE_USES)
+                self.found.update(TRAIN_AND_EVALUATE_USES if _may_export(grand) else ("train", "evaluate"))
                 return
             if last == "InMemoryEvaluatorHook" and grand.args and grand.args[0] is parent:
                 self.found.add("evaluate")  # the hook runs evaluate() on it while training
@@ -392,6 +392,25 @@ class _Uses(cst.CSTVisitor):
         func = outer.func
         last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
         return last in _SIGNATURE_READERS
+
+
+def _may_export(call: cst.Call) -> bool:
+    """Whether `train_and_evaluate(est, train_spec, eval_spec)` may export: unless its eval_spec is
+    written there as `EvalSpec(...)` without exporters (its 5th parameter)."""
+    spec = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "eval_spec"),
+                None)
+    if spec is None:
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args) or len(positional) < 3:
+            return True
+        spec = positional[2].value
+    if not isinstance(spec, cst.Call):
+        return True
+    func = spec.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return (name != "EvalSpec" or any(a.star for a in spec.args)
+            or any(a.keyword is not None and a.keyword.value == "exporters" for a in spec.args)
+            or len([a for a in spec.args if a.keyword is None]) >= 5)
 
 
 # Functions that read a callable's parameters without calling it.
