@@ -251,6 +251,20 @@ def _makes_reshaping_call(fn) -> bool:
     return bool(found)
 
 
+def is_argument(scope, target) -> bool:
+    """`target` is written directly as an argument of a call in `scope` (`Mock(return_value=X)`)."""
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Arg(self, node):
+            if node.value is target:
+                found.append(node)
+            return not found
+
+    scope.visit(V())
+    return bool(found)
+
+
 def contains_node(tree, target) -> bool:
     """`target` is `tree` or inside it."""
     found = []

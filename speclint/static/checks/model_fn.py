@@ -19,7 +19,7 @@ from speclint.families import model_fn as MF
 from speclint.finding import Finding
 from speclint.static.checks.base import check, module_check
 from speclint.static.syntax import source
-from speclint.static.checks.common import signature
+from speclint.static.checks.common import handed_to_unknown, only_inspected, signature
 from speclint.static.values import (
     NONE, Callable, Config, Const, Dict as DictV, Mode, PyValue, Seq, Spec, Unknown, members,
 )
@@ -68,7 +68,7 @@ def spec_mode(fact, ctx):
     literal = isinstance(fa.node, cst.SimpleString) or (isinstance(fa.node, cst.Name) and fa.node.value == "None")
     cls, expr = fact.cls, source(fa.node)
     if all(m == NONE for m in ms):
-        if literal or in_model_fn:
+        if in_model_fn or (literal and not only_inspected(fact) and not handed_to_unknown(fact)):
             yield Finding("SL036", fa.node, *MF.spec_mode(cls, expr, "none"))
         return
     if all(isinstance(m, Const) and isinstance(m.value, str) and m.value not in apis.MODE_DISPLAY for m in ms):
