@@ -1,6 +1,7 @@
 """Issue 10 (TF Estimator's own tests): a spec built in a function that is not a model_fn and only
 inspected there — a bare statement or a name whose attributes are read — never reaches an
-Estimator.  What evaluate() (SL009) and predict() (SL025) would do with it does not apply; its
+Estimator.  What evaluate() (SL009) and predict() (SL025) would do with it does not apply, nor does
+SL036's `mode=None` (also for a spec handed straight to another call, e.g. a Mock); its
 construction-time errors still do.  Shapes from tensorflow_estimator's model_fn_test.py, each beside a
 bad twin where the same spec is returned by a model_fn an Estimator predicts/evaluates with."""
 import textwrap
@@ -47,6 +48,16 @@ class EstimatorSpecTest(tf.test.TestCase):
                 mode=ModeKeys.EVAL, loss=loss, eval_metric_ops={'loss': tf.metrics.mean(loss)})  # expect: SL009
         est = tf.estimator.Estimator(model_fn=my_model_fn)
         est.evaluate(None)
+"""),
+    # TF's canned-head tests (rnn_test.py): a spec handed to a Mock goes nowhere speclint can follow
+    "mode_none_spec_in_a_mock": ("""
+def _get_mock_head(multi_head_lib):
+    mock_head = multi_head_lib.MultiClassHead(3)
+    mock_head.create_estimator_spec = tf.test.mock.Mock(return_value=model_fn.EstimatorSpec(None))
+    return mock_head
+""", """
+def build_spec(loss):
+    return model_fn.EstimatorSpec(None, loss=loss)  # expect: SL036
 """),
 }
 

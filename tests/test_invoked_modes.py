@@ -56,6 +56,45 @@ def main():
     est.train(input_fn=None, max_steps=10)
     est.export_saved_model("/tmp/export", serving_input_receiver_fn)
 """),
+    # TF Estimator's estimator_test.py: `fn_args(est.model_fn)` reads the parameters, calls nothing
+    "model_fn_signature_read": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+    assert "params" not in function_utils.fn_args(est.model_fn)
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, max_steps=10)
+    fn = est.model_fn
+    fn({"x": 1.0}, None, tf.estimator.ModeKeys.PREDICT)
+"""),
+    # TF Estimator's hooks_test.py: InMemoryEvaluatorHook evaluates the estimator while it trains
+    "in_memory_evaluator_hook": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    evaluator = tf.estimator.experimental.InMemoryEvaluatorHook(est, input_fn=None, every_n_iter=4)
+    est.train(input_fn=None, hooks=[evaluator])
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    evaluator = tf.estimator.experimental.InMemoryEvaluatorHook(est, input_fn=None, every_n_iter=4)
+    est.train(input_fn=None, hooks=[evaluator])
+    print(list(est.predict(input_fn=None)))
+"""),
+    # TF Estimator's distribute_strategy_estimator_integration_test.py: an EvalSpec without
+    # exporters never exports
+    "train_and_evaluate_without_exporters": ("""
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    tf.estimator.train_and_evaluate(est, tf.estimator.TrainSpec(input_fn=None, max_steps=1),
+                                    tf.estimator.EvalSpec(input_fn=None, steps=1))
+""", """
+def main():
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    tf.estimator.train_and_evaluate(est, tf.estimator.TrainSpec(input_fn=None, max_steps=1),
+                                    tf.estimator.EvalSpec(input_fn=None, steps=1, exporters=[exporter]))
+"""),
     # an estimator returned by a builder: its uses are elsewhere, so every mode counts
     "estimator_returned": ("""
 def main():

@@ -606,6 +606,32 @@ def main(config):
     est.evaluate(input_fn=resnet_input_fn, steps=1)
     est.train(input_fn=lambda params: tf.data.Dataset.range(3).batch(params["batch_size"]))  # expect: SL044
 """),
+    # TPU embedding (TF Estimator's tpu_enqueue_sequence_test.py): sparse ids are popped from the
+    # features and enqueued by TPUEstimator, so their dynamic batch builds
+    "tpu_embedding_sparse_features": ("""
+def main(config, embedding_column, sparse_ids):
+    spec = tf.estimator.tpu.experimental.EmbeddingConfigSpec(
+        feature_columns=[embedding_column],
+        optimization_parameters=tf.tpu.experimental.StochasticGradientDescentParameters(.1))
+    def input_fn(params):
+        ds = tf.data.Dataset.range(1).map(lambda x: {"ids": tf.SparseTensor.from_value(sparse_ids)})
+        return ds.unbatch().repeat().batch(params["batch_size"])
+    def model_fn(features, mode, params):
+        return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=tf.constant(1.0), train_op=tf.no_op())
+    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, config=config, use_tpu=True,
+                                        train_batch_size=8, embedding_config_spec=spec)
+    est.train(input_fn, max_steps=1)
+""", """
+def main(config, embedding_column, sparse_ids):
+    def input_fn(params):
+        ds = tf.data.Dataset.range(1).map(lambda x: {"ids": tf.SparseTensor.from_value(sparse_ids)})
+        return ds.unbatch().repeat().batch(params["batch_size"])  # expect: SL044
+    def model_fn(features, mode, params):
+        return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=tf.constant(1.0), train_op=tf.no_op())
+    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, config=config, use_tpu=True,
+                                        train_batch_size=8, embedding_config_spec=None)
+    est.train(input_fn, max_steps=1)
+"""),
 }
 
 

@@ -251,6 +251,20 @@ def _makes_reshaping_call(fn) -> bool:
     return bool(found)
 
 
+def is_argument(scope, target) -> bool:
+    """`target` is written directly as an argument of a call in `scope` (`Mock(return_value=X)`)."""
+    found = []
+
+    class V(cst.CSTVisitor):
+        def visit_Arg(self, node):
+            if node.value is target:
+                found.append(node)
+            return not found
+
+    scope.visit(V())
+    return bool(found)
+
+
 def contains_node(tree, target) -> bool:
     """`target` is `tree` or inside it."""
     found = []
@@ -369,16 +383,52 @@ class _Uses(cst.CSTVisitor):
             called = isinstance(grand, cst.Call) and grand.func is parent
             if attr in ESTIMATOR_HARMLESS or (not called and attr != "model_fn"):
                 return  # a data attribute (`est.config`, `est._session_config`) runs nothing
+            if attr == "model_fn" and self._signature_read(grand):
+                return  # `fn_args(est.model_fn)`: its parameters are read, it is not called
             self.escaped = True  # another method, or `est.model_fn` (which can be called)
             return
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
             func = grand.func
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if last == "train_and_evaluate":
-                self.found.update(TRAIN_AND_EVALUATE_USES)
+                self.found.update(TRAIN_AND_EVALUATE_USES if _may_export(grand) else ("train", "evaluate"))
+                return
+            if last == "InMemoryEvaluatorHook" and grand.args and grand.args[0] is parent:
+                self.found.add("evaluate")  # the hook runs evaluate() on it while training
                 return
         self.escaped = True
 
+
+    def _signature_read(self, arg) -> bool:
+        outer = self.stack[-3] if len(self.stack) > 2 else None
+        if not (isinstance(arg, cst.Arg) and isinstance(outer, cst.Call)):
+            return False
+        func = outer.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+        return last in _SIGNATURE_READERS
+
+
+def _may_export(call: cst.Call) -> bool:
+    """Whether `train_and_evaluate(est, train_spec, eval_spec)` may export: unless its eval_spec is
+    written there as `EvalSpec(...)` without exporters (its 5th parameter)."""
+    spec = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "eval_spec"),
+                None)
+    if spec is None:
+        positional = [a for a in call.args if a.keyword is None]
+        if any(a.star for a in call.args) or len(positional) < 3:
+            return True
+        spec = positional[2].value
+    if not isinstance(spec, cst.Call):
+        return True
+    func = spec.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+    return (name != "EvalSpec" or any(a.star for a in spec.args)
+            or any(a.keyword is not None and a.keyword.value == "exporters" for a in spec.args)
+            or len([a for a in spec.args if a.keyword is None]) >= 5)
+
+
+# Functions that read a callable's parameters without calling it.
+_SIGNATURE_READERS = frozenset(("fn_args", "getfullargspec", "getargspec", "signature"))
 
 _RAW_INPUT_NODES = (cst.Name, cst.Subscript, cst.SubscriptElement, cst.Index, cst.BinaryOperation,
                     cst.UnaryOperation, cst.IfExp, cst.Comparison, cst.ComparisonTarget,
