@@ -124,7 +124,8 @@ def check_in_worker(data: bytes, path: str, config, rel: Optional[str], file: Op
 
     index = OnDiskIndex() if file else None
     # findings the engine places in an imported module belong to that file, not to this document
-    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index).diagnostics
+    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index,
+                                           incremental=True).diagnostics
             if d.path == path]
 
 

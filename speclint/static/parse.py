@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from speclint.static import safeparse
+from speclint.static import reparse, safeparse
 
 
 @dataclass
@@ -26,10 +26,16 @@ class Parsed:
         return text[1:] if text.startswith("\ufeff") else text
 
 
-def parse(data: bytes) -> Parsed:
-    reason = safeparse.too_deep(data)
+def parse(data: bytes, key: Optional[str] = None) -> Parsed:
+    """`key` names a document parsed again and again (a language server's): only the top-level
+    statements whose text changed since its last parse are parsed (`reparse.py`)."""
+    reason, tree = safeparse.check(data)
     if reason is not None:
         return Parsed(None, reason)
+    if key is not None and tree is not None:
+        module = safeparse.run_with_big_stack(reparse.parse_module, data, tree, key)
+        if module is not None:
+            return Parsed(module, data=data)
     parsed = _parse(data)
     if parsed.error is not None and parsed.error.startswith("syntax error") and b"\f" in data:
         # libcst rejects a form feed in indentation ("no matching outer block for dedent"), which

@@ -54,26 +54,31 @@ def too_large(size: int) -> str:
 
 def too_deep(data: bytes) -> Optional[str]:
     """Why libcst must not be given this file (None: it may): too large, or nested too deeply."""
+    return check(data)[0]
+
+
+def check(data: bytes):
+    """(too_deep's verdict, CPython's AST of the file or None where it has none)."""
     if len(data) > MAX_PARSE_BYTES:
-        return too_large(len(data))
+        return too_large(len(data)), None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
             tree = compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST,
                            dont_inherit=True)
     except (RecursionError, MemoryError):  # (CPython's parser says MemoryError for deep nesting)
-        return _TOO_DEEP
+        return _TOO_DEEP, None
     except SyntaxError as exc:
         msg = str(getattr(exc, "msg", "") or "")
         if "too many nested" in msg or "too complex" in msg or "nested too deeply" in msg:
-            return _TOO_DEEP
-        return _TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None
+            return _TOO_DEEP, None
+        return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
     except (ValueError, UnicodeError, LookupError, OverflowError):
         # NUL bytes, undecodable bytes, unknown coding cookie: libcst reports these itself
-        return _TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None
+        return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
     if _ast_depth(tree) > MAX_AST_DEPTH:
-        return _TOO_DEEP
-    return None
+        return _TOO_DEEP, None
+    return None, tree
 
 
 def cpython_syntax_error(data: bytes):
