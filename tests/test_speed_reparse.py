@@ -92,3 +92,18 @@ def test_a_syntax_error_after_an_edit_is_reported_as_by_a_whole_parse():
     P.parse(b"def f():\n    return 1\n", key="doc")
     broken = b"def f():\n    return 1\nprint 'x'\n"
     assert P.parse(broken, key="doc").error == P.parse(broken).error is not None
+
+
+def test_an_edit_inside_a_method_parses_that_part_of_the_class_only():
+    reparse.clear()
+    text = (ROOT / "speclint" / "lsp.py").read_text(encoding="utf-8")
+    first = P.parse(text.encode(), key="doc").module
+    marker = "        self.debounce = DEBOUNCE_SECONDS\n"
+    assert marker in text
+    edited = text.replace(marker, marker + "        self._edited = 1\n")
+    second = P.parse(edited.encode(), key="doc").module
+    assert second.deep_equals(cst.parse_module(edited.encode()))
+    cls = [i for i, s in enumerate(first.body) if isinstance(s, cst.ClassDef) and s.name.value == "SpeclintServer"][0]
+    old_methods, new_methods = first.body[cls].body.body, second.body[cls].body.body
+    reused = sum(1 for a, b in zip(old_methods, new_methods) if a is b)
+    assert len(old_methods) > 10 and reused >= len(old_methods) - 2

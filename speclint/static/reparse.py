@@ -56,25 +56,16 @@ def parse_module(data: bytes, tree, key: str) -> Optional[cst.Module]:
     footer: tuple = ()
     trailing = False
     for k, (start, end, stmts) in enumerate(segments):
-        seg = "".join(lines[start:end])
-        mkey = (seg, indent, newline, k == 0)
-        parsed = old.get(mkey) or memo.get(mkey)
+        parsed = None
+        if len(stmts) == 1 and isinstance(stmts[0], ast.ClassDef) and end == stmts[0].end_lineno:
+            parsed = _class_segment(lines, start, stmts[0], indent, newline, k == 0, old, memo)
         if parsed is None:
-            try:
-                m = cst.parse_module(seg)
-            except Exception:  # noqa: BLE001 - the whole-file parse gives the error
+            seg = "".join(lines[start:end])
+            mkey = (seg, indent, newline, k == 0)
+            parsed = old.get(mkey) or memo.get(mkey) or _parse_segment(seg, stmts, lines, indent, newline, k == 0)
+            if parsed is None:
                 return None
-            # libcst detects each segment's own indentation and newline: they must be the file's
-            # wherever the segment has an indented block or a line break
-            own = _NEWLINE.search(seg)
-            if not m.body or (own is not None and own.group(0) != newline) or \
-                    (m.default_indent != indent and _first_indent(stmts, lines) is not None):
-                return None
-            nodes = list(m.body)
-            if k and m.header:  # the lines before a statement that is not the first are its own
-                nodes[0] = nodes[0].with_changes(leading_lines=[*m.header, *nodes[0].leading_lines])
-            parsed = (tuple(m.header) if k == 0 else (), tuple(nodes), tuple(m.footer), m.has_trailing_newline)
-        memo[mkey] = parsed
+            memo[mkey] = parsed
         if k == 0:
             header = parsed[0]
         body.extend(parsed[1])
@@ -87,6 +78,87 @@ def parse_module(data: bytes, tree, key: str) -> Optional[cst.Module]:
         _MEMO.popitem(last=False)
     return cst.Module(body=body, header=header, footer=footer, encoding="utf-8", default_indent=indent,
                       default_newline=newline, has_trailing_newline=trailing)
+
+
+def _parse_segment(seg: str, stmts, lines: List[str], indent: str, newline: str, first: bool) -> Optional[tuple]:
+    """(module header, statements, footer, trailing newline) of one segment, or None."""
+    try:
+        m = cst.parse_module(seg)
+    except Exception:  # noqa: BLE001 - the whole-file parse gives the error
+        return None
+    # libcst detects each segment's own indentation and newline: they must be the file's
+    # wherever the segment has an indented block or a line break
+    own = _NEWLINE.search(seg)
+    if not m.body or (own is not None and own.group(0) != newline) or \
+            (m.default_indent != indent and _first_indent(stmts, lines) is not None):
+        return None
+    nodes = list(m.body)
+    if not first and m.header:  # the lines before a statement that is not the first are its own
+        nodes[0] = nodes[0].with_changes(leading_lines=[*m.header, *nodes[0].leading_lines])
+    return (tuple(m.header) if first else (), tuple(nodes), tuple(m.footer), m.has_trailing_newline)
+
+
+def _class_segment(lines: List[str], start: int, cls, indent: str, newline: str, first: bool,
+                   old: dict, memo: dict) -> Optional[tuple]:
+    """A top-level class (most of a model file, often) in parts: its header with the lines
+    before it, and its body cut like the module's, each part parsed alone (a body part inside a
+    `class _:` of its own).  None: parse the segment whole."""
+    body = cls.body
+    if len(body) < 2:
+        return None
+    starts = [min([b.lineno] + [d.lineno for d in getattr(b, "decorator_list", ())]) - 1 for b in body]
+    raw = lines[starts[0]].encode("utf-8")[:body[0].col_offset]
+    if raw.decode("utf-8", "replace") != indent:  # (also: a body on the header's line)
+        return None
+    comment = indent + "#"
+    parts: List[tuple] = []  # (first line, end line)
+    begin, prev_end = starts[0], body[0].end_lineno
+    for b, first_line in zip(body[1:], starts[1:]):
+        gap = lines[prev_end:first_line]
+        if begin < prev_end <= first_line and all(not line.strip() or line.startswith(comment) for line in gap):
+            parts.append((begin, prev_end))
+            begin = prev_end
+        prev_end = max(prev_end, b.end_lineno)
+    parts.append((begin, cls.end_lineno))
+    if len(parts) < 2:
+        return None
+    shell_text = "".join(lines[start:starts[0]]) + indent + "pass" + newline
+    skey = ("class", shell_text, indent, newline, first)
+    shell = old.get(skey) or memo.get(skey)
+    if shell is None:
+        shell = _parse_segment(shell_text, [cls], lines, indent, newline, first)
+        if shell is None or len(shell[1]) != 1 or not isinstance(shell[1][0], cst.ClassDef) \
+                or shell[2] or not isinstance(shell[1][0].body, cst.IndentedBlock) \
+                or shell[1][0].body.footer or len(shell[1][0].body.body) != 1:
+            return None
+    memo[skey] = shell
+    statements: List[cst.CSTNode] = []
+    for a, b in parts:
+        text = "class _:" + newline + "".join(lines[a:b])
+        pkey = ("class body", text, indent, newline)
+        nodes = old.get(pkey) or memo.get(pkey)
+        if nodes is None:
+            try:
+                m = cst.parse_module(text)
+            except Exception:  # noqa: BLE001
+                return None
+            if len(m.body) != 1 or m.header or m.footer or m.default_indent != indent \
+                    or not isinstance(m.body[0].body, cst.IndentedBlock) or m.body[0].body.footer \
+                    or m.body[0].body.indent is not None:
+                return None
+            own = _NEWLINE.search("".join(lines[a:b]))
+            if own is not None and own.group(0) != newline:
+                return None
+            nodes = tuple(m.body[0].body.body)
+        memo[pkey] = nodes
+        statements.extend(nodes)
+    node = shell[1][0]
+    placeholder = node.body.body[0]  # `pass`, with the lines between the header and the body
+    if placeholder.leading_lines:
+        statements[0] = statements[0].with_changes(
+            leading_lines=[*placeholder.leading_lines, *statements[0].leading_lines])
+    node = node.with_changes(body=node.body.with_changes(body=statements))
+    return shell[0], (node,), shell[2], shell[3]
 
 
 def _segments(tree, lines: List[str]) -> List[tuple]:
