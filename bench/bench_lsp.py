@@ -8,7 +8,7 @@ appends a line of code (`_bench_edit_N = N`).
 
 For each file: the median over N rounds of the time from the client sending a notification to
 receiving the diagnostics: `save` (the engine in the worker process plus the round trip), `change`
-(the same after the server's debounce pause: as long as the document's last check took, between
+(the same after the server's debounce pause: half as long as the document's last check took, between
 MIN_DEBOUNCE_SECONDS and DEBOUNCE_SECONDS) and the first `open` after start
 (includes nothing of the server's start: the worker is warmed up at initialisation).
 """
@@ -102,7 +102,7 @@ def main(argv):
     files = argv or [str(p) for p in sorted((ROOT / "fixtures").glob("*.py"),
                                             key=lambda p: -p.stat().st_size)[:3]] + [str(ROOT / "speclint" / "cli.py")]
     rows = asyncio.run(measure(files, in_place))
-    print(f"language server latency (median of {ROUNDS}; change includes the debounce: the last check's "
+    print(f"language server latency (median of {ROUNDS}; change includes the debounce: half the last check's "
           f"time, {MIN_DEBOUNCE_SECONDS * 1000:.0f}-{DEBOUNCE_SECONDS * 1000:.0f} ms)\n")
     print("| file | lines | diagnostics | first open ms | save ms | change ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")

@@ -53,7 +53,7 @@ from speclint.diagnostics import Diagnostic
 log = logging.getLogger("speclint.lsp")
 
 DEBOUNCE_SECONDS = 0.3  # the longest pause after the last keystroke before a document is checked
-# ... and the shortest: the pause is as long as the document's last check took (a fast check
+# ... and the shortest: the pause is half as long as the document's last check took (a fast check
 # starts soon; a slow one does not keep the checker process busy with text typed over)
 MIN_DEBOUNCE_SECONDS = 0.05
 CONFIG_FILES = ("pyproject.toml", "speclint.toml", ".speclint.toml")
@@ -298,12 +298,12 @@ class SpeclintServer(LanguageServer):
 
     # -- publishing --
     def change_delay(self, uri: str) -> float:
-        """The pause after an edit before the document is checked: as long as its last check
-        took, between MIN_DEBOUNCE_SECONDS and `debounce`."""
+        """The pause after an edit before the document is checked: half as long as its last
+        check took, between MIN_DEBOUNCE_SECONDS and `debounce`."""
         took = self._took.get(document_key(uri))
         if took is None:
             return self.debounce
-        return min(self.debounce, max(MIN_DEBOUNCE_SECONDS, took))
+        return min(self.debounce, max(MIN_DEBOUNCE_SECONDS, took / 2))
 
     def schedule(self, uri: str, delay: float) -> None:
         key = document_key(uri)
