@@ -119,7 +119,7 @@ def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str)
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
              file: Optional[str], index, resolver: Optional[Resolver] = None,
              key: Optional[str] = None) -> FileResult:
-    parsed = pipeline.parse(data, key)
+    parsed = pipeline.parse(data, key) if key is not None else pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(reason=parsed.error), parsed.error_range))

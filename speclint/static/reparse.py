@@ -1,12 +1,15 @@
-"""Parsing a document again after an edit: only the top-level statements whose text changed.
+"""Parsing a file by its top-level statements, and a document again after an edit: only the
+statements whose text changed.
 
-A language server's checker process parses the same document after every keystroke; libcst takes
-0.15 s for 2,300 lines, CPython's own parser (which `safeparse` runs first anyway) a tenth of
-that.  So the source is cut, with CPython's tree, into segments of whole top-level statements
-(the blank lines and comments before a statement belong to its segment), each segment is parsed
-alone, and the statements are put together into
-one module.  The parsed statements of the document's last version are kept by segment text: an
-edit inside one function parses that function again, not the file.
+libcst's parser peaks at about 900 MiB of memory per MiB of source it is given at once (its own
+structures before the Python tree, which holds about 65 MiB per MiB), and a language server's
+checker process parses the same document after every keystroke (libcst takes 0.15 s for 2,300
+lines; CPython's own parser, which `safeparse` runs first anyway, a tenth of that).  So the source
+is cut, with CPython's tree, into segments of whole top-level statements (the blank lines and
+comments before a statement belong to its segment; a top-level class is cut again, into its
+header and its body's statements), each segment is parsed alone, and the statements are put
+together into one module.  For a document (`key`), the parsed statements of its last version are
+kept by segment text: an edit inside one function parses that function again, not the file.
 
 The module put together is the one a whole-file parse gives, node for node (`deep_equals`; the
 tests compare them on real repositories): libcst gives the blank lines and comments between two
@@ -34,9 +37,10 @@ _MEMO_DOCUMENTS = 8  # documents whose statements are kept (a server's open file
 _MEMO: "OrderedDict[str, Dict[tuple, tuple]]" = OrderedDict()
 
 
-def parse_module(data: bytes, tree, key: str) -> Optional[cst.Module]:
+def parse_module(data: bytes, tree, key: Optional[str] = None) -> Optional[cst.Module]:
     """The libcst module of `data` (whose CPython tree is `tree`), reusing the statements of the
-    last parse under `key`; None when it must be parsed whole (see the module's doc)."""
+    last parse under `key` (None: a file parsed once); None when it must be parsed whole (see
+    the module's doc)."""
     if b"\f" in data or _encoding(data) != "utf-8":
         return None
     try:
@@ -48,8 +52,7 @@ def parse_module(data: bytes, tree, key: str) -> Optional[cst.Module]:
     m = _NEWLINE.search(text)
     newline = m.group(0) if m else "\n"
     indent = _first_indent(tree.body, lines) or "    "
-    old = _MEMO.pop(key, {})
-    _MEMO[key] = old  # (kept as it was when this parse gives up)
+    old = _MEMO.get(key, {}) if key is not None else {}
     memo: Dict[tuple, tuple] = {}
     body: List[cst.CSTNode] = []
     header: tuple = ()
@@ -72,10 +75,11 @@ def parse_module(data: bytes, tree, key: str) -> Optional[cst.Module]:
         footer, trailing = parsed[2], parsed[3]
     if not segments:
         return None
-    _MEMO[key] = memo
-    _MEMO.move_to_end(key)
-    while len(_MEMO) > _MEMO_DOCUMENTS:
-        _MEMO.popitem(last=False)
+    if key is not None:
+        _MEMO.pop(key, None)
+        _MEMO[key] = memo
+        while len(_MEMO) > _MEMO_DOCUMENTS:
+            _MEMO.popitem(last=False)
     return cst.Module(body=body, header=header, footer=footer, encoding="utf-8", default_indent=indent,
                       default_newline=newline, has_trailing_newline=trailing)
 
