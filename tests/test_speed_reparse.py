@@ -107,3 +107,62 @@ def test_an_edit_inside_a_method_parses_that_part_of_the_class_only():
     old_methods, new_methods = first.body[cls].body.body, second.body[cls].body.body
     reused = sum(1 for a, b in zip(old_methods, new_methods) if a is b)
     assert len(old_methods) > 10 and reused >= len(old_methods) - 2
+
+
+TRICKY = '''import os
+def f(x):
+    """A docstring that looks like code:
+def g():
+    return 1
+else:
+"""
+    return x
+@dec
+class A(
+    Base):
+    x = 1
+if x:
+    y = 1
+else:
+    y = 2
+try:
+    pass
+except E:
+    pass
+finally:
+    pass
+z = (1,
+2)
+s = \\
+    3
+w = """
+@notdec
+"""
+'''
+
+
+@pytest.mark.parametrize("chunk", [16, 40, 200])
+def test_a_file_compiled_in_parts_has_the_outline_of_a_whole_compile(monkeypatch, chunk):
+    datas = [TRICKY.encode() * 3, (ROOT / "speclint" / "lsp.py").read_bytes(),
+             (ROOT / "speclint" / "static" / "analyzer.py").read_bytes()]
+    wholes = [safeparse.check(d) for d in datas]  # (each under 2 * CHUNK_BYTES: one part)
+    monkeypatch.setattr(safeparse, "CHUNK_BYTES", chunk)
+    for data, whole in zip(datas, wholes):
+        assert len(data) > 2 * chunk
+        assert safeparse.check(data) == whole and whole[1]
+    # errors are the file's, wherever they are
+    for bad in (TRICKY + "def broken(:\n    pass\n" + TRICKY, TRICKY + "x = " + "(" * 300 + ")" * 300 + "\n",
+                TRICKY + "y = " + " + ".join(["a"] * 1200) + "\n" + TRICKY):
+        monkeypatch.setattr(safeparse, "CHUNK_BYTES", 10**9)
+        expected = safeparse.check(bad.encode())
+        monkeypatch.setattr(safeparse, "CHUNK_BYTES", chunk)
+        assert safeparse.check(bad.encode()) == expected and expected[1] is None
+
+
+def test_a_large_file_is_compiled_in_parts_and_parsed_by_statements():
+    big = ("def helper_%d(x):\n    return [x, {'k': x}]\n\n" * 4000) % tuple(range(4000))
+    data = big.encode()
+    assert len(data) > 2 * safeparse.CHUNK_BYTES
+    reason, outline = safeparse.check(data)
+    assert reason is None and len(outline) == 4000 and outline[-1].end == 4000 * 3 - 1
+    assert P.parse(data).module.deep_equals(cst.parse_module(data))

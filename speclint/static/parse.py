@@ -30,11 +30,11 @@ def parse(data: bytes, key: Optional[str] = None) -> Parsed:
     """The file is parsed by its top-level statements (`reparse.py`: a fraction of libcst's
     memory).  `key` names a document parsed again and again (a language server's): only the
     statements whose text changed since its last parse are parsed."""
-    reason, tree = safeparse.check(data)
+    reason, outline = safeparse.check(data)
     if reason is not None:
         return Parsed(None, reason)
-    if tree is not None:
-        module = safeparse.run_with_big_stack(reparse.parse_module, data, tree, key)
+    if outline:
+        module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key)
         if module is not None:
             return Parsed(module, data=data)
     parsed = _parse(data)

@@ -5,7 +5,7 @@ libcst's parser peaks at about 900 MiB of memory per MiB of source it is given a
 structures before the Python tree, which holds about 65 MiB per MiB), and a language server's
 checker process parses the same document after every keystroke (libcst takes 0.15 s for 2,300
 lines; CPython's own parser, which `safeparse` runs first anyway, a tenth of that).  So the source
-is cut, with CPython's tree, into segments of whole top-level statements (the blank lines and
+is cut, with CPython's tree (its outline: `safeparse.check`), into segments of whole top-level statements (the blank lines and
 comments before a statement belong to its segment; a top-level class is cut again, into its
 header and its body's statements), each segment is parsed alone, and the statements are put
 together into one module.  For a document (`key`), the parsed statements of its last version are
@@ -22,7 +22,6 @@ cannot parse or without a statement, and a segment libcst rejects (the whole-fil
 """
 from __future__ import annotations
 
-import ast
 import io
 import re
 import tokenize
@@ -31,41 +30,41 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-_NEWLINE = re.compile(r"\r\n?|\n")
+_NEWLINE = re.compile(rb"\r\n?|\n")
+_NEWLINE_STR = re.compile(r"\r\n?|\n")
 _MEMO_DOCUMENTS = 8  # documents whose statements are kept (a server's open files)
 # document key -> {(segment text, indent, newline): (header, statements, footer, trailing newline)}
 _MEMO: "OrderedDict[str, Dict[tuple, tuple]]" = OrderedDict()
 
 
-def parse_module(data: bytes, tree, key: Optional[str] = None) -> Optional[cst.Module]:
-    """The libcst module of `data` (whose CPython tree is `tree`), reusing the statements of the
-    last parse under `key` (None: a file parsed once); None when it must be parsed whole (see
-    the module's doc)."""
-    if b"\f" in data or _encoding(data) != "utf-8":
+def parse_module(data: bytes, outline, key: Optional[str] = None) -> Optional[cst.Module]:
+    """The libcst module of `data` (whose top-level statements are `outline`, `safeparse.Top`s),
+    reusing the statements of the last parse under `key` (None: a file parsed once); None when it
+    must be parsed whole (see the module's doc)."""
+    if b"\f" in data or not outline or _encoding(data) != "utf-8":
         return None
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    lines = text.splitlines(keepends=True)
-    segments = _segments(tree, lines)
-    m = _NEWLINE.search(text)
-    newline = m.group(0) if m else "\n"
-    indent = _first_indent(tree.body, lines) or "    "
+    lines = data.splitlines(keepends=True)  # (as CPython counts lines)
+    m = _NEWLINE.search(data)
+    newline = m.group(0).decode() if m else "\n"
+    indent = next((t.indent for t in outline if t.indent is not None), "    ")
     old = _MEMO.get(key, {}) if key is not None else {}
     memo: Dict[tuple, tuple] = {}
     body: List[cst.CSTNode] = []
     header: tuple = ()
     footer: tuple = ()
     trailing = False
-    for k, (start, end, stmts) in enumerate(segments):
+    for k, (start, end, tops) in enumerate(_segments(outline, lines)):
         parsed = None
-        if len(stmts) == 1 and isinstance(stmts[0], ast.ClassDef) and end == stmts[0].end_lineno:
-            parsed = _class_segment(lines, start, stmts[0], indent, newline, k == 0, old, memo)
+        if len(tops) == 1 and tops[0].body is not None and end == tops[0].end:
+            parsed = _class_segment(lines, start, tops[0], indent, newline, k == 0, old, memo)
         if parsed is None:
-            seg = "".join(lines[start:end])
+            seg = b"".join(lines[start:end]).decode("utf-8")
             mkey = (seg, indent, newline, k == 0)
-            parsed = old.get(mkey) or memo.get(mkey) or _parse_segment(seg, stmts, lines, indent, newline, k == 0)
+            parsed = old.get(mkey) or memo.get(mkey) or _parse_segment(seg, tops, indent, newline, k == 0)
             if parsed is None:
                 return None
             memo[mkey] = parsed
@@ -73,8 +72,6 @@ def parse_module(data: bytes, tree, key: Optional[str] = None) -> Optional[cst.M
             header = parsed[0]
         body.extend(parsed[1])
         footer, trailing = parsed[2], parsed[3]
-    if not segments:
-        return None
     if key is not None:
         _MEMO.pop(key, None)
         _MEMO[key] = memo
@@ -84,7 +81,7 @@ def parse_module(data: bytes, tree, key: Optional[str] = None) -> Optional[cst.M
                       default_newline=newline, has_trailing_newline=trailing)
 
 
-def _parse_segment(seg: str, stmts, lines: List[str], indent: str, newline: str, first: bool) -> Optional[tuple]:
+def _parse_segment(seg: str, tops, indent: str, newline: str, first: bool) -> Optional[tuple]:
     """(module header, statements, footer, trailing newline) of one segment, or None."""
     try:
         m = cst.parse_module(seg)
@@ -92,9 +89,9 @@ def _parse_segment(seg: str, stmts, lines: List[str], indent: str, newline: str,
         return None
     # libcst detects each segment's own indentation and newline: they must be the file's
     # wherever the segment has an indented block or a line break
-    own = _NEWLINE.search(seg)
+    own = _NEWLINE_STR.search(seg)
     if not m.body or (own is not None and own.group(0) != newline) or \
-            (m.default_indent != indent and _first_indent(stmts, lines) is not None):
+            (m.default_indent != indent and any(t.indent is not None for t in tops)):
         return None
     nodes = list(m.body)
     if not first and m.header:  # the lines before a statement that is not the first are its own
@@ -102,35 +99,34 @@ def _parse_segment(seg: str, stmts, lines: List[str], indent: str, newline: str,
     return (tuple(m.header) if first else (), tuple(nodes), tuple(m.footer), m.has_trailing_newline)
 
 
-def _class_segment(lines: List[str], start: int, cls, indent: str, newline: str, first: bool,
+def _class_segment(lines: List[bytes], start: int, cls, indent: str, newline: str, first: bool,
                    old: dict, memo: dict) -> Optional[tuple]:
     """A top-level class (most of a model file, often) in parts: its header with the lines
     before it, and its body cut like the module's, each part parsed alone (a body part inside a
     `class _:` of its own).  None: parse the segment whole."""
-    body = cls.body
+    body = cls.body  # (first line, end line, column) of each statement
     if len(body) < 2:
         return None
-    starts = [min([b.lineno] + [d.lineno for d in getattr(b, "decorator_list", ())]) - 1 for b in body]
-    raw = lines[starts[0]].encode("utf-8")[:body[0].col_offset]
-    if raw.decode("utf-8", "replace") != indent:  # (also: a body on the header's line)
+    raw = lines[body[0][0] - 1][:body[0][2]]
+    if raw != indent.encode("utf-8"):  # (also: a body on the header's line)
         return None
-    comment = indent + "#"
-    parts: List[tuple] = []  # (first line, end line)
-    begin, prev_end = starts[0], body[0].end_lineno
-    for b, first_line in zip(body[1:], starts[1:]):
-        gap = lines[prev_end:first_line]
-        if begin < prev_end <= first_line and all(not line.strip() or line.startswith(comment) for line in gap):
+    comment = raw + b"#"
+    parts: List[tuple] = []  # 0-based (first line, end line)
+    begin, prev_end = body[0][0] - 1, body[0][1]
+    for b_first, b_end, _ in body[1:]:
+        gap = lines[prev_end:b_first - 1]
+        if begin < prev_end <= b_first - 1 and all(not line.strip() or line.startswith(comment) for line in gap):
             parts.append((begin, prev_end))
             begin = prev_end
-        prev_end = max(prev_end, b.end_lineno)
-    parts.append((begin, cls.end_lineno))
+        prev_end = max(prev_end, b_end)
+    parts.append((begin, cls.end))
     if len(parts) < 2:
         return None
-    shell_text = "".join(lines[start:starts[0]]) + indent + "pass" + newline
+    shell_text = b"".join(lines[start:body[0][0] - 1]).decode("utf-8") + indent + "pass" + newline
     skey = ("class", shell_text, indent, newline, first)
     shell = old.get(skey) or memo.get(skey)
     if shell is None:
-        shell = _parse_segment(shell_text, [cls], lines, indent, newline, first)
+        shell = _parse_segment(shell_text, [cls], indent, newline, first)
         if shell is None or len(shell[1]) != 1 or not isinstance(shell[1][0], cst.ClassDef) \
                 or shell[2] or not isinstance(shell[1][0].body, cst.IndentedBlock) \
                 or shell[1][0].body.footer or len(shell[1][0].body.body) != 1:
@@ -138,7 +134,8 @@ def _class_segment(lines: List[str], start: int, cls, indent: str, newline: str,
     memo[skey] = shell
     statements: List[cst.CSTNode] = []
     for a, b in parts:
-        text = "class _:" + newline + "".join(lines[a:b])
+        part = b"".join(lines[a:b]).decode("utf-8")
+        text = "class _:" + newline + part
         pkey = ("class body", text, indent, newline)
         nodes = old.get(pkey) or memo.get(pkey)
         if nodes is None:
@@ -150,7 +147,7 @@ def _class_segment(lines: List[str], start: int, cls, indent: str, newline: str,
                     or not isinstance(m.body[0].body, cst.IndentedBlock) or m.body[0].body.footer \
                     or m.body[0].body.indent is not None:
                 return None
-            own = _NEWLINE.search("".join(lines[a:b]))
+            own = _NEWLINE_STR.search(part)
             if own is not None and own.group(0) != newline:
                 return None
             nodes = tuple(m.body[0].body.body)
@@ -165,40 +162,22 @@ def _class_segment(lines: List[str], start: int, cls, indent: str, newline: str,
     return shell[0], (node,), shell[2], shell[3]
 
 
-def _segments(tree, lines: List[str]) -> List[tuple]:
-    """(first line, end line, top-level statements), 0-based lines: whole statements, each with
-    the blank lines and comments before it (an indented comment after a block stays with it)."""
+def _segments(outline, lines: List[bytes]) -> List[tuple]:
+    """(first line, end line, `Top`s), 0-based lines: whole statements, each with the blank lines
+    and comments before it (an indented comment after a block stays with it)."""
     segments: List[tuple] = []
-    start, prev_end, stmts = 0, 0, []
-    for st in tree.body:
-        first = min([st.lineno] + [d.lineno for d in getattr(st, "decorator_list", ())]) - 1
-        if stmts and start < prev_end <= first and not any(
-                line[:1] in (" ", "\t") and line.lstrip().startswith("#") for line in lines[prev_end:first]):
-            segments.append((start, prev_end, stmts))
-            start, stmts = prev_end, []
-        stmts.append(st)
-        prev_end = max(prev_end, st.end_lineno or st.lineno)
-    if stmts:
-        segments.append((start, len(lines), stmts))
+    start, prev_end, tops = 0, 0, []
+    for top in outline:
+        first = top.first - 1
+        if tops and start < prev_end <= first and not any(
+                line[:1] in (b" ", b"\t") and line.lstrip().startswith(b"#") for line in lines[prev_end:first]):
+            segments.append((start, prev_end, tops))
+            start, tops = prev_end, []
+        tops.append(top)
+        prev_end = max(prev_end, top.end)
+    if tops:
+        segments.append((start, len(lines), tops))
     return segments
-
-
-def _first_indent(stmts, lines: List[str]) -> Optional[str]:
-    """The indentation of the first indented block among these top-level statements (libcst's
-    first INDENT token: the first statement that starts a line of its own past column 0)."""
-    for st in stmts:
-        if not any(isinstance(getattr(st, f, None), list) for f in ("body", "orelse", "handlers", "cases")):
-            continue
-        first = None
-        for node in ast.walk(st):
-            if isinstance(node, ast.stmt) and node.col_offset > 0 and node.lineno <= len(lines) \
-                    and (first is None or node.lineno < first[0]):
-                raw = lines[node.lineno - 1].encode("utf-8")[:node.col_offset]
-                if not raw.strip():
-                    first = (node.lineno, raw.decode("utf-8"))
-        if first is not None:
-            return first[1]
-    return None
 
 
 def _encoding(data: bytes) -> Optional[str]:

@@ -23,12 +23,14 @@ So, measured with libcst 1.9 (see tests/test_robustness.py):
 from __future__ import annotations
 
 import ast
+import bisect
 import contextlib
 import re
 import sys
 import threading
 import warnings
-from typing import Optional
+from dataclasses import dataclass
+from typing import List, Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
 # Parsing costs memory in proportion to the source: libcst peaks at about 900 MiB per MiB (CPython's
@@ -57,28 +59,122 @@ def too_deep(data: bytes) -> Optional[str]:
     return check(data)[0]
 
 
+# CPython's tree of a file holds about 110 MiB per MiB of source and peaks at 250 while it is
+# built: a file over this size is compiled in parts of at least this size (whole top-level
+# statements), each part's tree reduced to its outline (`Top`) and dropped before the next one.
+CHUNK_BYTES = 64 * 1024
+_CHUNK_START = re.compile(rb"^[A-Za-z_@]", re.M)
+_CONTINUES = re.compile(rb"(?:else|elif|except|finally)\b")
+
+
+@dataclass(frozen=True)
+class Top:
+    """One top-level statement of a file, from CPython's tree: what `reparse` needs to cut the
+    file into statements.  Lines are 1-based."""
+    first: int  # its first line (decorators included)
+    end: int  # its last line
+    indent: Optional[str]  # the indentation of its first indented block (libcst's first INDENT)
+    body: Optional[tuple] = None  # a class: its body's statements, (first line, end line, column)
+
+
 def check(data: bytes):
-    """(too_deep's verdict, CPython's AST of the file or None where it has none)."""
+    """(too_deep's verdict, the outline of the file's top-level statements (`Top`s) or None
+    where CPython has no tree of it)."""
     if len(data) > MAX_PARSE_BYTES:
         return too_large(len(data)), None
+    lines = data.splitlines(keepends=True)  # (bytes: \n, \r\n and \r, as CPython counts lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    outline: List[Top] = []
+    for start, deep, tree in _parts(data):
+        if tree is None:
+            if deep:
+                return _TOO_DEEP, None
+            return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
+        if _ast_depth(tree) > MAX_AST_DEPTH:
+            return _TOO_DEEP, None
+        outline.extend(_outline(tree, lines, bisect.bisect_left(starts, start)))
+        del tree
+    return None, outline
+
+
+def _parts(data: bytes):
+    """(start, nested too deeply, CPython's tree or None) of parts of the file: whole top-level
+    statements, each at least CHUNK_BYTES.  A part that CPython cannot compile (cut inside a
+    string, a bracket, before an `else:`) is joined to the next one, so every part compiled ends
+    where a statement ends; the last part runs to the end of the file, and a failure there is the
+    file's.  A file with a coding declaration other than UTF-8, or a byte-order mark, is one part."""
+    if len(data) <= 2 * CHUNK_BYTES or not _plain_utf8(data):
+        yield (0,) + _compile(data)
+        return
+    start = 0
+    for m in _CHUNK_START.finditer(data, CHUNK_BYTES):
+        cut = m.start()
+        if cut - start < CHUNK_BYTES or len(data) - cut < CHUNK_BYTES or _CONTINUES.match(data, cut):
+            continue
+        deep, tree = _compile(data[start:cut])
+        if tree is None:
+            continue  # joined to the next part
+        yield start, False, tree
+        del tree
+        start = cut
+    yield (start,) + _compile(data[start:] if start else data)
+
+
+def _plain_utf8(data: bytes) -> bool:
+    head = data[:2048].split(b"\n", 2)[:2]
+    return not data.startswith(b"\xef\xbb\xbf") and not any(
+        re.match(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", line, re.I) for line in head)
+
+
+def _compile(data: bytes):
+    """(nested too deeply, CPython's tree or None)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
-            tree = compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST,
-                           dont_inherit=True)
+            return False, compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):  # (CPython's parser says MemoryError for deep nesting)
-        return _TOO_DEEP, None
+        return True, None
     except SyntaxError as exc:
         msg = str(getattr(exc, "msg", "") or "")
-        if "too many nested" in msg or "too complex" in msg or "nested too deeply" in msg:
-            return _TOO_DEEP, None
-        return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
+        return ("too many nested" in msg or "too complex" in msg or "nested too deeply" in msg), None
     except (ValueError, UnicodeError, LookupError, OverflowError):
         # NUL bytes, undecodable bytes, unknown coding cookie: libcst reports these itself
-        return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
-    if _ast_depth(tree) > MAX_AST_DEPTH:
-        return _TOO_DEEP, None
-    return None, tree
+        return False, None
+
+
+def _outline(tree, lines: list, offset: int) -> List[Top]:
+    """The `Top`s of a part's tree (`offset`: the lines before the part)."""
+    out = []
+    for st in tree.body:
+        first = min([st.lineno] + [d.lineno for d in getattr(st, "decorator_list", ())]) + offset
+        body = None
+        if isinstance(st, ast.ClassDef):
+            body = tuple((min([b.lineno] + [d.lineno for d in getattr(b, "decorator_list", ())]) + offset,
+                          (b.end_lineno or b.lineno) + offset, b.col_offset) for b in st.body)
+        out.append(Top(first, (st.end_lineno or st.lineno) + offset, _first_indent(st, lines, offset), body))
+    return out
+
+
+def _first_indent(st, lines: list, offset: int) -> Optional[str]:
+    """The indentation of the first statement in `st` that starts a line of its own past column 0
+    (where libcst's tokenizer gives its first INDENT), or None."""
+    if not any(isinstance(getattr(st, f, None), list) for f in ("body", "orelse", "handlers", "cases")):
+        return None
+    first = None
+    for node in ast.walk(st):
+        if isinstance(node, ast.stmt) and node.col_offset > 0 and (first is None or node.lineno < first[0]):
+            line = node.lineno + offset
+            raw = lines[line - 1][:node.col_offset] if line <= len(lines) else b"x"
+            if not raw.strip():
+                first = (node.lineno, raw)
+    if first is None:
+        return None
+    try:
+        return first[1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def cpython_syntax_error(data: bytes):
