@@ -29,7 +29,6 @@ import re
 import sys
 import threading
 import warnings
-from dataclasses import dataclass
 from typing import List, Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
@@ -67,14 +66,28 @@ _CHUNK_START = re.compile(rb"^[A-Za-z_@]", re.M)
 _CONTINUES = re.compile(rb"(?:else|elif|except|finally)\b")
 
 
-@dataclass(frozen=True)
 class Top:
     """One top-level statement of a file, from CPython's tree: what `reparse` needs to cut the
-    file into statements.  Lines are 1-based."""
-    first: int  # its first line (decorators included)
-    end: int  # its last line
-    indent: Optional[str]  # the indentation of its first indented block (libcst's first INDENT)
-    body: Optional[tuple] = None  # a class: its body's statements, (first line, end line, column)
+    file into statements.  Lines are 1-based.  (A plain class: this module is imported on every
+    run, before the prefilter.)"""
+    __slots__ = ("first", "end", "indent", "body")
+
+    def __init__(self, first: int, end: int, indent: Optional[str], body: Optional[tuple] = None):
+        self.first = first  # its first line (decorators included)
+        self.end = end  # its last line
+        self.indent = indent  # the indentation of its first indented block (libcst's first INDENT)
+        self.body = body  # a class: its body's statements, (first line, end line, column)
+
+    def _key(self) -> tuple:
+        return self.first, self.end, self.indent, self.body
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Top) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Top{self._key()!r}"
 
 
 def check(data: bytes):
