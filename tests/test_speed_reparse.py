@@ -37,6 +37,7 @@ EDGE = {
     "two-space indent, decorators": "import a\n\n\n@a.b(1)\n@c\ndef f(x):\n  if x:\n    return 1\n  return 2\n",
     "first block a one-line suite": "if x: pass\nelse:\n\tz = 1\nclass A:\n    y = 2\n",
     "semicolons": "a = 1; b = 2\nc = 3\n",
+    "elif blocks first": "if a: x\nelif b: y\nelif c:\n   z\nelse: w\ndef f():\n   return 1\n",
     "CRLF newlines": "import os\r\n\r\ndef f():\r\n    return os\r\n",
     "no final newline": "x = (1,\n     2)\ny = 3",
     "continuation": "x = 1 + \\\n    2\ny = x\n",
@@ -53,12 +54,13 @@ def test_edge_cases_equal_a_whole_parse(name):
     reparse.clear()
     data = EDGE[name].encode("utf-8")
     whole, pieces = _both(data)
-    if name in ("empty", "only comments", "mixed newlines", "segment indented otherwise",
-                "first block a one-line suite"):
-        # no statement, or a segment whose own indentation or newline is not the file's: whole
+    if name in ("empty", "only comments"):  # no statement: parsed whole
         assert pieces is None and P.parse(data, key="doc").module.deep_equals(whole)
         return
-    assert pieces is not None
+    if pieces is None:  # a segment whose own indentation or newline is not the file's: whole
+        assert name in ("mixed newlines", "segment indented otherwise", "first block a one-line suite")
+        assert P.parse(data, key="doc").module.deep_equals(whole)
+        return
     assert pieces.deep_equals(whole) and pieces.code == whole.code
 
 

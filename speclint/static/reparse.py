@@ -32,6 +32,7 @@ import libcst as cst
 
 _NEWLINE = re.compile(rb"\r\n?|\n")
 _NEWLINE_STR = re.compile(r"\r\n?|\n")
+BATCH_BYTES = 4096
 _MEMO_DOCUMENTS = 8  # documents whose statements are kept (a server's open files)
 # document key -> {(segment text, indent, newline): (header, statements, footer, trailing newline)}
 _MEMO: "OrderedDict[str, Dict[tuple, tuple]]" = OrderedDict()
@@ -57,7 +58,7 @@ def parse_module(data: bytes, outline, key: Optional[str] = None) -> Optional[cs
     header: tuple = ()
     footer: tuple = ()
     trailing = False
-    for k, (start, end, tops) in enumerate(_segments(outline, lines)):
+    for k, (start, end, tops) in enumerate(_batches(_segments(outline, lines), lines)):
         parsed = None
         if len(tops) == 1 and tops[0].body is not None and end == tops[0].end:
             parsed = _class_segment(lines, start, tops[0], indent, newline, k == 0, old, memo)
@@ -160,6 +161,23 @@ def _class_segment(lines: List[bytes], start: int, cls, indent: str, newline: st
             leading_lines=[*placeholder.leading_lines, *statements[0].leading_lines])
     node = node.with_changes(body=node.body.with_changes(body=statements))
     return shell[0], (node,), shell[2], shell[3]
+
+
+def _batches(segments: List[tuple], lines: List[bytes]) -> List[tuple]:
+    """Segments of under BATCH_BYTES joined with their neighbours up to that size (libcst's
+    parse costs about a millisecond a call whatever the size: a file of thousands of three-line
+    functions parses faster in batches); larger segments stay alone."""
+    out: List[tuple] = []
+    size = 0
+    for a, b, tops in segments:
+        n = sum(len(line) for line in lines[a:b])
+        if out and n < BATCH_BYTES and size + n <= BATCH_BYTES:
+            out[-1] = (out[-1][0], b, out[-1][2] + tops)
+            size += n
+        else:
+            out.append((a, b, tops))
+            size = n if n < BATCH_BYTES else BATCH_BYTES + 1
+    return out
 
 
 def _segments(outline, lines: List[bytes]) -> List[tuple]:

@@ -172,22 +172,35 @@ def _outline(tree, lines: list, offset: int) -> List[Top]:
 
 def _first_indent(st, lines: list, offset: int) -> Optional[str]:
     """The indentation of the first statement in `st` that starts a line of its own past column 0
-    (where libcst's tokenizer gives its first INDENT), or None."""
-    if not any(isinstance(getattr(st, f, None), list) for f in ("body", "orelse", "handlers", "cases")):
-        return None
-    first = None
-    for node in ast.walk(st):
-        if isinstance(node, ast.stmt) and node.col_offset > 0 and (first is None or node.lineno < first[0]):
-            line = node.lineno + offset
-            raw = lines[line - 1][:node.col_offset] if line <= len(lines) else b"x"
-            if not raw.strip():
-                first = (node.lineno, raw)
-    if first is None:
-        return None
-    try:
-        return first[1].decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+    (where libcst's tokenizer gives its first INDENT), or None: the first statement of the first
+    of its blocks, in source order, that is not on its header's line (a one-line suite holds no
+    block of its own)."""
+    blocks = []
+    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+        value = getattr(st, name, None)
+        if not isinstance(value, list):
+            continue
+        if name in ("handlers", "cases"):
+            blocks.extend(h.body for h in value)
+        else:
+            blocks.append(value)
+    for block in blocks:
+        if not block or not isinstance(block[0], ast.stmt):
+            continue
+        node = block[0]
+        if isinstance(node, ast.If) and node.col_offset == st.col_offset:  # an `elif`: its blocks
+            found = _first_indent(node, lines, offset)
+            if found is not None:
+                return found
+            continue
+        line = node.lineno + offset
+        raw = lines[line - 1][:node.col_offset] if line <= len(lines) else b"x"
+        if node.col_offset > 0 and not raw.strip():
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def cpython_syntax_error(data: bytes):
