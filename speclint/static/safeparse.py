@@ -13,8 +13,11 @@ So, measured with libcst 1.9 (see tests/test_robustness.py):
    200 levels (CPython's own limit).  Code nested deeper than `MAX_AST_DEPTH` (where libcst
    turns slow: seconds to minutes) is SL000 too; a chain of `and`/`or` operands counts as
    nested, as libcst builds it.
-   A file over `MAX_PARSE_BYTES` is never parsed ("too large"): libcst's peak memory is about
-   900 MiB per MiB of source (bench/bench_memory.py), and at 50 MB it aborts the process.
+   A file over `MAX_PARSE_BYTES` is never parsed ("too large"): the analysis takes 15-35 s per
+   MiB, and libcst given a whole file peaks at about 900 MiB per MiB of source (at 50 MB it
+   aborts the process).  A large file is compiled in parts (`CHUNK_BYTES`), each reduced to the
+   outline of its top-level statements (`Top`), which `reparse` uses to give libcst one
+   statement, or a small batch of them, at a time: about 90 MiB per MiB at the peak.
 2. libcst runs in a thread with a 256 MB stack (virtual memory; only the pages used are touched),
    so the caller's stack size (a small thread of a language server, macOS's 512 KB) does not
    matter, and the remaining nesting fits; the analysis runs there too, with a Python recursion
@@ -32,9 +35,9 @@ import warnings
 from typing import List, Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
-# Parsing costs memory in proportion to the source: libcst peaks at about 900 MiB per MiB (CPython's
-# AST about 250 MiB per MiB before it), the analysis takes 15-35 s per MiB.  The largest files that
-# mention the Estimator API in TensorFlow itself are under 0.35 MiB (tpu_estimator.py: 0.18 MiB).
+# Parsing costs memory in proportion to the source (by statements, about 90 MiB per MiB at the peak:
+# bench/bench_memory.py), the analysis takes 15-35 s per MiB.  The largest files that mention the
+# Estimator API in TensorFlow itself are under 0.35 MiB (tpu_estimator.py: 0.18 MiB).
 MAX_PARSE_BYTES = 1024 * 1024
 MAX_BRACKET_DEPTH = 200  # CPython's MAXLEVEL
 # Deeper than this (CPython accepts up to about 3,000) libcst takes seconds to minutes: subscripts
