@@ -57,7 +57,8 @@ async def wait(client, uri, version, after):
 
 async def measure(files, in_place=False):
     client = make_client()
-    await client.start_io(sys.executable, "-m", "speclint", "server")
+    # (from this checkout: `python -m` looks in the current directory first)
+    await client.start_io(sys.executable, "-m", "speclint", "server", cwd=str(ROOT))
     workspace = Path(tempfile.mkdtemp())
     await client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"), root_uri=workspace.as_uri()))
