@@ -88,13 +88,15 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
                  file: Optional[str] = None, index=None, prefilter: bool = True,
-                 resolver: Optional[Resolver] = None) -> FileResult:
+                 resolver: Optional[Resolver] = None, incremental: bool = False) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
     `index` the run's module index, for helpers imported from other linted modules; `resolver`
     gives the configuration of such a module (its own rules apply to findings located in it;
     without a resolver, `config`'s).  `prefilter=False` analyses the file even when it never
-    mentions the Estimator API (the robustness sweep uses it to exercise the parser path).  More
-    keyword options may be added."""
+    mentions the Estimator API (the robustness sweep uses it to exercise the parser path).
+    `incremental=True` (a language server's document, checked after every edit) parses again only
+    the top-level statements that changed since the last check of `path`.  More keyword options
+    may be added."""
     result = FileResult(path)
     if prefilter and not files.may_matter(data):
         result.skipped = True
@@ -104,7 +106,7 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
     return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index,
-                                        resolver)
+                                        resolver, path if incremental else None)
 
 
 def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str) -> frozenset:
@@ -121,8 +123,9 @@ def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str)
 
 
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
-             file: Optional[str], index, resolver: Optional[Resolver] = None) -> FileResult:
-    parsed = pipeline.parse(data)
+             file: Optional[str], index, resolver: Optional[Resolver] = None,
+             key: Optional[str] = None) -> FileResult:
+    parsed = pipeline.parse(data, key) if key is not None else pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(reason=parsed.error), parsed.error_range))

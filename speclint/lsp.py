@@ -35,6 +35,7 @@ import logging
 import os
 import re
 import sys
+import time
 import tokenize
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -53,7 +54,10 @@ from speclint.diagnostics import Diagnostic
 
 log = logging.getLogger("speclint.lsp")
 
-DEBOUNCE_SECONDS = 0.3  # after the last keystroke
+DEBOUNCE_SECONDS = 0.3  # the longest pause after the last keystroke before a document is checked
+# ... and the shortest: the pause is half as long as the document's last check took (a fast check
+# starts soon; a slow one does not keep the checker process busy with text typed over)
+MIN_DEBOUNCE_SECONDS = 0.05
 CONFIG_FILES = ("pyproject.toml", "speclint.toml", ".speclint.toml")
 SEVERITY = {"error": types.DiagnosticSeverity.Error, "warning": types.DiagnosticSeverity.Warning,
             "info": types.DiagnosticSeverity.Information}
@@ -126,7 +130,8 @@ def check_in_worker(data: bytes, path: str, config, rel: Optional[str], file: Op
 
     index = OnDiskIndex() if file else None
     # findings the engine places in an imported module belong to that file, not to this document
-    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index).diagnostics
+    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index,
+                                           incremental=True).diagnostics
             if d.path == path]
 
 
@@ -168,6 +173,7 @@ class SpeclintServer(LanguageServer):
         super().__init__("speclint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full,
                          protocol_cls=SpeclintProtocol)
         self.debounce = DEBOUNCE_SECONDS
+        self._took: Dict[str, float] = {}  # document_key -> seconds its last check took
         self._resolver = None
         # keyed by document_key(uri); _open maps it to the URI as the client spelled it
         self._open: Dict[str, str] = {}
@@ -203,6 +209,7 @@ class SpeclintServer(LanguageServer):
 
     def closed(self, uri: str) -> None:
         self._open.pop(document_key(uri), None)
+        self._took.pop(document_key(uri), None)
         self.clear(uri)
 
     # -- the engine --
@@ -292,6 +299,14 @@ class SpeclintServer(LanguageServer):
             self._pool = None
 
     # -- publishing --
+    def change_delay(self, uri: str) -> float:
+        """The pause after an edit before the document is checked: half as long as its last
+        check took, between MIN_DEBOUNCE_SECONDS and `debounce`."""
+        took = self._took.get(document_key(uri))
+        if took is None:
+            return self.debounce
+        return min(self.debounce, max(MIN_DEBOUNCE_SECONDS, took / 2))
+
     def schedule(self, uri: str, delay: float) -> None:
         key = document_key(uri)
         task = self._pending.pop(key, None)
@@ -308,7 +323,9 @@ class SpeclintServer(LanguageServer):
             if doc is None or not is_python(doc.language_id, uri):
                 return
             version, text = doc.version, doc.source
+            started = time.perf_counter()
             diags = await self.lint(uri, text)
+            self._took[key] = time.perf_counter() - started
             doc = self.document(uri)
             if doc is None or doc.version != version or doc.source != text:
                 return  # edited meanwhile: a newer run is scheduled
@@ -495,7 +512,7 @@ def create_server() -> SpeclintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: SpeclintServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, ls.debounce)
+        ls.schedule(params.text_document.uri, ls.change_delay(params.text_document.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: SpeclintServer, params: types.DidSaveTextDocumentParams) -> None:

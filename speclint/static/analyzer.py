@@ -28,12 +28,13 @@ from speclint.static.interpret import FunctionRun
 from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.syntax import estimator_uses
+from speclint.static.walk import Walker, walk
 from speclint.static.values import (
     BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
 
 
-class _Prepass(cst.CSTVisitor):
+class _Prepass(Walker):
     def __init__(self, an: "ModuleAnalyzer"):
         self.an = an
         self.fn_stack: List[cst.FunctionDef] = []
@@ -174,9 +175,9 @@ class ModuleAnalyzer:
             body = fn.body if isinstance(fn, cst.FunctionDef) else fn
             if isinstance(body, cst.Module):
                 for stmt in body.body:
-                    stmt.visit(counter)
+                    walk(stmt, counter)
             else:
-                body.visit(counter)
+                walk(body, counter)
             found = frozenset(t for t, n in counter.counts.items() if n > 1)
             self._repeated[fn] = found
         return found
@@ -223,7 +224,7 @@ class ModuleAnalyzer:
         for the module being checked, its module-level Estimator constructions (`estimator =
         TPUEstimator(model_fn=model_fn, use_tpu=False)`), which say where its model_fns run."""
         self._prepass = _Prepass(self)
-        self.module.visit(self._prepass)
+        walk(self.module, self._prepass)
         self.module_run = FunctionRun(self, self.module, None)
         self.module_run.execute(self.module.body, [State({}, apis.ALL_MODES, False)])
         self.spec_facts = []
@@ -381,7 +382,7 @@ class ModuleAnalyzer:
 _USE_MODES = dict(apis.METHOD_MODE, export=apis.PREDICT)  # what each use runs the model_fn in
 
 
-class _ConditionCounter(cst.CSTVisitor):
+class _ConditionCounter(Walker):
     """Counts the conditions (and their and/or/not parts) of if/while/assert/ternaries."""
 
     def __init__(self):

@@ -29,6 +29,7 @@ from speclint.static.values import (
 )
 from speclint.static.calls import Calls
 from speclint.static.evaluate import Expressions
+from speclint.static.walk import Walker, walk
 
 
 
@@ -453,14 +454,14 @@ class FunctionRun(Expressions, Calls):
     def _mentions_mode(self, node, s: State) -> bool:
         found = False
 
-        class V(cst.CSTVisitor):
+        class V(Walker):
             def visit_Name(self_, n: cst.Name):
                 nonlocal found
                 v, _ = self.lookup(n.value, s)
                 if isinstance(v, (Mode, ModeTest)) and not (isinstance(v, Mode) and v.constant):
                     found = True
 
-        node.visit(V())
+        walk(node, V())
         return found
 
     # ---- expressions --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from speclint.static import safeparse
+from speclint.static import reparse, safeparse
 
 
 @dataclass
@@ -26,10 +26,17 @@ class Parsed:
         return text[1:] if text.startswith("\ufeff") else text
 
 
-def parse(data: bytes) -> Parsed:
-    reason = safeparse.too_deep(data)
+def parse(data: bytes, key: Optional[str] = None) -> Parsed:
+    """The file is parsed by its top-level statements (`reparse.py`: a fraction of libcst's
+    memory).  `key` names a document parsed again and again (a language server's): only the
+    statements whose text changed since its last parse are parsed."""
+    reason, outline = safeparse.check(data)
     if reason is not None:
         return Parsed(None, reason)
+    if outline:
+        module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key)
+        if module is not None:
+            return Parsed(module, data=data)
     parsed = _parse(data)
     if parsed.error is not None and parsed.error.startswith("syntax error") and b"\f" in data:
         # libcst rejects a form feed in indentation ("no matching outer block for dedent"), which

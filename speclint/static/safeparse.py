@@ -13,8 +13,11 @@ So, measured with libcst 1.9 (see tests/test_robustness.py):
    200 levels (CPython's own limit).  Code nested deeper than `MAX_AST_DEPTH` (where libcst
    turns slow: seconds to minutes) is SL000 too; a chain of `and`/`or` operands counts as
    nested, as libcst builds it.
-   A file over `MAX_PARSE_BYTES` is never parsed ("too large"): libcst's peak memory is about
-   900 MiB per MiB of source (bench/bench_memory.py), and at 50 MB it aborts the process.
+   A file over `MAX_PARSE_BYTES` is never parsed ("too large"): the analysis takes 15-35 s per
+   MiB, and libcst given a whole file peaks at about 900 MiB per MiB of source (at 50 MB it
+   aborts the process).  A large file is compiled in parts (`CHUNK_BYTES`), each reduced to the
+   outline of its top-level statements (`Top`), which `reparse` uses to give libcst one
+   statement, or a small batch of them, at a time: about 90 MiB per MiB at the peak.
 2. libcst runs in a thread with a 256 MB stack (virtual memory; only the pages used are touched),
    so the caller's stack size (a small thread of a language server, macOS's 512 KB) does not
    matter, and the remaining nesting fits; the analysis runs there too, with a Python recursion
@@ -23,17 +26,18 @@ So, measured with libcst 1.9 (see tests/test_robustness.py):
 from __future__ import annotations
 
 import ast
+import bisect
 import contextlib
 import re
 import sys
 import threading
 import warnings
-from typing import Optional
+from typing import List, Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
-# Parsing costs memory in proportion to the source: libcst peaks at about 900 MiB per MiB (CPython's
-# AST about 250 MiB per MiB before it), the analysis takes 15-35 s per MiB.  The largest files that
-# mention the Estimator API in TensorFlow itself are under 0.35 MiB (tpu_estimator.py: 0.18 MiB).
+# Parsing costs memory in proportion to the source (by statements, about 90 MiB per MiB at the peak:
+# bench/bench_memory.py), the analysis takes 15-35 s per MiB.  The largest files that mention the
+# Estimator API in TensorFlow itself are under 0.35 MiB (tpu_estimator.py: 0.18 MiB).
 MAX_PARSE_BYTES = 1024 * 1024
 MAX_BRACKET_DEPTH = 200  # CPython's MAXLEVEL
 # Deeper than this (CPython accepts up to about 3,000) libcst takes seconds to minutes: subscripts
@@ -54,25 +58,151 @@ def too_large(size: int) -> str:
 
 def too_deep(data: bytes) -> Optional[str]:
     """Why libcst must not be given this file (None: it may): too large, or nested too deeply."""
+    return check(data)[0]
+
+
+# CPython's tree of a file holds about 110 MiB per MiB of source and peaks at 250 while it is
+# built: a file over this size is compiled in parts of at least this size (whole top-level
+# statements), each part's tree reduced to its outline (`Top`) and dropped before the next one.
+CHUNK_BYTES = 64 * 1024
+_CHUNK_START = re.compile(rb"^[A-Za-z_@]", re.M)
+_CONTINUES = re.compile(rb"(?:else|elif|except|finally)\b")
+
+
+class Top:
+    """One top-level statement of a file, from CPython's tree: what `reparse` needs to cut the
+    file into statements.  Lines are 1-based.  (A plain class: this module is imported on every
+    run, before the prefilter.)"""
+    __slots__ = ("first", "end", "indent", "body")
+
+    def __init__(self, first: int, end: int, indent: Optional[str], body: Optional[tuple] = None):
+        self.first = first  # its first line (decorators included)
+        self.end = end  # its last line
+        self.indent = indent  # the indentation of its first indented block (libcst's first INDENT)
+        self.body = body  # a class: its body's statements, (first line, end line, column)
+
+    def _key(self) -> tuple:
+        return self.first, self.end, self.indent, self.body
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Top) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Top{self._key()!r}"
+
+
+def check(data: bytes):
+    """(too_deep's verdict, the outline of the file's top-level statements (`Top`s) or None
+    where CPython has no tree of it)."""
     if len(data) > MAX_PARSE_BYTES:
-        return too_large(len(data))
+        return too_large(len(data)), None
+    lines = data.splitlines(keepends=True)  # (bytes: \n, \r\n and \r, as CPython counts lines)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    outline: List[Top] = []
+    for start, deep, tree in _parts(data):
+        if tree is None:
+            if deep:
+                return _TOO_DEEP, None
+            return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
+        if _ast_depth(tree) > MAX_AST_DEPTH:
+            return _TOO_DEEP, None
+        outline.extend(_outline(tree, lines, bisect.bisect_left(starts, start)))
+        del tree
+    return None, outline
+
+
+def _parts(data: bytes):
+    """(start, nested too deeply, CPython's tree or None) of parts of the file: whole top-level
+    statements, each at least CHUNK_BYTES.  A part that CPython cannot compile (cut inside a
+    string, a bracket, before an `else:`) is joined to the next one, so every part compiled ends
+    where a statement ends; the last part runs to the end of the file, and a failure there is the
+    file's.  A file with a coding declaration other than UTF-8, or a byte-order mark, is one part."""
+    if len(data) <= 2 * CHUNK_BYTES or not _plain_utf8(data):
+        yield (0,) + _compile(data)
+        return
+    start = 0
+    for m in _CHUNK_START.finditer(data, CHUNK_BYTES):
+        cut = m.start()
+        if cut - start < CHUNK_BYTES or len(data) - cut < CHUNK_BYTES or _CONTINUES.match(data, cut):
+            continue
+        deep, tree = _compile(data[start:cut])
+        if tree is None:
+            continue  # joined to the next part
+        yield start, False, tree
+        del tree
+        start = cut
+    yield (start,) + _compile(data[start:] if start else data)
+
+
+def _plain_utf8(data: bytes) -> bool:
+    head = data[:2048].split(b"\n", 2)[:2]
+    return not data.startswith(b"\xef\xbb\xbf") and not any(
+        re.match(rb"^[ \t\f]*#.*?coding[:=][ \t]*(?!utf-?8\b)[-\w.]+", line, re.I) for line in head)
+
+
+def _compile(data: bytes):
+    """(nested too deeply, CPython's tree or None)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
-            tree = compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST,
-                           dont_inherit=True)
+            return False, compile(data, "<speclint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):  # (CPython's parser says MemoryError for deep nesting)
-        return _TOO_DEEP
+        return True, None
     except SyntaxError as exc:
         msg = str(getattr(exc, "msg", "") or "")
-        if "too many nested" in msg or "too complex" in msg or "nested too deeply" in msg:
-            return _TOO_DEEP
-        return _TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None
+        return ("too many nested" in msg or "too complex" in msg or "nested too deeply" in msg), None
     except (ValueError, UnicodeError, LookupError, OverflowError):
         # NUL bytes, undecodable bytes, unknown coding cookie: libcst reports these itself
-        return _TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None
-    if _ast_depth(tree) > MAX_AST_DEPTH:
-        return _TOO_DEEP
+        return False, None
+
+
+def _outline(tree, lines: list, offset: int) -> List[Top]:
+    """The `Top`s of a part's tree (`offset`: the lines before the part)."""
+    out = []
+    for st in tree.body:
+        first = min([st.lineno] + [d.lineno for d in getattr(st, "decorator_list", ())]) + offset
+        body = None
+        if isinstance(st, ast.ClassDef):
+            body = tuple((min([b.lineno] + [d.lineno for d in getattr(b, "decorator_list", ())]) + offset,
+                          (b.end_lineno or b.lineno) + offset, b.col_offset) for b in st.body)
+        out.append(Top(first, (st.end_lineno or st.lineno) + offset, _first_indent(st, lines, offset), body))
+    return out
+
+
+def _first_indent(st, lines: list, offset: int) -> Optional[str]:
+    """The indentation of the first statement in `st` that starts a line of its own past column 0
+    (where libcst's tokenizer gives its first INDENT), or None: the first statement of the first
+    of its blocks, in source order, that is not on its header's line (a one-line suite holds no
+    block of its own)."""
+    blocks = []
+    for name in ("body", "handlers", "orelse", "finalbody", "cases"):
+        value = getattr(st, name, None)
+        if not isinstance(value, list):
+            continue
+        if name in ("handlers", "cases"):
+            blocks.extend(h.body for h in value)
+        else:
+            blocks.append(value)
+    for block in blocks:
+        if not block or not isinstance(block[0], ast.stmt):
+            continue
+        node = block[0]
+        if isinstance(node, ast.If) and node.col_offset == st.col_offset:  # an `elif`: its blocks
+            found = _first_indent(node, lines, offset)
+            if found is not None:
+                return found
+            continue
+        line = node.lineno + offset
+        raw = lines[line - 1][:node.col_offset] if line <= len(lines) else b"x"
+        if node.col_offset > 0 and not raw.strip():
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
     return None
 
 
@@ -97,21 +227,31 @@ def cpython_syntax_error(data: bytes):
 
 def _ast_depth(tree) -> int:
     """Nesting depth as libcst will build it (a chain of `and`/`or` operands nests there), with
-    an early exit past the limit.  About a tenth of a libcst parse."""
+    an early exit past the limit: the depth `ast.iter_child_nodes` gives, walked without its
+    generators (about a tenth of a libcst parse)."""
     stack = [(tree, 1)]
     deepest = 0
-    children = ast.iter_child_nodes
+    node_type = ast.AST
     bool_op = ast.BoolOp
+    pop, push = stack.pop, stack.append
     while stack:
-        node, depth = stack.pop()
-        if type(node) is bool_op:
+        node, depth = pop()
+        cls = type(node)
+        if cls is bool_op:
             depth += len(node.values)
         if depth > deepest:
             deepest = depth
             if depth > MAX_AST_DEPTH:
                 break
-        for child in children(node):
-            stack.append((child, depth + 1))
+        depth += 1
+        for name in cls._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        push((item, depth))
+            elif isinstance(value, node_type):
+                push((value, depth))
     return deepest
 
 

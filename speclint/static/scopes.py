@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Dict, Set
 
 import libcst as cst
+from speclint.static.walk import Walker, walk
 
 
 def _target_names(node, out: Set[str], loads: list) -> None:
@@ -30,7 +31,7 @@ def param_names(params: cst.Parameters) -> list:
     return names
 
 
-class _Collector(cst.CSTVisitor):
+class _Collector(Walker):
     def __init__(self) -> None:
         self.stores: Set[str] = set()
         self.globals: Set[str] = set()
@@ -39,18 +40,18 @@ class _Collector(cst.CSTVisitor):
 
     def _load(self, node) -> None:
         if node is not None:
-            node.visit(self)
+            walk(node, self)
 
     def visit_Name(self, node: cst.Name) -> bool:
         self.loads.setdefault(node.value, node)
         return False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
@@ -61,7 +62,7 @@ class _Collector(cst.CSTVisitor):
         _target_names(node.target, self.stores, self.extra_loads)
         if isinstance(node.target, cst.Name):
             self.loads.setdefault(node.target.value, node.target)
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
@@ -71,24 +72,24 @@ class _Collector(cst.CSTVisitor):
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
         _target_names(node.target, self.stores, self.extra_loads)
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_For(self, node: cst.For) -> bool:
         _target_names(node.target, self.stores, self.extra_loads)
-        node.iter.visit(self)
-        node.body.visit(self)
+        walk(node.iter, self)
+        walk(node.body, self)
         if node.orelse:
-            node.orelse.visit(self)
+            walk(node.orelse, self)
         return False
 
     def visit_CompFor(self, node: cst.CompFor) -> bool:
         _target_names(node.target, self.stores, self.extra_loads)
-        node.iter.visit(self)
+        walk(node.iter, self)
         for cond in node.ifs:
-            cond.visit(self)
+            walk(cond, self)
         if node.inner_for_in:
-            node.inner_for_in.visit(self)
+            walk(node.inner_for_in, self)
         return False
 
     def visit_AsName(self, node: cst.AsName) -> bool:
@@ -113,7 +114,7 @@ class _Collector(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.stores.add(node.name.value)
         for d in node.decorators:
-            d.decorator.visit(self)
+            walk(d.decorator, self)
         for p in _all_params(node.params):
             self._load(p.default)
         for name, use in free_names(node).items():
@@ -130,7 +131,7 @@ class _Collector(cst.CSTVisitor):
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self.stores.add(node.name.value)
         for b in node.bases:
-            b.visit(self)
+            walk(b, self)
         return False
 
 
@@ -153,11 +154,11 @@ def free_names(fn) -> Dict[str, cst.Name]:
         return cached[1]
     c = _Collector()
     if isinstance(fn, cst.FunctionDef):
-        fn.body.visit(c)
+        walk(fn.body, c)
     else:
-        fn.body.visit(c)
+        walk(fn.body, c)
     for extra in c.extra_loads:
-        extra.visit(c)
+        walk(extra, c)
     bound = set(param_names(fn.params)) | c.stores
     result = {n: use for n, use in c.loads.items() if n not in bound and n not in c.globals}
     if len(_CACHE) > 4096:

@@ -12,6 +12,7 @@ from typing import Dict, Optional
 import libcst as cst
 
 from speclint import apis
+from speclint.static.walk import Walker, walk
 
 
 class _DropComments(cst.CSTTransformer):
@@ -32,7 +33,7 @@ def is_generator(node) -> bool:
         return False
     found = False
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Yield(self, n):
             nonlocal found
             found = True
@@ -43,7 +44,7 @@ def is_generator(node) -> bool:
         def visit_Lambda(self, n):
             return False
 
-    node.visit(V())
+    walk(node, V())
     return found
 
 
@@ -52,7 +53,7 @@ def rebound_names(fn) -> set:
     excluded: such a name does not hold only mode values."""
     out: set = set()
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_FunctionDef(self, n):
             return n is fn
 
@@ -68,7 +69,7 @@ def rebound_names(fn) -> set:
                     isinstance(n.target, cst.Name):
                 out.add(n.target.value)
 
-    fn.visit(V())
+    walk(fn, V())
     return out
 
 NORETURN = {"sys.exit", "exit", "quit", "os._exit", "os.abort", "absl.app.exit"}
@@ -155,7 +156,7 @@ class Flow:
 def has_break(node) -> bool:
     found = []
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Break(self, n):
             found.append(n)
 
@@ -168,14 +169,14 @@ def has_break(node) -> bool:
         def visit_FunctionDef(self, n):
             return False
 
-    node.visit(V())
+    walk(node, V())
     return bool(found)
 
 
 def has_return(fn: cst.FunctionDef) -> bool:
     found = []
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Return(self, n):
             found.append(n)
 
@@ -185,7 +186,7 @@ def has_return(fn: cst.FunctionDef) -> bool:
         def visit_Lambda(self, n):
             return False
 
-    fn.visit(V())
+    walk(fn, V())
     return bool(found)
 
 def tests_for_batch_size(fn) -> bool:
@@ -193,7 +194,7 @@ def tests_for_batch_size(fn) -> bool:
     expects the key to be missing sometimes."""
     found = []
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Comparison(self, n):
             if isinstance(n.left, cst.SimpleString) and n.left.evaluated_value == "batch_size" and \
                     any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in n.comparisons):
@@ -205,7 +206,7 @@ def tests_for_batch_size(fn) -> bool:
                     n.args[0].value.evaluated_value == "batch_size":
                 found.append(n)
 
-    fn.visit(V())
+    walk(fn, V())
     return bool(found)
 
 RESHAPING = {"map", "map_with_legacy_function", "unbatch", "rebatch", "set_shape", "ensure_shape",
@@ -220,7 +221,7 @@ def reshaped_after(fn_node, batch_node, helpers=None) -> bool:
     state = {"after": False, "found": False}
     helpers = helpers or {}
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def leave_Call(self, n):
             if n is batch_node:
                 state["after"] = True
@@ -233,21 +234,21 @@ def reshaped_after(fn_node, batch_node, helpers=None) -> bool:
                 state["found"] = True
 
     contains = contains_node(fn_node, batch_node)
-    fn_node.visit(V())
+    walk(fn_node, V())
     return state["found"]
 
 
 def _makes_reshaping_call(fn) -> bool:
     found = []
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Call(self, n):
             f = n.func
             name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
             if name in RESHAPING:
                 found.append(n)
 
-    fn.visit(V())
+    walk(fn, V())
     return bool(found)
 
 
@@ -269,13 +270,13 @@ def contains_node(tree, target) -> bool:
     """`target` is `tree` or inside it."""
     found = []
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def on_visit(self, node):
             if node is target:
                 found.append(node)
             return not found
 
-    tree.visit(V())
+    walk(tree, V())
     return bool(found)
 
 
@@ -308,19 +309,19 @@ def estimator_uses(scope, call: cst.Call):
     if isinstance(scope, cst.Module):
         return None
     finder = _Binding(call)
-    scope.visit(finder)
+    walk(scope, finder)
     if finder.discarded:
         return frozenset()  # `Estimator(model_fn=...)` as a statement: built, never used
     if finder.name is None:
         return None
     uses = _Uses(finder.name, finder.target)
-    scope.visit(uses)
+    walk(scope, uses)
     if uses.escaped or not uses.any:
         return None
     return frozenset(uses.found)
 
 
-class _Binding(cst.CSTVisitor):
+class _Binding(Walker):
     def __init__(self, call):
         self.call = call
         self.name = None
@@ -337,7 +338,7 @@ class _Binding(cst.CSTVisitor):
             self.target = node.targets[0].target
 
 
-class _Uses(cst.CSTVisitor):
+class _Uses(Walker):
     def __init__(self, name, target):
         self.name = name
         self.target = target
@@ -449,7 +450,7 @@ def raw_input_expr(expr, fn, inputs=("features", "labels")) -> bool:
     names: set = set()
     ok = [True]
 
-    class E(cst.CSTVisitor):
+    class E(Walker):
         def on_visit(self, n):
             if not isinstance(n, _RAW_INPUT_NODES):
                 ok[0] = False
@@ -458,13 +459,13 @@ def raw_input_expr(expr, fn, inputs=("features", "labels")) -> bool:
                 names.add(n.value)
             return True
 
-    expr.visit(E())
+    walk(expr, E())
     wanted = set(inputs) & params
     if not ok[0] or not names or not names <= wanted:
         return False
     stored: set = set()
 
-    class S(cst.CSTVisitor):
+    class S(Walker):
         def visit_FunctionDef(self, n):
             return n is fn
 
@@ -489,7 +490,7 @@ def raw_input_expr(expr, fn, inputs=("features", "labels")) -> bool:
         def visit_NamedExpr(self, n):
             _store_names(n.target, stored)
 
-    fn.visit(S())
+    walk(fn, S())
     return not (names & stored)
 
 

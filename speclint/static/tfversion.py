@@ -12,6 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from speclint import apis
+from speclint.static.walk import Walker, walk
 
 
 def v1_summary_op(raw_path: str, an, keywords=()) -> Optional[str]:
@@ -46,7 +47,7 @@ def _scan(an) -> bool:
         return False
     found = False
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Attribute(self, node: cst.Attribute) -> Optional[bool]:
             nonlocal found
             parts = []
@@ -65,5 +66,5 @@ def _scan(an) -> bool:
         def visit_Call(self, node: cst.Call) -> Optional[bool]:
             return not found
 
-    an.module.visit(V())
+    walk(an.module, V())
     return found

@@ -1,0 +1,210 @@
+"""Parsing a file by its top-level statements, and a document again after an edit: only the
+statements whose text changed.
+
+libcst's parser peaks at about 900 MiB of memory per MiB of source it is given at once (its own
+structures before the Python tree, which holds about 65 MiB per MiB), and a language server's
+checker process parses the same document after every keystroke (libcst takes 0.15 s for 2,300
+lines; CPython's own parser, which `safeparse` runs first anyway, a tenth of that).  So the source
+is cut, with CPython's tree (its outline: `safeparse.check`), into segments of whole top-level statements (the blank lines and
+comments before a statement belong to its segment; a top-level class is cut again, into its
+header and its body's statements), each segment is parsed alone, and the statements are put
+together into one module.  For a document (`key`), the parsed statements of its last version are
+kept by segment text: an edit inside one function parses that function again, not the file.
+
+The module put together is the one a whole-file parse gives, node for node (`deep_equals`; the
+tests compare them on real repositories): libcst gives the blank lines and comments between two
+top-level statements to the second one, as here, and the indentation that libcst would detect
+(the first indented block's) and the newline (the first one) must be what libcst detects in each
+segment that has an indented block or a line break.
+Where that could differ, the file is parsed whole: a comment indented after a block (libcst may
+give it to the block), a file not in UTF-8 or with a byte-order mark, a form feed, a file CPython
+cannot parse or without a statement, and a segment libcst rejects (the whole-file parse reports the error).
+"""
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from collections import OrderedDict
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+_NEWLINE = re.compile(rb"\r\n?|\n")
+_NEWLINE_STR = re.compile(r"\r\n?|\n")
+BATCH_BYTES = 4096
+_MEMO_DOCUMENTS = 8  # documents whose statements are kept (a server's open files)
+# document key -> {(segment text, indent, newline): (header, statements, footer, trailing newline)}
+_MEMO: "OrderedDict[str, Dict[tuple, tuple]]" = OrderedDict()
+
+
+def parse_module(data: bytes, outline, key: Optional[str] = None) -> Optional[cst.Module]:
+    """The libcst module of `data` (whose top-level statements are `outline`, `safeparse.Top`s),
+    reusing the statements of the last parse under `key` (None: a file parsed once); None when it
+    must be parsed whole (see the module's doc)."""
+    if b"\f" in data or not outline or _encoding(data) != "utf-8":
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = data.splitlines(keepends=True)  # (as CPython counts lines)
+    m = _NEWLINE.search(data)
+    newline = m.group(0).decode() if m else "\n"
+    indent = next((t.indent for t in outline if t.indent is not None), "    ")
+    old = _MEMO.get(key, {}) if key is not None else {}
+    memo: Dict[tuple, tuple] = {}
+    body: List[cst.CSTNode] = []
+    header: tuple = ()
+    footer: tuple = ()
+    trailing = False
+    for k, (start, end, tops) in enumerate(_batches(_segments(outline, lines), lines)):
+        parsed = None
+        if len(tops) == 1 and tops[0].body is not None and end == tops[0].end:
+            parsed = _class_segment(lines, start, tops[0], indent, newline, k == 0, old, memo)
+        if parsed is None:
+            seg = b"".join(lines[start:end]).decode("utf-8")
+            mkey = (seg, indent, newline, k == 0)
+            parsed = old.get(mkey) or memo.get(mkey) or _parse_segment(seg, tops, indent, newline, k == 0)
+            if parsed is None:
+                return None
+            memo[mkey] = parsed
+        if k == 0:
+            header = parsed[0]
+        body.extend(parsed[1])
+        footer, trailing = parsed[2], parsed[3]
+    if key is not None:
+        _MEMO.pop(key, None)
+        _MEMO[key] = memo
+        while len(_MEMO) > _MEMO_DOCUMENTS:
+            _MEMO.popitem(last=False)
+    return cst.Module(body=body, header=header, footer=footer, encoding="utf-8", default_indent=indent,
+                      default_newline=newline, has_trailing_newline=trailing)
+
+
+def _parse_segment(seg: str, tops, indent: str, newline: str, first: bool) -> Optional[tuple]:
+    """(module header, statements, footer, trailing newline) of one segment, or None."""
+    try:
+        m = cst.parse_module(seg)
+    except Exception:  # noqa: BLE001 - the whole-file parse gives the error
+        return None
+    # libcst detects each segment's own indentation and newline: they must be the file's
+    # wherever the segment has an indented block or a line break
+    own = _NEWLINE_STR.search(seg)
+    if not m.body or (own is not None and own.group(0) != newline) or \
+            (m.default_indent != indent and any(t.indent is not None for t in tops)):
+        return None
+    nodes = list(m.body)
+    if not first and m.header:  # the lines before a statement that is not the first are its own
+        nodes[0] = nodes[0].with_changes(leading_lines=[*m.header, *nodes[0].leading_lines])
+    return (tuple(m.header) if first else (), tuple(nodes), tuple(m.footer), m.has_trailing_newline)
+
+
+def _class_segment(lines: List[bytes], start: int, cls, indent: str, newline: str, first: bool,
+                   old: dict, memo: dict) -> Optional[tuple]:
+    """A top-level class (most of a model file, often) in parts: its header with the lines
+    before it, and its body cut like the module's, each part parsed alone (a body part inside a
+    `class _:` of its own).  None: parse the segment whole."""
+    body = cls.body  # (first line, end line, column) of each statement
+    if len(body) < 2:
+        return None
+    raw = lines[body[0][0] - 1][:body[0][2]]
+    if raw != indent.encode("utf-8"):  # (also: a body on the header's line)
+        return None
+    comment = raw + b"#"
+    parts: List[tuple] = []  # 0-based (first line, end line)
+    begin, prev_end = body[0][0] - 1, body[0][1]
+    for b_first, b_end, _ in body[1:]:
+        gap = lines[prev_end:b_first - 1]
+        if begin < prev_end <= b_first - 1 and all(not line.strip() or line.startswith(comment) for line in gap):
+            parts.append((begin, prev_end))
+            begin = prev_end
+        prev_end = max(prev_end, b_end)
+    parts.append((begin, cls.end))
+    if len(parts) < 2:
+        return None
+    shell_text = b"".join(lines[start:body[0][0] - 1]).decode("utf-8") + indent + "pass" + newline
+    skey = ("class", shell_text, indent, newline, first)
+    shell = old.get(skey) or memo.get(skey)
+    if shell is None:
+        shell = _parse_segment(shell_text, [cls], indent, newline, first)
+        if shell is None or len(shell[1]) != 1 or not isinstance(shell[1][0], cst.ClassDef) \
+                or shell[2] or not isinstance(shell[1][0].body, cst.IndentedBlock) \
+                or shell[1][0].body.footer or len(shell[1][0].body.body) != 1:
+            return None
+    memo[skey] = shell
+    statements: List[cst.CSTNode] = []
+    for a, b in parts:
+        part = b"".join(lines[a:b]).decode("utf-8")
+        text = "class _:" + newline + part
+        pkey = ("class body", text, indent, newline)
+        nodes = old.get(pkey) or memo.get(pkey)
+        if nodes is None:
+            try:
+                m = cst.parse_module(text)
+            except Exception:  # noqa: BLE001
+                return None
+            if len(m.body) != 1 or m.header or m.footer or m.default_indent != indent \
+                    or not isinstance(m.body[0].body, cst.IndentedBlock) or m.body[0].body.footer \
+                    or m.body[0].body.indent is not None:
+                return None
+            own = _NEWLINE_STR.search(part)
+            if own is not None and own.group(0) != newline:
+                return None
+            nodes = tuple(m.body[0].body.body)
+        memo[pkey] = nodes
+        statements.extend(nodes)
+    node = shell[1][0]
+    placeholder = node.body.body[0]  # `pass`, with the lines between the header and the body
+    if placeholder.leading_lines:
+        statements[0] = statements[0].with_changes(
+            leading_lines=[*placeholder.leading_lines, *statements[0].leading_lines])
+    node = node.with_changes(body=node.body.with_changes(body=statements))
+    return shell[0], (node,), shell[2], shell[3]
+
+
+def _batches(segments: List[tuple], lines: List[bytes]) -> List[tuple]:
+    """Segments of under BATCH_BYTES joined with their neighbours up to that size (libcst's
+    parse costs about a millisecond a call whatever the size: a file of thousands of three-line
+    functions parses faster in batches); larger segments stay alone."""
+    out: List[tuple] = []
+    size = 0
+    for a, b, tops in segments:
+        n = sum(len(line) for line in lines[a:b])
+        if out and n < BATCH_BYTES and size + n <= BATCH_BYTES:
+            out[-1] = (out[-1][0], b, out[-1][2] + tops)
+            size += n
+        else:
+            out.append((a, b, tops))
+            size = n if n < BATCH_BYTES else BATCH_BYTES + 1
+    return out
+
+
+def _segments(outline, lines: List[bytes]) -> List[tuple]:
+    """(first line, end line, `Top`s), 0-based lines: whole statements, each with the blank lines
+    and comments before it (an indented comment after a block stays with it)."""
+    segments: List[tuple] = []
+    start, prev_end, tops = 0, 0, []
+    for top in outline:
+        first = top.first - 1
+        if tops and start < prev_end <= first and not any(
+                line[:1] in (b" ", b"\t") and line.lstrip().startswith(b"#") for line in lines[prev_end:first]):
+            segments.append((start, prev_end, tops))
+            start, tops = prev_end, []
+        tops.append(top)
+        prev_end = max(prev_end, top.end)
+    if tops:
+        segments.append((start, len(lines), tops))
+    return segments
+
+
+def _encoding(data: bytes) -> Optional[str]:
+    """The encoding Python (and libcst) read the file in: "utf-8-sig" with a byte-order mark."""
+    try:
+        return tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:
+        return None
+
+
+def clear() -> None:
+    _MEMO.clear()
