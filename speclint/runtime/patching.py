@@ -142,6 +142,11 @@ def _acquire_specs(tf) -> None:
             _patch(module, attr, wrapper)
         except (ImportError, AttributeError) as exc:  # another Estimator layout: no SL029
             ctx.internal(f"SL029 unavailable: {exc}")
+        try:
+            from speclint.runtime.checks import dispatch
+            _patch(*dispatch.wrap_keras_applications())
+        except ImportError:  # no Keras applications: nothing to check for SL047
+            pass
 
 
 def _release_specs(tf) -> None:
@@ -154,7 +159,7 @@ def _release_specs(tf) -> None:
             _restore(tf.EstimatorSpec, "__new__")
             _restore(tf.TPUEstimatorSpec, "__new__")
             _restore(tf.TPUEstimatorSpec, "as_estimator_spec")
-            for key in [k for k in _SAVED if k[1] == "build_all_signature_defs"]:
+            for key in [k for k in _SAVED if k[1] in ("build_all_signature_defs", "obtain_input_shape")]:
                 _restore(*key)
 
 
