@@ -70,6 +70,13 @@ PROGRAMS = [
              "--num_tpu_cores=8"],
             {"scaffold_reads_input": "SL015"},
             "google-research/bert run_pretraining.py", setup="bench_data"),
+    Program("simclr", "simclr/run.py",
+            ["--train_mode=pretrain", "--mode=train_then_eval", "--dataset=cifar10", "--eval_split=test",
+             "--image_size=32", "--resnet_depth=18", "--proj_out_dim=16", "--use_blur=False",
+             "--train_batch_size=8", "--eval_batch_size=64", "--train_steps=2", "--checkpoint_steps=1",
+             "--use_tpu=False", "--model_dir={tmp}/model"],
+            {"scalar_contrast_loss": "SL005"},
+            "google-research/simclr run.py (TF1)"),
 ]
 
 
@@ -181,7 +188,7 @@ def check_program(prog: Program, variants=("python", "run", "simulate"), bug_var
             failures.append(f"{prog.name} {v}: outputs differ from python's")
         if v != "python" and r.diagnostics:
             failures.append(f"{prog.name} {v}: false alarms on the correct program: "
-                            + "; ".join(f"{d['code']} {d['filename']}:{d['location']['row']} {d['message'][:200]}"
+                            + "; ".join(f"{d['code']} {d['path']}:{d['line']} {d['message'][:200]}"
                                         for d in r.diagnostics))
     rows = []
     for bug, code in prog.bugs.items():
