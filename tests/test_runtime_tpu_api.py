@@ -3,7 +3,6 @@ the TPU module that lacks it) and SL047 (a Keras application loading pretrained 
 model_fn): each rule doc's blocks run under the shim, reported where the static engine reports them,
 with the same message; and on a CPU run, the program's TPU flag decides what its TPU run does."""
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -12,23 +11,11 @@ pytest.importorskip("tensorflow_estimator")
 
 from expect import actual  # noqa: E402
 from runtime_support import build, v1  # noqa: E402
+from runtime_support import shim as collect  # noqa: E402,F401 - the fixture, as `collect`
 from speclint import rulebook  # noqa: E402
-from speclint.runtime import context, patching, tpupath  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 BOOK = rulebook.load()
-
-
-@pytest.fixture
-def collect():
-    patching.install("collect")
-    context.COLLECTOR.clear()
-    tpupath.forget()
-    try:
-        yield context.COLLECTOR
-    finally:
-        patching.uninstall()
-        context.COLLECTOR.clear()
 
 
 @pytest.fixture(autouse=True)
