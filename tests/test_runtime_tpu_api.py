@@ -167,8 +167,7 @@ def test_sl047_on_a_cpu_run_the_tpu_path_loading_weights_is_reported(tmp_path, c
 
 
 def test_sl047_not_reported_off_tpu(tmp_path, collect, weights_file):
-    """A model_fn with no TPU flag given to TPUEstimator(use_tpu=False), and an Estimator's: the
-    weights load on CPU, which is fine."""
+    """A plain Estimator's model_fn: the weights load on CPU, which is fine."""
     path, ns = _module(tmp_path, "sl047_cpu", """
         import tensorflow.compat.v1 as tf
 

@@ -155,9 +155,9 @@ def keras_patch_target():
 
 
 def _runs_on_tpu(call) -> bool:
-    if ctx.SETTINGS.target == "cpu":
-        return False
-    return ctx.SETTINGS.target == "tpu" or call.on_tpu
+    """The call is on the TPU path, or its code runs there as it is: a model_fn under TPUEstimator
+    that names no TPU flag builds the same thing on TPU (the shim's TPU-only rules' convention)."""
+    return call.tpu_rules_apply_to_class(apis.TPU_ESTIMATOR_SPEC)
 
 
 def _application_call(frame):
