@@ -46,8 +46,9 @@ def _flag_expr(node) -> bool:
 
 @constructor_check("SL045")
 def train_batch_size_missing(kind, given, tf):
-    """TPUEstimator(use_tpu=True) raises "`train_batch_size` cannot be `None`" at construction
-    (tpu_estimator.py:2761-2765), also when it only evaluates or predicts. On a CPU run
+    """TPUEstimator(use_tpu=True) raises a ValueError without train_batch_size at construction
+    (tpu_estimator.py:2761-2765; the message is SL045's template), also when it only evaluates or
+    predicts. On a CPU run
     (use_tpu=False) it is reported when `use_tpu=` is the program's TPU flag: its TPU run fails."""
     if kind != apis.TPU_ESTIMATOR or given.get("train_batch_size") is not None:
         return
