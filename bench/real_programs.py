@@ -70,6 +70,13 @@ PROGRAMS = [
              "--num_tpu_cores=8"],
             {"scaffold_reads_input": "SL015"},
             "google-research/bert run_pretraining.py", setup="bench_data"),
+    Program("simclr", "simclr/run.py",
+            ["--train_mode=pretrain", "--mode=train_then_eval", "--dataset=cifar10", "--eval_split=test",
+             "--image_size=32", "--resnet_depth=18", "--proj_out_dim=16", "--use_blur=False",
+             "--train_batch_size=8", "--eval_batch_size=64", "--train_steps=2", "--checkpoint_steps=1",
+             "--use_tpu=False", "--model_dir={tmp}/model"],
+            {"scalar_contrast_loss": "SL005"},
+            "google-research/simclr run.py (TF1)"),
 ]
 
 
@@ -136,6 +143,32 @@ def run(prog: Program, variant: str, bug: str = "", stop_at_first: bool = False)
         return RunResult(outputs, codes, diags, proc.returncode, seconds, proc.stderr, cpu)
 
 
+_UNREACHED_DRIVER = """
+import json, sys
+from speclint.runtime import runner, simulate_run
+out = runner.run_program(sys.argv[1], sys.argv[2:], mode="warn",
+                         before_run=simulate_run.install_for_run, after_run=simulate_run.uninstall_for_run)
+print("SPECLINT_JSON " + json.dumps(dict(codes=sorted({d.code for d in out.diagnostics}),
+      diagnostics=[f"{d.code} {d.path}:{d.line} {d.message[:200]}" for d in out.diagnostics],
+      unreached=[list(u) for u in simulate_run.UNREACHED], exit=out.exit_code)))
+"""
+
+
+def run_unreached(prog: Program, overrides: Dict[str, str], bug: str = "") -> dict:
+    """`speclint run --simulate-tpu` in-process in a child (what the CLI runs), with some of the
+    program's flags overridden (e.g. train only): the diagnostics and `simulate_run.UNREACHED`, the
+    modes the program did not reach and what their simulation did."""
+    with tempfile.TemporaryDirectory(prefix=f"speclint-real-{prog.name}-") as tmp:
+        args = [a for a in _prepare(prog, tmp) if a.split("=")[0] not in overrides]
+        args += [f"{k}={v}" for k, v in overrides.items()]
+        proc = subprocess.run([sys.executable, "-c", _UNREACHED_DRIVER, str(ROOT / prog.script)] + args,
+                              env=_env(bug), capture_output=True, text=True, cwd=tmp)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("SPECLINT_JSON ")), None)
+        if line is None:
+            raise AssertionError(f"{prog.name}: no report (exit {proc.returncode}): {proc.stderr[-3000:]}")
+        return json.loads(line[len("SPECLINT_JSON "):])
+
+
 def check_program(prog: Program, variants=("python", "run", "simulate"), bug_variants=("run", "simulate"),
                   stop_at_first: bool = False, repeat: int = 1):
     """(results, rows, failures): one row per injected bug for the table. `repeat`: run each
@@ -155,7 +188,7 @@ def check_program(prog: Program, variants=("python", "run", "simulate"), bug_var
             failures.append(f"{prog.name} {v}: outputs differ from python's")
         if v != "python" and r.diagnostics:
             failures.append(f"{prog.name} {v}: false alarms on the correct program: "
-                            + "; ".join(f"{d['code']} {d['filename']}:{d['location']['row']} {d['message'][:200]}"
+                            + "; ".join(f"{d['code']} {d['path']}:{d['line']} {d['message'][:200]}"
                                         for d in r.diagnostics))
     rows = []
     for bug, code in prog.bugs.items():

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
@@ -86,3 +87,19 @@ def train_op_for(loss, cross_shard=False):
     if cross_shard:
         opt = v1.tpu.CrossShardOptimizer(opt)
     return opt.minimize(loss, global_step=v1.train.get_global_step())
+
+
+@pytest.fixture
+def shim():
+    """The shim installed in collect mode for one test (import it into the test module:
+    `from runtime_support import shim`): the collector, cleared, with every model_fn shadowed
+    afresh; uninstalled after."""
+    from speclint.runtime import context, patching, tpupath
+    patching.install("collect")
+    context.COLLECTOR.clear()
+    tpupath.forget()
+    try:
+        yield context.COLLECTOR
+    finally:
+        patching.uninstall()
+        context.COLLECTOR.clear()

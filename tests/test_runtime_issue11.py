@@ -14,19 +14,11 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("tensorflow_estimator")
 
 from runtime_support import EstimatorSpec, TPUEstimatorSpec, build, build_on_tpu, dense, tf, train_op_for, v1  # noqa: E402
+from runtime_support import shim  # noqa: E402,F401 - the fixture
 
-from speclint.runtime import context, patching, simulate, tpupath  # noqa: E402
+from speclint.runtime import context, simulate  # noqa: E402
 from speclint.runtime.errors import SpecLintWarning  # noqa: E402
 
-
-@pytest.fixture
-def shim():
-    patching.install("collect")
-    context.COLLECTOR.clear()
-    tpupath.forget()
-    yield context.COLLECTOR
-    patching.uninstall()
-    context.COLLECTOR.clear()
 
 
 def codes(*args, **kw):

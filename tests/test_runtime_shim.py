@@ -342,3 +342,29 @@ def test_every_runtime_finding_uses_a_rulebook_template_with_all_its_fields():
                 assert fields <= given, (path.name, node.lineno, code, variant, sorted(fields - given))
             seen += 1
     assert seen > 40
+
+
+def test_nested_install_gives_the_outer_settings_back_and_the_last_uninstall_forgets_specs():
+    """An inner install() with other settings, then its uninstall(): the outer install's settings
+    are in force again (they used to stay the inner ones); the final uninstall() restores the
+    defaults and drops the recently built specs (each keeps its graph alive)."""
+    from speclint.runtime import calls, context, patching
+
+    def model_fn(features, labels, mode, params):
+        return v1.estimator.tpu.TPUEstimatorSpec(mode, predictions={"x": features["x"]})
+
+    s = context.SETTINGS
+    assert patching.install("warn", target="tpu", select={"SL005"})
+    try:
+        outer = (s.mode, s.target, s.select)
+        assert outer == ("warn", "tpu", frozenset({"SL005"}))
+        with patching.shim("collect", target="cpu"):
+            assert (s.mode, s.target, s.select) == ("collect", "cpu", None)
+            build(model_fn, "predict")
+            assert calls._RECENT  # noqa: SLF001
+        assert (s.mode, s.target, s.select) == outer and patching.installed()
+        assert calls._RECENT  # noqa: SLF001 - still installed: kept
+    finally:
+        patching.uninstall()
+    assert (s.mode, s.target, s.select) == (None, "auto", None) and not patching.installed()
+    assert not calls._RECENT  # noqa: SLF001

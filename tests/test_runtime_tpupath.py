@@ -12,18 +12,10 @@ pytest.importorskip("tensorflow")
 pytest.importorskip("tensorflow_estimator")
 
 from runtime_support import TPUEstimatorSpec, build, dense, tf, train_op_for, v1  # noqa: E402
+from runtime_support import shim  # noqa: E402,F401 - the fixture
 
-from speclint.runtime import context, patching, simulate, tpupath  # noqa: E402
+from speclint.runtime import context, patching, simulate  # noqa: E402
 
-
-@pytest.fixture
-def shim():
-    patching.install("collect")
-    context.COLLECTOR.clear()
-    tpupath.forget()
-    yield context.COLLECTOR
-    patching.uninstall()
-    context.COLLECTOR.clear()
 
 
 def codes(*args, **kw):
@@ -212,3 +204,37 @@ def test_simulation_uses_the_programs_drop_remainder_decision():
         return tf.data.Dataset.from_tensor_slices(({"x": x}, y)).repeat().batch(params["batch_size"])
     bad = simulate.simulate_tpu(fn, literal_dynamic, modes=("eval",))
     assert not bad.built
+
+
+def test_calls_a_tpu_run_never_makes_get_no_shadow_and_say_why(shim):
+    """SparseTensor features (the TPU infeed is dense) and non-dict params (TPUEstimator's TPU path
+    assigns params["batch_size"]): no shadow call, no diagnostic, the reason in SKIPPED."""
+    from speclint.runtime import tpupath
+
+    def sparse_model_fn(features, labels, mode, params):
+        dense_ids = tf.sparse.to_dense(features["ids"])
+        logits = v1.layers.dense(tf.cast(dense_ids, tf.float32), 2)
+        loss = v1.losses.sparse_softmax_cross_entropy(labels, logits)
+        # the scalar would be SL005 on a TPU path, which this call cannot have
+        return TPUEstimatorSpec(mode, loss=loss, eval_metrics=(_metric_fn_with_loss, [loss, labels, logits])) \
+            if params["use_tpu"] else TPUEstimatorSpec(mode, loss=loss)
+
+    def features():
+        return {"x": tf.ones([4, 3]), "ids": tf.sparse.SparseTensor([[0, 0], [3, 2]], [1, 2], [4, 3])}
+    tpupath.SKIPPED.clear()
+    assert codes(sparse_model_fn, "eval", features=features) == []
+    assert tpupath.SKIPPED == ["sparse_model_fn: a SparseTensor feature: a TPU model_fn never gets one"]
+
+    class HParams:
+        use_tpu = False
+        batch_size = 4
+
+    def hparams_model_fn(features, labels, mode, params):
+        if params.use_tpu:
+            return _eval_spec(True, features, labels, mode)
+        loss = v1.losses.sparse_softmax_cross_entropy(labels, dense(features))
+        return tf.estimator.EstimatorSpec(mode, loss=loss)
+    tpupath.SKIPPED.clear()
+    assert codes(hparams_model_fn, "eval", kind="plain", params=HParams()) == []
+    assert tpupath.SKIPPED == ["hparams_model_fn: params is a HParams, not a dict: TPUEstimator's TPU path "
+                               "gives its model_fn a dict"]

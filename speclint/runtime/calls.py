@@ -190,6 +190,12 @@ def remember(spec, construction) -> None:
             _RECENT.popitem(last=False)
 
 
+def forget_recent() -> None:
+    """Drop the recently built specs (the shim's final uninstall: they keep their graphs alive)."""
+    with _RECENT_LOCK:
+        _RECENT.clear()
+
+
 def construction_of(spec) -> Optional[Construction]:
     """The Construction of a spec built recently (in any call), else None."""
     entry = _RECENT.get(id(spec))

@@ -26,6 +26,7 @@ _ESTIMATOR_REFS = 0
 _SAVED = {}  # (class, attribute) -> original __dict__ entry (or _ABSENT)
 _ABSENT = object()
 _WRAPPED_ATTR = "__speclint_original__"
+_OUTER_SETTINGS = []  # the settings each install() replaced, restored by its uninstall()
 
 def _patch(cls, attr, value) -> None:
     """Replace `attr` on a class or module, remembering the exact original entry."""
@@ -142,6 +143,11 @@ def _acquire_specs(tf) -> None:
             _patch(module, attr, wrapper)
         except (ImportError, AttributeError) as exc:  # another Estimator layout: no SL029
             ctx.internal(f"SL029 unavailable: {exc}")
+        try:
+            from speclint.runtime.checks import dispatch
+            _patch(*dispatch.wrap_keras_applications())
+        except ImportError:  # no Keras applications: nothing to check for SL047
+            pass
 
 
 def _release_specs(tf) -> None:
@@ -154,7 +160,7 @@ def _release_specs(tf) -> None:
             _restore(tf.EstimatorSpec, "__new__")
             _restore(tf.TPUEstimatorSpec, "__new__")
             _restore(tf.TPUEstimatorSpec, "as_estimator_spec")
-            for key in [k for k in _SAVED if k[1] == "build_all_signature_defs"]:
+            for key in [k for k in _SAVED if k[1] in ("build_all_signature_defs", "obtain_input_shape")]:
                 _restore(*key)
 
 
@@ -389,9 +395,11 @@ def install(mode: Optional[str] = None, *, target: str = "auto", select=None) ->
         raise ValueError(f"target must be 'auto', 'tpu' or 'cpu', not {target!r}")
     tf = tfapi.load()
     with _LOCK:
-        ctx.SETTINGS.mode = mode
-        ctx.SETTINGS.target = target
-        ctx.SETTINGS.select = frozenset(select) if select is not None else None
+        s = ctx.SETTINGS
+        _OUTER_SETTINGS.append((s.mode, s.target, s.select))
+        s.mode = mode
+        s.target = target
+        s.select = frozenset(select) if select is not None else None
         _ESTIMATOR_REFS += 1
         if _ESTIMATOR_REFS == 1:
             _acquire_specs(tf)
@@ -415,6 +423,8 @@ def uninstall() -> None:
         if _ESTIMATOR_REFS == 0:
             return
         _ESTIMATOR_REFS -= 1
+        if _OUTER_SETTINGS:  # an inner install()'s settings end with it: the outer ones are back
+            ctx.SETTINGS.mode, ctx.SETTINGS.target, ctx.SETTINGS.select = _OUTER_SETTINGS.pop()
         if _ESTIMATOR_REFS == 0:
             _restore(tf.Estimator, "__init__")
             _restore(tf.TPUEstimator, "__init__")
@@ -424,6 +434,8 @@ def uninstall() -> None:
                     _restore(cls, "_call_input_fn")
             _release_specs(tf)
             ctx.SETTINGS.mode, ctx.SETTINGS.target, ctx.SETTINGS.select = None, "auto", None
+            _OUTER_SETTINGS.clear()
+            calls.forget_recent()  # the specs (and their graphs) the last checks needed
 
 
 def installed() -> bool:

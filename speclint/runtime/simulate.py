@@ -431,8 +431,9 @@ def _close_summary_writers(tfm: _TF, model_dir: str) -> None:
 
 # ------------------------------------------------------------------------------------------------
 def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, num_shards, steps, batch,
-                   per_host_input=None):
-    """Build one mode's TPU graph: (outcome, TF's failure as a diagnostic or None, shim diagnostics)."""
+                   per_host_input=None, use_tpu=True):
+    """Build one mode's TPU graph: (outcome, TF's failure as a diagnostic or None, shim diagnostics).
+    `use_tpu=False`: the same estimator's CPU graph instead (`builds_off_tpu`)."""
     cfg = tfm.tpu_config
     rec = _Recorder()
     fn = checker.wrap(model_fn) if checker is not None else model_fn
@@ -445,7 +446,7 @@ def _simulate_mode(tfm: _TF, mode: str, model_fn, input_fn, checker, *, params, 
         config = cfg.RunConfig(model_dir=model_dir, tpu_config=cfg.TPUConfig(
             iterations_per_loop=steps, num_shards=num_shards, **tpu_kwargs))
         est = tfm.TPUEstimator(
-            model_fn=fn, config=config, use_tpu=True, params=dict(params or {}),
+            model_fn=fn, config=config, use_tpu=use_tpu, params=dict(params or {}),
             train_batch_size=batch, eval_batch_size=batch, predict_batch_size=batch)
         if mode == "train":
             est.train(input_fn, steps=steps)
@@ -503,6 +504,23 @@ def _merge(result: SimulationResult, shim_diags: List[Diagnostic], tf_diag: Opti
         result.confirmed.add(_key(target))
         i = index[_key(target)]
         result[i] = _confirmed(result[i], mode, outcome)
+
+
+def builds_off_tpu(model_fn, input_fn, mode: str, *, params=None, batch_size: int = 16,
+                   num_shards: int = 8) -> ModeOutcome:
+    """Build `mode`'s graph as the program's own CPU run would (TPUEstimator(use_tpu=False), the
+    program's TPU flags as they are), up to the first Session.run: whether the model_fn supports
+    `mode` with `input_fn` at all. Nothing is reported; state is restored as in `simulate_tpu`."""
+    if getattr(_STATE, "active", None) is not None:
+        raise RuntimeError("builds_off_tpu cannot run inside a simulation")
+    tfm = _tf()
+    from speclint.runtime import tpupath
+    with tpupath.preserved_state(), _patched(tfm, num_shards, "v2"), _shim_or_none(True) as checker:
+        # the shim's checks run in a collector of their own, discarded: this build only answers
+        # "does it build"
+        outcome, _, _ = _simulate_mode(tfm, mode, model_fn, input_fn, checker, params=params,
+                                       num_shards=num_shards, steps=1, batch=batch_size, use_tpu=False)
+    return outcome
 
 
 # ------------------------------------------------------------------------------------------------

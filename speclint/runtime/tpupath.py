@@ -14,6 +14,14 @@ that call only (`tpu_flags`); the shim's TPU-only checks run on what it returns.
 graph, flags, and Python / NumPy / TF random state are exactly as before (`preserved_state`). The
 TPU simulation (`simulate.py`) sets the same flags while it builds TF's real TPU graph, so neither
 ever reports a CPU branch as TPU code.
+
+Two kinds of CPU call get no shadow call (`SKIPPED` says which), because a TPU run never makes
+that call: SparseTensor features (TPUEstimator's infeed takes dense tensors only; sparse features
+reach a TPU model_fn only through `embedding_config_spec`, which replaces them with embedding
+activations before the model_fn runs — tpu_estimator.py documents "this does not support features
+which are SparseTensors"), and params that are not a dict (an HParams object): TPUEstimator sets
+`params["batch_size"]` and `params["use_tpu"]` on the TPU path by item assignment, so its
+model_fns get a dict. A shadow built from either would be a TPU call that cannot happen.
 """
 from __future__ import annotations
 
@@ -320,6 +328,8 @@ def wanted(model_fn, call, result, tf) -> bool:
         return False  # export (no batch size): TPUEstimator's export path, not a TPU step
     params = call.params
     if params is not None and not isinstance(params, dict):
+        SKIPPED.append(f"{getattr(model_fn, '__name__', 'model_fn')}: params is a {type(params).__name__}, "
+                       "not a dict: TPUEstimator's TPU path gives its model_fn a dict")
         return False
     with _DONE_LOCK:
         try:
@@ -353,8 +363,8 @@ def _mirror(x, tf, per_core: Optional[int], batch: Optional[int]):
             if type(x) is not dict else {k: _mirror(v, tf, per_core, batch) for k, v in x.items()}
     if isinstance(x, (list, tuple)) and not hasattr(x, "_fields"):
         return type(x)(_mirror(v, tf, per_core, batch) for v in x)
-    if isinstance(x, tf.SparseTensor):
-        raise _Unmirrorable("a SparseTensor feature")
+    if isinstance(x, tf.SparseTensor):  # the TPU infeed has dense tensors only (module docstring)
+        raise _Unmirrorable("a SparseTensor feature: a TPU model_fn never gets one")
     if isinstance(x, (tf.Tensor, tf.Variable)) or hasattr(x, "dtype") and hasattr(x, "shape"):
         shape = x.shape
         dims = None if shape.rank is None else [d if d is None else int(d) for d in shape.as_list()]
@@ -412,7 +422,9 @@ def shadow_findings(model_fn, call, tf) -> list:
                     result = signature.forward(model_fn, named, ())
             except Exception as exc:  # noqa: BLE001 - the TPU path needs what a CPU run lacks
                 SKIPPED.append(f"{getattr(model_fn, '__name__', 'model_fn')}: {type(exc).__name__}: {exc}")
-                return []
+                # what the TPU path did before it stopped was checked (SL047 at a Keras
+                # application), and a TPU name the TPU module lacks is the TPU run's own failure
+                return list(sub.findings) + dispatch.explain_tpu_path_error(exc, sub, tf)
             finally:
                 calls.stack().pop()
             if call.estimator == apis.ESTIMATOR and type(result).__name__ != apis.TPU_ESTIMATOR_SPEC:

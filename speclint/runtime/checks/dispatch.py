@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from speclint import rulebook
 from speclint.runtime import calls, context as ctx, tfapi
-from speclint.runtime.checks import explain, export, fields, graph, host_calls, pairing, registry, scaffold
+from speclint.runtime.checks import explain, export, fields, graph, host_calls, pairing, registry, scaffold, tpu_api
 from speclint.runtime.objects import flatten
 
-_MODULES = (fields, graph, host_calls, pairing, scaffold)  # the modules that fill the registries
+_MODULES = (fields, graph, host_calls, pairing, scaffold, tpu_api)  # the modules that fill the registries
 
 
 def registered_codes() -> set:
@@ -63,8 +63,10 @@ def on_return(result, call, tf) -> list:
 
 
 def on_error(exc, call, tf) -> list:
-    """Findings that explain an exception the model_fn raised (SL041, SL032, SL028, SL043)."""
+    """Findings that explain an exception the model_fn raised (SL041, SL032, SL028, SL043, SL046)."""
     out = []
+    if ctx.selected("SL046"):
+        out.extend(tpu_api.explain_tpu_name(exc, call, tf))
     if ctx.selected("SL043"):
         out.extend(explain.explain_keras_cross_shard(exc, call, tf))
     if ctx.selected("SL028"):
@@ -103,6 +105,18 @@ def checking_scaffold_fn(spec, construction):
 def remember_return(result, call) -> None:
     """The spec a model_fn just returned, for the export check (SL029)."""
     export.remember_return(result, call.construction_of(result) or calls.construction_of(result))
+
+
+def explain_tpu_path_error(exc, call, tf) -> list:
+    """What the shadow TPU call's exception explains (tpupath.py): a TPU name the TPU module lacks
+    (SL046). The other explanations are about the CPU call's inputs, which the shadow mirrors."""
+    return list(tpu_api.explain_tpu_name(exc, call, tf)) if ctx.selected("SL046") else []
+
+
+def wrap_keras_applications():
+    """(module, attribute, wrapper): Keras applications report SL047 when built on the TPU path."""
+    module, attr = tpu_api.keras_patch_target()
+    return module, attr, tpu_api.wrap_obtain_input_shape(getattr(module, attr))
 
 
 def wrap_build_all_signature_defs(tf):

@@ -54,9 +54,40 @@ def explain_graph_error(exc, call, tf):
     if not isinstance(exc, (RuntimeError, ValueError)) or "Attempting to capture an EagerTensor" not in text:
         return
     loc = _raise_site(exc) or call.model_fn_location()
+    named = _module_tensor_named(exc, loc, tf)
+    if named is not None:  # the module-level name the user wrote on that line, as the static engine
+        yield Finding("SL032", named[0], "default", dict(expr=named[1], origin="assigned at module level"))
+        return
     yield Finding("SL032", loc, "default", dict(
         expr=locate.source_at(loc, "the tensor"),
         origin="an eager tensor created outside the model_fn, e.g. at module level"))
+
+
+def _module_tensor_named(exc, loc, tf):
+    """(location, name) of the one module-level name on the raising line whose value is an eager
+    tensor (what TF could not capture), from the user's frame; else None."""
+    import ast
+    if loc is None:
+        return None
+    tb, frame = exc.__traceback__, None
+    while tb is not None:
+        if locate.is_user_file(tb.tb_frame.f_code.co_filename) and tb.tb_lineno == loc.line:
+            frame = tb.tb_frame
+        tb = tb.tb_next
+    tree = locate._tree(locate.abs_path_of(frame)) if frame is not None else None  # noqa: SLF001
+    if tree is None:
+        return None
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.lineno == loc.line and isinstance(node.ctx, ast.Load) \
+                and node.id not in frame.f_locals and node.id in frame.f_globals:
+            value = frame.f_globals[node.id]
+            if isinstance(value, tf.Tensor) and hasattr(value, "numpy"):  # an EagerTensor
+                found.setdefault(node.id, node)
+    if len(found) != 1:
+        return None
+    name, node = next(iter(found.items()))
+    return locate.node_location(loc.path, node), name
 
 
 _EXPORT_ERRORS = (  # TF's message -> the ExportOutput argument it rejects

@@ -127,7 +127,8 @@ def predictions_structure(con, call, tf):
     for key, v in p.items():
         if not is_spec_tensor(v, tf):
             loc, src = _key_location(con, "predictions", key)
-            yield Finding("SL024", loc, "nested", dict(expr=src or f"{expr}[{key!r}]", key=repr(key),
+            # the key as TF's message prints it (and the static engine): predictions[debug]
+            yield Finding("SL024", loc, "nested", dict(expr=src or f"{expr}[{key!r}]", key=str(key),
                                                        what=describe(v, tf), when=""))
             return
     if mode_value(con.args.get("mode")) == apis.PREDICT:
@@ -262,7 +263,7 @@ def hooks(con, call, tf):
             yield Finding("SL030", loc, "dict", dict(field=name, expr=expr, when=""))
             continue
         if isinstance(h, tf.SessionRunHook) or not hasattr(h, "__iter__"):
-            yield Finding("SL030", loc, "not_iterable", dict(field=name, expr=expr, what=describe(h, tf),
+            yield Finding("SL030", loc, "not_iterable", dict(field=name, expr=expr, what=_single(h, tf),
                                                              cls=type(h).__name__, when=""))
             continue
         for item in list(h):
@@ -270,6 +271,22 @@ def hooks(con, call, tf):
                 yield Finding("SL030", loc, *family.not_a_hook(
                     name, type(item).__name__, describe(item, tf), _not_a_hook_kind(item)))
                 break
+
+
+def _single(h, tf) -> str:
+    """What "is a single ___" names (the template's {what}), in the static engine's words."""
+    kind = _not_a_hook_kind(h)
+    if isinstance(h, tf.SessionRunHook):
+        return "hook"
+    if kind == "keras_callback":
+        return "Keras callback"
+    if kind == "function":
+        return "function"
+    text = describe(h, tf)
+    for article in ("a ", "an "):
+        if text.startswith(article):
+            return text[len(article):]
+    return text
 
 
 def _not_a_hook_kind(item) -> str:

@@ -14,11 +14,18 @@ def _name(x):
     return type(x).__name__
 
 
-def _spec_expr(con, call):
-    """(location, source) of the returned spec's construction, else the model_fn."""
+def _spec_expr(con, call, form="full"):
+    """(location, source) of the returned spec's construction, else the model_fn. `form`: the
+    whole call ("full"), its callee with "(...)" ("ctor"), or the callee ("func"), as the static
+    engine quotes it for the rule."""
     if con is not None and con.location is not None:
         call_node = con.call()
-        src = locate.source_of(call_node) if call_node is not None else con.cls + "(...)"
+        if call_node is None:
+            src = con.cls if form == "func" else con.cls + "(...)"
+        elif form == "full":
+            src = locate.source_of(call_node)
+        else:
+            src = locate.source_of(call_node.func) + ("(...)" if form == "ctor" else "")
         return con.location, src
     return call.model_fn_location(), "the returned value"
 
@@ -36,7 +43,7 @@ def tpu_spec_plain_estimator(result, con, call, tf):
         loc, expr = locate.return_value(call.model_fn)  # the `return` that hands it to Estimator
         if loc is None or (expr.isidentifier() and con is not None and con.location is not None):
             # `return output_spec`, shared by every branch: the misuse is the construction (as static)
-            loc, expr = _spec_expr(con, call)
+            loc, expr = _spec_expr(con, call, "ctor")
         yield Finding("SL033", loc, "returned", dict(expr=expr, fn=fn_name(call.model_fn), when=_when(call)))
     elif callable(result) and isinstance(getattr(result, "__self__", None), tf.TPUEstimatorSpec) \
             and getattr(result, "__name__", "") == "as_estimator_spec":
@@ -50,7 +57,7 @@ def estimator_spec_on_tpu(result, con, call, tf):
     if not call.on_tpu or not isinstance(result, tf.EstimatorSpec):
         return
     mode = mode_value(call.mode)
-    loc, expr = _spec_expr(con, call)
+    loc, expr = _spec_expr(con, call, "func")  # the template adds "(...)"
     if mode == apis.EVAL:
         yield Finding("SL034", loc, "eval", dict(expr=expr))
     elif mode == apis.PREDICT:
@@ -87,7 +94,8 @@ def shared_host_calls(result, con, call, tf):
             continue
         if con is None:  # not built by a constructor call: namedtuple _replace()
             loc = locate.find_call_in_function(call.model_fn_location(), "_replace")
-            expr = locate.source_at(loc, "spec._replace(...)") if loc else "spec._replace(...)"
+            node = locate.call_node(loc, locate.abs_path_of_location(loc)) if loc else None
+            expr = locate.source_of(node.func) if node is not None else "spec._replace"  # as static
             yield Finding("SL035", loc or call.model_fn_location(), "replace", dict(expr=expr, field=name))
             return
         later = [c for c in call.constructions if c.cls == apis.TPU_ESTIMATOR_SPEC and c is not con
@@ -111,9 +119,10 @@ def mode_mismatch(result, con, call, tf):
     cls = _name(result)
     loc = con.field_location("mode") if con else call.model_fn_location()
     kind = "none" if got is None else "constant" if got in apis.ALL_MODES else "string"
-    # the runtime names the mode it got by its value ('train'), the static engine by its name (TRAIN)
+    # a ModeKeys value by its name (EVAL), as the static engine; another value by its repr
+    got_text = apis.MODE_DISPLAY[got] if got in apis.ALL_MODES else repr(got)
     yield Finding("SL036", loc, *family.spec_mode(cls, expr, kind, got=(got,), called=(called,),
-                                                  got_text=repr(got)))
+                                                  got_text=got_text))
 
 
 @return_check("SL038")

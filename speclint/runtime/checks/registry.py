@@ -41,5 +41,6 @@ def constructor_check(*codes):
 
 # Rules checked outside the two registries: SL014 when TF calls scaffold_fn (scaffold.py), SL040
 # when an estimator is constructed (pairing.py), SL041 when the model_fn raises (explain.py),
-# SL029 when Estimator's export builds the signatures (export.py).
-OTHER_CODES = frozenset(("SL014", "SL029", "SL040", "SL041"))
+# SL029 when Estimator's export builds the signatures (export.py), SL046 when the model_fn raises
+# and SL047 when a Keras application is built (tpu_api.py).
+OTHER_CODES = frozenset(("SL014", "SL029", "SL040", "SL041", "SL046", "SL047"))
