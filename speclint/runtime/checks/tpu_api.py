@@ -115,7 +115,6 @@ def explain_tpu_name(exc, call, tf):
         tb = tb.tb_next
     if frame is None:
         return
-    from speclint.static.checks.estimators import wrong_tpu_module  # the static engine's table
     path = locate.display(frame.f_code.co_filename)
     tree = locate._tree(locate.abs_path_of(frame))  # noqa: SLF001 - the parsed source, cached
     for node in ast.walk(tree) if tree is not None else ():
@@ -127,7 +126,7 @@ def explain_tpu_name(exc, call, tf):
         head = frame.f_locals.get(parts[0], frame.f_globals.get(parts[0]))
         if not isinstance(head, type(sys)):
             continue
-        wrong = wrong_tpu_module(".".join([_public_name(head.__name__)] + parts[1:]))
+        wrong = apis.wrong_tpu_module(".".join([_public_name(head.__name__)] + parts[1:]))
         if wrong is None:
             continue
         module, _, right = wrong

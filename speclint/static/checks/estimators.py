@@ -217,26 +217,7 @@ def train_batch_size_missing(an, ctx):
 
 
 # ---- SL046 ------------------------------------------------------------------------------------
-# TPU names that exist in one of the two TPU modules only (checked on TF 2.15 and the TF 1.x API:
-# tf.compat.v1.tpu holds the ops and the optimizer, tf.compat.v1.estimator.tpu the Estimator API).
-_TPU_OPS = ("CrossShardOptimizer", "cross_replica_sum", "bfloat16_scope", "rewrite", "shard",
-            "batch_parallel", "initialize_system", "shutdown_system", "outside_compilation")
-_TPU_ESTIMATOR_API = ("TPUEstimator", "TPUEstimatorSpec", "TPUConfig", "InputPipelineConfig", "RunConfig")
-_ESTIMATOR_TPU_MODULES = ("tensorflow.estimator.tpu", "tensorflow.compat.v1.estimator.tpu",
-                          "tensorflow.compat.v2.estimator.tpu", "tensorflow_estimator.estimator.tpu",
-                          "tensorflow_estimator.compat.v1.estimator.tpu")
-_TPU_MODULES = ("tensorflow.tpu", "tensorflow.compat.v1.tpu", "tensorflow.compat.v2.tpu")
-
-
-def wrong_tpu_module(full: str):
-    """(module as written, name, the real spelling) for a TPU name looked up in the TPU module that
-    does not have it, else None."""
-    module, _, name = full.rpartition(".")
-    if module in _ESTIMATOR_TPU_MODULES and name in _TPU_OPS:
-        return module, name, f"tf.compat.v1.tpu.{name}"
-    if module in _TPU_MODULES and name in _TPU_ESTIMATOR_API:
-        return module, name, f"tf.compat.v1.estimator.tpu.{name}"
-    return None
+# The table of TPU names and the modules that have them: apis.wrong_tpu_module (both engines).
 
 
 @module_check("SL046")
@@ -247,7 +228,7 @@ def tpu_name_missing(an, ctx):
             continue
         seen.add(id(call.func))
         full = an.imports.resolve_expr(call.func)
-        wrong = wrong_tpu_module(full) if full else None
+        wrong = apis.wrong_tpu_module(full) if full else None
         if wrong is None:
             continue
         module, name, right = wrong
