@@ -336,6 +336,56 @@ class Cache:
         except (OSError, TypeError, ValueError):
             self.disabled = True  # read-only tree, full disk, a planted link, removed while running: go on uncached
 
+    def load_blob(self, name: str):
+        """A JSON document stored with `save_blob` (the project index), or None.  Not trusted:
+        the caller checks its shape."""
+        if self.disabled:
+            return None
+        import json
+
+        try:
+            with self._shard(name, "blob", create=False) as (directory, entry):
+                fd = directory.open_file(entry, os.O_RDONLY | _NONBLOCK)
+            with open(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY_BYTES:
+                    return None
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+            blob = json.loads(raw)
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(blob, dict) or blob.get("fingerprint") != fingerprint():
+            return None
+        return blob.get("data")
+
+    def save_blob(self, name: str, data) -> None:
+        if self.disabled:
+            return
+        import json
+        import secrets
+
+        try:
+            raw = json.dumps({"fingerprint": fingerprint(), "data": data},
+                             separators=(",", ":")).encode("utf-8", "surrogateescape")
+            if len(raw) > MAX_ENTRY_BYTES:
+                return
+            self._prepare()
+            with self._shard(name, "blob", create=True) as (directory, entry):
+                tmp = f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
+                fd = directory.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+                try:
+                    with open(fd, "wb") as fh:
+                        fh.write(raw)
+                    directory.replace(tmp, entry)
+                except BaseException:
+                    try:
+                        directory.unlink(tmp)
+                    except OSError:
+                        pass
+                    raise
+        except (OSError, TypeError, ValueError):
+            self.disabled = True
+
     def _prepare(self) -> None:
         """Create the root (not through a symbolic link) with its CACHEDIR.TAG and .gitignore; a
         name already taken, by anything, is left alone."""

@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from speclint import files, rulebook
 from speclint.config import Config, Resolver
@@ -82,11 +82,12 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
                  file: Optional[str] = None, index=None, prefilter: bool = True,
-                 resolver: Optional[Resolver] = None) -> FileResult:
+                 resolver: Optional[Resolver] = None, users: Sequence[str] = ()) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
     `index` the run's module index, for helpers imported from other linted modules; `resolver`
     gives the configuration of such a module (its own rules apply to findings located in it;
-    without a resolver, `config`'s).  `prefilter=False` analyses the file even when it never
+    without a resolver, `config`'s); `users` the project's modules that use its model_fns
+    (`users_for`: how they run is seen from there).  `prefilter=False` analyses the file even when it never
     mentions the Estimator API (the robustness sweep uses it to exercise the parser path).  More
     keyword options may be added."""
     result = FileResult(path)
@@ -98,7 +99,7 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
     return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index,
-                                        resolver)
+                                        resolver, users)
 
 
 def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str) -> frozenset:
@@ -115,7 +116,7 @@ def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str)
 
 
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
-             file: Optional[str], index, resolver: Optional[Resolver] = None) -> FileResult:
+             file: Optional[str], index, resolver: Optional[Resolver] = None, users=()) -> FileResult:
     parsed = pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
@@ -128,7 +129,7 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
     try:
         outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
                                     enabled_for=enabled_for, show=display_path,
-                                    all_modes=config.modes == "all")
+                                    all_modes=config.modes == "all", users=users or ())
         result.diagnostics, result.deps = outcome.diagnostics, outcome.deps
     except RecursionError:
         if "SL000" in enabled:
@@ -294,6 +295,7 @@ class _Work:
     chash: str = ""
     ckey: str = ""
     codes_for: object = None  # consulted module -> cache.codes_key of its enabled rules
+    users: Tuple[str, ...] = ()  # the project's modules using its model_fns (users_for)
 
 
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
@@ -308,8 +310,8 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
     _WORKER_OPTIONS = options
 
 
-def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str) -> FileResult:
-    return _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file))
+def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
+    return _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file, users=users))
 
 
 def _start_pool(jobs: int, options: dict):
@@ -331,7 +333,7 @@ def _start_pool(jobs: int, options: dict):
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
-                prefilter: bool = True, progress=None, **options) -> RunResult:
+                prefilter: bool = True, progress=None, project_view: bool = True, **options) -> RunResult:
     """Lint every file under `paths`.  `jobs`: worker processes (1: none); `caches`: a
     `cache.Caches` or None; `progress(done, total)` is called as files are finished; other keyword
     options are passed on to `check_source`.  The result is the same, in the same order, whatever
@@ -345,6 +347,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
         from speclint import cache as cache_mod
 
         run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
+    project = _RunProject() if project_view else None
     slots: List[Optional[FileResult]] = [None] * len(entries)
     pending: List[_Work] = []
     pending_bytes = 0
@@ -353,7 +356,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
-            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver)
+            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver, project)
             if work is None:
                 if progress is not None:
                     progress()
@@ -376,7 +379,8 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
                 while in_flight and in_flight[0][1].done():
                     _collect(in_flight.pop(0), slots, options, run_key, progress)
         for work in pending:
-            result = _safe_check(work.data, work.shown, work.config, work.rel, dict(options, file=work.file))
+            result = _safe_check(work.data, work.shown, work.config, work.rel,
+                                 dict(options, file=work.file, users=work.users))
             _finish(work, result, slots, run_key)
             if progress is not None:
                 progress()
@@ -385,7 +389,56 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if project is not None:
+            project.save()
     return RunResult([r for r in slots if r is not None])
+
+
+class _RunProject:
+    """The project index of a run (speclint.project): each project root walked once per run,
+    loaded from and saved to that project's cache."""
+
+    def __init__(self):
+        self.fresh: set = set()
+        self.stores: dict = {}
+
+    def users(self, abspath: str, store=None) -> Tuple[str, ...]:
+        from speclint import project
+
+        root = project.project_root(abspath)
+        if store is not None:
+            self.stores.setdefault(root, store)
+        index = project.index_for(root, store, refresh=root not in self.fresh)
+        self.fresh.add(root)
+        return index.users_of(abspath) or ()
+
+    def save(self) -> None:
+        from speclint import project
+
+        for root, store in self.stores.items():
+            index = project.index_for(root, store, refresh=False)
+            if index.dirty:
+                store.save_blob(project.blob_name(root), index.to_json())
+                index.dirty = False
+
+
+def users_for(path: str, config: Optional[Config] = None) -> Tuple[str, ...]:
+    """The project's modules that use the model_fns of the file at `path` (`speclint.project`),
+    for a check of that one file outside a run (the language server, flake8, stdin); the project
+    index is persisted in the project's cache (`config.root`'s) unless caching is off."""
+    from speclint import project
+
+    store = None
+    if config is not None:
+        from speclint.cache import Caches
+
+        store = Caches().for_project(config.root)
+    try:
+        users = project.users_for(path, store)
+        project.save(store)
+    except (OSError, RecursionError, ValueError):
+        return ()
+    return users or ()
 
 
 def _counting(report, total: int):
@@ -399,10 +452,10 @@ def _counting(report, total: int):
 
 
 def _submit(pool, work: _Work):
-    return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file)
+    return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file, work.users)
 
 
-def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None) -> Optional[_Work]:
+def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> Optional[_Work]:
     """Read, prefilter and look up one file; a _Work when it still needs analysing."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
@@ -422,12 +475,16 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None)
         return None
     abspath = os.path.abspath(entry.path)
     work = _Work(i, data, shown, config, rel, entry.path, abspath)
+    if project is not None:
+        work.users = project.users(abspath, caches.for_project(config.root) if caches is not None else None)
     if caches is not None:
         from speclint import cache as cache_mod
 
         work.cache = caches.for_project(config.root)
         work.chash = cache_mod.content_hash(data)
         work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target + "/" + config.modes, prefilter)
+        if work.users:  # a new user, or one gone, changes the result (an edited one: its deps)
+            work.ckey += "|users:" + cache_mod.run_key(work.users)
         work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
         hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path, work.codes_for)
         if hit is not None:
@@ -482,9 +539,12 @@ def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) ->
         except TooLarge as exc:
             return RunResult([_too_large(exc, shown, config, rel)])
     index = None
+    users: Tuple[str, ...] = ()
     if filename:  # an editor piping a buffer: its imports are followed on disk
         from speclint.static.modules import ModuleIndex
 
         index = ModuleIndex((), disk=True)
-    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index, resolver=resolver)
+        users = users_for(filename, config)
+    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index, resolver=resolver,
+                   users=users)
     return RunResult([_safe_check(data, shown, config, rel, options)])

@@ -107,8 +107,12 @@ class _Prepass(cst.CSTVisitor):
 
 
 class ModuleAnalyzer:
-    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None, all_modes: bool = False):
+    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None, all_modes: bool = False,
+                 claimed: frozenset = frozenset()):
         self.module = module
+        # qualified names of this module's model_fns that modules using them run with their own
+        # estimators (static/project_view.py): not run again here on their own in every mode
+        self.claimed = claimed
         self.path = path  # the file, for resolving imports through the module index
         self.index = index  # modules.ModuleIndex of the run, or None
         # True: every model_fn runs in every mode (config `modes = "all"`); False: a model_fn whose
@@ -280,6 +284,8 @@ class ModuleAnalyzer:
             names = param_names(fn.params)
             if fn in found or "features" not in names or "mode" not in names:
                 continue
+            if self.claimed and qualified_name(self, fn) in self.claimed:
+                continue  # run by the modules that use it, with their estimators (the project view)
             if fn in with_spec or pre.callees.get(fn, set()) & builders:
                 found[fn] = (ModelFnContext(fn.name.value), None)
         for fn, (ctx, parent) in sorted(found.items(), key=lambda kv: self._depth(kv[0])):
@@ -376,6 +382,20 @@ class ModuleAnalyzer:
             run.execute(list(_body(fn)), [State(env, modes, True)])
         finally:
             self.active.discard(fn)
+
+
+def qualified_name(an: "ModuleAnalyzer", fn: cst.FunctionDef) -> str:
+    """`outer.Class.method`-style name of a function of the module analysed by `an` (the same in
+    every parse of the same source)."""
+    parts = []
+    node = fn
+    while node is not None:
+        parts.append(node.name.value)
+        cls = an.class_def.get(node)
+        if cls is not None:
+            parts.append(cls.name.value)
+        node = an.parent_def.get(node)
+    return ".".join(reversed(parts))
 
 
 _USE_MODES = dict(apis.METHOD_MODE, export=apis.PREDICT)  # what each use runs the model_fn in

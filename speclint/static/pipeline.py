@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable as Callable_, Dict, List, Optional
+from typing import Callable as Callable_, Dict, List, Optional, Sequence
 
 from speclint import rulebook, suppressions
 from speclint.diagnostics import Diagnostic
 from speclint.finding import Finding
-from speclint.static import modules, positions
+from speclint.static import modules, positions, project_view
 from speclint.static.checks import runner
 from speclint.static.checks.base import CheckContext
 from speclint.static.analyzer import ModuleAnalyzer
@@ -33,13 +33,18 @@ class Outcome:
 
 def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file: Optional[str] = None,
              index=None, enabled_for: Optional[Callable_[[str], frozenset]] = None,
-             show: Optional[Callable_[[str], str]] = None, all_modes: bool = False) -> Outcome:
+             show: Optional[Callable_[[str], str]] = None, all_modes: bool = False,
+             users: Sequence[str] = ()) -> Outcome:
     """Check one parsed file.  `path` is the path to report, `file` the real one (for the module
     index).  Findings inside an imported module of the run are reported at their own file (`show`
-    gives its reported path), with that file's rules (`enabled_for`) and suppressions."""
+    gives its reported path), with that file's rules (`enabled_for`) and suppressions.  `users`:
+    the modules of the project that use this file's model_fns (`speclint.project`); their analyses
+    say how those run (project_view.py)."""
     module = parsed.module
     with modules.recording() as consulted:
-        analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes).analyze()
+        pview = project_view.view(file, parsed.data, users, index, target, all_modes, consulted)
+        analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes,
+                                  claimed=pview.claimed if pview is not None else frozenset()).analyze()
         ctx = CheckContext(target=target, module_run=analyzer.module_run)
         findings = runner.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
     deps = {p: digest for p, (digest, _) in consulted.items()}
@@ -57,6 +62,8 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique]) if unique else ({}, {})
     table = suppressions.parse(parsed.source())
     out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path)
+    if pview is not None and pview.findings:
+        out = _dedup(out + _from_users(pview, book, table, path, enabled))
     rest = [u for u in unique if u[0].at not in ranges]  # inside imported modules
     for other, (_, lib) in consulted.items():
         if not rest or lib is None or not index.in_run(other):
@@ -71,6 +78,37 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
         out += _emit([u for u in found if u[0].code in codes], r, st, suppressions.parse(lib.module.code), shown)
     out += unused_suppressions(table, path, target, enabled)
     return Outcome(out, deps)
+
+
+def _from_users(seen, book, table, path: str, enabled: frozenset) -> List[Diagnostic]:
+    """The findings located in this file that its users' analyses make (placed in the tree each
+    user saw: the same source as the file checked)."""
+    out: List[Diagnostic] = []
+    by_lib: dict = {}
+    for lib, f in seen.findings:
+        if f.code in enabled:
+            by_lib.setdefault(id(lib), (lib, []))[1].append(f)
+    for lib, found in by_lib.values():
+        unique, keys = [], set()
+        for f in found:
+            rule = book[f.code]
+            message = rule.message(f.variant, **f.params)
+            if (f.code, id(f.at), message) not in keys:
+                keys.add((f.code, id(f.at), message))
+                unique.append((f, rule, message))
+        ranges, stmts = positions.compute(lib.module, [f.at for f, _, _ in unique])
+        out += _emit([u for u in unique if u[0].at in ranges], ranges, stmts, table, path)
+    return out
+
+
+def _dedup(diags: List[Diagnostic]) -> List[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        key = (d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def _foreign_codes(consulted, enabled_for) -> set:

@@ -1,0 +1,258 @@
+"""The project index: which modules of a project use a file's model_fns (its "users").
+
+A model_fn is often written in one file (`retinanet_model.py`) and given to a TPUEstimator in
+another (`retinanet_main.py`), which decides how it runs: on TPU or not, and in which modes (a main
+that only trains never runs the model_fn in EVAL).  When a file is checked, the static engine also
+analyses its users (`static/project_view.py`), so that a file checked alone (pre-commit, the editor,
+flake8, `speclint path/to/model.py`) gets the same findings as in a run over the whole tree.
+
+This module finds the users cheaply, without libcst: per Python file of the project, CPython's
+`ast` gives its imports, and the prefilter whether it mentions the Estimator API.  A user of F is a
+file (not a test) that mentions the Estimator API and imports F, directly or through one module in
+between (a registry `MODELS = {"a": a.model_fn}`, a package `__init__.py` re-exporting it).  Tests
+are not users: a test that only trains a model_fn says nothing about how the project runs it.
+
+The project root of a file is its nearest ancestor holding pyproject.toml, setup.py, setup.cfg or
+.git, at most `MAX_LEVELS` up, never a home directory, the file system root or a site-packages
+directory; else the directory its absolute imports resolve from (above its top-level package).  At
+most `MAX_FILES` Python files are indexed: a bigger project gets no project view (each file is
+checked as before: a model_fn whose estimator is elsewhere runs in every mode).  A file with more
+than `MAX_USERS` users has no project view either (the analysis of each would be repeated for it).
+
+The index is kept per process and persisted in the result cache (`cache.Cache.load_blob`), keyed
+per file by (mtime, size): a later run re-reads only the files that changed.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from typing import Dict, List, Optional, Tuple
+
+from speclint import files
+from speclint.static import safeparse
+from speclint.static.modules import ModuleIndex
+
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+MAX_LEVELS = 8  # how far up a project root is looked for
+MAX_FILES = 5000  # Python files indexed per project; past it, no project view
+MAX_USERS = 8  # users analysed per file; past it, no project view for that file
+_SKIP_DIRS = frozenset((
+    ".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".speclint_cache", ".eggs", "site-packages",
+    "dist-packages", "build", "dist",
+))
+_TEST_DIRS = frozenset(("test", "tests", "testing"))
+_TEST_NAME = re.compile(r"(^test_.*\.py$|_test\.py$|_tests\.py$|^conftest\.py$)")
+BLOB_VERSION = 1
+
+
+def is_test(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    return bool(_TEST_NAME.search(parts[-1])) or any(p in _TEST_DIRS for p in parts[:-1])
+
+
+def project_root(path: str) -> str:
+    """The project root of a file (see the module's doc)."""
+    here = os.path.dirname(os.path.abspath(path))
+    banned = {os.path.abspath(os.path.expanduser("~")), os.path.abspath(os.sep)}
+    d = here
+    for _ in range(MAX_LEVELS):
+        if d in banned or os.path.basename(d) in ("site-packages", "dist-packages"):
+            break
+        if any(os.path.exists(os.path.join(d, m)) for m in MARKERS):
+            return d
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    top = here  # the directory above the top-level package (where its absolute imports resolve)
+    while os.path.isfile(os.path.join(top, "__init__.py")) and os.path.dirname(top) != top:
+        top = os.path.dirname(top)
+    return top
+
+
+def imports_of(data: bytes) -> List[str]:
+    """Every module an import statement names, as the import table spells them (leading dots for
+    relative imports); `from X import n` gives both X and X.n (n may be a submodule)."""
+    try:
+        tree = safeparse.run_with_big_stack(ast.parse, data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    out: List[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * (node.level or 0) + (node.module or "")
+            if node.module:
+                out.append(base)
+            out.extend(base + ("." if node.module else "") + a.name for a in node.names if a.name != "*")
+    return sorted(set(out))
+
+
+class ProjectIndex:
+    """The index of one project root: {path: [mtime_ns, size, mentions Estimator, imports or None]}."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.entries: Dict[str, list] = {}
+        self.complete = True
+        self.dirty = False
+        self._users: Optional[Dict[str, Tuple[str, ...]]] = None
+
+    # ---- persistence ------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {"version": BLOB_VERSION, "root": self.root, "entries": self.entries}
+
+    def load_json(self, blob) -> None:
+        """Entries from a persisted index (nothing in it is trusted: wrongly typed entries are dropped)."""
+        if not isinstance(blob, dict) or blob.get("version") != BLOB_VERSION or blob.get("root") != self.root:
+            return
+        entries = blob.get("entries")
+        if not isinstance(entries, dict):
+            return
+        for path, e in entries.items():
+            if (isinstance(path, str) and isinstance(e, list) and len(e) == 4
+                    and type(e[0]) is int and type(e[1]) is int and type(e[2]) is bool
+                    and (e[3] is None or (isinstance(e[3], list) and all(isinstance(s, str) for s in e[3])))):
+                self.entries[path] = e
+
+    # ---- building -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Walk the root (stat only); re-read the files that are new or changed."""
+        seen: Dict[str, os.stat_result] = {}
+        complete = True
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                seen[path] = st
+                if len(seen) > MAX_FILES:
+                    complete = False
+                    break
+            if not complete:
+                break
+        changed = not complete or set(seen) != set(self.entries)
+        for path in [p for p in self.entries if p not in seen]:
+            del self.entries[path]
+        for path, st in seen.items():
+            old = self.entries.get(path)
+            if old is not None and old[0] == st.st_mtime_ns and old[1] == st.st_size:
+                continue
+            data = _read(path, st.st_size)
+            matters = data is not None and files.may_matter(data)
+            self.entries[path] = [st.st_mtime_ns, st.st_size, matters,
+                                  imports_of(data) if matters else None]
+            changed = True
+        self.complete = complete
+        if changed:
+            self.dirty = True
+            self._users = None
+
+    def _imports(self, path: str) -> List[str]:
+        e = self.entries[path]
+        if e[3] is None:  # a file that does not mention the Estimator API: read when first needed
+            data = _read(path, e[1])
+            e[3] = imports_of(data) if data is not None else []
+            self.dirty = True
+        return e[3]
+
+    # ---- queries -------------------------------------------------------------------------------
+    def users_of(self, path: str) -> Optional[Tuple[str, ...]]:
+        """The users of the file at `path` (absolute), sorted; None: no project view for it."""
+        if not self.complete:
+            return None
+        if self._users is None:
+            self._users = self._compute_users()
+        users = self._users.get(os.path.abspath(path), ())
+        return None if len(users) > MAX_USERS else users
+
+    def _compute_users(self) -> Dict[str, Tuple[str, ...]]:
+        resolver = ModuleIndex(self.entries)
+        resolved: Dict[str, frozenset] = {}
+
+        def targets(p: str) -> frozenset:
+            got = resolved.get(p)
+            if got is None:
+                found = set()
+                for dotted in self._imports(p):
+                    hit = resolver.find(dotted, p)
+                    if hit is not None:
+                        found.add(hit[0])
+                found.discard(p)
+                got = resolved[p] = frozenset(found)
+            return got
+
+        users: Dict[str, set] = {}
+        for u, e in self.entries.items():
+            if not e[2] or is_test(os.path.relpath(u, self.root)):
+                continue
+            direct = targets(u)
+            reached = set(direct)
+            for m in direct:
+                reached |= targets(m)
+            reached.discard(u)
+            for f in reached:
+                users.setdefault(f, set()).add(u)
+        return {f: tuple(sorted(us)) for f, us in users.items()}
+
+
+def _read(path: str, size: int) -> Optional[bytes]:
+    if size > safeparse.MAX_PARSE_BYTES:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(safeparse.MAX_PARSE_BYTES + 1)
+    except OSError:
+        return None
+
+
+# ---- one index per project root, per process (persisted through a cache when given) ----------
+_INDEXES: Dict[str, ProjectIndex] = {}
+
+
+def index_for(root: str, store=None, refresh: bool = True) -> ProjectIndex:
+    """The project index of `root`, refreshed from disk; `store` (a cache.Cache or None) persists it."""
+    index = _INDEXES.get(root)
+    if index is None:
+        index = _INDEXES[root] = ProjectIndex(root)
+        if store is not None:
+            index.load_json(store.load_blob(blob_name(root)))
+        refresh = True
+    if refresh:
+        index.refresh()
+    return index
+
+
+def blob_name(root: str) -> str:
+    import hashlib
+
+    return "project-" + hashlib.blake2b(root.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+
+
+def save(store) -> None:
+    """Persist every changed index into `store` (a cache.Cache)."""
+    if store is None:
+        return
+    for root, index in _INDEXES.items():
+        if index.dirty:
+            store.save_blob(blob_name(root), index.to_json())
+            index.dirty = False
+
+
+def users_for(path: str, store=None, refresh: bool = True) -> Optional[Tuple[str, ...]]:
+    """The users of the file at `path` in its project; None: no project view."""
+    abspath = os.path.abspath(path)
+    return index_for(project_root(abspath), store, refresh).users_of(abspath)
+
+
+def clear() -> None:
+    """Forget every index of this process (tests)."""
+    _INDEXES.clear()

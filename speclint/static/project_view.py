@@ -1,0 +1,167 @@
+"""How a file's model_fns run, seen from the modules that use them (the project view).
+
+A user module (found by `speclint.project`) imports a model_fn, or a builder of one, and gives it
+to an Estimator or TPUEstimator that it trains, evaluates, predicts with or exports.  Its analysis
+follows the import (`modules.py`) and runs the model_fn with the user's values: the estimator's
+kind, use_tpu / eval_on_tpu / export_to_tpu, params, the flags both modules read, and only the
+modes the user invokes when every use of its estimators is visible (`ModuleAnalyzer.invoked_modes`).
+
+For the file being checked this gives:
+- the findings located in it that its users' analyses make (a tree run reports them too, from each
+  user's own check; so the file checked alone gets them as well), and
+- its model_fns that a user runs (`claimed`, by qualified name): the file's own analysis does not
+  run them again on their own in every mode, which would report what no use of them runs.
+
+Each user's analysis is kept per process (a user that imports several model files is analysed once
+per worker while it and the modules it consulted are unchanged).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+from speclint import rulebook
+from speclint.static import modules
+from speclint.static.analyzer import ModuleAnalyzer, qualified_name
+from speclint.static.checks import runner
+from speclint.static.checks.base import CheckContext
+from speclint.static.parse import parse
+
+
+@dataclass
+class UserRun:
+    """What one user's analysis says about each module it consulted."""
+    digest: Optional[str]  # sha256 of the user module
+    consulted: Dict[str, tuple]  # path -> (sha256, analyzer or None), as modules.recording gives
+    findings: Dict[str, list] = field(default_factory=dict)  # module path -> [Finding] located in it
+    claimed: Dict[str, FrozenSet[str]] = field(default_factory=dict)  # module path -> qualified names run as model_fns
+    stats: Dict[str, Optional[tuple]] = field(default_factory=dict)  # path -> (mtime_ns, size) when analysed
+
+
+@dataclass
+class View:
+    """The project view of one file."""
+    claimed: FrozenSet[str] = frozenset()
+    lib: object = None  # the file's own library analysis, as the users' analyses saw it
+    findings: list = field(default_factory=list)  # located in `lib.module`
+
+
+_RUNS: "OrderedDict[tuple, UserRun]" = OrderedDict()
+_MAX_RUNS = 16
+
+
+def _stat(path: str) -> Optional[tuple]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _user_run(user: str, index, target: str, all_modes: bool) -> Optional[UserRun]:
+    key = (user, target, all_modes)
+    hit = _RUNS.get(key)
+    if hit is not None and all(_stat(p) == s for p, s in hit.stats.items()):
+        _RUNS.move_to_end(key)
+        return hit
+    try:
+        with open(user, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    parsed = parse(data)
+    if parsed.module is None:
+        return None
+    with modules.recording() as consulted:
+        try:
+            an = ModuleAnalyzer(parsed.module, path=user, index=index, all_modes=all_modes).analyze()
+        except RecursionError:
+            return None
+        ctx = CheckContext(target=target, module_run=an.module_run)
+        found = runner.run(an.spec_facts, ctx, set(rulebook.load().by_code))
+    run = UserRun(hashlib.sha256(data).hexdigest(), dict(consulted))
+    by_module = {id(lib.module): p for p, (_, lib) in run.consulted.items() if lib is not None}
+    for fn in an.model_fns:
+        lib = fn_module(an, fn)
+        if lib is not None and id(lib.module) in by_module:
+            p = by_module[id(lib.module)]
+            run.claimed[p] = run.claimed.get(p, frozenset()) | {qualified_name(lib, fn)}
+    libs = [(p, lib) for p, (_, lib) in run.consulted.items() if lib is not None]
+    for f in found:
+        for p, lib in libs:
+            if _inside(f.at, lib):
+                run.findings.setdefault(p, []).append(f)
+                break
+    run.stats = {p: _stat(p) for p in list(run.consulted) + [user]}
+    _RUNS[key] = run
+    while len(_RUNS) > _MAX_RUNS:
+        _RUNS.popitem(last=False)
+    return run
+
+
+def fn_module(an, fn):
+    """The analyzer of the module a function is written in (its own, or a followed module's)."""
+    run = an.primary_run.get(fn)
+    return run.mod if run is not None else None
+
+
+def _inside(node, lib) -> bool:
+    return id(node) in _node_ids(lib)
+
+
+_IDS: "OrderedDict[int, tuple]" = OrderedDict()
+
+
+def _node_ids(lib) -> frozenset:
+    """ids of every node of a followed module (kept with the module, which keeps them alive)."""
+    hit = _IDS.get(id(lib))
+    if hit is None or hit[0] is not lib:
+        ids = set()
+        stack = [lib.module]
+        while stack:
+            n = stack.pop()
+            ids.add(id(n))
+            stack.extend(n.children)
+        hit = _IDS[id(lib)] = (lib, frozenset(ids))
+        while len(_IDS) > _MAX_RUNS * 4:
+            _IDS.popitem(last=False)
+    return hit[1]
+
+
+def view(file: str, data: bytes, users: Sequence[str], index, target: str, all_modes: bool,
+         consulted: Dict[str, tuple]) -> Optional[View]:
+    """The project view of `file` (whose bytes being checked are `data`) from its `users`, or None
+    when there is none: no users, or the file as checked is not the file on disk (an editor's
+    unsaved buffer: the users see the saved file).  What the users' analyses consulted is added to
+    `consulted` (the cache's deps), with each user itself."""
+    if not users or index is None or file is None:
+        return None
+    file = os.path.abspath(file)
+    digest = hashlib.sha256(data).hexdigest()
+    out = View()
+    claimed = set()
+    for user in users:
+        run = _user_run(user, index, target, all_modes)
+        consulted.setdefault(user, (run.digest if run is not None else modules.file_digest(user), None))
+        if run is None:
+            continue
+        for p, entry in run.consulted.items():
+            modules.record_into(consulted, p, entry)
+        mine = run.consulted.get(file)
+        if mine is None or mine[0] != digest or mine[1] is None:
+            continue  # the user does not reach this file, or saw another version of it
+        out.lib = out.lib or mine[1]  # (each finding is placed in the tree its user saw)
+        claimed |= run.claimed.get(file, frozenset())
+        out.findings.extend((mine[1], f) for f in run.findings.get(file, ()))
+    if out.lib is None:
+        return None
+    out.claimed = frozenset(claimed)
+    return out
+
+
+def clear() -> None:
+    _RUNS.clear()
+    _IDS.clear()
