@@ -23,6 +23,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
+import libcst as cst
+
 from speclint import rulebook
 from speclint.static import modules
 from speclint.static.analyzer import ModuleAnalyzer, qualified_name
@@ -84,8 +86,12 @@ def _user_run(user: str, index, target: str, all_modes: bool) -> Optional[UserRu
         found = runner.run(an.spec_facts, ctx, set(rulebook.load().by_code))
     run = UserRun(hashlib.sha256(data).hexdigest(), dict(consulted))
     by_module = {id(lib.module): p for p, (_, lib) in run.consulted.items() if lib is not None}
-    for fn in an.model_fns:
-        lib = fn_module(an, fn)
+    ran = [(fn_module(an, fn), fn) for fn in an.model_fns]
+    # and the functions that built a spec while a model_fn ran (`_model_fn(features, labels, mode,
+    # params, use_tpu_estimator_spec=...)` delegated to): run there with the model_fn's values
+    ran += [(f.run.mod, f.run.node) for f in an.spec_facts
+            if f.run.root.ctx is not None and isinstance(f.run.node, cst.FunctionDef)]
+    for lib, fn in ran:
         if lib is not None and id(lib.module) in by_module:
             p = by_module[id(lib.module)]
             run.claimed[p] = run.claimed.get(p, frozenset()) | {qualified_name(lib, fn)}
