@@ -295,7 +295,7 @@ class _Work:
     chash: str = ""
     ckey: str = ""
     codes_for: object = None  # consulted module -> cache.codes_key of its enabled rules
-    users: Tuple[str, ...] = ()  # the project's modules using its model_fns (users_for)
+    users: tuple = ()  # the project's modules using its model_fns, (path, narrows) (users_for)
 
 
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
@@ -402,7 +402,7 @@ class _RunProject:
         self.fresh: set = set()
         self.stores: dict = {}
 
-    def users(self, abspath: str, store=None) -> Tuple[str, ...]:
+    def users(self, abspath: str, store=None) -> tuple:
         from speclint import project
 
         root = project.project_root(abspath)
@@ -422,7 +422,7 @@ class _RunProject:
                 index.dirty = False
 
 
-def users_for(path: str, config: Optional[Config] = None) -> Tuple[str, ...]:
+def users_for(path: str, config: Optional[Config] = None) -> tuple:
     """The project's modules that use the model_fns of the file at `path` (`speclint.project`),
     for a check of that one file outside a run (the language server, flake8, stdin); the project
     index is persisted in the project's cache (`config.root`'s) unless caching is off."""
@@ -484,7 +484,7 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None,
         work.chash = cache_mod.content_hash(data)
         work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target + "/" + config.modes, prefilter)
         if work.users:  # a new user, or one gone, changes the result (an edited one: its deps)
-            work.ckey += "|users:" + cache_mod.run_key(work.users)
+            work.ckey += "|users:" + cache_mod.run_key(f"{u}\0{int(n)}" for u, n in work.users)
         work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
         hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path, work.codes_for)
         if hit is not None:
@@ -539,7 +539,7 @@ def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) ->
         except TooLarge as exc:
             return RunResult([_too_large(exc, shown, config, rel)])
     index = None
-    users: Tuple[str, ...] = ()
+    users: tuple = ()
     if filename:  # an editor piping a buffer: its imports are followed on disk
         from speclint.static.modules import ModuleIndex
 

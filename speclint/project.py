@@ -8,9 +8,11 @@ flake8, `speclint path/to/model.py`) gets the same findings as in a run over the
 
 This module finds the users cheaply, without libcst: per Python file of the project, CPython's
 `ast` gives its imports, and the prefilter whether it mentions the Estimator API.  A user of F is a
-file (not a test) that mentions the Estimator API and imports F, directly or through one module in
-between (a registry `MODELS = {"a": a.model_fn}`, a package `__init__.py` re-exporting it).  Tests
-are not users: a test that only trains a model_fn says nothing about how the project runs it.
+file that mentions the Estimator API and imports F, directly or through one module in between (a
+registry `MODELS = {"a": a.model_fn}`, a package `__init__.py` re-exporting it).  A test is a user
+whose findings count (it runs the model_fn in the modes it calls, as a tree run of it reports) but
+which never narrows the modes: a test that only trains a model_fn says nothing about how the
+project runs it.
 
 The project root of a file is its nearest ancestor holding pyproject.toml, setup.py, setup.cfg or
 .git, at most `MAX_LEVELS` up, never a home directory, the file system root or a site-packages
@@ -165,8 +167,9 @@ class ProjectIndex:
         return e[3]
 
     # ---- queries -------------------------------------------------------------------------------
-    def users_of(self, path: str) -> Optional[Tuple[str, ...]]:
-        """The users of the file at `path` (absolute), sorted; None: no project view for it."""
+    def users_of(self, path: str) -> Optional[Tuple[Tuple[str, bool], ...]]:
+        """The users of the file at `path` (absolute), sorted, as (path, whether it may narrow the
+        modes: not a test); None: no project view for it."""
         if not self.complete:
             return None
         if self._users is None:
@@ -174,7 +177,7 @@ class ProjectIndex:
         users = self._users.get(os.path.abspath(path), ())
         return None if len(users) > MAX_USERS else users
 
-    def _compute_users(self) -> Dict[str, Tuple[str, ...]]:
+    def _compute_users(self) -> Dict[str, Tuple[Tuple[str, bool], ...]]:
         resolver = ModuleIndex(self.entries)
         resolved: Dict[str, frozenset] = {}
 
@@ -192,7 +195,7 @@ class ProjectIndex:
 
         users: Dict[str, set] = {}
         for u, e in self.entries.items():
-            if not e[2] or is_test(os.path.relpath(u, self.root)):
+            if not e[2]:
                 continue
             direct = targets(u)
             reached = set(direct)
@@ -201,7 +204,8 @@ class ProjectIndex:
             reached.discard(u)
             for f in reached:
                 users.setdefault(f, set()).add(u)
-        return {f: tuple(sorted(us)) for f, us in users.items()}
+        return {f: tuple(sorted((u, not is_test(os.path.relpath(u, self.root))) for u in us))
+                for f, us in users.items()}
 
 
 def _read(path: str, size: int) -> Optional[bytes]:
@@ -247,7 +251,7 @@ def save(store) -> None:
             index.dirty = False
 
 
-def users_for(path: str, store=None, refresh: bool = True) -> Optional[Tuple[str, ...]]:
+def users_for(path: str, store=None, refresh: bool = True) -> Optional[Tuple[Tuple[str, bool], ...]]:
     """The users of the file at `path` in its project; None: no project view."""
     abspath = os.path.abspath(path)
     return index_for(project_root(abspath), store, refresh).users_of(abspath)

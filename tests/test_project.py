@@ -105,11 +105,18 @@ def test_a_model_fn_nobody_uses_counts_every_mode(tmp_path):
     assert codes(run(tmp_path / "model.py"), tmp_path / "model.py") == ["SL039"]
 
 
-def test_a_test_file_is_not_a_user(tmp_path):
+def test_a_test_never_narrows_the_modes_but_its_findings_count(tmp_path):
     # a test that only trains says nothing about how the project runs the model_fn
     tree(tmp_path, {"model.py": MODEL, "model_test.py": TRAIN_ONLY, "tests/test_model.py": TRAIN_ONLY})
     assert codes(run(tmp_path / "model.py"), tmp_path / "model.py") == ["SL039"]
     assert codes(run(tmp_path), tmp_path / "model.py") == ["SL039"]
+    # what a test runs is reported in the model file, alone as in the tree (SL043: the test's
+    # TPUEstimator(use_tpu=True) trains it without CrossShardOptimizer)
+    plain = MODEL.replace("tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer())", "tf.train.AdamOptimizer()")
+    tree(tmp_path, {"model.py": plain.replace("labels, logits)", "features['y'], logits)")})
+    alone = found(run(tmp_path / "model.py"), tmp_path / "model.py")
+    assert "SL043" in [c for _, _, c, _ in alone]
+    assert alone == found(run(tmp_path), tmp_path / "model.py")
 
 
 def test_two_users_count_together(tmp_path):
@@ -376,7 +383,7 @@ def test_past_the_file_cap_there_is_no_project_view(tmp_path, monkeypatch):
     assert codes(run(tmp_path / "model.py"), tmp_path / "model.py") == ["SL039"]  # as before: every mode
     monkeypatch.setattr(project, "MAX_FILES", 100)
     project.clear()
-    assert project.users_for(str(tmp_path / "model.py")) == (str(tmp_path / "main.py"),)
+    assert project.users_for(str(tmp_path / "model.py")) == ((str(tmp_path / "main.py"), True),)
 
 
 def test_imports_of_every_spelling():

@@ -137,9 +137,10 @@ def _node_ids(lib) -> frozenset:
     return hit[1]
 
 
-def view(file: str, data: bytes, users: Sequence[str], index, target: str, all_modes: bool,
+def view(file: str, data: bytes, users: Sequence[Tuple[str, bool]], index, target: str, all_modes: bool,
          consulted: Dict[str, tuple]) -> Optional[View]:
-    """The project view of `file` (whose bytes being checked are `data`) from its `users`, or None
+    """The project view of `file` (whose bytes being checked are `data`) from its `users` ((path,
+    whether it narrows the modes: a test does not, see speclint.project)), or None
     when there is none: no users, or the file as checked is not the file on disk (an editor's
     unsaved buffer: the users see the saved file).  What the users' analyses consulted is added to
     `consulted` (the cache's deps), with each user itself."""
@@ -149,7 +150,7 @@ def view(file: str, data: bytes, users: Sequence[str], index, target: str, all_m
     digest = hashlib.sha256(data).hexdigest()
     out = View()
     claimed = set()
-    for user in users:
+    for user, narrows in users:
         run = _user_run(user, index, target, all_modes)
         consulted.setdefault(user, (run.digest if run is not None else modules.file_digest(user), None))
         if run is None:
@@ -160,7 +161,8 @@ def view(file: str, data: bytes, users: Sequence[str], index, target: str, all_m
         if mine is None or mine[0] != digest or mine[1] is None:
             continue  # the user does not reach this file, or saw another version of it
         out.lib = out.lib or mine[1]  # (each finding is placed in the tree its user saw)
-        claimed |= run.claimed.get(file, frozenset())
+        if narrows:
+            claimed |= run.claimed.get(file, frozenset())
         out.findings.extend((mine[1], f) for f in run.findings.get(file, ()))
     if out.lib is None:
         return None
