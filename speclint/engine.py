@@ -406,6 +406,8 @@ class _RunProject:
         from speclint import project
 
         root = project.project_root(abspath)
+        if root is None:
+            return ()
         if store is not None:
             self.stores.setdefault(root, store)
         index = project.index_for(root, store, refresh=root not in self.fresh)

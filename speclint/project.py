@@ -16,8 +16,9 @@ project runs it.
 
 The project root of a file is its nearest ancestor holding pyproject.toml, setup.py, setup.cfg or
 .git, at most `MAX_LEVELS` up, never a home directory, the file system root or a site-packages
-directory; else the directory its absolute imports resolve from (above its top-level package).  At
-most `MAX_FILES` Python files are indexed: a bigger project gets no project view (each file is
+directory; else the directory its absolute imports resolve from (above its top-level package).  A file inside
+site-packages has no project root (an installed library has no project view).  At
+most `MAX_FILES` Python files are indexed (and `MAX_LISTED` names listed): a bigger project gets no project view (each file is
 checked as before: a model_fn whose estimator is elsewhere runs in every mode).  A file with more
 than `MAX_USERS` users has no project view either (the analysis of each would be repeated for it).
 
@@ -39,6 +40,7 @@ MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 MAX_LEVELS = 8  # how far up a project root is looked for
 MAX_FILES = 5000  # Python files indexed per project; past it, no project view
 MAX_USERS = 8  # users analysed per file; past it, no project view for that file
+MAX_LISTED = 100_000  # names (files and directories) listed while walking; past it, no project view
 _SKIP_DIRS = frozenset((
     ".git", ".hg", ".svn", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".nox",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".speclint_cache", ".eggs", "site-packages",
@@ -47,6 +49,7 @@ _SKIP_DIRS = frozenset((
 _TEST_DIRS = frozenset(("test", "tests", "testing"))
 _TEST_NAME = re.compile(r"(^test_.*\.py$|_test\.py$|_tests\.py$|^conftest\.py$)")
 BLOB_VERSION = 1
+_INSTALLED = frozenset(("site-packages", "dist-packages"))
 
 
 def is_test(path: str) -> bool:
@@ -54,13 +57,16 @@ def is_test(path: str) -> bool:
     return bool(_TEST_NAME.search(parts[-1])) or any(p in _TEST_DIRS for p in parts[:-1])
 
 
-def project_root(path: str) -> str:
-    """The project root of a file (see the module's doc)."""
+def project_root(path: str) -> Optional[str]:
+    """The project root of a file (see the module's doc); None inside site-packages (an installed
+    library has no project view)."""
     here = os.path.dirname(os.path.abspath(path))
+    if _INSTALLED & set(here.split(os.sep)):
+        return None
     banned = {os.path.abspath(os.path.expanduser("~")), os.path.abspath(os.sep)}
     d = here
     for _ in range(MAX_LEVELS):
-        if d in banned or os.path.basename(d) in ("site-packages", "dist-packages"):
+        if d in banned:
             break
         if any(os.path.exists(os.path.join(d, m)) for m in MARKERS):
             return d
@@ -125,8 +131,13 @@ class ProjectIndex:
         """Walk the root (stat only); re-read the files that are new or changed."""
         seen: Dict[str, os.stat_result] = {}
         complete = True
+        listed = 0
         for dirpath, dirnames, filenames in os.walk(self.root):
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+            listed += len(filenames) + len(dirnames)
+            if listed > MAX_LISTED:  # a data directory of many files: bounded, no project view
+                complete = False
+                break
             for name in sorted(filenames):
                 if not name.endswith(".py"):
                     continue
@@ -254,7 +265,8 @@ def save(store) -> None:
 def users_for(path: str, store=None, refresh: bool = True) -> Optional[Tuple[Tuple[str, bool], ...]]:
     """The users of the file at `path` in its project; None: no project view."""
     abspath = os.path.abspath(path)
-    return index_for(project_root(abspath), store, refresh).users_of(abspath)
+    root = project_root(abspath)
+    return index_for(root, store, refresh).users_of(abspath) if root is not None else None
 
 
 def clear() -> None:

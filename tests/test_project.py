@@ -390,3 +390,11 @@ def test_imports_of_every_spelling():
     got = project.imports_of(b"import a.b as c\nfrom . import d\nfrom ..e import f, g\nfrom h import *\n"
                              b"def x():\n    import i\n")
     assert got == sorted({"a.b", ".d", "..e", "..e.f", "..e.g", "h", "i"})
+
+
+def test_no_project_root_inside_site_packages(tmp_path):
+    pkg = tmp_path / "lib" / "site-packages" / "pkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    assert project.project_root(str(pkg / "model.py")) is None
+    assert project.users_for(str(pkg / "model.py")) is None
