@@ -9,7 +9,8 @@ default rules, an empty speclint.toml).
 Needs the bare mirrors under /work/.mirror (or $SPECLINT_SWEEP_MIRRORS); skipped without them.  By
 default a subset that has model_fns built in another file (tensorflow/tpu's RetinaNet, SqueezeNet,
 ResNet, Mask R-CNN, MnasNet; BERT; ALBERT; SimCLR); SPECLINT_PARITY_REPOS=all runs every repository
-of the sweep (a few minutes).
+of the sweep (about 9 minutes on the 2-core machine; all 18 with a model_fn were equal when this
+test was written, tf-lattice has none).
 """
 from __future__ import annotations
 
@@ -83,6 +84,8 @@ def test_each_model_fn_file_alone_equals_the_tree_run(repo, subdirs, tmp_path):
     whole = engine.check_paths([str(tree)], resolver)
     assert not whole.internal_errors
     model_files = sorted(p.resolve() for p in tree.rglob("*.py") if _defines_model_fn(p))
+    if not model_files and os.environ.get("SPECLINT_PARITY_REPOS") == "all":
+        pytest.skip(f"{repo['name']} defines no model_fn")  # (tf-lattice: Keras only)
     assert model_files, "no model_fn in the subset: the test would check nothing"
     differ = {}
     for path in model_files:
