@@ -292,7 +292,7 @@ class ModuleAnalyzer:
             self.run_model_fn(fn, ctx, parent)
 
         for fn in sorted(with_spec, key=self._depth):
-            if fn not in self.model_fns and not (self.claimed and qualified_name(self, fn) in self.claimed):
+            if fn not in self.model_fns:
                 self.standalone(fn)
         extra_runs.run_all(self)
         return self
