@@ -82,12 +82,12 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
                  file: Optional[str] = None, index=None, prefilter: bool = True,
-                 resolver: Optional[Resolver] = None, users: Sequence[str] = ()) -> FileResult:
+                 resolver: Optional[Resolver] = None, users: Sequence[Tuple[str, bool]] = ()) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
     `index` the run's module index, for helpers imported from other linted modules; `resolver`
     gives the configuration of such a module (its own rules apply to findings located in it;
-    without a resolver, `config`'s); `users` the project's modules that use its model_fns
-    (`users_for`: how they run is seen from there).  `prefilter=False` analyses the file even when it never
+    without a resolver, `config`'s); `users` the project's modules that use its model_fns, as
+    (path, whether it may narrow the modes) (`users_for`: how they run is seen from there).  `prefilter=False` analyses the file even when it never
     mentions the Estimator API (the robustness sweep uses it to exercise the parser path).  More
     keyword options may be added."""
     result = FileResult(path)
@@ -333,7 +333,7 @@ def _start_pool(jobs: int, options: dict):
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
-                prefilter: bool = True, progress=None, project_view: bool = True, **options) -> RunResult:
+                prefilter: bool = True, progress=None, **options) -> RunResult:
     """Lint every file under `paths`.  `jobs`: worker processes (1: none); `caches`: a
     `cache.Caches` or None; `progress(done, total)` is called as files are finished; other keyword
     options are passed on to `check_source`.  The result is the same, in the same order, whatever
@@ -347,7 +347,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
         from speclint import cache as cache_mod
 
         run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
-    project = _RunProject() if project_view else None
+    project = _RunProject()
     slots: List[Optional[FileResult]] = [None] * len(entries)
     pending: List[_Work] = []
     pending_bytes = 0
@@ -401,11 +401,15 @@ class _RunProject:
     def __init__(self):
         self.fresh: set = set()
         self.stores: dict = {}
+        self.roots: dict = {}  # directory -> its project root
 
     def users(self, abspath: str, store=None) -> tuple:
         from speclint import project
 
-        root = project.project_root(abspath)
+        directory = os.path.dirname(abspath)
+        if directory not in self.roots:
+            self.roots[directory] = project.project_root(abspath)
+        root = self.roots[directory]
         if root is None:
             return ()
         if store is not None:
@@ -418,10 +422,7 @@ class _RunProject:
         from speclint import project
 
         for root, store in self.stores.items():
-            index = project.index_for(root, store, refresh=False)
-            if index.dirty:
-                store.save_blob(project.blob_name(root), index.to_json())
-                index.dirty = False
+            project.save(store, root)
 
 
 def users_for(path: str, config: Optional[Config] = None) -> tuple:
@@ -437,7 +438,9 @@ def users_for(path: str, config: Optional[Config] = None) -> tuple:
         store = Caches().for_project(config.root)
     try:
         users = project.users_for(path, store)
-        project.save(store)
+        root = project.project_root(path)
+        if root is not None:
+            project.save(store, root)
     except (OSError, RecursionError, ValueError):
         return ()
     return users or ()

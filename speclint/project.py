@@ -252,14 +252,12 @@ def blob_name(root: str) -> str:
     return "project-" + hashlib.blake2b(root.encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
-def save(store) -> None:
-    """Persist every changed index into `store` (a cache.Cache)."""
-    if store is None:
-        return
-    for root, index in _INDEXES.items():
-        if index.dirty:
-            store.save_blob(blob_name(root), index.to_json())
-            index.dirty = False
+def save(store, root: str) -> None:
+    """Persist the index of `root`, if it changed, into `store` (a cache.Cache)."""
+    index = _INDEXES.get(root)
+    if store is not None and index is not None and index.dirty:
+        store.save_blob(blob_name(root), index.to_json())
+        index.dirty = False
 
 
 def users_for(path: str, store=None, refresh: bool = True) -> Optional[Tuple[Tuple[str, bool], ...]]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable as Callable_, Dict, List, Optional, Sequence
+from typing import Callable as Callable_, Dict, List, Optional, Sequence, Tuple
 
 from speclint import rulebook, suppressions
 from speclint.diagnostics import Diagnostic
@@ -34,7 +34,7 @@ class Outcome:
 def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file: Optional[str] = None,
              index=None, enabled_for: Optional[Callable_[[str], frozenset]] = None,
              show: Optional[Callable_[[str], str]] = None, all_modes: bool = False,
-             users: Sequence[str] = ()) -> Outcome:
+             users: Sequence[Tuple[str, bool]] = ()) -> Outcome:
     """Check one parsed file.  `path` is the path to report, `file` the real one (for the module
     index).  Findings inside an imported module of the run are reported at their own file (`show`
     gives its reported path), with that file's rules (`enabled_for`) and suppressions.  `users`:
