@@ -270,21 +270,63 @@ def test_tpu_findings_of_a_model_fn_given_to_a_tpu_estimator_elsewhere(tmp_path)
     assert "SL043" not in codes(run(tmp_path / "model.py"), tmp_path / "model.py")
 
 
-def test_a_flag_guarding_the_batch_size_and_picking_tpu_across_modules(tmp_path):
-    # one flag both picks TPUEstimator in main.py and guards params["batch_size"] in model.py
-    model = MODEL.replace('    logits = tf.layers.dense(features["x"], 2)\n',
-                          '    logits = tf.layers.dense(features["x"], 2)\n'
-                          '    if FLAGS.use_tpu:\n        n = params["batch_size"]\n')
-    model = model.replace("import tensorflow.compat.v1 as tf\n",
-                          "import tensorflow.compat.v1 as tf\nfrom absl import flags\n\nFLAGS = flags.FLAGS\n")
-    main = TRAIN_ONLY.replace("import model\n", "import model\nfrom absl import flags\n\nFLAGS = flags.FLAGS\n")
-    main = main.replace("    est = tf.estimator.tpu.TPUEstimator(", "    if not FLAGS.use_tpu:\n"
-                        "        est = tf.estimator.Estimator(model_fn=model.model_fn)\n"
-                        "        est.train(input_fn=None, max_steps=10)\n        return\n"
-                        "    est = tf.estimator.tpu.TPUEstimator(")
-    tree(tmp_path, {"model.py": model, "main.py": main})
-    assert found(run(tmp_path), tmp_path / "model.py") == found(run(tmp_path / "model.py"), tmp_path / "model.py")
-    assert "SL040" not in codes(run(tmp_path / "model.py"), tmp_path / "model.py")
+XLNET_MODEL = """\
+import tensorflow.compat.v1 as tf
+from absl import flags
+
+FLAGS = flags.FLAGS
+
+
+def file_based_input_fn_builder(input_file, is_training):
+    def input_fn(params):
+        if FLAGS.use_tpu:
+            batch_size = params["batch_size"]
+        else:
+            batch_size = FLAGS.train_batch_size
+        {unguarded}
+        d = tf.data.TFRecordDataset(input_file)
+        return d.batch(batch_size, drop_remainder=True)
+    return input_fn
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    optimizer = tf.train.AdamOptimizer()
+    if FLAGS.use_tpu:
+        optimizer = tf.tpu.CrossShardOptimizer(optimizer)
+    train_op = optimizer.minimize(loss, global_step=tf.train.get_global_step())
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op)
+"""
+
+XLNET_MAIN = """\
+import tensorflow.compat.v1 as tf
+from absl import flags
+
+import model
+
+FLAGS = flags.FLAGS
+
+
+def main():
+    if FLAGS.use_tpu:
+        estimator = tf.estimator.tpu.TPUEstimator(
+            use_tpu=FLAGS.use_tpu, model_fn=model.model_fn, train_batch_size=FLAGS.train_batch_size)
+    else:
+        estimator = tf.estimator.Estimator(model_fn=model.model_fn)
+    estimator.train(input_fn=model.file_based_input_fn_builder("train.tf_record", True), max_steps=10)
+"""
+
+
+@pytest.mark.parametrize("unguarded,expected", [("", []), ('n = params["batch_size"]', ["SL041"])],
+                         ids=["guarded", "unguarded"])
+def test_one_flag_picks_the_estimator_in_main_and_guards_the_batch_size_read_in_the_model_file(
+        tmp_path, unguarded, expected):
+    # zihangdai/xlnet's shape split in two files: FLAGS.use_tpu picks TPUEstimator in main.py and
+    # guards params["batch_size"] (only TPUEstimator sets it) in model.py's input_fn
+    tree(tmp_path, {"model.py": XLNET_MODEL.format(unguarded=unguarded), "main.py": XLNET_MAIN})
+    target = tmp_path / "model.py"
+    assert codes(run(tmp_path), target) == expected
+    assert codes(run(target), target) == expected
 
 
 # ---- the same through every entry point ----------------------------------------------------------
