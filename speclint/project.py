@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from typing import Dict, List, Optional, Tuple
 
 from speclint import files
@@ -175,6 +176,8 @@ class ProjectIndex:
                     st = os.stat(path)
                 except OSError:
                     continue
+                if not stat.S_ISREG(st.st_mode):
+                    continue  # a FIFO or device named *.py is never opened (it could block)
                 seen[path] = st
                 if len(seen) > MAX_FILES:
                     complete = False
@@ -247,7 +250,10 @@ def _read(path: str, size: int) -> Optional[bytes]:
     if size > safeparse.MAX_PARSE_BYTES:
         return None
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
             return fh.read(safeparse.MAX_PARSE_BYTES + 1)
     except OSError:
         return None
