@@ -49,7 +49,7 @@ _SKIP_DIRS = frozenset((
 ))
 _TEST_DIRS = frozenset(("test", "tests", "testing"))
 _TEST_NAME = re.compile(r"(^test_.*\.py$|_test\.py$|_tests\.py$|^conftest\.py$)")
-BLOB_VERSION = 2
+BLOB_VERSION = 3
 _INSTALLED = frozenset(("site-packages", "dist-packages"))
 
 
@@ -123,10 +123,6 @@ def _stems(path: str) -> frozenset:
     return frozenset((name,))
 
 
-def _mentions(imports: List[str], stems: frozenset) -> bool:
-    return any(stems.intersection(d.lstrip(".").split(".")) for d in imports)
-
-
 class ProjectIndex:
     """The index of one project root: {path: [mtime_ns, size, mentions Estimator, imports]}."""
 
@@ -138,10 +134,12 @@ class ProjectIndex:
         self._resolver: Optional[ModuleIndex] = None
         self._resolved: Dict[str, frozenset] = {}
         self._users: Dict[str, Tuple[Tuple[str, bool], ...]] = {}
+        self._by_name: Optional[Dict[str, List[str]]] = None  # name in an import -> files spelling it
 
     # ---- persistence ------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {"version": BLOB_VERSION, "root": self.root, "entries": self.entries}
+        return {"version": BLOB_VERSION, "root": self.root, "entries": self.entries,
+                "users": {f: [[u, n] for u, n in us] for f, us in self._users.items()}}
 
     def load_json(self, blob) -> None:
         """Entries from a persisted index (nothing in it is trusted: wrongly typed entries are dropped)."""
@@ -155,6 +153,13 @@ class ProjectIndex:
                     and type(e[0]) is int and type(e[1]) is int and type(e[2]) is bool
                     and isinstance(e[3], list) and all(isinstance(d, str) for d in e[3])):
                 self.entries[path] = e
+        users = blob.get("users")
+        if isinstance(users, dict):  # (the users found so far; forgotten as soon as any file changes)
+            for f, us in users.items():
+                if isinstance(f, str) and isinstance(us, list) and all(
+                        isinstance(u, list) and len(u) == 2 and isinstance(u[0], str) and type(u[1]) is bool
+                        for u in us):
+                    self._users[f] = tuple((u, n) for u, n in us)
 
     # ---- building -----------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -162,28 +167,36 @@ class ProjectIndex:
         seen: Dict[str, os.stat_result] = {}
         complete = True
         listed = 0
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-            listed += len(filenames) + len(dirnames)
+        stack = [self.root]
+        while stack and complete:
+            try:
+                with os.scandir(stack.pop()) as it:
+                    items = sorted(it, key=lambda e: e.name)
+            except OSError:
+                continue
+            listed += len(items)
             if listed > MAX_LISTED:  # a data directory of many files: bounded, no project view
                 complete = False
                 break
-            for name in sorted(filenames):
-                if not name.endswith(".py"):
-                    continue
-                path = os.path.join(dirpath, name)
+            subdirs = []
+            for item in items:
                 try:
-                    st = os.stat(path)
+                    if item.is_dir(follow_symlinks=False):
+                        if item.name not in _SKIP_DIRS and not item.name.startswith("."):
+                            subdirs.append(item.path)
+                        continue
+                    if not item.name.endswith(".py"):
+                        continue
+                    st = item.stat()
                 except OSError:
                     continue
                 if not stat.S_ISREG(st.st_mode):
                     continue  # a FIFO or device named *.py is never opened (it could block)
-                seen[path] = st
+                seen[item.path] = st
                 if len(seen) > MAX_FILES:
                     complete = False
                     break
-            if not complete:
-                break
+            stack.extend(reversed(subdirs))
         changed = not complete or set(seen) != set(self.entries)
         for path in [p for p in self.entries if p not in seen]:
             del self.entries[path]
@@ -201,6 +214,7 @@ class ProjectIndex:
             self._resolver = None
             self._resolved = {}
             self._users = {}
+            self._by_name = None
 
     # ---- queries -------------------------------------------------------------------------------
     def users_of(self, path: str) -> Optional[Tuple[Tuple[str, bool], ...]]:
@@ -212,6 +226,7 @@ class ProjectIndex:
         users = self._users.get(path)
         if users is None:
             users = self._users[path] = self._compute_users(path)
+            self.dirty = True
         return None if len(users) > MAX_USERS else users
 
     def _targets(self, p: str) -> frozenset:
@@ -232,10 +247,19 @@ class ProjectIndex:
     def _importers(self, target: str, only_matters: bool) -> List[str]:
         """Files that import `target` (only those mentioning the Estimator API, if asked); the
         cheap name test first, then the real resolution."""
-        stems = _stems(target)
-        return [p for p, e in self.entries.items()
-                if p != target and (e[2] or not only_matters) and _mentions(e[3], stems)
-                and target in self._targets(p)]
+        if self._by_name is None:
+            by_name: Dict[str, set] = {}
+            for p, e in self.entries.items():
+                for d in e[3]:
+                    for part in d.lstrip(".").split("."):
+                        by_name.setdefault(part, set()).add(p)
+            self._by_name = {k: sorted(v) for k, v in by_name.items()}
+        found = []
+        for stem in _stems(target):
+            for p in self._by_name.get(stem, ()):
+                if p != target and (self.entries[p][2] or not only_matters) and target in self._targets(p):
+                    found.append(p)
+        return found
 
     def _compute_users(self, path: str) -> Tuple[Tuple[str, bool], ...]:
         if path not in self.entries:
