@@ -123,6 +123,7 @@ class ModuleAnalyzer:
         self.estimator_facts: list = []
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
         self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
+        self._uses_memo: dict = {}  # id(Estimator construction) -> its uses (invoked modes)
         self.seen_in_model_fn: Optional[set] = None  # ids of nodes a model_fn run saw (extra_runs)
         # results of the runs after the model_fns (extra_runs.py), for the checks
         self.input_fn_runs: list = []  # (EstimatorCalled, the input_fn's FunctionRun)
@@ -305,9 +306,12 @@ class ModuleAnalyzer:
         scopes = self._call_scopes()
         modes = set()
         for fact in estimators:
-            scope = scopes.get(id(fact.node))
-            uses = estimator_uses(scope if scope is not None else self.module, fact.node,
-                                  follow=functools.partial(self._uses_in_callee, depth=0))
+            key = id(fact.node)  # (one construction reached on many paths is judged once)
+            if key not in self._uses_memo:
+                scope = scopes.get(key)
+                self._uses_memo[key] = estimator_uses(scope if scope is not None else self.module, fact.node,
+                                                      follow=functools.partial(self._uses_in_callee, depth=0))
+            uses = self._uses_memo[key]
             if uses is None:
                 return None
             modes.update(_USE_MODES[u] for u in uses)

@@ -43,10 +43,23 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     module = parsed.module
     with modules.recording() as consulted:
         pview = project_view.view(file, parsed.data, users, index, target, all_modes, consulted)
-        analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes,
-                                  claimed=pview.claimed if pview is not None else frozenset()).analyze()
-        ctx = CheckContext(target=target, module_run=analyzer.module_run)
-        findings = runner.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
+        # a file with no project view of its own is analysed exactly as when it is another file's
+        # user: one analysis per process serves both (project_view.shared_run / remember)
+        shared = project_view.shared_run(file, parsed.data, index, target, all_modes) if pview is None else None
+        if shared is not None:
+            analyzer, findings = shared.an, shared.found
+            for p, entry in shared.consulted.items():
+                modules.record_into(consulted, p, entry)
+        else:
+            analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes,
+                                      claimed=pview.claimed if pview is not None else frozenset()).analyze()
+            ctx = CheckContext(target=target, module_run=analyzer.module_run)
+            if pview is None and file is not None and index is not None:
+                findings = runner.run(analyzer.spec_facts, ctx, set(book_codes()))
+                project_view.remember(file, parsed.data, index, target, all_modes, analyzer, findings,
+                                      dict(consulted))
+            else:
+                findings = runner.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
     deps = {p: digest for p, (digest, _) in consulted.items()}
     book = rulebook.load()
     seen = set()
@@ -59,6 +72,7 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
             seen.add(key)
             unique.append((f, rule, message))
     out: List[Diagnostic] = []
+    module = analyzer.module  # (a shared analysis parsed the same bytes itself)
     ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique]) if unique else ({}, {})
     table = suppressions.parse(parsed.source())
     out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path)
@@ -78,6 +92,10 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
         out += _emit([u for u in found if u[0].code in codes], r, st, suppressions.parse(lib.module.code), shown)
     out += unused_suppressions(table, path, target, enabled)
     return Outcome(out, deps)
+
+
+def book_codes():
+    return rulebook.load().by_code
 
 
 def _from_users(seen, book, table, path: str, enabled: frozenset) -> List[Diagnostic]:

@@ -38,9 +38,24 @@ class UserRun:
     """What one user's analysis says about each module it consulted."""
     digest: Optional[str]  # sha256 of the user module
     consulted: Dict[str, tuple]  # path -> (sha256, analyzer or None), as modules.recording gives
-    findings: Dict[str, list] = field(default_factory=dict)  # module path -> [Finding] located in it
+    _findings: Optional[Dict[str, list]] = None  # module path -> [Finding] located in it (`located`)
     claimed: Dict[str, FrozenSet[str]] = field(default_factory=dict)  # module path -> qualified names run as model_fns
     stats: Dict[str, Optional[tuple]] = field(default_factory=dict)  # path -> (mtime_ns, size) when analysed
+    an: object = None  # the analysis (its own check reuses it: see `shared_run`)
+    found: list = field(default_factory=list)  # every finding of every rule
+
+    def located(self, path: str) -> list:
+        """The findings located in the module at `path` (sorted out when first asked: a run kept
+        only for its own check never pays for it)."""
+        if self._findings is None:
+            self._findings = {}
+            libs = [(p, lib) for p, (_, lib) in self.consulted.items() if lib is not None]
+            for f in self.found:
+                for p, lib in libs:
+                    if _inside(f.at, lib):
+                        self._findings.setdefault(p, []).append(f)
+                        break
+        return self._findings.get(path, [])
 
 
 @dataclass
@@ -63,11 +78,43 @@ def _stat(path: str) -> Optional[tuple]:
     return (st.st_mtime_ns, st.st_size)
 
 
-def _user_run(user: str, index, target: str, all_modes: bool) -> Optional[UserRun]:
-    key = (user, target, all_modes)
+def _key(user: str, index, target: str, all_modes: bool) -> tuple:
+    return (user, target, all_modes, index.paths, index.disk)
+
+
+def _fresh(key) -> Optional[UserRun]:
     hit = _RUNS.get(key)
     if hit is not None and all(_stat(p) == s for p, s in hit.stats.items()):
         _RUNS.move_to_end(key)
+        return hit
+    return None
+
+
+def shared_run(file: Optional[str], data: bytes, index, target: str, all_modes: bool) -> Optional[UserRun]:
+    """The analysis of `file` made as another file's user, when it is of these very bytes: the
+    file's own check (without a project view of its own) is the same analysis."""
+    if file is None or index is None:
+        return None
+    hit = _fresh(_key(os.path.abspath(file), index, target, all_modes))
+    return hit if hit is not None and hit.digest == hashlib.sha256(data).hexdigest() else None
+
+
+def remember(file: Optional[str], data: bytes, index, target: str, all_modes: bool, an, found: list,
+             consulted: Dict[str, tuple]) -> None:
+    """Keep a file's own analysis (no project view of its own, every rule's findings) for the
+    files it uses: a tree run analyses each user once per process."""
+    if file is None or index is None or not os.path.isfile(file):
+        return
+    if modules.file_digest(file) != hashlib.sha256(data).hexdigest():
+        return  # (not the file on disk: an editor's buffer)
+    _store(_key(os.path.abspath(file), index, target, all_modes),
+           _build(os.path.abspath(file), hashlib.sha256(data).hexdigest(), an, found, consulted))
+
+
+def _user_run(user: str, index, target: str, all_modes: bool) -> Optional[UserRun]:
+    key = _key(user, index, target, all_modes)
+    hit = _fresh(key)
+    if hit is not None:
         return hit
     try:
         with open(user, "rb") as fh:
@@ -84,7 +131,18 @@ def _user_run(user: str, index, target: str, all_modes: bool) -> Optional[UserRu
             return None
         ctx = CheckContext(target=target, module_run=an.module_run)
         found = runner.run(an.spec_facts, ctx, set(rulebook.load().by_code))
-    run = UserRun(hashlib.sha256(data).hexdigest(), dict(consulted))
+    return _store(key, _build(user, hashlib.sha256(data).hexdigest(), an, found, dict(consulted)))
+
+
+def _store(key, run: UserRun) -> UserRun:
+    _RUNS[key] = run
+    while len(_RUNS) > _MAX_RUNS:
+        _RUNS.popitem(last=False)
+    return run
+
+
+def _build(user: str, digest: str, an, found: list, consulted: Dict[str, tuple]) -> UserRun:
+    run = UserRun(digest, dict(consulted), an=an, found=list(found))
     by_module = {id(lib.module): p for p, (_, lib) in run.consulted.items() if lib is not None}
     ran = [(fn_module(an, fn), fn) for fn in an.model_fns]
     # and the functions that built a spec while a model_fn ran (`_model_fn(features, labels, mode,
@@ -95,16 +153,7 @@ def _user_run(user: str, index, target: str, all_modes: bool) -> Optional[UserRu
         if lib is not None and id(lib.module) in by_module:
             p = by_module[id(lib.module)]
             run.claimed[p] = run.claimed.get(p, frozenset()) | {qualified_name(lib, fn)}
-    libs = [(p, lib) for p, (_, lib) in run.consulted.items() if lib is not None]
-    for f in found:
-        for p, lib in libs:
-            if _inside(f.at, lib):
-                run.findings.setdefault(p, []).append(f)
-                break
     run.stats = {p: _stat(p) for p in list(run.consulted) + [user]}
-    _RUNS[key] = run
-    while len(_RUNS) > _MAX_RUNS:
-        _RUNS.popitem(last=False)
     return run
 
 
@@ -163,7 +212,7 @@ def view(file: str, data: bytes, users: Sequence[Tuple[str, bool]], index, targe
         out.lib = out.lib or mine[1]  # (each finding is placed in the tree its user saw)
         if narrows:
             claimed |= run.claimed.get(file, frozenset())
-        out.findings.extend((mine[1], f) for f in run.findings.get(file, ()))
+        out.findings.extend((mine[1], f) for f in run.located(file))
     if out.lib is None:
         return None
     out.claimed = frozenset(claimed)
