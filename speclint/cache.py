@@ -19,6 +19,11 @@ while all of these hold:
 - the set of files of the run is the same (`run_key`): the module index resolves an import only
   to a file of the run, so adding or removing a file can change what an import means.
 
+The project index (`speclint.project`: which modules use a file's model_fns) is kept beside the
+entries, one `<version>/project-<hash of the root>.index` per project root, valid only with the same
+fingerprint; its entries are checked file by file against (mtime, size).  The users of a file are
+part of its entry's configuration key, and each user's content hash is among its deps.
+
 Files the prefilter skips are not cached: skipping costs less than hashing.  Unreadable files and
 internal errors are never cached.  Any I/O problem with the cache disables it quietly for that
 directory; a corrupt entry (not JSON, nested absurdly, wrongly typed, too big, not a regular file)
@@ -335,6 +340,69 @@ class Cache:
                     raise
         except (OSError, TypeError, ValueError):
             self.disabled = True  # read-only tree, full disk, a planted link, removed while running: go on uncached
+
+    @contextlib.contextmanager
+    def _version_dir(self, create: bool) -> Iterator[_Dir]:
+        opened: List[_Dir] = []
+        try:
+            root = _Dir.open(None, str(self.root), create, follow=self.follow_root)
+            opened.append(root)
+            version = _Dir.open(root, __version__, create)
+            opened.append(version)
+            yield version
+        finally:
+            for d in reversed(opened):
+                d.close()
+
+    def load_blob(self, name: str):
+        """A JSON document stored with `save_blob` (the project index: `<version>/<name>.index`,
+        beside the entries' shards), or None.  Not trusted: the caller checks its shape."""
+        if self.disabled:
+            return None
+        import json
+
+        try:
+            with self._version_dir(create=False) as directory:
+                fd = directory.open_file(name + ".index", os.O_RDONLY | _NONBLOCK)
+            with open(fd, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY_BYTES:
+                    return None
+                raw = fh.read(MAX_ENTRY_BYTES + 1)
+            blob = json.loads(raw)
+        except (OSError, ValueError, RecursionError):
+            return None
+        if not isinstance(blob, dict) or blob.get("fingerprint") != fingerprint():
+            return None
+        return blob.get("data")
+
+    def save_blob(self, name: str, data) -> None:
+        if self.disabled:
+            return
+        import json
+        import secrets
+
+        try:
+            raw = json.dumps({"fingerprint": fingerprint(), "data": data},
+                             separators=(",", ":")).encode("utf-8", "surrogateescape")
+            if len(raw) > MAX_ENTRY_BYTES:
+                return
+            self._prepare()
+            with self._version_dir(create=True) as directory:
+                tmp = f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
+                fd = directory.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+                try:
+                    with open(fd, "wb") as fh:
+                        fh.write(raw)
+                    directory.replace(tmp, name + ".index")
+                except BaseException:
+                    try:
+                        directory.unlink(tmp)
+                    except OSError:
+                        pass
+                    raise
+        except (OSError, TypeError, ValueError):
+            self.disabled = True
 
     def _prepare(self) -> None:
         """Create the root (not through a symbolic link) with its CACHEDIR.TAG and .gitignore; a

@@ -14,7 +14,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from speclint import files, rulebook
 from speclint.config import Config, Resolver
@@ -88,15 +88,17 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
 
 def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
                  file: Optional[str] = None, index=None, prefilter: bool = True,
-                 resolver: Optional[Resolver] = None, incremental: bool = False) -> FileResult:
+                 resolver: Optional[Resolver] = None, users: Sequence[Tuple[str, bool]] = (),
+                 incremental: bool = False) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
     `index` the run's module index, for helpers imported from other linted modules; `resolver`
     gives the configuration of such a module (its own rules apply to findings located in it;
-    without a resolver, `config`'s).  `prefilter=False` analyses the file even when it never
-    mentions the Estimator API (the robustness sweep uses it to exercise the parser path).
-    `incremental=True` (a language server's document, checked after every edit) parses again only
-    the top-level statements that changed since the last check of `path`.  More keyword options
-    may be added."""
+    without a resolver, `config`'s); `users` the project's modules that use its model_fns, as
+    (path, whether it may narrow the modes) (`users_for`: how they run is seen from there).
+    `prefilter=False` analyses the file even when it never mentions the Estimator API (the
+    robustness sweep uses it to exercise the parser path).  `incremental=True` (a language
+    server's document, checked after every edit) parses again only the top-level statements that
+    changed since the last check of `path`.  More keyword options may be added."""
     result = FileResult(path)
     if prefilter and not files.may_matter(data):
         result.skipped = True
@@ -106,7 +108,7 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
     return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index,
-                                        resolver, path if incremental else None)
+                                        resolver, users, path if incremental else None)
 
 
 def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str) -> frozenset:
@@ -123,7 +125,7 @@ def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str)
 
 
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
-             file: Optional[str], index, resolver: Optional[Resolver] = None,
+             file: Optional[str], index, resolver: Optional[Resolver] = None, users=(),
              key: Optional[str] = None) -> FileResult:
     parsed = pipeline.parse(data, key) if key is not None else pipeline.parse(data)
     if parsed.error is not None:
@@ -137,7 +139,7 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
     try:
         outcome = pipeline.diagnose(parsed, path, config.target, enabled, file=file, index=index,
                                     enabled_for=enabled_for, show=display_path,
-                                    all_modes=config.modes == "all")
+                                    all_modes=config.modes == "all", users=users or ())
         result.diagnostics, result.deps = outcome.diagnostics, outcome.deps
     except RecursionError:
         if "SL000" in enabled:
@@ -303,6 +305,7 @@ class _Work:
     chash: str = ""
     ckey: str = ""
     codes_for: object = None  # consulted module -> cache.codes_key of its enabled rules
+    users: tuple = ()  # the project's modules using its model_fns, (path, narrows) (users_for)
 
 
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
@@ -317,8 +320,8 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
     _WORKER_OPTIONS = options
 
 
-def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str) -> FileResult:
-    return _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file))
+def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
+    return _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file, users=users))
 
 
 def _start_pool(jobs: int, options: dict):
@@ -354,6 +357,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
         from speclint import cache as cache_mod
 
         run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
+    project = _RunProject()
     slots: List[Optional[FileResult]] = [None] * len(entries)
     pending: List[_Work] = []
     pending_bytes = 0
@@ -362,7 +366,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
-            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver)
+            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver, project)
             if work is None:
                 if progress is not None:
                     progress()
@@ -385,7 +389,8 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
                 while in_flight and in_flight[0][1].done():
                     _collect(in_flight.pop(0), slots, options, run_key, progress)
         for work in pending:
-            result = _safe_check(work.data, work.shown, work.config, work.rel, dict(options, file=work.file))
+            result = _safe_check(work.data, work.shown, work.config, work.rel,
+                                 dict(options, file=work.file, users=work.users))
             _finish(work, result, slots, run_key)
             if progress is not None:
                 progress()
@@ -394,7 +399,61 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if project is not None:
+            project.save()
     return RunResult([r for r in slots if r is not None])
+
+
+class _RunProject:
+    """The project index of a run (speclint.project): each project root walked once per run,
+    loaded from and saved to that project's cache."""
+
+    def __init__(self):
+        self.fresh: set = set()
+        self.stores: dict = {}
+        self.roots: dict = {}  # directory -> its project root
+
+    def users(self, abspath: str, store=None) -> tuple:
+        from speclint import project
+
+        directory = os.path.dirname(abspath)
+        if directory not in self.roots:
+            self.roots[directory] = project.project_root(abspath)
+        root = self.roots[directory]
+        if root is None:
+            return ()
+        if store is not None:
+            self.stores.setdefault(root, store)
+        index = project.index_for(root, store, refresh=root not in self.fresh)
+        self.fresh.add(root)
+        return index.users_of(abspath) or ()
+
+    def save(self) -> None:
+        from speclint import project
+
+        for root, store in self.stores.items():
+            project.save(store, root)
+
+
+def users_for(path: str, config: Optional[Config] = None) -> tuple:
+    """The project's modules that use the model_fns of the file at `path` (`speclint.project`),
+    for a check of that one file outside a run (the language server, flake8, stdin); the project
+    index is persisted in the project's cache (`config.root`'s) unless caching is off."""
+    from speclint import project
+
+    store = None
+    if config is not None:
+        from speclint.cache import Caches
+
+        store = Caches().for_project(config.root)
+    try:
+        users = project.users_for(path, store)
+        root = project.project_root(path)
+        if root is not None:
+            project.save(store, root)
+    except (OSError, RecursionError, ValueError):
+        return ()
+    return users or ()
 
 
 def _counting(report, total: int):
@@ -408,10 +467,10 @@ def _counting(report, total: int):
 
 
 def _submit(pool, work: _Work):
-    return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file)
+    return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file, work.users)
 
 
-def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None) -> Optional[_Work]:
+def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> Optional[_Work]:
     """Read, prefilter and look up one file; a _Work when it still needs analysing."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
@@ -431,12 +490,16 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None)
         return None
     abspath = os.path.abspath(entry.path)
     work = _Work(i, data, shown, config, rel, entry.path, abspath)
+    if project is not None:
+        work.users = project.users(abspath, caches.for_project(config.root) if caches is not None else None)
     if caches is not None:
         from speclint import cache as cache_mod
 
         work.cache = caches.for_project(config.root)
         work.chash = cache_mod.content_hash(data)
         work.ckey = cache_mod.config_key(config.enabled_codes(rel), config.target + "/" + config.modes, prefilter)
+        if work.users:  # a new user, or one gone, changes the result (an edited one: its deps)
+            work.ckey += "|users:" + cache_mod.run_key(f"{u}\0{int(n)}" for u, n in work.users)
         work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
         hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path, work.codes_for)
         if hit is not None:
@@ -491,9 +554,12 @@ def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) ->
         except TooLarge as exc:
             return RunResult([_too_large(exc, shown, config, rel)])
     index = None
+    users: tuple = ()
     if filename:  # an editor piping a buffer: its imports are followed on disk
         from speclint.static.modules import ModuleIndex
 
         index = ModuleIndex((), disk=True)
-    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index, resolver=resolver)
+        users = users_for(filename, config)
+    options = dict(options, file=os.path.abspath(filename) if filename else None, index=index, resolver=resolver,
+                   users=users)
     return RunResult([_safe_check(data, shown, config, rel, options)])

@@ -51,7 +51,8 @@ class SpeclintChecker:
         source = self._source()
         result = engine.check_source(source, self.filename, config, config.relative(path) if on_disk else None,
                                      file=self.filename if on_disk else None,
-                                     index=OnDiskIndex() if on_disk else None)
+                                     index=OnDiskIndex() if on_disk else None,
+                                     users=engine.users_for(self.filename, config) if on_disk else ())
         # placed by the engine in an imported module: flake8 reports it there
         diags = [d for d in result.diagnostics if d.path == self.filename]
         diags = baseline.filter_document(config, self.filename, source.decode("utf-8", errors="replace"), diags)

@@ -129,8 +129,9 @@ def check_in_worker(data: bytes, path: str, config, rel: Optional[str], file: Op
     from speclint.ondisk import OnDiskIndex
 
     index = OnDiskIndex() if file else None
+    users = engine.users_for(file, config) if file else ()  # the project view (speclint.project)
     # findings the engine places in an imported module belong to that file, not to this document
-    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index,
+    return [d for d in engine.check_source(data, path, config, rel, file=file, index=index, users=users,
                                            incremental=True).diagnostics
             if d.path == path]
 

@@ -27,7 +27,7 @@ from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun
 from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
-from speclint.static.syntax import estimator_uses
+from speclint.static.syntax import estimator_uses, param_uses
 from speclint.static.walk import Walker, walk
 from speclint.static.values import (
     BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
@@ -108,8 +108,12 @@ class _Prepass(Walker):
 
 
 class ModuleAnalyzer:
-    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None, all_modes: bool = False):
+    def __init__(self, module: cst.Module, path: Optional[str] = None, index=None, all_modes: bool = False,
+                 claimed: frozenset = frozenset()):
         self.module = module
+        # qualified names of this module's model_fns that modules using them run with their own
+        # estimators (static/project_view.py): not run again here on their own in every mode
+        self.claimed = claimed
         self.path = path  # the file, for resolving imports through the module index
         self.index = index  # modules.ModuleIndex of the run, or None
         # True: every model_fn runs in every mode (config `modes = "all"`); False: a model_fn whose
@@ -120,6 +124,7 @@ class ModuleAnalyzer:
         self.estimator_facts: list = []
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
         self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
+        self._uses_memo: dict = {}  # id(Estimator construction) -> its uses (invoked modes)
         self.seen_in_model_fn: Optional[set] = None  # ids of nodes a model_fn run saw (extra_runs)
         # results of the runs after the model_fns (extra_runs.py), for the checks
         self.input_fn_runs: list = []  # (EstimatorCalled, the input_fn's FunctionRun)
@@ -281,6 +286,8 @@ class ModuleAnalyzer:
             names = param_names(fn.params)
             if fn in found or "features" not in names or "mode" not in names:
                 continue
+            if self.claimed and qualified_name(self, fn) in self.claimed:
+                continue  # run by the modules that use it, with their estimators (the project view)
             if fn in with_spec or pre.callees.get(fn, set()) & builders:
                 found[fn] = (ModelFnContext(fn.name.value), None)
         for fn, (ctx, parent) in sorted(found.items(), key=lambda kv: self._depth(kv[0])):
@@ -300,12 +307,41 @@ class ModuleAnalyzer:
         scopes = self._call_scopes()
         modes = set()
         for fact in estimators:
-            scope = scopes.get(id(fact.node))
-            uses = estimator_uses(scope if scope is not None else self.module, fact.node)
+            key = id(fact.node)  # (one construction reached on many paths is judged once)
+            if key not in self._uses_memo:
+                scope = scopes.get(key)
+                self._uses_memo[key] = estimator_uses(scope if scope is not None else self.module, fact.node,
+                                                      follow=functools.partial(self._uses_in_callee, depth=0))
+            uses = self._uses_memo[key]
             if uses is None:
                 return None
             modes.update(_USE_MODES[u] for u in uses)
         return frozenset(modes)
+
+    def _uses_in_callee(self, call: cst.Call, arg: cst.Arg, depth: int) -> Optional[frozenset]:
+        """What an Estimator passed as `arg` of `call` is used for inside the function called,
+        when that function is a plain def of this module or of a followed module
+        (`evaluation.evaluate(eval_estimator, ...)` calling `eval_estimator.predict(...)`), at most
+        `_MAX_FOLLOW` calls deep; None when not known."""
+        if depth >= _MAX_FOLLOW:
+            return None
+        value = None
+        if isinstance(call.func, cst.Name) and self.module_run is not None:
+            if call.func.value not in self.imports.bindings:
+                value = self.module_run.final_env().get(call.func.value)
+        if value is None:
+            full = self.imports.resolve_expr(call.func)
+            if full is not None:
+                value = self.api_value(full)
+        if not isinstance(value, Callable) or not isinstance(value.node, cst.FunctionDef) \
+                or value.decorated or value.node.decorators or value.bound_positional or value.bound_keywords:
+            return None
+        fn = value.node
+        name = _receiving_param(fn, call, arg, value.drops_first)
+        if name is None:
+            return None
+        owner = value.run.mod if value.run is not None else self
+        return param_uses(fn, name, follow=functools.partial(owner._uses_in_callee, depth=depth + 1))
 
     @property
     def calls(self) -> list:
@@ -377,6 +413,37 @@ class ModuleAnalyzer:
             run.execute(list(_body(fn)), [State(env, modes, True)])
         finally:
             self.active.discard(fn)
+
+
+def qualified_name(an: "ModuleAnalyzer", fn: cst.FunctionDef) -> str:
+    """`outer.Class.method`-style name of a function of the module analysed by `an` (the same in
+    every parse of the same source)."""
+    parts = []
+    node = fn
+    while node is not None:
+        parts.append(node.name.value)
+        cls = an.class_def.get(node)
+        if cls is not None:
+            parts.append(cls.name.value)
+        node = an.parent_def.get(node)
+    return ".".join(reversed(parts))
+
+
+_MAX_FOLLOW = 3  # functions deep an Estimator is followed into (invoked_modes)
+
+
+def _receiving_param(fn: cst.FunctionDef, call: cst.Call, arg: cst.Arg, drops_first: bool) -> Optional[str]:
+    """The parameter of `fn` that `arg` of `call` binds, or None (a `*args`/`**kwargs` catch-all,
+    an argument list with a star)."""
+    if any(a.star for a in call.args):
+        return None
+    p = fn.params
+    positional = list(p.posonly_params) + list(p.params)
+    if arg.keyword is not None:
+        names = [q.name.value for q in positional + list(p.kwonly_params)]
+        return arg.keyword.value if arg.keyword.value in names else None
+    index = [a for a in call.args if a.keyword is None].index(arg) + (1 if drops_first else 0)
+    return positional[index].name.value if index < len(positional) else None
 
 
 _USE_MODES = dict(apis.METHOD_MODE, export=apis.PREDICT)  # what each use runs the model_fn in

@@ -186,6 +186,16 @@ def load(path: str, index: ModuleIndex):
     return hit[2]
 
 
+def record_into(table: Dict[str, tuple], path: str, entry: tuple) -> None:
+    """Add a consulted module (path -> (sha256, analyzer or None)) to a `recording` table."""
+    _record(table, path, entry)
+
+
+def file_digest(path: str) -> Optional[str]:
+    """The sha256 of a file's content (None when it cannot be read), as `recording` records it."""
+    return _digest(path)
+
+
 def _record(table: Dict[str, tuple], path: str, entry: tuple) -> None:
     """(an analysed module replaces a mere probe of the same file: an __init__.py looked at, then imported)"""
     if path not in table or (table[path][1] is None and entry[1] is not None):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable as Callable_, Dict, List, Optional
+from typing import Callable as Callable_, Dict, List, Optional, Sequence, Tuple
 
 from speclint import rulebook, suppressions
 from speclint.diagnostics import Diagnostic
 from speclint.finding import Finding
-from speclint.static import modules, positions
+from speclint.static import modules, positions, project_view
 from speclint.static.checks import runner
 from speclint.static.checks.base import CheckContext
 from speclint.static.analyzer import ModuleAnalyzer
@@ -69,15 +69,33 @@ class Outcome:
 
 def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file: Optional[str] = None,
              index=None, enabled_for: Optional[Callable_[[str], frozenset]] = None,
-             show: Optional[Callable_[[str], str]] = None, all_modes: bool = False) -> Outcome:
+             show: Optional[Callable_[[str], str]] = None, all_modes: bool = False,
+             users: Sequence[Tuple[str, bool]] = ()) -> Outcome:
     """Check one parsed file.  `path` is the path to report, `file` the real one (for the module
     index).  Findings inside an imported module of the run are reported at their own file (`show`
-    gives its reported path), with that file's rules (`enabled_for`) and suppressions."""
+    gives its reported path), with that file's rules (`enabled_for`) and suppressions.  `users`:
+    the modules of the project that use this file's model_fns (`speclint.project`); their analyses
+    say how those run (project_view.py)."""
     module = parsed.module
     with modules.recording() as consulted:
-        analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes).analyze()
-        ctx = CheckContext(target=target, module_run=analyzer.module_run)
-        findings = runner.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
+        pview = project_view.view(file, parsed.data, users, index, target, all_modes, consulted)
+        # a file with no project view of its own is analysed exactly as when it is another file's
+        # user: one analysis per process serves both (project_view.shared_run / remember)
+        shared = project_view.shared_run(file, parsed.data, index, target, all_modes) if pview is None else None
+        if shared is not None:
+            analyzer, findings = shared.an, shared.found
+            for p, entry in shared.consulted.items():
+                modules.record_into(consulted, p, entry)
+        else:
+            analyzer = ModuleAnalyzer(module, path=file, index=index, all_modes=all_modes,
+                                      claimed=pview.claimed if pview is not None else frozenset()).analyze()
+            ctx = CheckContext(target=target, module_run=analyzer.module_run)
+            if pview is None and file is not None and index is not None:
+                findings = runner.run(analyzer.spec_facts, ctx, set(book_codes()))
+                project_view.remember(file, parsed.data, index, target, all_modes, analyzer, findings,
+                                      dict(consulted))
+            else:
+                findings = runner.run(analyzer.spec_facts, ctx, set(enabled) | _foreign_codes(consulted, enabled_for))
     deps = {p: digest for p, (digest, _) in consulted.items()}
     book = rulebook.load()
     seen = set()
@@ -90,12 +108,15 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
             seen.add(key)
             unique.append((f, rule, message))
     out: List[Diagnostic] = []
+    module = analyzer.module  # (a shared analysis parsed the same bytes itself)
     ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique] + [
         n for f, _, _ in unique for n in _fix_nodes(f)]) if unique else ({}, {})
     table = suppressions.parse(parsed.source())
     code_for = _code_for(module, parsed, stmts) if any(f.fix for f, _, _ in unique) else None
     out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path,
                  code_for=code_for)
+    if pview is not None and pview.findings:
+        out = _dedup(out + _from_users(pview, book, table, path, enabled))
     rest = [u for u in unique if u[0].at not in ranges]  # inside imported modules
     for other, (_, lib) in consulted.items():
         if not rest or lib is None or not index.in_run(other):
@@ -122,6 +143,43 @@ def _lines(text: str) -> List[str]:
     import re
 
     return re.split(r"\r\n|\r|\n", text[1:] if text.startswith("\ufeff") else text)
+
+
+def book_codes():
+    return rulebook.load().by_code
+
+
+def _from_users(seen, book, table, path: str, enabled: frozenset) -> List[Diagnostic]:
+    """The findings located in this file that its users' analyses make (placed in the tree each
+    user saw: the same source as the file checked)."""
+    out: List[Diagnostic] = []
+    by_lib: dict = {}
+    for lib, f in seen.findings:
+        if f.code in enabled:
+            by_lib.setdefault(id(lib), (lib, []))[1].append(f)
+    for lib, found in by_lib.values():
+        unique, keys = [], set()
+        for f in found:
+            rule = book[f.code]
+            message = rule.message(f.variant, **f.params)
+            if (f.code, id(f.at), message) not in keys:
+                keys.add((f.code, id(f.at), message))
+                unique.append((f, rule, message))
+        ranges, stmts = positions.compute(lib.module, [f.at for f, _, _ in unique])
+        # no fixes: a user's analysis is not where this file's fixes are spelt (as for findings
+        # reported inside other modules of a run)
+        out += _emit([u for u in unique if u[0].at in ranges], ranges, stmts, table, path, fixes=False)
+    return out
+
+
+def _dedup(diags: List[Diagnostic]) -> List[Diagnostic]:
+    seen, out = set(), []
+    for d in diags:
+        key = (d.path, d.line, d.column, d.end_line, d.end_column, d.code, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
 
 
 def _foreign_codes(consulted, enabled_for) -> set:

@@ -295,7 +295,7 @@ ESTIMATOR_HARMLESS = frozenset((
 TRAIN_AND_EVALUATE_USES = ("train", "evaluate", "export")  # EvalSpec exporters may export
 
 
-def estimator_uses(scope, call: cst.Call):
+def estimator_uses(scope, call: cst.Call, follow=None):
     """What the Estimator built by `call` is used for, when every use is visible in `scope` (the
     function, or module, whose code contains `call`): `est = Estimator(...)` followed only by
     `est.train(...)`, `est.evaluate(...)`, `est.predict(...)`, `est.export_saved_model(...)`,
@@ -305,7 +305,8 @@ def estimator_uses(scope, call: cst.Call):
     is bound at module level (another module may import it), and when it is bound but not used at
     all (code being written: its uses are still to come).  An Estimator built as a bare statement,
     or bound and only inspected (`est.config`, `est.model_dir`), never runs its model_fn: the
-    empty set."""
+    empty set.  `follow(call, arg)`: the uses of the object inside a function it is passed to
+    (`evaluation.evaluate(est, ...)`, see `param_uses`), or None when that function is not known."""
     if isinstance(scope, cst.Module):
         return None
     finder = _Binding(call)
@@ -314,11 +315,75 @@ def estimator_uses(scope, call: cst.Call):
         return frozenset()  # `Estimator(model_fn=...)` as a statement: built, never used
     if finder.name is None:
         return None
-    uses = _Uses(finder.name, finder.target)
+    uses = _Uses(finder.name, finder.target, follow, scope)
     walk(scope, uses)
     if uses.escaped or not uses.any:
         return None
     return frozenset(uses.found)
+
+
+def param_uses(fn: cst.FunctionDef, name: str, follow=None):
+    """What the object passed as parameter `name` of `fn` is used for in `fn`'s body (as
+    `estimator_uses` judges a bound name), or None: not every use is visible, or it is not used."""
+    target = next((p.name for p in _all_params(fn.params) if p.name.value == name), None)
+    if target is None:
+        return None
+    uses = _Uses(name, target, follow, fn)
+    walk(fn.body, uses)
+    if uses.escaped or not uses.any:
+        return None
+    return frozenset(uses.found)
+
+
+def _all_params(params: cst.Parameters):
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            out.append(star)
+    return out
+
+
+def _never_evaluates(eval_spec, scope) -> bool:
+    """An EvalSpec whose input_fn is the `tf.data.Dataset` class itself (a placeholder): evaluate()
+    calls input_fn() first, and the abstract Dataset class cannot be instantiated (TypeError), so
+    the model_fn never runs in EVAL through it.  `eval_spec` is the argument, inline or a name
+    bound once in `scope` to the EvalSpec call."""
+    if isinstance(eval_spec, cst.Name) and scope is not None:
+        bound = _SingleBinding(eval_spec.value)
+        scope.visit(bound)
+        eval_spec = bound.value if bound.count == 1 else None
+    if not (isinstance(eval_spec, cst.Call) and _last_name(eval_spec.func) == "EvalSpec"):
+        return False
+    arg = next((a.value for a in eval_spec.args if a.keyword is not None and a.keyword.value == "input_fn"), None)
+    if arg is None and eval_spec.args and eval_spec.args[0].keyword is None and not eval_spec.args[0].star:
+        arg = eval_spec.args[0].value
+    return isinstance(arg, cst.Attribute) and arg.attr.value == "Dataset" and \
+        isinstance(arg.value, (cst.Attribute, cst.Name)) and _last_name(arg.value) == "data"
+
+
+def _last_name(func) -> str:
+    return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+
+
+class _SingleBinding(cst.CSTVisitor):
+    def __init__(self, name):
+        self.name = name
+        self.count = 0
+        self.value = None
+
+    def visit_Assign(self, node):
+        for t in node.targets:
+            if isinstance(t.target, cst.Name) and t.target.value == self.name:
+                self.count += 1
+                self.value = node.value if len(node.targets) == 1 else None
+
+    def visit_AugAssign(self, node):
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.count += 2
+
+    def visit_AnnAssign(self, node):
+        if isinstance(node.target, cst.Name) and node.target.value == self.name:
+            self.count += 2
 
 
 class _Binding(Walker):
@@ -339,9 +404,11 @@ class _Binding(Walker):
 
 
 class _Uses(Walker):
-    def __init__(self, name, target):
+    def __init__(self, name, target, follow=None, scope=None):
         self.name = name
         self.target = target
+        self.follow = follow
+        self.scope = scope
         self.stack = []
         self.found = set()
         self.any = False  # used at all
@@ -392,11 +459,20 @@ class _Uses(Walker):
             func = grand.func
             last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if last == "train_and_evaluate":
-                self.found.update(TRAIN_AND_EVALUATE_USES if _may_export(grand) else ("train", "evaluate"))
+                spec = _argument(grand, 2, "eval_spec")
+                if spec is not None and _never_evaluates(spec, self.scope):
+                    self.found.add("train")  # (no evaluation: no exporter of the EvalSpec runs either)
+                else:
+                    self.found.update(TRAIN_AND_EVALUATE_USES if _may_export(grand) else ("train", "evaluate"))
                 return
             if last == "InMemoryEvaluatorHook" and grand.args and grand.args[0] is parent:
                 self.found.add("evaluate")  # the hook runs evaluate() on it while training
                 return
+            if self.follow is not None and not parent.star:
+                inner = self.follow(grand, parent)
+                if inner is not None:
+                    self.found.update(inner)
+                    return
         self.escaped = True
 
 
@@ -430,6 +506,16 @@ def _may_export(call: cst.Call) -> bool:
 
 # Functions that read a callable's parameters without calling it.
 _SIGNATURE_READERS = frozenset(("fn_args", "getfullargspec", "getargspec", "signature"))
+
+def _argument(call: cst.Call, position: int, keyword: str):
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == keyword:
+            return a.value
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in positional[:position + 1]):
+        return None
+    return positional[position].value if len(positional) > position else None
+
 
 _RAW_INPUT_NODES = (cst.Name, cst.Subscript, cst.SubscriptElement, cst.Index, cst.BinaryOperation,
                     cst.UnaryOperation, cst.IfExp, cst.Comparison, cst.ComparisonTarget,
