@@ -327,3 +327,30 @@ def test_batch_made_static_again_by_a_helper_is_not_dynamic():
 
 def test_batch_passed_to_a_helper_that_does_not_reshape_is_dynamic():
     assert mismatches(SIMCLR.format(mark="  # expect: SL044", helper="log_dataset")) == []
+
+
+# ---- SL025: export runs PREDICT but does not split the predictions (only predict() does) ----------
+EXPORT_SCALAR = """\
+import tensorflow.compat.v1 as tf
+
+
+def model_fn(features, labels, mode):
+    return tf.estimator.EstimatorSpec(
+        mode, predictions=tf.constant(10.), loss=tf.constant(1.),{mark}
+        train_op=tf.assign_add(tf.train.get_global_step(), 1),
+        export_outputs={{"test": tf.estimator.export.PredictOutput({{"y": tf.constant([3.])}})}})
+
+
+def main(serving_input_receiver_fn):
+    est = tf.estimator.Estimator(model_fn=model_fn)
+    est.train(input_fn=None, steps=1)
+    est.export_saved_model("/tmp/export", serving_input_receiver_fn)
+{predict}"""
+
+
+def test_export_only_is_not_predict_for_sl025():
+    """TF Estimator's estimator_test.py: model_fns with a scalar prediction that are trained and
+    exported, never predicted with."""
+    assert mismatches(EXPORT_SCALAR.format(mark="", predict="")) == []
+    bad = EXPORT_SCALAR.format(mark="  # expect: SL025", predict="    print(list(est.predict(input_fn=None)))\n")
+    assert mismatches(bad) == []

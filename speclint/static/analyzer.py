@@ -279,6 +279,7 @@ class ModuleAnalyzer:
                     found[m.node] = (ctx, run)
         for ctx, _ in found.values():
             ctx.invoked = None if self.all_modes else self.invoked_modes(ctx.estimators)
+            ctx.uses = None if ctx.invoked is None else self._estimator_uses(ctx.estimators)
         # functions with model_fn parameters that build a spec, or call a module-level helper
         # that does (`return _build_spec(mode, loss, ...)`)
         builders = {fn.name.value for fn in with_spec if self.parent_def.get(fn) is None}
@@ -302,10 +303,16 @@ class ModuleAnalyzer:
     def invoked_modes(self, estimators) -> Optional[frozenset]:
         """The modes the model_fn given to these Estimator constructions is called in, when every
         use of every one of them is visible here (`syntax.estimator_uses`); None: any mode."""
+        uses = self._estimator_uses(estimators)
+        return None if uses is None else frozenset(_USE_MODES[u] for u in uses)
+
+    def _estimator_uses(self, estimators) -> Optional[frozenset]:
+        """What these Estimator constructions are used for ("train", "evaluate", "predict",
+        "export"), when every use of every one is visible here; None: not known."""
         if not estimators:
             return None
         scopes = self._call_scopes()
-        modes = set()
+        out = set()
         for fact in estimators:
             key = id(fact.node)  # (one construction reached on many paths is judged once)
             if key not in self._uses_memo:
@@ -315,8 +322,8 @@ class ModuleAnalyzer:
             uses = self._uses_memo[key]
             if uses is None:
                 return None
-            modes.update(_USE_MODES[u] for u in uses)
-        return frozenset(modes)
+            out |= uses
+        return frozenset(out)
 
     def _uses_in_callee(self, call: cst.Call, arg: cst.Arg, depth: int) -> Optional[frozenset]:
         """What an Estimator passed as `arg` of `call` is used for inside the function called,

@@ -140,6 +140,9 @@ class ModelFnContext:
     plain_estimator: bool = False  # given to a tf.estimator.Estimator
     estimators: List[Any] = field(default_factory=list)  # the EstimatorFacts it is given to
     invoked: Optional[FrozenSet[str]] = None  # the modes it is called in, when known (else: any)
+    # what its estimators are used for when every use is visible ("predict" vs "export": both run
+    # PREDICT, only predict() splits the predictions per example)
+    uses: Optional[FrozenSet[str]] = None
 
 
 @dataclass

@@ -248,10 +248,18 @@ def _shaped(v: Value, shape: str) -> bool:
     return all_members(v, lambda m: isinstance(m, Tensor) and m.shape == shape)
 
 
+def _exported_only(fact) -> bool:
+    """PREDICT runs only for an export (`export_saved_model`, every use of the estimators in
+    sight): export does not split the predictions per example, only predict() does."""
+    ctx = getattr(fact.root, "ctx", None)
+    uses = getattr(ctx, "uses", None)
+    return uses is not None and "export" in uses and "predict" not in uses
+
+
 @check("SL025")
 def predictions_batch_major(fact, ctx):
     fa = fact.fields.get("predictions")
-    if fa is None or apis.PREDICT not in _modes(fact) or only_inspected(fact):
+    if fa is None or apis.PREDICT not in _modes(fact) or only_inspected(fact) or _exported_only(fact):
         return
     scalars_reported_by_sl026 = _tpu_predict(fact, ctx)
     # A constant's dimension 0 is fixed: `tf.constant([[10.], [12.]])` yields 2 rows, batch-major for
