@@ -312,7 +312,6 @@ class Cache:
         if self.disabled:
             return
         import json
-        import secrets
 
         entry = {
             "path": abspath, "content": chash, "config": ckey, "run": rkey, "fingerprint": fingerprint(),
@@ -326,18 +325,7 @@ class Cache:
             data = json.dumps(entry, separators=(",", ":")).encode("utf-8", "surrogateescape")
             self._prepare()
             with self._shard(abspath, ckey, create=True) as (directory, name):
-                tmp = f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
-                fd = directory.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-                try:
-                    with open(fd, "wb") as fh:
-                        fh.write(data)
-                    directory.replace(tmp, name)
-                except BaseException:
-                    try:
-                        directory.unlink(tmp)
-                    except OSError:
-                        pass
-                    raise
+                _write_atomically(directory, name, data)
         except (OSError, TypeError, ValueError):
             self.disabled = True  # read-only tree, full disk, a planted link, removed while running: go on uncached
 
@@ -380,7 +368,6 @@ class Cache:
         if self.disabled:
             return
         import json
-        import secrets
 
         try:
             raw = json.dumps({"fingerprint": fingerprint(), "data": data},
@@ -389,18 +376,7 @@ class Cache:
                 return
             self._prepare()
             with self._version_dir(create=True) as directory:
-                tmp = f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
-                fd = directory.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-                try:
-                    with open(fd, "wb") as fh:
-                        fh.write(raw)
-                    directory.replace(tmp, name + ".index")
-                except BaseException:
-                    try:
-                        directory.unlink(tmp)
-                    except OSError:
-                        pass
-                    raise
+                _write_atomically(directory, name + ".index", raw)
         except (OSError, TypeError, ValueError):
             self.disabled = True
 
@@ -508,3 +484,22 @@ def _has_our_tag(directory: Path) -> bool:
     except OSError:
         return False
     return head.startswith(b"Signature: 8a477f597d28d172789f06886806bc55") and b"speclint" in head
+
+
+def _write_atomically(directory: "_Dir", name: str, data: bytes) -> None:
+    """Write `name` in `directory` through a temporary file and a rename (readers never see half a
+    file); the temporary file is removed on any failure."""
+    import secrets
+
+    tmp = f".tmp-{os.getpid()}-{secrets.token_hex(8)}"
+    fd = directory.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        with open(fd, "wb") as fh:
+            fh.write(data)
+        directory.replace(tmp, name)
+    except BaseException:
+        try:
+            directory.unlink(tmp)
+        except OSError:
+            pass
+        raise
