@@ -64,9 +64,11 @@ def fix_file(path: str, resolver, *, unsafe: bool = False, write: bool = True, i
     config = resolver.for_file(out.file)
     rel = config.relative(out.file)
 
+    users = engine.users_for(out.file, config)  # the project view: fixes what `check` reports
+
     def diagnose(current: str) -> engine.FileResult:
         return engine.check_source(current.encode("utf-8"), path, config, rel, file=out.file, index=index,
-                                   resolver=resolver)
+                                   resolver=resolver, users=users)
 
     out.after, out.fixed, out.result, out.passes, out.stable = fix_text(
         text, diagnose, lambda current, ds: baseline.filter_document(config, path, current, ds),
