@@ -354,3 +354,33 @@ def test_export_only_is_not_predict_for_sl025():
     assert mismatches(EXPORT_SCALAR.format(mark="", predict="")) == []
     bad = EXPORT_SCALAR.format(mark="  # expect: SL025", predict="    print(list(est.predict(input_fn=None)))\n")
     assert mismatches(bad) == []
+
+
+# ---- SL004-SL006: eval_metrics are outfed in EVAL only (TRAIN and PREDICT outfeed host_call alone) --
+TRAIN_ONLY_METRICS = """\
+import tensorflow.compat.v1 as tf
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_mean(tf.layers.dense(features["x"], 1))
+    opt = tf.tpu.CrossShardOptimizer(tf.train.AdamOptimizer())
+    train_op = opt.minimize(loss, global_step=tf.train.get_global_step())
+
+    def metric_fn(loss):
+        return {{"loss_mean": tf.metrics.mean(loss)}}
+
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op,
+                                             eval_metrics=(metric_fn, [loss])){mark}
+
+
+def main(input_fn):
+    est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train_batch_size=8,
+                                        eval_batch_size=8)
+    est.train(input_fn, max_steps=10)
+{evaluate}"""
+
+
+def test_eval_metrics_are_outfed_only_in_eval():
+    assert mismatches(TRAIN_ONLY_METRICS.format(mark="", evaluate="")) == []
+    bad = TRAIN_ONLY_METRICS.format(mark="  # expect: SL005", evaluate="    est.evaluate(input_fn, steps=1)\n")
+    assert mismatches(bad) == []

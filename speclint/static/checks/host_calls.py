@@ -108,6 +108,15 @@ def arguments(fact, ctx):
             yield Finding("SL003", d.node or tensors_item.node, *decision)
 
 
+def _outfed_pairs(fact, ctx):
+    """The host calls of `fact` whose tensors are outfed on TPU: `eval_metrics` only when the spec
+    is built in EVAL on TPU (tpu_estimator.py records it in the eval step only; TRAIN and PREDICT
+    outfeed `host_call` alone)."""
+    evaluates = apis.EVAL in ctx.tpu_modes(fact)
+    return [(name, fa, pair) for name, fa, pair in host_call_pairs(fact)
+            if name != "eval_metrics" or evaluates]
+
+
 def _tensor_entries(pair):
     """(where, value, node) of each element of a host call's tensors list or dict."""
     tensors = members(pair.items[1].value)
@@ -127,7 +136,7 @@ def _tensor_entries(pair):
 def scalar_outfeed(fact, ctx):
     if not ctx.on_tpu(fact):
         return
-    for name, fa, pair in host_call_pairs(fact):
+    for name, fa, pair in _outfed_pairs(fact, ctx):
         for where, value, node in _tensor_entries(pair):
             if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == SCALAR):
                 yield Finding("SL005", node, "default", dict(
@@ -146,7 +155,7 @@ def _scalar_wherever(fact, node) -> bool:
 def nested_outfeed(fact, ctx):
     if not ctx.on_tpu(fact):
         return
-    for name, fa, pair in host_call_pairs(fact):
+    for name, fa, pair in _outfed_pairs(fact, ctx):
         for where, value, node in _tensor_entries(pair):
             ms = members(value)
             found = [_kind(m) for m in ms]
@@ -161,7 +170,7 @@ def non_batch_major_outfeed(fact, ctx):
     if not ctx.on_tpu(fact):
         return
     an = fact.run.an
-    for name, fa, pair in host_call_pairs(fact):
+    for name, fa, pair in _outfed_pairs(fact, ctx):
         for where, value, node in _tensor_entries(pair):
             if all_members(value, lambda m: isinstance(m, Tensor) and m.shape == NOT_BATCH):
                 yield Finding("SL006", node, "default", dict(
