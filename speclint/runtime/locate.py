@@ -386,6 +386,22 @@ def abs_path_of(frame) -> str:
     return os.path.abspath(frame.f_code.co_filename)
 
 
+def innermost_user_frame(tb, line: Optional[int] = None):
+    """(frame, line) of the innermost entry of a traceback that is the user's code (on `line` when
+    given), else (None, None)."""
+    found = (None, None)
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename) and (line is None or tb.tb_lineno == line):
+            found = (tb.tb_frame, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def frame_tree(frame):
+    """The parsed source of a frame's file (an ast, cached while the file is unchanged), or None."""
+    return _tree(abs_path_of(frame))
+
+
 def first(items: Iterable):
     for x in items:
         return x

@@ -256,13 +256,13 @@ def is_argument(scope, target) -> bool:
     """`target` is written directly as an argument of a call in `scope` (`Mock(return_value=X)`)."""
     found = []
 
-    class V(cst.CSTVisitor):
+    class V(Walker):
         def visit_Arg(self, node):
             if node.value is target:
                 found.append(node)
             return not found
 
-    scope.visit(V())
+    walk(scope, V())
     return bool(found)
 
 
@@ -350,7 +350,7 @@ def _never_evaluates(eval_spec, scope) -> bool:
     bound once in `scope` to the EvalSpec call."""
     if isinstance(eval_spec, cst.Name) and scope is not None:
         bound = _SingleBinding(eval_spec.value)
-        scope.visit(bound)
+        walk(scope, bound)
         eval_spec = bound.value if bound.count == 1 else None
     if not (isinstance(eval_spec, cst.Call) and _last_name(eval_spec.func) == "EvalSpec"):
         return False
@@ -365,7 +365,7 @@ def _last_name(func) -> str:
     return func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
 
 
-class _SingleBinding(cst.CSTVisitor):
+class _SingleBinding(Walker):
     def __init__(self, name):
         self.name = name
         self.count = 0
@@ -456,14 +456,13 @@ class _Uses(Walker):
             self.escaped = True  # another method, or `est.model_fn` (which can be called)
             return
         if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
-            func = grand.func
-            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            last = _last_name(grand.func)
             if last == "train_and_evaluate":
                 spec = _argument(grand, 2, "eval_spec")
                 if spec is not None and _never_evaluates(spec, self.scope):
                     self.found.add("train")  # (no evaluation: no exporter of the EvalSpec runs either)
                 else:
-                    self.found.update(TRAIN_AND_EVALUATE_USES if _may_export(grand) else ("train", "evaluate"))
+                    self.found.update(TRAIN_AND_EVALUATE_USES if _may_export(spec) else ("train", "evaluate"))
                 return
             if last == "InMemoryEvaluatorHook" and grand.args and grand.args[0] is parent:
                 self.found.add("evaluate")  # the hook runs evaluate() on it while training
@@ -480,32 +479,23 @@ class _Uses(Walker):
         outer = self.stack[-3] if len(self.stack) > 2 else None
         if not (isinstance(arg, cst.Arg) and isinstance(outer, cst.Call)):
             return False
-        func = outer.func
-        last = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-        return last in _SIGNATURE_READERS
+        return _last_name(outer.func) in _SIGNATURE_READERS
 
 
-def _may_export(call: cst.Call) -> bool:
-    """Whether `train_and_evaluate(est, train_spec, eval_spec)` may export: unless its eval_spec is
-    written there as `EvalSpec(...)` without exporters (its 5th parameter)."""
-    spec = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "eval_spec"),
-                None)
-    if spec is None:
-        positional = [a for a in call.args if a.keyword is None]
-        if any(a.star for a in call.args) or len(positional) < 3:
-            return True
-        spec = positional[2].value
+def _may_export(spec) -> bool:
+    """Whether `train_and_evaluate(est, train_spec, eval_spec)` may export, given its eval_spec
+    argument (`_argument`): unless it is written there as `EvalSpec(...)` without exporters (its
+    5th parameter)."""
     if not isinstance(spec, cst.Call):
         return True
-    func = spec.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
-    return (name != "EvalSpec" or any(a.star for a in spec.args)
+    return (_last_name(spec.func) != "EvalSpec" or any(a.star for a in spec.args)
             or any(a.keyword is not None and a.keyword.value == "exporters" for a in spec.args)
             or len([a for a in spec.args if a.keyword is None]) >= 5)
 
 
 # Functions that read a callable's parameters without calling it.
 _SIGNATURE_READERS = frozenset(("fn_args", "getfullargspec", "getargspec", "signature"))
+
 
 def _argument(call: cst.Call, position: int, keyword: str):
     for a in call.args:

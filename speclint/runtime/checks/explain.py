@@ -69,12 +69,8 @@ def _module_tensor_named(exc, loc, tf):
     import ast
     if loc is None:
         return None
-    tb, frame = exc.__traceback__, None
-    while tb is not None:
-        if locate.is_user_file(tb.tb_frame.f_code.co_filename) and tb.tb_lineno == loc.line:
-            frame = tb.tb_frame
-        tb = tb.tb_next
-    tree = locate._tree(locate.abs_path_of(frame)) if frame is not None else None  # noqa: SLF001
+    frame, _ = locate.innermost_user_frame(exc.__traceback__, loc.line)
+    tree = locate.frame_tree(frame) if frame is not None else None
     if tree is None:
         return None
     found = {}

@@ -106,17 +106,11 @@ def explain_tpu_name(exc, call, tf):
     if m is None:
         return
     name = m.group(2)
-    tb = exc.__traceback__
-    frame = None
-    while tb is not None:
-        if locate.is_user_file(tb.tb_frame.f_code.co_filename):
-            frame = tb.tb_frame
-            line = tb.tb_lineno
-        tb = tb.tb_next
+    frame, line = locate.innermost_user_frame(exc.__traceback__)
     if frame is None:
         return
     path = locate.display(frame.f_code.co_filename)
-    tree = locate._tree(locate.abs_path_of(frame))  # noqa: SLF001 - the parsed source, cached
+    tree = locate.frame_tree(frame)
     for node in ast.walk(tree) if tree is not None else ():
         if not (isinstance(node, ast.Attribute) and node.attr == name and node.lineno == line):
             continue

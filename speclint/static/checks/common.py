@@ -113,24 +113,25 @@ def duplicate_of_model_fn_view(fact, an) -> bool:
     return seen_in_model_fn(fact, an)
 
 
+def _built_in_plain_function(fact) -> bool:
+    """The spec is built in the body of a function analysed on its own (not a model_fn, not a
+    helper a run called)."""
+    root = fact.root
+    return root is not None and root.ctx is None and fact.run is root and root.node is not None
+
+
 def only_inspected(fact) -> bool:
     """A spec built in a function that is not a model_fn and only inspected there — a bare
     statement, or a name whose attributes are read (TF Estimator's model_fn_test.py): it never
     reaches an Estimator, so rules about what evaluate(), predict() or export do with it do not
     apply (its construction-time errors still do)."""
-    root = fact.root
-    if root is None or root.ctx is not None or fact.run is not root or root.node is None:
-        return False
-    return syntax.estimator_uses(root.node, fact.node) == frozenset()
+    return _built_in_plain_function(fact) and syntax.estimator_uses(fact.root.node, fact.node) == frozenset()
 
 
 def handed_to_unknown(fact) -> bool:
     """A spec built in a function that is not a model_fn directly as an argument of another call
     (TF's canned-head tests: `Mock(return_value=EstimatorSpec(None))`): where it goes is unknown."""
-    root = fact.root
-    if root is None or root.ctx is not None or fact.run is not root or root.node is None:
-        return False
-    return syntax.is_argument(root.node, fact.node)
+    return _built_in_plain_function(fact) and syntax.is_argument(fact.root.node, fact.node)
 
 
 def is_none(v: Value) -> bool:
@@ -175,9 +176,9 @@ def head_specs_on_tpu(an, ctx) -> Iterator[tuple]:
     for run in model_fn_runs(an):
         for v, _, st in run.returns:
             call = _head_spec(v)
-            if call is None or st.tpu is False or not st.exact:
+            if call is None or not st.exact:
                 continue
-            modes = st.modes & ctx.targeting.tpu_modes(_ReturnSite(st, run))
+            modes = ctx.targeting.tpu_modes(_ReturnSite(st, run))  # (none on a path off TPU)
             if modes:
                 found.setdefault(id(call), [call, frozenset(), run])[1] |= modes
     for call, modes, run in found.values():

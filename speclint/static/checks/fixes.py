@@ -18,6 +18,7 @@ from typing import Optional
 import libcst as cst
 
 from speclint.finding import SAFE, UNSAFE, Fix
+from speclint.static.walk import Walker, walk
 
 _TF_MODULES = ("tensorflow", "tensorflow.compat.v1")
 
@@ -51,7 +52,7 @@ def tf_name(an) -> Optional[tuple]:
     return None
 
 
-class _Bindings(cst.CSTVisitor):
+class _Bindings(Walker):
     """Names the module binds other than by import: parameters, assignment, loop and `with`
     targets, functions and classes (a `tf` parameter shadows the import where it is)."""
 
@@ -111,7 +112,7 @@ def _rebound(an) -> set:
         visitor = _Bindings()
         module = getattr(an, "module", None)
         if module is not None:
-            module.visit(visitor)
+            walk(module, visitor)
         cache = visitor.names
         try:
             an._fix_rebound = cache
