@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from speclint import files, rulebook
+from speclint import files, heap, rulebook
 from speclint.config import Config, Resolver
 from speclint.diagnostics import Diagnostic
 from speclint.static import safeparse  # (standard library only: no libcst)
@@ -318,6 +318,7 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
 
         lifetime.bind_to_parent(parent_pid)
     _WORKER_OPTIONS = options
+    heap.worker()
 
 
 def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
@@ -348,6 +349,11 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     `cache.Caches` or None; `progress(done, total)` is called as files are finished; other keyword
     options are passed on to `check_source`.  The result is the same, in the same order, whatever
     `jobs` and `caches` are."""
+    with heap.run():
+        return _check_paths(paths, resolver, jobs, caches, prefilter, progress, options)
+
+
+def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, progress, options: dict) -> RunResult:
     entries = list(files.walk(paths, resolver))  # the walk is cheap; the index needs every path
     if progress is not None:
         progress = _counting(progress, len(entries))

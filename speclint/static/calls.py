@@ -9,6 +9,7 @@ import libcst as cst
 from speclint import apis
 from speclint.static import semantics, tfops
 from speclint.static.scopes import param_names
+from speclint.static.syntax import literal_value
 from speclint.static.state import EstimatorFact, FieldArg, SpecFact, State
 from speclint.static.values import (
     ApiRef, BATCH, DERIVED, NONE, UNKNOWN, BatchSize, Config, KerasMetric, PyValue, Callable, Const,
@@ -445,7 +446,7 @@ def _literal_defaults(params: cst.Parameters) -> Dict[str, Value]:
         if isinstance(d, cst.Name) and d.value in ("None", "True", "False"):
             out[p.name.value] = NONE if d.value == "None" else Const(d.value == "True")
         elif isinstance(d, (cst.Integer, cst.Float, cst.SimpleString)):
-            out[p.name.value] = Const(d.evaluated_value if hasattr(d, "evaluated_value") else None)
+            out[p.name.value] = Const(literal_value(d))
     return out
 
 

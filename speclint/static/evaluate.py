@@ -9,6 +9,7 @@ import libcst as cst
 from speclint import apis
 from speclint.static import semantics, tfops
 from speclint.static.state import State
+from speclint.static.syntax import literal_value
 from speclint.static.values import (
     ApiRef, BATCH, DERIVED, NONE, UNKNOWN, BatchSize, Derived, Config, PyValue, UNKNOWN_SHAPE, Callable, Const, Dict as DictV,
     DictEntry, Item, Mode, ModeTest, Seq, Spec, Tensor, Unknown, Value, join,
@@ -124,7 +125,7 @@ class Expressions:
 
     def e_SimpleString(self, node, s):
         try:
-            return Const(node.evaluated_value)
+            return Const(literal_value(node))
         except Exception:  # noqa: BLE001 - odd literals (bytes prefixes) are just strings
             return PyValue()
 

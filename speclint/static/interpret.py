@@ -22,6 +22,7 @@ import libcst as cst
 
 from speclint.static import semantics
 from speclint.static.scopes import param_names
+from speclint.static.syntax import literal_value
 from speclint.static.state import Analysis, ModelFnContext, State, is_tpu_flag_text, join_states, merge
 from speclint.static.values import (
     DERIVED, NONE, UNKNOWN, Callable, Derived, Instance, members, Const, Dict as DictV, DictEntry, Mode, ModeTest, Operation, Scaffold, Seq,
@@ -310,7 +311,7 @@ class FunctionRun(Expressions, Calls):
             return None
         node = sub.slice[0].slice.value
         if isinstance(node, cst.SimpleString):
-            return node.evaluated_value
+            return literal_value(node)
         if isinstance(node, cst.Integer):
             return int(node.value, 0)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus) \
@@ -425,26 +426,7 @@ class FunctionRun(Expressions, Calls):
     def _fact_key(self, test, s: State):
         """(text, names) for a side-effect-free condition on flags, else None."""
         names: set = set()
-
-        def ok(n) -> bool:
-            if isinstance(n, cst.Name):
-                names.add(n.value)
-                return True
-            if isinstance(n, cst.Attribute):
-                return ok(n.value)
-            if isinstance(n, cst.Subscript):
-                return ok(n.value) and all(
-                    isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.SimpleString, cst.Integer))
-                    for e in n.slice)
-            if isinstance(n, cst.Call):
-                return (isinstance(n.func, cst.Attribute) and n.func.attr.value == "get"
-                        and ok(n.func.value)
-                        and all(isinstance(a.value, (cst.SimpleString, cst.Integer, cst.Name)) for a in n.args))
-            if isinstance(n, cst.Comparison):
-                return ok(n.left) and all(_literal(c.comparator) or ok(c.comparator) for c in n.comparisons)
-            return False
-
-        if not ok(test):
+        if not _flag_condition(test, names):
             return None
         if any(isinstance(s.env.get(n), (Mode, ModeTest)) for n in names):
             return None
@@ -452,19 +434,46 @@ class FunctionRun(Expressions, Calls):
         return text, frozenset(names)
 
     def _mentions_mode(self, node, s: State) -> bool:
-        found = False
-
-        class V(Walker):
-            def visit_Name(self_, n: cst.Name):
-                nonlocal found
-                v, _ = self.lookup(n.value, s)
-                if isinstance(v, (Mode, ModeTest)) and not (isinstance(v, Mode) and v.constant):
-                    found = True
-
-        walk(node, V())
-        return found
+        v = _ModeNames(self, s)
+        walk(node, v)
+        return v.found
 
     # ---- expressions --------------------------------------------------------------------------
+
+
+def _flag_condition(n, names: set) -> bool:
+    """`n` is a side-effect-free condition on flags (names, attributes, constant subscripts,
+    `.get(...)`, comparisons); the names it reads are added to `names`.  (A module function, not a
+    closure: a recursive closure is reference-cycle garbage after each call.)"""
+    if isinstance(n, cst.Name):
+        names.add(n.value)
+        return True
+    if isinstance(n, cst.Attribute):
+        return _flag_condition(n.value, names)
+    if isinstance(n, cst.Subscript):
+        return _flag_condition(n.value, names) and all(
+            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.SimpleString, cst.Integer))
+            for e in n.slice)
+    if isinstance(n, cst.Call):
+        return (isinstance(n.func, cst.Attribute) and n.func.attr.value == "get"
+                and _flag_condition(n.func.value, names)
+                and all(isinstance(a.value, (cst.SimpleString, cst.Integer, cst.Name)) for a in n.args))
+    if isinstance(n, cst.Comparison):
+        return _flag_condition(n.left, names) and all(
+            _literal(c.comparator) or _flag_condition(c.comparator, names) for c in n.comparisons)
+    return False
+
+
+class _ModeNames(Walker):
+    """Finds a name that holds the mode (not a constant ModeKeys value) on the path `s`."""
+
+    def __init__(self, run, s: State):
+        self.run, self.s, self.found = run, s, False
+
+    def visit_Name(self, n: cst.Name):
+        v, _ = self.run.lookup(n.value, self.s)
+        if isinstance(v, (Mode, ModeTest)) and not (isinstance(v, Mode) and v.constant):
+            self.found = True
 
 
 def _none_test(test):

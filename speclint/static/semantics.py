@@ -19,6 +19,7 @@ from speclint.static.facts import (
     ApiCalled, Batched, EstimatorCalled, GlobalTensorUsed, LabelsUsed, ModeCompared, ModeKeysAttribute,
     PairingCall, ParamRead, Site, StepAdvanced, SummariesCleared, TensorMade,
 )
+from speclint.static.syntax import literal_value
 from speclint.static.values import (
     BATCH, NONE, NOT_BATCH, UNKNOWN, ApiRef, ClassRef, EstimatorRef, HookClass, Labels, Object, Operation, Params,
     RunSpec, Spec, Tensor, Unknown, Value, all_members, members,
@@ -297,7 +298,7 @@ def mode_compared(run, test: cst.Comparison, comp, other_node, other: Value, s) 
         if not isinstance(node, cst.SimpleString):
             continue
         try:
-            text = node.evaluated_value
+            text = literal_value(node)
         except Exception:  # noqa: BLE001 - bytes and odd prefixes are not modes either
             continue
         if isinstance(text, str) and text not in apis.MODE_DISPLAY:

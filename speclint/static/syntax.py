@@ -7,6 +7,8 @@ restores static shapes after batching (SL044).
 """
 from __future__ import annotations
 
+import ast
+import functools
 from typing import Dict, Optional
 
 import libcst as cst
@@ -28,49 +30,56 @@ def source(node: cst.CSTNode) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# The walkers below are module-level classes holding their state: a class defined in a function is
+# built again at each call (with its dispatch table, `walk.py`), and is reference-cycle garbage after.
+class _Yields(Walker):
+    def __init__(self, fn):
+        self.fn, self.found = fn, False
+
+    def visit_Yield(self, n):
+        self.found = True
+
+    def visit_FunctionDef(self, n):
+        return n is self.fn  # nested defs have their own yields
+
+    def visit_Lambda(self, n):
+        return False
+
+
 def is_generator(node) -> bool:
     if not isinstance(node, cst.FunctionDef):
         return False
-    found = False
-
-    class V(Walker):
-        def visit_Yield(self, n):
-            nonlocal found
-            found = True
-
-        def visit_FunctionDef(self, n):
-            return n is node  # nested defs have their own yields
-
-        def visit_Lambda(self, n):
-            return False
-
-    walk(node, V())
-    return found
+    v = _Yields(node)
+    walk(node, v)
+    return v.found
 
 
 def rebound_names(fn) -> set:
     """Names the function assigns a string literal to (`mode = "score"`), nested functions
     excluded: such a name does not hold only mode values."""
-    out: set = set()
+    v = _StringAssigns(fn)
+    walk(fn, v)
+    return v.out
 
-    class V(Walker):
-        def visit_FunctionDef(self, n):
-            return n is fn
 
-        def visit_Lambda(self, n):
-            return False
+class _StringAssigns(Walker):
+    def __init__(self, fn):
+        self.fn, self.out = fn, set()
 
-        def visit_Assign(self, n):
-            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)):
-                out.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
+    def visit_FunctionDef(self, n):
+        return n is self.fn
 
-        def visit_AnnAssign(self, n):
-            if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)) and \
-                    isinstance(n.target, cst.Name):
-                out.add(n.target.value)
+    def visit_Lambda(self, n):
+        return False
 
-    walk(fn, V())
-    return out
+    def visit_Assign(self, n):
+        if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)):
+            self.out.update(t.target.value for t in n.targets if isinstance(t.target, cst.Name))
+
+    def visit_AnnAssign(self, n):
+        if isinstance(n.value, (cst.SimpleString, cst.ConcatenatedString)) and \
+                isinstance(n.target, cst.Name):
+            self.out.add(n.target.value)
 
 NORETURN = {"sys.exit", "exit", "quit", "os._exit", "os.abort", "absl.app.exit"}
 
@@ -153,61 +162,76 @@ class Flow:
         return result
 
 
+class _Breaks(Walker):
+    def __init__(self):
+        self.found = False
+
+    def visit_Break(self, n):
+        self.found = True
+
+    def visit_For(self, n):
+        return False
+
+    def visit_While(self, n):
+        return False
+
+    def visit_FunctionDef(self, n):
+        return False
+
+
 def has_break(node) -> bool:
-    found = []
+    v = _Breaks()
+    walk(node, v)
+    return v.found
 
-    class V(Walker):
-        def visit_Break(self, n):
-            found.append(n)
 
-        def visit_For(self, n):
-            return False
+class _Returns(Walker):
+    def __init__(self, fn):
+        self.fn, self.found = fn, False
 
-        def visit_While(self, n):
-            return False
+    def visit_Return(self, n):
+        self.found = True
 
-        def visit_FunctionDef(self, n):
-            return False
+    def visit_FunctionDef(self, n):
+        return n is self.fn
 
-    walk(node, V())
-    return bool(found)
+    def visit_Lambda(self, n):
+        return False
 
 
 def has_return(fn: cst.FunctionDef) -> bool:
-    found = []
-
-    class V(Walker):
-        def visit_Return(self, n):
-            found.append(n)
-
-        def visit_FunctionDef(self, n):
-            return n is fn
-
-        def visit_Lambda(self, n):
-            return False
-
-    walk(fn, V())
-    return bool(found)
+    v = _Returns(fn)
+    walk(fn, v)
+    return v.found
 
 def tests_for_batch_size(fn) -> bool:
     """`"batch_size" in params` or `params.get("batch_size")` somewhere in `fn`: the code
     expects the key to be missing sometimes."""
-    found = []
+    v = _BatchSizeTests()
+    walk(fn, v)
+    return v.found
 
-    class V(Walker):
-        def visit_Comparison(self, n):
-            if isinstance(n.left, cst.SimpleString) and n.left.evaluated_value == "batch_size" and \
-                    any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in n.comparisons):
-                found.append(n)
 
-        def visit_Call(self, n):
-            if isinstance(n.func, cst.Attribute) and n.func.attr.value == "get" and n.args and \
-                    isinstance(n.args[0].value, cst.SimpleString) and \
-                    n.args[0].value.evaluated_value == "batch_size":
-                found.append(n)
+class _BatchSizeTests(Walker):
+    def __init__(self):
+        self.found = False
 
-    walk(fn, V())
-    return bool(found)
+    def visit_Comparison(self, n):
+        if isinstance(n.left, cst.SimpleString) and _string_is(n.left, "batch_size") and \
+                any(isinstance(c.operator, (cst.In, cst.NotIn)) for c in n.comparisons):
+            self.found = True
+
+    def visit_Call(self, n):
+        if isinstance(n.func, cst.Attribute) and n.func.attr.value == "get" and n.args and \
+                isinstance(n.args[0].value, cst.SimpleString) and _string_is(n.args[0].value, "batch_size"):
+            self.found = True
+
+
+def _string_is(node, text: str) -> bool:
+    try:
+        return literal_value(node) == text
+    except Exception:  # noqa: BLE001 - odd prefixes: libcst's evaluated_value raised the same
+        return False
 
 RESHAPING = {"map", "map_with_legacy_function", "unbatch", "rebatch", "set_shape", "ensure_shape",
               "reshape", "map_fn"}
@@ -218,66 +242,89 @@ def reshaped_after(fn_node, batch_node, helpers=None) -> bool:
     when `batch_node` is not inside it): a reshaping method, or a call of one of `helpers` (name ->
     a function of the module) whose body makes one (SimCLR's `pad_to_batch(dataset, n)`, which
     maps a `set_shape`)."""
-    state = {"after": False, "found": False}
-    helpers = helpers or {}
+    v = _ReshapedAfter(batch_node, helpers or {}, contains_node(fn_node, batch_node))
+    walk(fn_node, v)
+    return v.found
 
-    class V(Walker):
-        def leave_Call(self, n):
-            if n is batch_node:
-                state["after"] = True
-                return
-            f = n.func
-            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
-            reshaping = name in RESHAPING or (
-                isinstance(f, cst.Name) and name in helpers and _makes_reshaping_call(helpers[name]))
-            if reshaping and (state["after"] or not contains):
-                state["found"] = True
 
-    contains = contains_node(fn_node, batch_node)
-    walk(fn_node, V())
-    return state["found"]
+class _ReshapedAfter(Walker):
+    def __init__(self, batch_node, helpers, contains):
+        self.batch_node, self.helpers, self.contains = batch_node, helpers, contains
+        self.after = self.found = False
+
+    def leave_Call(self, n):
+        if n is self.batch_node:
+            self.after = True
+            return
+        f = n.func
+        name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+        reshaping = name in RESHAPING or (
+            isinstance(f, cst.Name) and name in self.helpers and _makes_reshaping_call(self.helpers[name]))
+        if reshaping and (self.after or not self.contains):
+            self.found = True
+
+
+class _ReshapingCalls(Walker):
+    def __init__(self):
+        self.found = False
+
+    def visit_Call(self, n):
+        f = n.func
+        name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+        if name in RESHAPING:
+            self.found = True
 
 
 def _makes_reshaping_call(fn) -> bool:
-    found = []
+    v = _ReshapingCalls()
+    walk(fn, v)
+    return v.found
 
-    class V(Walker):
-        def visit_Call(self, n):
-            f = n.func
-            name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
-            if name in RESHAPING:
-                found.append(n)
 
-    walk(fn, V())
-    return bool(found)
+class _Argument(Walker):
+    def __init__(self, target):
+        self.target, self.found = target, False
+
+    def visit_Arg(self, node):
+        if node.value is self.target:
+            self.found = True
+        return not self.found
 
 
 def is_argument(scope, target) -> bool:
     """`target` is written directly as an argument of a call in `scope` (`Mock(return_value=X)`)."""
-    found = []
+    v = _Argument(target)
+    walk(scope, v)
+    return v.found
 
-    class V(Walker):
-        def visit_Arg(self, node):
-            if node.value is target:
-                found.append(node)
-            return not found
 
-    walk(scope, V())
-    return bool(found)
+class _Contains(Walker):
+    def __init__(self, target):
+        self.target, self.found = target, False
+
+    def on_visit(self, node):
+        if node is self.target:
+            self.found = True
+        return not self.found
 
 
 def contains_node(tree, target) -> bool:
     """`target` is `tree` or inside it."""
-    found = []
+    v = _Contains(target)
+    walk(tree, v)
+    return v.found
 
-    class V(Walker):
-        def on_visit(self, node):
-            if node is target:
-                found.append(node)
-            return not found
 
-    walk(tree, V())
-    return bool(found)
+@functools.lru_cache(maxsize=4096)
+def _literal(text: str):
+    return ast.literal_eval(text)
+
+
+def literal_value(node):
+    """`node.evaluated_value` of a SimpleString, Integer or Float (raises as it does), memoised by
+    its text: libcst runs `ast.literal_eval` anew at each call, which leaves reference-cycle garbage
+    behind (its nested functions)."""
+    return _literal(node.value)
 
 
 # ---- how an Estimator object is used (the modes its model_fn is really called in) --------------------
