@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from speclint import files, heap, rulebook
+from speclint import files, heap, rulebook, schedule
 from speclint.config import Config, Resolver
 from speclint.diagnostics import Diagnostic
 from speclint.static import safeparse  # (standard library only: no libcst)
@@ -282,7 +282,6 @@ def module_index(entries):
 # (~0.15 s of analysis) keeps the worst case (no idle core: the machine is busy) to ~5 % while
 # an idle core can save up to half.
 POOL_MIN_BYTES = 64 * 1024
-_MAX_IN_FLIGHT_PER_WORKER = 4  # bounds the bytes held in memory while the walk runs ahead
 
 
 def default_jobs() -> int:
@@ -365,10 +364,7 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
         run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
     project = _RunProject()
     slots: List[Optional[FileResult]] = [None] * len(entries)
-    pending: List[_Work] = []
-    pending_bytes = 0
-    pool = None
-    in_flight = []  # (work, future), oldest first
+    works: List[_Work] = []
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
@@ -376,37 +372,22 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
             if work is None:
                 if progress is not None:
                     progress()
-                continue
-            if "index" not in options:  # built when a file first needs analysing (not for a
-                options["index"] = module_index(entries)  # run the prefilter skips entirely)
-            if pool is None:
-                pending.append(work)
-                pending_bytes += len(work.data)
-                if jobs > 1 and len(pending) > 1 and pending_bytes >= POOL_MIN_BYTES:
-                    pool = _start_pool(jobs, options)
-                    for w in pending:
-                        in_flight.append((w, _submit(pool, w)))
-                    pending = []
             else:
-                while len(in_flight) >= jobs * _MAX_IN_FLIGHT_PER_WORKER:
-                    _collect(in_flight.pop(0), slots, options, run_key, progress)
-                in_flight.append((work, _submit(pool, work)))
-            if pool is not None:
-                while in_flight and in_flight[0][1].done():
-                    _collect(in_flight.pop(0), slots, options, run_key, progress)
-        for work in pending:
+                works.append(work)
+    finally:
+        project.save()
+    if not works:
+        return RunResult([r for r in slots if r is not None])
+    options["index"] = module_index(entries)  # (not built for a run the prefilter skips entirely)
+    if jobs > 1 and len(works) > 1 and sum(len(w.data) for w in works) >= POOL_MIN_BYTES:
+        _run_pool(works, jobs, options, slots, run_key, progress)
+    else:
+        for work in schedule.users_first(works):
             result = _safe_check(work.data, work.shown, work.config, work.rel,
                                  dict(options, file=work.file, users=work.users))
             _finish(work, result, slots, run_key)
             if progress is not None:
                 progress()
-        while in_flight:
-            _collect(in_flight.pop(0), slots, options, run_key, progress)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if project is not None:
-            project.save()
     return RunResult([r for r in slots if r is not None])
 
 
@@ -472,6 +453,39 @@ def _counting(report, total: int):
     return tick
 
 
+def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str, progress) -> None:
+    """The works analysed by `jobs` worker processes, in batches (`schedule.batches`: files linked
+    by a user together, so that each user and most helpers are analysed by one worker only)."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    tasks = schedule.batches(works, jobs)
+    pool = _start_pool(min(jobs, len(tasks)), options)
+    try:
+        futures = {pool.submit(_pool_batch, [_task(w) for w in batch]): batch for batch in tasks}
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                batch = futures.pop(future)
+                try:
+                    results = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker died (crash, out of memory):
+                    results = [_isolated(w, options, exc) for w in batch]  # isolate each file
+                for work, result in zip(batch, results):
+                    _finish(work, result, slots, run_key)
+                    if progress is not None:
+                        progress()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _task(work: _Work) -> tuple:
+    return work.data, work.shown, work.config, work.rel, work.file, work.users
+
+
+def _pool_batch(tasks: List[tuple]) -> List[FileResult]:
+    return [_pool_task(*t) for t in tasks]
+
+
 def _submit(pool, work: _Work):
     return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file, work.users)
 
@@ -512,17 +526,6 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None,
             slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
             return None
     return work
-
-
-def _collect(item, slots, options, run_key, progress=None) -> None:
-    work, future = item
-    try:
-        result = future.result()
-    except Exception as exc:  # noqa: BLE001 - a worker died (crash, out of memory): isolate the file
-        result = _isolated(work, options, exc)
-    _finish(work, result, slots, run_key)
-    if progress is not None:
-        progress()
 
 
 def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:

@@ -37,7 +37,7 @@ LAYERS = [
     ("runtime checks", ["speclint.runtime.checks.", "speclint.runtime.checks"]),
     ("runtime shim and simulation", ["speclint.runtime.", "speclint.runtime"]),
     ("files, config and cache", ["speclint.config", "speclint.files", "speclint.cache", "speclint.ondisk",
-                                  "speclint.progress", "speclint.lifetime", "speclint.project"]),
+                                  "speclint.progress", "speclint.lifetime", "speclint.project", "speclint.schedule"]),
     ("engine", ["speclint.engine"]),
     ("reporters and baseline", ["speclint.report.", "speclint.report", "speclint.baseline"]),
     ("fixes", ["speclint.fixes.", "speclint.fixes"]),
