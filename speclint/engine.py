@@ -416,6 +416,8 @@ class _RunProject:
         return index.users_of(abspath) or ()
 
     def save(self) -> None:
+        if not self.stores:  # (no file needed the index: not even imported)
+            return
         from speclint import project
 
         for root, store in self.stores.items():
