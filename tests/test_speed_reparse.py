@@ -168,3 +168,23 @@ def test_a_large_file_is_compiled_in_parts_and_parsed_by_statements():
     reason, outline = safeparse.check(data)
     assert reason is None and len(outline) == 4000 and outline[-1].end == 4000 * 3 - 1
     assert P.parse(data).module.deep_equals(cst.parse_module(data))
+
+
+def test_parsing_skips_libcst_validation_only_while_it_parses():
+    # libcst's own parser builds valid nodes; speclint turns libcst's per-node validation off while
+    # it parses (static/parse.py) and must put it back: a malformed node built after still raises.
+    from speclint.static import parse as parse_mod
+
+    source = b"import tensorflow as tf\n\n\ndef f(x):\n    return tf.reduce_sum(x)  # c\n"
+    parse_mod.clear()
+    parsed = parse_mod.parse(source)
+    assert parsed.module is not None and parsed.module.deep_equals(cst.parse_module(source))
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")
+    with parse_mod.parser_nodes():
+        cst.SimpleWhitespace("not whitespace")  # unchecked within
+        with parse_mod.parser_nodes():  # nested (another parse): still unchecked, then restored once
+            cst.SimpleWhitespace("x")
+        cst.SimpleWhitespace("y")
+    with pytest.raises(cst.CSTValidationError):
+        cst.SimpleWhitespace("not whitespace")

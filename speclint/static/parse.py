@@ -1,6 +1,8 @@
 """Parsing one file's bytes into a libcst module (or the reason it cannot be: SL000)."""
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -64,6 +66,56 @@ def _parse_file(data: bytes, key: Optional[str]) -> Parsed:
     reason, outline = safeparse.check(data)
     if reason is not None:
         return Parsed(None, reason)
+    with parser_nodes():
+        return _parse_checked(data, outline, key)
+
+
+# libcst validates every node as it is constructed (`CSTNode.__post_init__` calls `_validate`:
+# whitespace patterns, parentheses...).  A node its own parser builds is valid by construction
+# (libcst's source says as much, in a PERF note on `__post_init__`), and the checks cost about a
+# tenth of a parse.  While speclint parses, `__post_init__` does nothing; it is put back after (a
+# node built meanwhile by another thread, a fix's, goes unchecked: libcst would only have raised on
+# a malformed node).  Only when the method is libcst 1.x's, which does nothing but validate.
+_VALIDATION_LOCK = threading.Lock()
+_parsing = 0
+
+
+def _validation_only(method) -> bool:
+    code = getattr(method, "__code__", None)
+    return code is not None and code.co_names == ("_validate",) and code.co_argcount == 1
+
+
+@contextlib.contextmanager
+def parser_nodes():
+    """Within: libcst constructs nodes without validating them (see above)."""
+    global _parsing
+    base = cst.CSTNode
+    with _VALIDATION_LOCK:
+        patched = _parsing > 0  # (another parse, on another thread, patched it)
+        if not patched and _validation_only(base.__dict__.get("__post_init__")):
+            _ORIGINAL[0] = base.__dict__["__post_init__"]
+            base.__post_init__ = _no_validation
+            patched = True
+        if patched:
+            _parsing += 1
+    try:
+        yield
+    finally:
+        if patched:
+            with _VALIDATION_LOCK:
+                _parsing -= 1
+                if _parsing == 0:
+                    base.__post_init__ = _ORIGINAL[0]
+
+
+_ORIGINAL: list = [None]
+
+
+def _no_validation(self) -> None:
+    pass
+
+
+def _parse_checked(data: bytes, outline, key: Optional[str]) -> Parsed:
     if outline:
         module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key)
         if module is not None:
