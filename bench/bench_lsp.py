@@ -98,8 +98,14 @@ async def measure(files, in_place=False):
 
 
 def main(argv):
+    if "-h" in argv or "--help" in argv:
+        print(__doc__)
+        return
     in_place = "--in-place" in argv
     argv = [a for a in argv if a != "--in-place"]
+    missing = [a for a in argv if not Path(a).is_file()]
+    if missing:
+        sys.exit(f"bench_lsp.py: not a file: {', '.join(missing)} (see --help)")
     files = argv or [str(p) for p in sorted((ROOT / "fixtures").glob("*.py"),
                                             key=lambda p: -p.stat().st_size)[:3]] + [str(ROOT / "speclint" / "cli.py")]
     rows = asyncio.run(measure(files, in_place))
