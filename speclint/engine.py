@@ -382,12 +382,7 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
     if jobs > 1 and len(works) > 1 and sum(len(w.data) for w in works) >= POOL_MIN_BYTES:
         _run_pool(works, jobs, options, slots, run_key, progress)
     else:
-        for work in schedule.users_first(works):
-            result = _safe_check(work.data, work.shown, work.config, work.rel,
-                                 dict(options, file=work.file, users=work.users))
-            _finish(work, result, slots, run_key)
-            if progress is not None:
-                progress()
+        _run_here(schedule.users_first(works), options, slots, run_key, progress)
     return RunResult([r for r in slots if r is not None])
 
 
@@ -461,6 +456,9 @@ def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str,
     from concurrent.futures import FIRST_COMPLETED, wait
 
     tasks = schedule.batches(works, jobs)
+    if len(tasks) < 2:  # one batch (all linked, or small): a worker would only add its start-up
+        _run_here(schedule.users_first(works), options, slots, run_key, progress)
+        return
     pool = _start_pool(min(jobs, len(tasks)), options)
     try:
         futures = {pool.submit(_pool_batch, [_task(w) for w in batch]): batch for batch in tasks}
@@ -478,6 +476,15 @@ def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str,
                         progress()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_here(works: List[_Work], options: dict, slots, run_key: str, progress) -> None:
+    for work in works:
+        result = _safe_check(work.data, work.shown, work.config, work.rel,
+                             dict(options, file=work.file, users=work.users))
+        _finish(work, result, slots, run_key)
+        if progress is not None:
+            progress()
 
 
 def _task(work: _Work) -> tuple:

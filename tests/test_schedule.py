@@ -2,6 +2,8 @@
 use, files linked by a user in one batch, every file exactly once."""
 from dataclasses import dataclass
 
+import pytest
+
 from speclint import schedule
 
 
@@ -67,3 +69,73 @@ def test_small_unlinked_files_share_a_batch():
     works = [W(i, f"/f{i}.py", data=b"x" * 1000) for i in range(10)]
     tasks = schedule.batches(works, jobs=2)
     assert len(tasks) == 1 and [w.index for w in tasks[0]] == list(range(10))
+
+
+# ---- the pool with batches, on real files ------------------------------------------------------
+BAD = '''import tensorflow as tf
+
+
+def model_fn(features, labels, mode, params):
+    loss = tf.reduce_sum(features["x"])
+    train_op = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, loss=loss, train_op=train_op,
+                                             eval_metrics={"m": tf.compat.v1.metrics.mean(loss)})
+
+
+est = tf.estimator.tpu.TPUEstimator(model_fn=model_fn, use_tpu=True, train_batch_size=8)
+est.train(input_fn=None, max_steps=1)
+'''
+
+
+def _tree(tmp_path, n=6):
+    for i in range(n):
+        (tmp_path / f"m{i}.py").write_text(BAD.replace("model_fn", f"model_fn_{i}") + f"# {i}\n")
+    return tmp_path
+
+
+def _run(tmp_path, jobs):
+    from speclint import engine
+    from speclint.config import Resolver
+
+    result = engine.check_paths([str(tmp_path)], Resolver(), jobs=jobs)
+    return [(r.path, r.internal_error, [(d.code, d.line, d.message) for d in r.diagnostics]) for r in result.files]
+
+
+def test_the_pool_gives_the_serial_result_in_walk_order(tmp_path, monkeypatch):
+    from speclint import engine
+
+    _tree(tmp_path)
+    serial = _run(tmp_path, jobs=1)
+    assert all(diags for _, _, diags in serial) and [p for p, _, _ in serial] == sorted(p for p, _, _ in serial)
+    monkeypatch.setattr(engine, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(schedule, "MIN_BATCH_BYTES", 1)  # several batches
+    assert _run(tmp_path, jobs=2) == serial
+
+
+def test_a_batch_whose_worker_dies_is_analysed_again_file_by_file(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    from speclint import engine
+
+    if not hasattr(os, "fork") or threading.active_count() != 1:
+        pytest.skip("the pool forks only in a single-threaded process on Linux")
+    _tree(tmp_path)
+    (tmp_path / "m3.py").write_text((tmp_path / "m3.py").read_text() + "# CRASH_ME\n")
+    serial = _run(tmp_path, jobs=1)
+    real = engine._pool_batch
+
+    def dying(tasks):  # the forked workers inherit it; the file-by-file retry is spawned (no patch)
+        if any(b"CRASH_ME" in t[0] for t in tasks):
+            os._exit(3)
+        return real(tasks)
+
+    dying.__module__, dying.__qualname__ = "speclint.engine", "_pool_batch"  # (pickled by name)
+    monkeypatch.setattr(engine, "_pool_batch", dying)
+    retried = []
+    isolated = engine._isolated
+    monkeypatch.setattr(engine, "_isolated", lambda work, *a: retried.append(work.shown) or isolated(work, *a))
+    monkeypatch.setattr(engine, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(schedule, "MIN_BATCH_BYTES", 1)
+    assert _run(tmp_path, jobs=2) == serial  # nothing lost, nothing blamed
+    assert any(p.endswith("m3.py") for p in retried)  # the batch holding m3.py did die
