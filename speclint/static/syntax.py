@@ -32,6 +32,11 @@ def source(node: cst.CSTNode) -> str:
 
 # The walkers below are module-level classes holding their state: a class defined in a function is
 # built again at each call (with its dispatch table, `walk.py`), and is reference-cycle garbage after.
+def _found(tree, walker) -> bool:
+    walk(tree, walker)
+    return walker.found
+
+
 class _Yields(Walker):
     def __init__(self, fn):
         self.fn, self.found = fn, False
@@ -49,9 +54,7 @@ class _Yields(Walker):
 def is_generator(node) -> bool:
     if not isinstance(node, cst.FunctionDef):
         return False
-    v = _Yields(node)
-    walk(node, v)
-    return v.found
+    return _found(node, _Yields(node))
 
 
 def rebound_names(fn) -> set:
@@ -180,9 +183,7 @@ class _Breaks(Walker):
 
 
 def has_break(node) -> bool:
-    v = _Breaks()
-    walk(node, v)
-    return v.found
+    return _found(node, _Breaks())
 
 
 class _Returns(Walker):
@@ -200,16 +201,12 @@ class _Returns(Walker):
 
 
 def has_return(fn: cst.FunctionDef) -> bool:
-    v = _Returns(fn)
-    walk(fn, v)
-    return v.found
+    return _found(fn, _Returns(fn))
 
 def tests_for_batch_size(fn) -> bool:
     """`"batch_size" in params` or `params.get("batch_size")` somewhere in `fn`: the code
     expects the key to be missing sometimes."""
-    v = _BatchSizeTests()
-    walk(fn, v)
-    return v.found
+    return _found(fn, _BatchSizeTests())
 
 
 class _BatchSizeTests(Walker):
@@ -242,9 +239,7 @@ def reshaped_after(fn_node, batch_node, helpers=None) -> bool:
     when `batch_node` is not inside it): a reshaping method, or a call of one of `helpers` (name ->
     a function of the module) whose body makes one (SimCLR's `pad_to_batch(dataset, n)`, which
     maps a `set_shape`)."""
-    v = _ReshapedAfter(batch_node, helpers or {}, contains_node(fn_node, batch_node))
-    walk(fn_node, v)
-    return v.found
+    return _found(fn_node, _ReshapedAfter(batch_node, helpers or {}, contains_node(fn_node, batch_node)))
 
 
 class _ReshapedAfter(Walker):
@@ -276,9 +271,7 @@ class _ReshapingCalls(Walker):
 
 
 def _makes_reshaping_call(fn) -> bool:
-    v = _ReshapingCalls()
-    walk(fn, v)
-    return v.found
+    return _found(fn, _ReshapingCalls())
 
 
 class _Argument(Walker):
@@ -293,9 +286,7 @@ class _Argument(Walker):
 
 def is_argument(scope, target) -> bool:
     """`target` is written directly as an argument of a call in `scope` (`Mock(return_value=X)`)."""
-    v = _Argument(target)
-    walk(scope, v)
-    return v.found
+    return _found(scope, _Argument(target))
 
 
 class _Contains(Walker):
@@ -310,9 +301,7 @@ class _Contains(Walker):
 
 def contains_node(tree, target) -> bool:
     """`target` is `tree` or inside it."""
-    v = _Contains(target)
-    walk(tree, v)
-    return v.found
+    return _found(tree, _Contains(target))
 
 
 @functools.lru_cache(maxsize=4096)
