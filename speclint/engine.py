@@ -378,7 +378,8 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
         project.save()
     if not works:
         return RunResult([r for r in slots if r is not None])
-    options["index"] = module_index(entries)  # (not built for a run the prefilter skips entirely)
+    if "index" not in options:  # (not built for a run the prefilter skips entirely)
+        options["index"] = module_index(entries)
     if jobs > 1 and len(works) > 1 and sum(len(w.data) for w in works) >= POOL_MIN_BYTES:
         _run_pool(works, jobs, options, slots, run_key, progress)
     else:
