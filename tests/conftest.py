@@ -69,3 +69,13 @@ def _graphs_are_freed_before_pytest_reports():
     if patching is not None and calls is not None and not patching.installed():
         calls._RECENT.clear()
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _parses_are_not_shared_between_tests():
+    """speclint keeps its recent parses by content (static/parse.py); a test that replaces libcst's
+    parser, or counts what it is given, must see its own parse."""
+    from speclint.static import parse
+
+    parse.clear()
+    yield
