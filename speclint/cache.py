@@ -219,18 +219,12 @@ class Cache:
     def _shard(self, abspath: str, ckey: str, create: bool) -> Iterator[Tuple[_Dir, str]]:
         """The entry's shard directory (opened) and the entry's name in it."""
         shard, name = self._entry_name(abspath, ckey)
-        opened: List[_Dir] = []
-        try:
-            root = _Dir.open(None, str(self.root), create, follow=self.follow_root)
-            opened.append(root)
-            version = _Dir.open(root, __version__, create)
-            opened.append(version)
+        with self._version_dir(create) as version:
             directory = _Dir.open(version, shard, create)
-            opened.append(directory)
-            yield directory, name
-        finally:
-            for d in reversed(opened):
-                d.close()
+            try:
+                yield directory, name
+            finally:
+                directory.close()
 
     def get(self, abspath: str, chash: str, ckey: str, rkey: str, shown: str, show=None,
             codes_for: Optional[Callable[[str], str]] = None

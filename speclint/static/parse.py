@@ -77,7 +77,7 @@ def _parse_file(data: bytes, key: Optional[str]) -> Parsed:
 # node built meanwhile by another thread, a fix's, goes unchecked: libcst would only have raised on
 # a malformed node).  Only when the method is libcst 1.x's, which does nothing but validate.
 _VALIDATION_LOCK = threading.Lock()
-_parsing = 0
+_parsing = 0  # parses under way (threads): the last one out puts validation back
 
 
 def _validation_only(method) -> bool:
@@ -85,34 +85,31 @@ def _validation_only(method) -> bool:
     return code is not None and code.co_names == ("_validate",) and code.co_argcount == 1
 
 
-@contextlib.contextmanager
-def parser_nodes():
-    """Within: libcst constructs nodes without validating them (see above)."""
-    global _parsing
-    base = cst.CSTNode
-    with _VALIDATION_LOCK:
-        patched = _parsing > 0  # (another parse, on another thread, patched it)
-        if not patched and _validation_only(base.__dict__.get("__post_init__")):
-            _ORIGINAL[0] = base.__dict__["__post_init__"]
-            base.__post_init__ = _no_validation
-            patched = True
-        if patched:
-            _parsing += 1
-    try:
-        yield
-    finally:
-        if patched:
-            with _VALIDATION_LOCK:
-                _parsing -= 1
-                if _parsing == 0:
-                    base.__post_init__ = _ORIGINAL[0]
-
-
-_ORIGINAL: list = [None]
+_VALIDATE = cst.CSTNode.__dict__.get("__post_init__")
+_SKIPPABLE = _validation_only(_VALIDATE)
 
 
 def _no_validation(self) -> None:
     pass
+
+
+@contextlib.contextmanager
+def parser_nodes():
+    """Within: libcst constructs nodes without validating them (see above)."""
+    global _parsing
+    if not _SKIPPABLE:  # an unknown libcst: leave it alone
+        yield
+        return
+    with _VALIDATION_LOCK:
+        _parsing += 1
+        cst.CSTNode.__post_init__ = _no_validation
+    try:
+        yield
+    finally:
+        with _VALIDATION_LOCK:
+            _parsing -= 1
+            if _parsing == 0:
+                cst.CSTNode.__post_init__ = _VALIDATE
 
 
 def _parse_checked(data: bytes, outline, key: Optional[str]) -> Parsed:
