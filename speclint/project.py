@@ -204,9 +204,7 @@ class ProjectIndex:
             old = self.entries.get(path)
             if old is not None and old[0] == st.st_mtime_ns and old[1] == st.st_size:
                 continue
-            data = _read(path, st.st_size)
-            self.entries[path] = [st.st_mtime_ns, st.st_size, data is not None and files.may_matter(data),
-                                  imports_of(data) if data is not None else []]
+            self.entries[path] = _other_roots_entry(self.root, path, st) or _scan(path, st)
             changed = True
         self.complete = complete
         if changed:
@@ -268,6 +266,25 @@ class ProjectIndex:
         for middle in self._importers(path, only_matters=False):
             users.update(u for u in self._importers(middle, only_matters=True) if u != path)
         return tuple(sorted((u, not is_test(os.path.relpath(u, self.root))) for u in users))
+
+
+def _scan(path: str, st: os.stat_result) -> list:
+    """A file's index entry: [mtime_ns, size, mentions the Estimator API, the modules it imports]."""
+    data = _read(path, st.st_size)
+    return [st.st_mtime_ns, st.st_size, data is not None and files.may_matter(data),
+            imports_of(data) if data is not None else []]
+
+
+def _other_roots_entry(root: str, path: str, st: os.stat_result) -> Optional[list]:
+    """The entry of `path` in another root's index of this process, if it is of the same file
+    (mtime, size): nested project roots (a repository's root, and a subproject with a setup.py of
+    its own) list the same files; one run would read and scan them once per root."""
+    for other in _INDEXES.values():
+        if other.root != root:
+            e = other.entries.get(path)
+            if e is not None and e[0] == st.st_mtime_ns and e[1] == st.st_size:
+                return list(e)
+    return None
 
 
 def _read(path: str, size: int) -> Optional[bytes]:

@@ -28,10 +28,13 @@ from speclint.static.interpret import FunctionRun
 from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.syntax import estimator_uses, param_uses
-from speclint.static.walk import Walker, walk
+from speclint.static.walk import FIELDS, Walker, walk
 from speclint.static.values import (
     BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
+
+
+_HEADER_FIELDS = tuple(f for f in FIELDS["FunctionDef"] if f != "body")
 
 
 class _Prepass(Walker):
@@ -57,6 +60,9 @@ class _Prepass(Walker):
         self.class_stack.pop()
 
     def visit_FunctionDef(self, node):
+        lazy = getattr(node, "lazy", None)  # (a LazyFunctionDef of a followed module: lazydefs.py)
+        if lazy is not None and not semantics.prepass_needs_body(lazy.called, lazy.attributes):
+            return self._lazy_function(node, lazy)
         self.an.parent_def[node] = self.fn_stack[-1] if self.fn_stack else None
         method = None
         if self.class_stack and self.class_stack[-1][1] == len(self.fn_stack):
@@ -72,6 +78,23 @@ class _Prepass(Walker):
     def leave_FunctionDef(self, node):
         self.fn_stack.pop()
         self.method_stack.pop()
+
+    def _lazy_function(self, node, lazy) -> bool:
+        """A top-level function whose body is not parsed: its header walked as the body would
+        be, and what the body holds taken from CPython's tree (`safeparse.LazyBody`)."""
+        self.an.parent_def[node] = None
+        self.fn_stack.append(node)
+        self.method_stack.append(None)
+        for name in _HEADER_FIELDS:
+            child = getattr(node, name)
+            for item in (child if isinstance(child, (tuple, list)) else (child,)):
+                if isinstance(item, cst.CSTNode):
+                    walk(item, self)
+        for attr in sorted(lazy.attr_writes):  # (outside any method: `_attribute_writes`)
+            for key in [k for k in self.an.attr_writers if k[1] == attr]:
+                self.an.attr_writers[key].add("<elsewhere>")
+            self.an.foreign_attr_writes.add(attr)
+        return False
 
     def _attribute_writes(self, targets) -> None:
         method = self.method_stack[-1] if self.method_stack else None

@@ -45,7 +45,15 @@ class ModuleIndex:
     def __init__(self, paths: Iterable[str], disk: bool = False):
         self.paths: FrozenSet[str] = frozenset(os.path.abspath(p) for p in paths)
         self.disk = disk
+        self._memo()
+
+    def _memo(self) -> None:
+        # What this index found out, for its lifetime (one run, or one check of an editor's
+        # file): an analysis resolves the same imported names again and again (a cold run over
+        # the sweep's 19 repositories: 169k lookups, each probing two or three paths on disk)
         self._roots: Dict[str, tuple] = {}  # importer dir -> (search roots, __init__.py probes)
+        self._found: Dict[tuple, tuple] = {}  # (dotted, importer) -> (answer, files probed)
+        self._stats: Dict[str, tuple] = {}  # path -> (mtime, size) when first loaded
 
     def __getstate__(self):
         return {"paths": self.paths, "disk": self.disk}
@@ -53,7 +61,7 @@ class ModuleIndex:
     def __setstate__(self, state):
         self.paths = state["paths"]
         self.disk = state.get("disk", False)
-        self._roots = {}
+        self._memo()
 
     def in_run(self, path: str) -> bool:
         return path in self.paths
@@ -96,8 +104,23 @@ class ModuleIndex:
     def find(self, dotted: str, importer: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         """(file, attribute path inside it) for a dotted name seen from `importer`, or None.
 
-        `dotted` may start with dots (a relative import, as the import table spells it).
+        `dotted` may start with dots (a relative import, as the import table spells it).  The
+        files probed on disk to answer are recorded in the analysis running (`recording`) each
+        time, also when the answer is remembered.
         """
+        key = (dotted, importer)
+        hit = self._found.get(key)
+        if hit is None:
+            with recording() as probes:
+                answer = self._find(dotted, importer)
+            hit = self._found[key] = (answer, tuple(probes.items()))
+        table = _CONSULTED.get()
+        if table is not None:
+            for path, entry in hit[1]:
+                _record(table, path, entry)
+        return hit[0]
+
+    def _find(self, dotted: str, importer: str) -> Optional[Tuple[str, Tuple[str, ...]]]:
         level = len(dotted) - len(dotted.lstrip("."))
         parts = [p for p in dotted[level:].split(".") if p]
         if not parts or (level == 0 and parts[0] in LIBRARY_ROOTS):
@@ -156,11 +179,13 @@ def _digest(path: str) -> Optional[str]:
 def load(path: str, index: ModuleIndex):
     """The library analysis (module body interpreted) of a linted file, or None if it cannot be
     read or parsed, or is being loaded (an import cycle)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    key = (st.st_mtime_ns, st.st_size)
+    key = index._stats.get(path)  # (a file is looked at once per run: a snapshot)
+    if key is None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = index._stats[path] = (st.st_mtime_ns, st.st_size)
     hit = _LIBS.get(path)
     if hit is None or hit[0] != key:
         if path in _LOADING:
@@ -219,9 +244,9 @@ def _analyse(path: str, index: ModuleIndex) -> tuple:
     # imported here, not at the top: the engine imports ModuleIndex before it knows whether any
     # file needs libcst
     from speclint.static.analyzer import ModuleAnalyzer
-    from speclint.static.parse import parse
+    from speclint.static.parse import parse_library
 
-    parsed = parse(data)
+    parsed = parse_library(data)
     if parsed.module is None:
         return digest, None
     try:

@@ -1,8 +1,6 @@
 """Parsing one file's bytes into a libcst module (or the reason it cannot be: SL000)."""
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -10,6 +8,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from speclint.static import reparse, safeparse
+from speclint.static.reparse import parser_nodes  # noqa: F401 - (speclint.static.parse.parser_nodes)
 
 
 @dataclass
@@ -57,64 +56,33 @@ def parse(data: bytes, key: Optional[str] = None) -> Parsed:
     return parsed
 
 
+def parse_library(data: bytes) -> Parsed:
+    """A module parsed for its names (a helper imported from another linted file: `modules.py`):
+    the bodies of its eligible top-level functions are parsed when first read
+    (`lazydefs.py`).  A whole parse of the same bytes kept from earlier serves as it is."""
+    hit = _MEMO.get(data)
+    if hit is not None:
+        _MEMO.move_to_end(data)
+        return hit
+    return _parse_file(data, None, lazy=True)
+
+
 def clear() -> None:
     """Forget the parses kept (tests; a language server's checker after many edits)."""
     _MEMO.clear()
 
 
-def _parse_file(data: bytes, key: Optional[str]) -> Parsed:
-    reason, outline = safeparse.check(data)
+def _parse_file(data: bytes, key: Optional[str], lazy: bool = False) -> Parsed:
+    reason, outline = safeparse.check(data, lazy=lazy)
     if reason is not None:
         return Parsed(None, reason)
     with parser_nodes():
-        return _parse_checked(data, outline, key)
+        return _parse_checked(data, outline, key, lazy)
 
 
-# libcst validates every node as it is constructed (`CSTNode.__post_init__` calls `_validate`:
-# whitespace patterns, parentheses...).  A node its own parser builds is valid by construction
-# (libcst's source says as much, in a PERF note on `__post_init__`), and the checks cost about a
-# tenth of a parse.  While speclint parses, `__post_init__` does nothing; it is put back after (a
-# node built meanwhile by another thread, a fix's, goes unchecked: libcst would only have raised on
-# a malformed node).  Only when the method is libcst 1.x's, which does nothing but validate.
-_VALIDATION_LOCK = threading.Lock()
-_parsing = 0  # parses under way (threads): the last one out puts validation back
-
-
-def _validation_only(method) -> bool:
-    code = getattr(method, "__code__", None)
-    return code is not None and code.co_names == ("_validate",) and code.co_argcount == 1
-
-
-_VALIDATE = cst.CSTNode.__dict__.get("__post_init__")
-_SKIPPABLE = _validation_only(_VALIDATE)
-
-
-def _no_validation(self) -> None:
-    pass
-
-
-@contextlib.contextmanager
-def parser_nodes():
-    """Within: libcst constructs nodes without validating them (see above)."""
-    global _parsing
-    if not _SKIPPABLE:  # an unknown libcst: leave it alone
-        yield
-        return
-    with _VALIDATION_LOCK:
-        _parsing += 1
-        cst.CSTNode.__post_init__ = _no_validation
-    try:
-        yield
-    finally:
-        with _VALIDATION_LOCK:
-            _parsing -= 1
-            if _parsing == 0:
-                cst.CSTNode.__post_init__ = _VALIDATE
-
-
-def _parse_checked(data: bytes, outline, key: Optional[str]) -> Parsed:
+def _parse_checked(data: bytes, outline, key: Optional[str], lazy: bool = False) -> Parsed:
     if outline:
-        module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key)
+        module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key, lazy)
         if module is not None:
             return Parsed(module, data=data)
     parsed = _parse(data)

@@ -22,13 +22,17 @@ cannot parse or without a statement, and a segment libcst rejects (the whole-fil
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 import re
 import tokenize
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
 import libcst as cst
+
+from speclint.static import lazydefs, safeparse
 
 _NEWLINE = re.compile(rb"\r\n?|\n")
 _NEWLINE_STR = re.compile(r"\r\n?|\n")
@@ -38,10 +42,53 @@ _MEMO_DOCUMENTS = 8  # documents whose statements are kept (a server's open file
 _MEMO: "OrderedDict[str, Dict[tuple, tuple]]" = OrderedDict()
 
 
-def parse_module(data: bytes, outline, key: Optional[str] = None) -> Optional[cst.Module]:
+# libcst validates every node as it is constructed (`CSTNode.__post_init__` calls `_validate`:
+# whitespace patterns, parentheses...).  A node its own parser builds is valid by construction
+# (libcst's source says as much, in a PERF note on `__post_init__`), and the checks cost about a
+# tenth of a parse.  While speclint parses, `__post_init__` does nothing; it is put back after (a
+# node built meanwhile by another thread, a fix's, goes unchecked: libcst would only have raised on
+# a malformed node).  Only when the method is libcst 1.x's, which does nothing but validate.
+_VALIDATION_LOCK = threading.Lock()
+_parsing = 0  # parses under way (threads): the last one out puts validation back
+
+
+def _validation_only(method) -> bool:
+    code = getattr(method, "__code__", None)
+    return code is not None and code.co_names == ("_validate",) and code.co_argcount == 1
+
+
+_VALIDATE = cst.CSTNode.__dict__.get("__post_init__")
+_SKIPPABLE = _validation_only(_VALIDATE)
+
+
+def _no_validation(self) -> None:
+    pass
+
+
+@contextlib.contextmanager
+def parser_nodes():
+    """Within: libcst constructs nodes without validating them (see above)."""
+    global _parsing
+    if not _SKIPPABLE:  # an unknown libcst: leave it alone
+        yield
+        return
+    with _VALIDATION_LOCK:
+        _parsing += 1
+        cst.CSTNode.__post_init__ = _no_validation
+    try:
+        yield
+    finally:
+        with _VALIDATION_LOCK:
+            _parsing -= 1
+            if _parsing == 0:
+                cst.CSTNode.__post_init__ = _VALIDATE
+
+
+def parse_module(data: bytes, outline, key: Optional[str] = None, lazy: bool = False) -> Optional[cst.Module]:
     """The libcst module of `data` (whose top-level statements are `outline`, `safeparse.Top`s),
     reusing the statements of the last parse under `key` (None: a file parsed once); None when it
-    must be parsed whole (see the module's doc)."""
+    must be parsed whole (see the module's doc).  `lazy` (no `key`): the functions whose `Top`
+    has a `lazy` summary get their bodies parsed when first read (`lazydefs.py`)."""
     if b"\f" in data or not outline or _encoding(data) != "utf-8":
         return None
     try:
@@ -52,6 +99,12 @@ def parse_module(data: bytes, outline, key: Optional[str] = None) -> Optional[cs
     m = _NEWLINE.search(data)
     newline = m.group(0).decode() if m else "\n"
     indent = next((t.indent for t in outline if t.indent is not None), "    ")
+    if lazy and key is None:
+        return _lazy_module(data, lines, outline, indent, newline)
+    return _assemble(lines, outline, indent, newline, key)
+
+
+def _assemble(lines: List[bytes], outline, indent: str, newline: str, key: Optional[str]) -> Optional[cst.Module]:
     old = _MEMO.get(key, {}) if key is not None else {}
     memo: Dict[tuple, tuple] = {}
     body: List[cst.CSTNode] = []
@@ -80,6 +133,103 @@ def parse_module(data: bytes, outline, key: Optional[str] = None) -> Optional[cs
             _MEMO.popitem(last=False)
     return cst.Module(body=body, header=header, footer=footer, encoding="utf-8", default_indent=indent,
                       default_newline=newline, has_trailing_newline=trailing)
+
+
+def _lazy_module(data: bytes, lines: List[bytes], outline, indent: str, newline: str) -> Optional[cst.Module]:
+    """The module with the bodies of its eligible functions replaced by `pass` for the parse (one
+    parse, in the usual batches), and those functions made `LazyFunctionDef`s."""
+    last_ok = data.endswith((b"\n", b"\r"))  # (a file without a final newline: libcst drops one)
+    skeleton: List[bytes] = []
+    tops = []
+    later: List[Optional[tuple]] = []  # per top-level function, in order: its Top, or None
+    pos = 0  # lines of `lines` copied into `skeleton` so far
+    shift = 0  # a line of `skeleton` = its line in `lines` + shift
+    for top in outline:
+        info = top.lazy
+        ok = info is not None and top.indent == indent and (top.end < len(lines) or last_ok) \
+            and _first_newline(lines[top.first - 1:info.header_end]) in (None, newline)
+        if info is not None or (top.body is None and _is_def(lines, top)):
+            later.append(top if ok else None)
+        if not ok:
+            tops.append(top)  # (shifted below, once its shift is known)
+            continue
+        skeleton.extend(lines[pos:info.header_end])
+        shift = len(skeleton) - info.header_end
+        tops = [t if isinstance(t, tuple) else (t, shift) for t in tops]
+        tops.append((safeparse.Top(top.first + shift, info.header_end + shift + 1, top.indent), 0))
+        skeleton.append((indent + "pass" + newline).encode("utf-8"))
+        pos = top.end
+    if not any(later):
+        return _assemble(lines, outline, indent, newline, None)
+    shift = len(skeleton) - pos
+    skeleton.extend(lines[pos:])
+    tops = [_shifted(*t) if isinstance(t, tuple) else _shifted(t, shift) for t in tops]
+    module = _assemble(skeleton, tops, indent, newline, None)
+    if module is None:
+        return None
+    lazy_at = iter(later)
+    body = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            top = next(lazy_at, None)
+            if top is not None:
+                stmt = _lazy_def(stmt, lines, top, indent, newline)
+                if stmt is None:  # (not the shape expected: parse it all)
+                    return _assemble(lines, outline, indent, newline, None)
+        body.append(stmt)
+    return module.with_changes(body=body)
+
+
+def _is_def(lines: List[bytes], top) -> bool:
+    """Whether a top-level statement is a function definition (decorators included)."""
+    for raw in lines[top.first - 1:top.end]:
+        text = raw.lstrip()
+        if text.startswith(b"@") or not text or text.startswith(b"#"):
+            continue
+        return re.match(rb"(async[ \t]+)?def\b", text) is not None
+    return False
+
+
+def _shifted(top, shift: int):
+    if not shift:
+        return top
+    body = None if top.body is None else tuple((a + shift, b + shift, c) for a, b, c in top.body)
+    return safeparse.Top(top.first + shift, top.end + shift, top.indent, body)
+
+
+def _first_newline(lines: List[bytes]) -> Optional[str]:
+    for raw in lines:
+        m = _NEWLINE.search(raw)
+        if m:
+            return m.group(0).decode()
+    return None
+
+
+def _lazy_def(shell: cst.FunctionDef, lines: List[bytes], top, indent: str, newline: str):
+    """A `LazyFunctionDef` with the header of `shell` (its parse with a `pass` body), or None."""
+    info = top.lazy
+    colon_line = lines[info.header_end - 1].decode("utf-8")
+    tail = cst.Module(body=[], default_newline=newline).code_for_node(shell.body.header)
+    if not isinstance(shell.body, cst.IndentedBlock) or not colon_line.endswith(tail) \
+            or len(shell.body.body) != 1 or shell.body.footer or shell.body.indent is not None:
+        return None
+    text = b"".join(lines[top.first - 1:top.end]).decode("utf-8")
+    body_text = tail + b"".join(lines[info.header_end:top.end]).decode("utf-8")
+    return lazydefs.from_shell(shell, lazydefs._Later(text, body_text, info, _def_body_parser(indent, newline)))
+
+
+def _def_body_parser(indent: str, newline: str):
+    def parse(source: str) -> Optional[cst.FunctionDef]:
+        try:
+            with parser_nodes():
+                m = cst.parse_module(source)
+        except Exception:  # noqa: BLE001 - reported by the caller
+            return None
+        if len(m.body) != 1 or not isinstance(m.body[0], cst.FunctionDef) or m.default_indent != indent \
+                or m.default_newline != newline:
+            return None
+        return m.body[0]
+    return parse
 
 
 def _parse_segment(seg: str, tops, indent: str, newline: str, first: bool) -> Optional[tuple]:

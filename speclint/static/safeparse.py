@@ -73,13 +73,15 @@ class Top:
     """One top-level statement of a file, from CPython's tree: what `reparse` needs to cut the
     file into statements.  Lines are 1-based.  (A plain class: this module is imported on every
     run, before the prefilter.)"""
-    __slots__ = ("first", "end", "indent", "body")
+    __slots__ = ("first", "end", "indent", "body", "lazy")
 
-    def __init__(self, first: int, end: int, indent: Optional[str], body: Optional[tuple] = None):
+    def __init__(self, first: int, end: int, indent: Optional[str], body: Optional[tuple] = None,
+                 lazy: Optional["LazyBody"] = None):
         self.first = first  # its first line (decorators included)
         self.end = end  # its last line
         self.indent = indent  # the indentation of its first indented block (libcst's first INDENT)
         self.body = body  # a class: its body's statements, (first line, end line, column)
+        self.lazy = lazy  # a function whose body libcst may parse later (`check(lazy=True)`)
 
     def _key(self) -> tuple:
         return self.first, self.end, self.indent, self.body
@@ -93,9 +95,10 @@ class Top:
         return f"Top{self._key()!r}"
 
 
-def check(data: bytes):
+def check(data: bytes, lazy: bool = False):
     """(too_deep's verdict, the outline of the file's top-level statements (`Top`s) or None
-    where CPython has no tree of it)."""
+    where CPython has no tree of it).  `lazy`: say which top-level functions' bodies can be
+    parsed later (`Top.lazy`, see `LazyBody`)."""
     if len(data) > MAX_PARSE_BYTES:
         return too_large(len(data)), None
     lines = data.splitlines(keepends=True)  # (bytes: \n, \r\n and \r, as CPython counts lines)
@@ -110,7 +113,7 @@ def check(data: bytes):
             return (_TOO_DEEP if _bracket_depth(data) > MAX_BRACKET_DEPTH else None), None
         if _ast_depth(tree) > MAX_AST_DEPTH:
             return _TOO_DEEP, None
-        outline.extend(_outline(tree, lines, bisect.bisect_left(starts, start)))
+        outline.extend(_outline(tree, lines, bisect.bisect_left(starts, start), lazy))
         del tree
     return None, outline
 
@@ -160,7 +163,7 @@ def _compile(data: bytes):
         return False, None
 
 
-def _outline(tree, lines: list, offset: int) -> List[Top]:
+def _outline(tree, lines: list, offset: int, lazy: bool = False) -> List[Top]:
     """The `Top`s of a part's tree (`offset`: the lines before the part)."""
     out = []
     for st in tree.body:
@@ -169,8 +172,66 @@ def _outline(tree, lines: list, offset: int) -> List[Top]:
         if isinstance(st, ast.ClassDef):
             body = tuple((min([b.lineno] + [d.lineno for d in getattr(b, "decorator_list", ())]) + offset,
                           (b.end_lineno or b.lineno) + offset, b.col_offset) for b in st.body)
-        out.append(Top(first, (st.end_lineno or st.lineno) + offset, _first_indent(st, lines, offset), body))
+        later = _lazy_body(st, lines, offset) if lazy else None
+        out.append(Top(first, (st.end_lineno or st.lineno) + offset, _first_indent(st, lines, offset), body, later))
     return out
+
+
+class LazyBody:
+    """What the analysis's pre-pass would collect in the body of a top-level function that it
+    does not walk (`static/lazydefs.py`): a body with no import, nested function or class."""
+    __slots__ = ("header_end", "attr_writes", "called", "attributes")
+
+    def __init__(self, header_end: int, attr_writes: frozenset, called: frozenset, attributes: frozenset):
+        self.header_end = header_end  # the line of the header's colon (1-based)
+        self.attr_writes = attr_writes  # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`)
+        self.called = called  # names called (`f(...)`, `x.f(...)`)
+        self.attributes = attributes  # (holder's last name, attribute) of every attribute read or written
+
+
+LAZY_MIN_LINES = 6  # a shorter body is parsed with its header (libcst costs ~1 ms a call)
+_NOT_LAZY = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
+    """The `LazyBody` of a top-level function whose body starts on a line of its own, or None."""
+    if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or not st.body:
+        return None
+    end = st.end_lineno or st.lineno
+    header_end = st.body[0].lineno - 1  # back over blank and comment lines to the colon's line
+    while header_end > st.lineno and _blank_or_comment(lines[header_end + offset - 1]):
+        header_end -= 1
+    if header_end < st.lineno or end - header_end < LAZY_MIN_LINES:
+        return None
+    writes, called, attributes = set(), set(), set()
+    for node in (n for b in st.body for n in ast.walk(b)):
+        if isinstance(node, _NOT_LAZY):
+            return None
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            _attribute_targets(node.targets if isinstance(node, ast.Assign) else [node.target], writes)
+        elif isinstance(node, ast.Call):
+            f = node.func
+            called.add(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
+        elif isinstance(node, ast.Attribute):
+            base = node.value
+            holder = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+            attributes.add((holder, node.attr))
+    return LazyBody(header_end + offset, frozenset(writes), frozenset(called), frozenset(attributes))
+
+
+def _blank_or_comment(line: bytes) -> bool:
+    text = line.strip()
+    return not text or text.startswith(b"#")
+
+
+def _attribute_targets(targets, out: set) -> None:
+    for t in targets:
+        if isinstance(t, (ast.Tuple, ast.List)):
+            _attribute_targets(t.elts, out)
+        elif isinstance(t, ast.Starred):
+            _attribute_targets([t.value], out)
+        elif isinstance(t, ast.Attribute):
+            out.add(t.attr)
 
 
 def _first_indent(st, lines: list, offset: int) -> Optional[str]:

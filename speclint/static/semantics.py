@@ -79,13 +79,25 @@ def prepass_call(log, node: cst.Call) -> None:
     cleared = False
     if name == "remove_summaries":
         cleared = True
-    elif name in ("get_collection_ref", "clear_collection") and node.args:
+    elif name in _CLEARING and node.args:
         key = node.args[0].value
         if isinstance(key, cst.Name) or (isinstance(key, cst.Attribute) and key.attr.value == "SUMMARIES") \
                 or (isinstance(key, cst.SimpleString) and "summaries" in key.value):
             cleared = True
     if cleared:
         log.emit(SummariesCleared(Site(node, None, apis.ALL_MODES, False, None)))
+
+
+_CLEARING = frozenset(("remove_summaries", "get_collection_ref", "clear_collection"))
+
+
+def prepass_needs_body(called: frozenset, attributes: frozenset) -> bool:
+    """Whether the pre-pass could record a fact inside a function body that calls `called` and
+    reads `attributes` ((holder's last name, attribute) pairs): such a body is walked, not
+    summarised (`lazydefs.py`).  The conditions of `prepass_call` and `prepass_attribute`."""
+    return bool(called & _CLEARING) or any(
+        holder == "ModeKeys" and not attr.startswith("_") and attr not in apis.MODE_CONSTANTS
+        for holder, attr in attributes)
 
 
 def prepass_attribute(log, node: cst.Attribute) -> None:

@@ -1,0 +1,131 @@
+"""Top-level functions whose bodies libcst parses only when something looks inside.
+
+A module imported from a linted file (`modules.py`: a helper, `modeling.py`, t2t's
+`common_layers.py`) is analysed for its names: its body runs, and its functions run only when an
+importer calls them.  On the 19 repositories of the precision sweep, half the lines of those
+modules are bodies of functions no importer calls, and libcst's parse is most of a cold run.
+
+So a helper module is parsed with each eligible top-level function's body replaced by `pass`
+(`reparse.parse_module(..., lazy=True)`: one parse for the module, in the usual batches), and
+each such function becomes a `LazyFunctionDef`: the header nodes of that parse, and a `body`
+that parses the function's own text the first time it is read.  The node is a `FunctionDef`
+(a subclass, dispatched under that name by `walk.py`, the interpreter and the checks), and the
+body read is node for node the one a whole-file parse gives (`tests/test_lazydefs.py` compares
+them on real repositories), so every reader that looks inside gets what it would have got.
+
+What never looks inside is the analysis's pre-pass, which would otherwise parse every body: for
+a lazy function it walks the header only and takes the rest from CPython's tree of the body
+(`safeparse.LazyBody`: attributes assigned, names called, attributes read).  A body that holds
+what the pre-pass records node by node (an import, a nested function or class) is never lazy,
+and one that holds a name the pre-pass reports on (`semantics.prepass_needs_body`) is walked
+whole.  Unparsed, the function's code is generated from its text (`_codegen_impl`), so
+positions and `module.code` are the file's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import libcst as cst
+
+
+@dataclass(frozen=True)
+class _RawBody(cst.CSTNode):
+    """The text of an unparsed body (after the header's colon), for code generation only."""
+    text: str
+
+    def _visit_and_replace_children(self, visitor) -> "_RawBody":
+        return self
+
+    def _codegen_impl(self, state) -> None:
+        state.add_token(self.text)
+
+
+class _Later:
+    """How to parse a lazy body: the function's text and the parser (`reparse`'s)."""
+    __slots__ = ("text", "body_text", "info", "parse")
+
+    def __init__(self, text: str, body_text: str, info, parse: Callable[[str], Optional[cst.FunctionDef]]):
+        self.text = text  # the function's lines, decorators to its last line
+        self.body_text = body_text  # after the colon: what the body generates
+        self.info = info  # safeparse.LazyBody
+        self.parse = parse
+
+
+class LazyFunctionDef(cst.FunctionDef):
+    """A top-level function whose body is parsed when first read (see the module's doc)."""
+
+    @property
+    def body(self) -> cst.BaseSuite:  # type: ignore[override]
+        found = self.__dict__.get("_body")
+        if found is None:
+            later = self.__dict__["_later"]
+            parsed = later.parse(later.text)
+            if parsed is None:
+                raise ValueError("libcst rejects a function body CPython accepted")
+            found = self.__dict__["_body"] = parsed.body
+        return found
+
+    @body.setter
+    def body(self, value) -> None:  # (libcst's constructor and `with_changes`)
+        self.__dict__["_body"] = value
+
+    @property
+    def lazy(self):
+        """The pre-pass's summary of the body (`safeparse.LazyBody`), or None."""
+        later = self.__dict__.get("_later")
+        return later.info if later is not None else None
+
+    @property
+    def parsed(self) -> bool:
+        return self.__dict__.get("_body") is not None
+
+    def _codegen_impl(self, state) -> None:
+        if self.parsed:
+            super()._codegen_impl(state)
+            return
+        # libcst's FunctionDef._codegen_impl (1.x), with the body's text
+        for ll in self.leading_lines:
+            ll._codegen(state)
+        for decorator in self.decorators:
+            decorator._codegen(state)
+        for lad in self.lines_after_decorators:
+            lad._codegen(state)
+        state.add_indent_tokens()
+        raw = _RawBody(self.__dict__["_later"].body_text)
+        with state.record_syntactic_position(self, end_node=raw):
+            if self.asynchronous is not None:
+                self.asynchronous._codegen(state)
+            state.add_token("def")
+            self.whitespace_after_def._codegen(state)
+            self.name._codegen(state)
+            self.whitespace_after_name._codegen(state)
+            if self.type_parameters is not None:
+                self.type_parameters._codegen(state)
+            self.whitespace_after_type_parameters._codegen(state)
+            state.add_token("(")
+            self.whitespace_before_params._codegen(state)
+            self.params._codegen(state)
+            state.add_token(")")
+            if self.returns is not None:
+                self.returns._codegen(state, default_indicator="->")
+            self.whitespace_before_colon._codegen(state)
+            state.add_token(":")
+            raw._codegen(state)
+
+
+# dispatched as a FunctionDef by the name-keyed tables (`walk.py`'s visit_/leave_, the
+# interpreter's s_FunctionDef, `evaluate`'s e_...)
+LazyFunctionDef.__name__ = "FunctionDef"
+
+_FIELDS = tuple(name for name in cst.FunctionDef.__dataclass_fields__ if name != "body")
+
+
+def from_shell(shell: cst.FunctionDef, later: _Later) -> LazyFunctionDef:
+    """The lazy function with `shell`'s header (a parse of it with a `pass` body)."""
+    node = object.__new__(LazyFunctionDef)
+    for name in _FIELDS:
+        object.__setattr__(node, name, getattr(shell, name))
+    node.__dict__["_later"] = later
+    return node
+
