@@ -20,7 +20,7 @@ LAYERS = [
     ("static syntax", ["speclint.static", "speclint.static.safeparse", "speclint.static.parse",
                        "speclint.static.imports", "speclint.static.scopes", "speclint.static.positions",
                        "speclint.static.tfversion", "speclint.static.syntax", "speclint.static.walk",
-                       "speclint.static.reparse"]),
+                       "speclint.static.reparse", "speclint.static.lazydefs"]),
     ("static model", ["speclint.static.values", "speclint.static.facts", "speclint.static.state"]),
     ("static semantics", ["speclint.static.tfops", "speclint.static.semantics"]),
     ("static interpreter", ["speclint.static.evaluate", "speclint.static.calls", "speclint.static.interpret"]),

@@ -19,7 +19,7 @@ a lazy function it walks the header only and takes the rest from CPython's tree 
 what the pre-pass records node by node (an import, a nested function or class) is never lazy,
 and one that holds a name the pre-pass reports on (`semantics.prepass_needs_body`) is walked
 whole.  Unparsed, the function's code is generated from its text (`_codegen_impl`), so
-positions and `module.code` are the file's.
+`module.code` is the file's; code generation that records positions reads the body.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ class LazyFunctionDef(cst.FunctionDef):
         return self.__dict__.get("_body") is not None
 
     def _codegen_impl(self, state) -> None:
-        if self.parsed:
+        if self.parsed or type(state) is not CodegenState:
+            # a state that records positions (`positions.py`, libcst's metadata) needs the body's
+            # nodes: the function's range ends where its last statement does, not at its text's end
             super()._codegen_impl(state)
             return
         # libcst's FunctionDef._codegen_impl (1.x), with the body's text

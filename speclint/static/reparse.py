@@ -117,8 +117,8 @@ def _assemble(lines: List[bytes], outline, indent: str, newline: str, key: Optio
             parsed = _class_segment(lines, start, tops[0], indent, newline, k == 0, old, memo)
         if parsed is None:
             seg = b"".join(lines[start:end]).decode("utf-8")
-            mkey = (seg, indent, newline, k == 0)
-            parsed = old.get(mkey) or memo.get(mkey) or _parse_segment(seg, tops, indent, newline, k == 0)
+            mkey = _nth(memo, (seg, indent, newline, k == 0))
+            parsed = old.get(mkey) or _parse_segment(seg, tops, indent, newline, k == 0)
             if parsed is None:
                 return None
             memo[mkey] = parsed
@@ -250,6 +250,16 @@ def _parse_segment(seg: str, tops, indent: str, newline: str, first: bool) -> Op
     return (tuple(m.header) if first else (), tuple(nodes), tuple(m.footer), m.has_trailing_newline)
 
 
+def _nth(memo: dict, key: tuple) -> tuple:
+    """`key` with the number of its earlier occurrences in this parse: a statement whose text
+    recurs (the same `@property def name(self)` in two classes) gets nodes of its own, since the
+    analysis keys its tables by node; an edit's parse reuses the n-th occurrence's nodes."""
+    n = 0
+    while key + (n,) in memo:
+        n += 1
+    return key + (n,)
+
+
 def _class_segment(lines: List[bytes], start: int, cls, indent: str, newline: str, first: bool,
                    old: dict, memo: dict) -> Optional[tuple]:
     """A top-level class (most of a model file, often) in parts: its header with the lines
@@ -274,8 +284,8 @@ def _class_segment(lines: List[bytes], start: int, cls, indent: str, newline: st
     if len(parts) < 2:
         return None
     shell_text = b"".join(lines[start:body[0][0] - 1]).decode("utf-8") + indent + "pass" + newline
-    skey = ("class", shell_text, indent, newline, first)
-    shell = old.get(skey) or memo.get(skey)
+    skey = _nth(memo, ("class", shell_text, indent, newline, first))
+    shell = old.get(skey)
     if shell is None:
         shell = _parse_segment(shell_text, [cls], indent, newline, first)
         if shell is None or len(shell[1]) != 1 or not isinstance(shell[1][0], cst.ClassDef) \
@@ -287,8 +297,8 @@ def _class_segment(lines: List[bytes], start: int, cls, indent: str, newline: st
     for a, b in parts:
         part = b"".join(lines[a:b]).decode("utf-8")
         text = "class _:" + newline + part
-        pkey = ("class body", text, indent, newline)
-        nodes = old.get(pkey) or memo.get(pkey)
+        pkey = _nth(memo, ("class body", text, indent, newline))
+        nodes = old.get(pkey)
         if nodes is None:
             try:
                 m = cst.parse_module(text)

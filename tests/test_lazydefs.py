@@ -1,0 +1,232 @@
+"""`static/lazydefs.py`: a followed module parsed with its top-level function bodies left for
+later is, read through, the module a whole-file parse gives; what the analysis records of it is
+the same; and a body nobody reads is never parsed."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import textwrap
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from speclint.static import lazydefs, positions, reparse, safeparse
+from speclint.static import parse as P
+from speclint.static.analyzer import ModuleAnalyzer
+from speclint.static.facts import FactLog
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _estimator_sources():
+    """TensorFlow Estimator's own modules (real Estimator code, imported as libraries by users'
+    model files), when tensorflow-estimator is installed; found without importing it."""
+    spec = importlib.util.find_spec("tensorflow_estimator")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    base = Path(list(spec.submodule_search_locations)[0]) / "python" / "estimator"
+    names = ("estimator.py", "tpu/tpu_estimator.py", "canned/head.py", "canned/dnn.py", "training.py",
+             "model_fn.py", "util.py", "export/export_lib.py", "canned/boosted_trees.py")
+    return [base / n for n in names if (base / n).is_file()]
+
+
+def _largest(paths, n):
+    return sorted(paths, key=lambda p: -p.stat().st_size)[:n]
+
+
+REAL = sorted(ROOT.joinpath("fixtures").rglob("*.py")) + _largest(ROOT.joinpath("speclint").rglob("*.py"), 12) \
+    + _estimator_sources()
+
+
+def _ids(p: Path) -> str:
+    try:
+        return str(p.relative_to(ROOT))
+    except ValueError:
+        return "tensorflow_estimator/" + p.name
+
+
+def _lazy(data: bytes) -> cst.Module:
+    reparse.clear()
+    reason, outline = safeparse.check(data, lazy=True)
+    assert reason is None
+    module = reparse.parse_module(data, outline, lazy=True)
+    assert module is not None
+    return module
+
+
+def _plain(node: cst.CSTNode) -> cst.CSTNode:
+    """A lazy function as the FunctionDef it stands for (libcst's `deep_equals` compares types)."""
+    if isinstance(node, lazydefs.LazyFunctionDef):
+        return cst.FunctionDef(**{f.name: getattr(node, f.name) for f in dataclasses.fields(cst.FunctionDef)})
+    return node
+
+
+def _lazies(module: cst.Module):
+    return [s for s in module.body if isinstance(s, lazydefs.LazyFunctionDef)]
+
+
+@pytest.mark.parametrize("path", REAL, ids=_ids)
+def test_read_through_it_is_the_whole_parse(path):
+    data = path.read_bytes()
+    whole = cst.parse_module(data)
+    module = _lazy(data)
+    lazies = _lazies(module)
+    assert all(not f.parsed for f in lazies)
+    assert module.code == whole.code == data.decode("utf-8")  # generated from the text, unparsed
+    assert all(not f.parsed for f in lazies)
+    # positions of every top-level statement and of each function's name (a function's range
+    # ends where its last statement does: computing it reads the body)
+    stmts = list(module.body)
+    names = [f.name for f in lazies]
+    got, _ = positions.compute(module, stmts + names)
+    by_name = {s.name.value: s for s in whole.body if isinstance(s, cst.FunctionDef)}
+    want, _ = positions.compute(whole, list(whole.body) + [by_name[f.name.value].name for f in lazies])
+    assert [got[s] for s in stmts] == [want[s] for s in whole.body]
+    assert [got[n] for n in names] == [want[by_name[f.name.value].name] for f in lazies]
+    # each body, read, is node for node the whole parse's
+    for stmt, full in zip(module.body, whole.body):
+        assert _plain(stmt).deep_equals(full)
+    assert all(f.parsed for f in lazies)
+    assert module.code == whole.code
+
+
+def test_the_real_files_have_lazy_bodies():
+    """(so the test above compares something): most of these files' top-level functions are lazy."""
+    counted = [len(_lazies(_lazy(p.read_bytes()))) for p in REAL]
+    assert sum(counted) >= 100 and sum(1 for c in counted if c) >= len(REAL) // 2
+
+
+def _summary(an: ModuleAnalyzer) -> dict:
+    """What importers of a module get from its analysis, by name (the nodes differ)."""
+    def name(node):
+        return node.name.value if node is not None else ""
+
+    facts = sorted((type(f).__name__, cst.Module([]).code_for_node(f.site.node))
+                   for facts in an.log._by_type.values() for f in facts)
+    return {
+        "imports": {k: sorted(v) for k, v in an.imports.bindings.items()},
+        "parents": sorted((name(fn), name(parent)) for fn, parent in an.parent_def.items()),
+        "methods": sorted((name(cls), sorted(ms)) for cls, ms in an.methods.items()),
+        "attr_writers": sorted((name(k[0]), k[1], sorted(map(str, v))) for k, v in an.attr_writers.items()),
+        "foreign_attr_writes": sorted(an.foreign_attr_writes),
+        "facts": facts,
+        "env": sorted((k, type(v).__name__) for k, v in an.module_run.final_env().items()),
+    }
+
+
+@pytest.mark.parametrize("path", REAL, ids=_ids)
+def test_the_analysis_of_a_followed_module_is_the_same(path):
+    data = path.read_bytes()
+    whole = ModuleAnalyzer(cst.parse_module(data), path=str(path)).analyze_library()
+    module = _lazy(data)
+    lazy = ModuleAnalyzer(module, path=str(path)).analyze_library()
+    assert _summary(lazy) == _summary(whole)
+
+
+HELPER = '''\
+import tensorflow as tf
+
+
+class Holder(object):
+    def __init__(self):
+        self.tensor = None
+
+
+def build(features, holder):
+    """Writes an attribute of another class's instance, calls nothing the pre-pass knows."""
+    hidden = tf.layers.dense(features, 10)
+    hidden = tf.nn.relu(hidden)
+    hidden = tf.layers.dense(hidden, 2)
+    holder.tensor = hidden
+    return hidden
+
+
+def untouched(x):
+    y = x + 1
+    y = y * 2
+    y = y - 3
+    y = y / 4
+    y = y % 5
+    return y
+'''
+
+
+def test_a_body_nobody_reads_is_not_parsed_and_its_writes_are_recorded():
+    module = _lazy(HELPER.encode())
+    an = ModuleAnalyzer(module, path="helper.py").analyze_library()
+    by_name = {f.name.value: f for f in _lazies(module)}
+    assert set(by_name) == {"build", "untouched"}
+    assert not by_name["build"].parsed and not by_name["untouched"].parsed
+    # `holder.tensor = ...` outside Holder's methods: Holder.tensor is not known to be None
+    assert "tensor" in an.foreign_attr_writes
+    assert "<elsewhere>" in {str(w) for k, v in an.attr_writers.items() if k[1] == "tensor" for w in v}
+
+
+def test_a_body_with_what_the_prepass_reports_is_walked_whole():
+    """Bad twin of the above: a ModeKeys name that does not exist (SL037) and a cleared summary
+    collection are recorded node by node, so such a body is parsed and walked."""
+    bad = HELPER.replace("return hidden", "tf.get_collection_ref(tf.GraphKeys.SUMMARIES).clear()\n"
+                                          "    return tf.estimator.ModeKeys.EVALUATE")
+    module = _lazy(bad.encode())
+    whole = ModuleAnalyzer(cst.parse_module(bad), path="helper.py").analyze_library()
+    an = ModuleAnalyzer(module, path="helper.py").analyze_library()
+    by_name = {f.name.value: f for f in _lazies(module)}
+    assert by_name["build"].parsed and not by_name["untouched"].parsed
+    kinds = {t.__name__ for t, facts in an.log._by_type.items() if facts}
+    assert {"ModeKeysAttribute", "SummariesCleared"} <= kinds
+    assert _summary(an) == _summary(whole)
+
+
+@pytest.mark.parametrize("body, lazy", [
+    ("    return x\n", False),  # short: not worth it
+    ("    import os\n" + "    x = x + 1\n" * 6 + "    return os.sep\n", False),  # an import
+    ("    def inner():\n        return 1\n" + "    x = x + 1\n" * 6 + "    return inner\n", False),
+    ("    class A:\n        pass\n" + "    x = x + 1\n" * 6 + "    return A\n", False),
+    ("    x = x + 1\n" * 6 + "    return x\n", True),
+])
+def test_which_bodies_are_left_for_later(body, lazy):
+    src = "def f(x):\n" + body + "\n\ny = f(1)\n"
+    module = _lazy(src.encode())
+    assert bool(_lazies(module)) is lazy
+    assert module.code == src
+    assert all(_plain(a).deep_equals(b) for a, b in zip(module.body, cst.parse_module(src).body))
+
+
+def test_a_body_libcst_rejects_says_so_when_read():
+    """CPython accepts what libcst 1.x does not in rare cases; a lazy body that libcst rejects is
+    reported when read (the caller treats it like a failed parse), never parsed wrong."""
+    src = "def f(x):\n" + "    x = x + 1\n" * 6 + "    return x\n"
+    module = _lazy(src.encode())
+    (fn,) = _lazies(module)
+    later = fn.__dict__["_later"]
+    later.parse = lambda text: None
+    with pytest.raises(ValueError):
+        fn.body
+
+
+def test_a_library_parse_uses_a_whole_parse_kept_from_earlier():
+    src = textwrap.dedent("""\
+        def f(x):
+            x = x + 1
+            x = x + 1
+            x = x + 1
+            x = x + 1
+            x = x + 1
+            return x
+        """).encode()
+    P.clear()
+    assert _lazies(P.parse_library(src).module)  # nothing kept: lazy
+    full = P.parse(src, key=None).module
+    assert P.parse_library(src).module is full and not _lazies(full)
+    P.clear()
+
+
+def test_a_fresh_log_records_nothing_for_an_unread_body():
+    """The log of a lazy module's analysis holds no fact from inside an unread body (the pre-pass
+    never walks it; the body's facts appear when an importer's run reads it)."""
+    module = _lazy(HELPER.encode())
+    an = ModuleAnalyzer(module, path="helper.py")
+    assert isinstance(an.log, FactLog)
+    an.analyze_library()
+    assert not any(an.log._by_type.values())
