@@ -321,7 +321,12 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
 
 
 def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
-    return _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file, users=users))
+    from speclint.static import retire
+
+    retire.start()  # (a worker's own process, for the rest of its life)
+    result = _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file, users=users))
+    retire.sweep()
+    return result
 
 
 def _start_pool(jobs: int, options: dict):
@@ -480,12 +485,16 @@ def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str,
 
 
 def _run_here(works: List[_Work], options: dict, slots, run_key: str, progress) -> None:
-    for work in works:
-        result = _safe_check(work.data, work.shown, work.config, work.rel,
-                             dict(options, file=work.file, users=work.users))
-        _finish(work, result, slots, run_key)
-        if progress is not None:
-            progress()
+    from speclint.static import retire
+
+    with retire.tracking():
+        for work in works:
+            result = _safe_check(work.data, work.shown, work.config, work.rel,
+                                 dict(options, file=work.file, users=work.users))
+            retire.sweep()
+            _finish(work, result, slots, run_key)
+            if progress is not None:
+                progress()
 
 
 def _task(work: _Work) -> tuple:

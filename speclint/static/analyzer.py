@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import weakref
 from typing import Dict, List, Optional
 
 import libcst as cst
 
 from speclint import apis
-from speclint.static import extra_runs, semantics, tfops
+from speclint.static import extra_runs, retire, semantics, tfops
 from speclint.static.facts import FactLog, PairingCall
 from speclint.static.imports import ImportTable
 from speclint.static.interpret import FunctionRun
@@ -148,6 +149,10 @@ class ModuleAnalyzer:
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
         self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
         self._uses_memo: dict = {}  # id(Estimator construction) -> its uses (invoked modes)
+        # while runs are tracked (retire.py): the runs recording here, and the analyses loaded
+        self._runs: Optional[list] = [] if retire.active() else None
+        self._loaded: Dict[int, object] = {}  # id -> weak reference
+        retire.note(self)
         self.seen_in_model_fn: Optional[set] = None  # ids of nodes a model_fn run saw (extra_runs)
         # results of the runs after the model_fns (extra_runs.py), for the checks
         self.input_fn_runs: list = []  # (EstimatorCalled, the input_fn's FunctionRun)
@@ -184,6 +189,8 @@ class ModuleAnalyzer:
         lib = self.index.load(path)
         if lib is None:
             return UNKNOWN
+        if self._runs is not None and id(lib) not in self._loaded:
+            self._loaded[id(lib)] = weakref.ref(lib)
         if not rest:
             return ApiRef(full)  # the module itself: attributes resolve through here again
         value = lib.module_run.final_env().get(rest[0])
@@ -244,6 +251,16 @@ class ModuleAnalyzer:
         if init is None or init in self.active:
             return None
         return self.standalone(init).attr_values.get(attr)
+
+    def loaded_analyses(self) -> list:
+        """The analyses of the modules this one loaded (while tracked: retire.py) that still exist."""
+        return [a for a in (r() for r in self.__dict__.get("_loaded", {}).values()) if a is not None]
+
+    def retire(self) -> None:
+        """Break this analysis's reference cycles (retire.py): it must never be used again."""
+        for run in self.__dict__.get("_runs") or ():
+            run.__dict__.clear()
+        self.__dict__.clear()
 
     # ---- the analysis -------------------------------------------------------------------------
     def analyze_library(self, keep_estimators: bool = False) -> "ModuleAnalyzer":

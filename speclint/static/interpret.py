@@ -44,6 +44,9 @@ class FunctionRun(Expressions, Calls):
                  root: Optional["FunctionRun"] = None, ctx: Optional[ModelFnContext] = None,
                  method_of: Optional[cst.ClassDef] = None):
         self.an = an  # the analysis this run records its facts in
+        runs = getattr(an, "_runs", None)
+        if runs is not None:  # (tracked: see retire.py)
+            runs.append(self)
         self.node = node
         self.parent = parent
         # the module that defines `node` (its imports, classes): differs from `an` for a helper

@@ -23,6 +23,8 @@ import os
 from collections import OrderedDict
 from typing import Dict, FrozenSet, Iterable, Iterator, Optional, Tuple
 
+from speclint.static import retire
+
 # Import roots that are libraries, never modules of the linted tree.
 LIBRARY_ROOTS = frozenset((
     "tensorflow", "tensorflow_estimator", "tf_keras", "keras", "absl", "numpy", "functools",
@@ -209,6 +211,15 @@ def load(path: str, index: ModuleIndex):
         for other, entry in hit[3].items():  # transitively: also when served from _LIBS
             _record(table, other, entry)
     return hit[2]
+
+
+@retire.keeper
+def kept_analyses() -> Iterator[object]:
+    """The analyses this process keeps between files (retire.py)."""
+    for hit in _LIBS.values():
+        yield hit[2]
+        for _, lib in hit[3].values():
+            yield lib
 
 
 def record_into(table: Dict[str, tuple], path: str, entry: tuple) -> None:

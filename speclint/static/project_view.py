@@ -26,7 +26,7 @@ from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 import libcst as cst
 
 from speclint import rulebook
-from speclint.static import modules
+from speclint.static import modules, retire
 from speclint.static.analyzer import ModuleAnalyzer, qualified_name
 from speclint.static.checks import runner
 from speclint.static.checks.base import CheckContext
@@ -217,6 +217,17 @@ def view(file: str, data: bytes, users: Sequence[Tuple[str, bool]], index, targe
         return None
     out.claimed = frozenset(claimed)
     return out
+
+
+@retire.keeper
+def kept_analyses():
+    """The analyses this process keeps between files (retire.py)."""
+    for run in _RUNS.values():
+        yield run.an
+        for _, lib in run.consulted.values():
+            yield lib
+    for lib, _ in _IDS.values():
+        yield lib
 
 
 def clear() -> None:
