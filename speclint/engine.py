@@ -317,7 +317,7 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
 
         lifetime.bind_to_parent(parent_pid)
     _WORKER_OPTIONS = options
-    heap.worker()
+    heap.worker(heap.RETIRING_YOUNG_THRESHOLD)  # (its analyses are retired: _pool_task)
 
 
 def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
@@ -353,7 +353,7 @@ def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, cach
     `cache.Caches` or None; `progress(done, total)` is called as files are finished; other keyword
     options are passed on to `check_source`.  The result is the same, in the same order, whatever
     `jobs` and `caches` are."""
-    with heap.run():
+    with heap.run(heap.RETIRING_YOUNG_THRESHOLD):  # (its analyses are retired: _run_here)
         return _check_paths(paths, resolver, jobs, caches, prefilter, progress, options)
 
 
