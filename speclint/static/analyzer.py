@@ -149,7 +149,8 @@ class ModuleAnalyzer:
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
         self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
         self._uses_memo: dict = {}  # id(Estimator construction) -> its uses (invoked modes)
-        # while runs are tracked (retire.py): the runs recording here, and the analyses loaded
+        # retire.py: the runs recording here (while tracked), and the analyses this one loaded
+        # (always: an analysis made before a run can be kept by a memo during it)
         self._runs: Optional[list] = [] if retire.active() else None
         self._loaded: Dict[int, object] = {}  # id -> weak reference
         retire.note(self)
@@ -189,7 +190,8 @@ class ModuleAnalyzer:
         lib = self.index.load(path)
         if lib is None:
             return UNKNOWN
-        if self._runs is not None and id(lib) not in self._loaded:
+        edge = self._loaded.get(id(lib))
+        if edge is None or edge() is not lib:
             self._loaded[id(lib)] = weakref.ref(lib)
         if not rest:
             return ApiRef(full)  # the module itself: attributes resolve through here again
@@ -253,7 +255,7 @@ class ModuleAnalyzer:
         return self.standalone(init).attr_values.get(attr)
 
     def loaded_analyses(self) -> list:
-        """The analyses of the modules this one loaded (while tracked: retire.py) that still exist."""
+        """The analyses of the modules this one loaded (retire.py) that still exist."""
         return [a for a in (r() for r in self.__dict__.get("_loaded", {}).values()) if a is not None]
 
     def retire(self) -> None:

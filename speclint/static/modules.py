@@ -216,9 +216,9 @@ def load(path: str, index: ModuleIndex):
 @retire.keeper
 def kept_analyses() -> Iterator[object]:
     """The analyses this process keeps between files (retire.py)."""
-    for hit in _LIBS.values():
+    for hit in list(_LIBS.values()):
         yield hit[2]
-        for _, lib in hit[3].values():
+        for _, lib in list(hit[3].values()):
             yield lib
 
 

@@ -222,11 +222,11 @@ def view(file: str, data: bytes, users: Sequence[Tuple[str, bool]], index, targe
 @retire.keeper
 def kept_analyses():
     """The analyses this process keeps between files (retire.py)."""
-    for run in _RUNS.values():
+    for run in list(_RUNS.values()):
         yield run.an
-        for _, lib in run.consulted.values():
+        for _, lib in list(run.consulted.values()):
             yield lib
-    for lib, _ in _IDS.values():
+    for lib, _ in list(_IDS.values()):
         yield lib
 
 

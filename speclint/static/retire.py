@@ -14,7 +14,10 @@ whose memos outlive any one check), every analysis made is noted, and `sweep()`,
 files (when no analysis is under way), retires each noted analysis that no memo keeps: not kept by
 a memo itself (the memos say which they keep: `keeper()`), nor loaded (`ModuleIndex.load`) by a
 kept analysis, directly or through others.  Values only ever come from another module through such
-a load, so an analysis outside that closure is unreachable from every analysis still in use.
+a load, so an analysis outside that closure is unreachable from every analysis still in use.  Every
+analysis records what it loads, tracked or not: one made before the run (a file checked on its own
+first) can be kept by a memo during it, and run code there that loads modules.  An interrupted run
+(an exception, Ctrl-C while a file is analysed) retires nothing.
 """
 from __future__ import annotations
 
@@ -40,9 +43,10 @@ def tracking() -> Iterator[None]:
         _TRACKED = []
     try:
         yield
+        if outer is None:
+            sweep()  # (not after an exception: an analysis may still be under way, Ctrl-C in a join)
     finally:
         if outer is None:
-            sweep()
             _TRACKED = None
 
 
