@@ -317,13 +317,15 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
 
         lifetime.bind_to_parent(parent_pid)
     _WORKER_OPTIONS = options
-    heap.worker(heap.RETIRING_YOUNG_THRESHOLD)  # (its analyses are retired: _pool_task)
+    from speclint.static import retire
+
+    retire.start()  # (the worker's analyses are retired between its files: _pool_task)
+    heap.worker(heap.RETIRING_YOUNG_THRESHOLD)
 
 
 def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
     from speclint.static import retire
 
-    retire.start()  # (a worker's own process, for the rest of its life)
     result = _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file, users=users))
     retire.sweep()
     return result

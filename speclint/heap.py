@@ -33,9 +33,7 @@ RETIRING_YOUNG_THRESHOLD = 300_000
 @contextlib.contextmanager
 def run(young: int = YOUNG_THRESHOLD):
     """The collector's settings for one run over many files (see `worker` for a pool worker)."""
-    old = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(old[0], young), *old[1:])
+    old = _settings(young)
     try:
         yield
     finally:
@@ -46,6 +44,12 @@ def run(young: int = YOUNG_THRESHOLD):
 def worker(young: int = YOUNG_THRESHOLD) -> None:
     """A pool worker, or a language server's checker (a process of its own): the same settings,
     never undone."""
-    gc.freeze()
+    _settings(young)
+
+
+def _settings(young: int) -> tuple:
+    """Freeze what exists and raise the young threshold to `young`; the thresholds before."""
     old = gc.get_threshold()
+    gc.freeze()
     gc.set_threshold(max(old[0], young), *old[1:])
+    return old
