@@ -141,6 +141,13 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
                                     enabled_for=enabled_for, show=display_path,
                                     all_modes=config.modes == "all", users=users or ())
         result.diagnostics, result.deps = outcome.diagnostics, outcome.deps
+    except pipeline.BodyRejected:
+        whole = pipeline.parse_whole(data)
+        if whole.error is None:
+            raise  # (another module's body: an internal error of this file's check)
+        if "SL000" in enabled:
+            result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(reason=whole.error),
+                                            whole.error_range))
     except RecursionError:
         if "SL000" in enabled:
             result.diagnostics.append(_diag("SL000", path, rulebook.load()["SL000"].message(

@@ -29,13 +29,10 @@ from speclint.static.interpret import FunctionRun
 from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
 from speclint.static.syntax import estimator_uses, param_uses
-from speclint.static.walk import FIELDS, Walker, walk
+from speclint.static.walk import Walker, walk, walk_header
 from speclint.static.values import (
     BATCH, UNKNOWN, ApiRef, Callable, Config, Labels, Mode, Params, Tensor, Value, members,
 )
-
-
-_HEADER_FIELDS = tuple(f for f in FIELDS["FunctionDef"] if f != "body")
 
 
 class _Prepass(Walker):
@@ -46,6 +43,9 @@ class _Prepass(Walker):
         self.class_stack: List[tuple] = []
         self.calls: List[tuple] = []
         self.callees: Dict[cst.FunctionDef, set] = {}  # names a function calls directly
+        # functions whose bodies were summarised, not walked (`_lazy_function`), each with the
+        # place its calls take in `calls` when its body is walked after all (`ModuleAnalyzer._walk_lazy`)
+        self.lazy: List[tuple] = []
 
     def visit_Import(self, node):
         self.an.imports.add(node)
@@ -86,12 +86,12 @@ class _Prepass(Walker):
         self.an.parent_def[node] = None
         self.fn_stack.append(node)
         self.method_stack.append(None)
-        for name in _HEADER_FIELDS:
-            child = getattr(node, name)
-            for item in (child if isinstance(child, (tuple, list)) else (child,)):
-                if isinstance(item, cst.CSTNode):
-                    walk(item, self)
-        for attr in sorted(lazy.attr_writes):  # (outside any method: `_attribute_writes`)
+        walk_header(node, self)
+        self.lazy.append((node, len(self.calls)))
+        bare = {name for name in lazy.calls if "." not in name}
+        if bare:
+            self.callees[node] = bare
+        for attr in sorted({attr for _, attr in lazy.attr_writes}):  # (outside any method: `_attribute_writes`)
             for key in [k for k in self.an.attr_writers if k[1] == attr]:
                 self.an.attr_writers[key].add("<elsewhere>")
             self.an.foreign_attr_writes.add(attr)
@@ -131,6 +131,19 @@ class _Prepass(Walker):
             semantics.prepass_call(self.an.log, node)
 
 
+class _Calls(Walker):
+    """The calls of a lazy function's body, as the pre-pass records them (`_Prepass.visit_Call`:
+    the body holds nothing else the pre-pass records, or it would have been walked)."""
+
+    def __init__(self, fn: cst.FunctionDef):
+        self.fn = fn
+        self.calls: List[tuple] = []
+
+    def visit_Call(self, node):
+        if isinstance(node.func, (cst.Name, cst.Attribute)):
+            self.calls.append((node, self.fn))
+
+
 class ModuleAnalyzer:
     def __init__(self, module: cst.Module, path: Optional[str] = None, index=None, all_modes: bool = False,
                  claimed: frozenset = frozenset()):
@@ -148,6 +161,7 @@ class ModuleAnalyzer:
         self.estimator_facts: list = []
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
         self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
+        self._scanned: set = set()  # ids of lazy functions whose calls `_scopes` holds
         self._uses_memo: dict = {}  # id(Estimator construction) -> its uses (invoked modes)
         # retire.py: the runs recording here (while tracked), and the analyses this one loaded
         # (always: an analysis made before a run can be kept by a memo during it)
@@ -289,6 +303,7 @@ class ModuleAnalyzer:
         for name, v in env.items():
             if isinstance(v, ApiRef) and apis.api_name(v.path) in apis.SPEC_CLASSES + apis.ESTIMATOR_CLASSES:
                 spec_aliases.add(name)
+        self._walk_lazy(spec_aliases)
         with_spec: List[cst.FunctionDef] = []
         with_estimator: List[cst.FunctionDef] = []
         for call, fn in pre.calls:
@@ -342,6 +357,43 @@ class ModuleAnalyzer:
         extra_runs.run_all(self)
         return self
 
+    def _walk_lazy(self, spec_aliases: set) -> None:
+        """The calls of the lazy functions (`lazydefs.py`) whose bodies hold a call that the
+        analysis (a spec or Estimator construction) or a check (SL046) looks for, put in `calls`
+        where the pre-pass would have put them; the other bodies stay unparsed."""
+        pre = self._prepass
+        if not pre.lazy:
+            return
+        out, at, walked = [], 0, False
+        for fn, index in pre.lazy:
+            if not self._calls_matter(fn.lazy, spec_aliases):
+                continue
+            walker = _Calls(fn)
+            _walk_body(fn, walker)
+            out.extend(pre.calls[at:index])
+            out.extend(walker.calls)
+            at, walked = index, True
+        if walked:
+            out.extend(pre.calls[at:])
+            pre.calls = out
+            self._scopes = None
+
+    def _calls_matter(self, lazy, spec_aliases: set) -> bool:
+        """Whether a lazy body calls a name that resolves to a spec or Estimator class (or may: an
+        alias of one, a module factory) or to a TPU name in the wrong module (SL046)."""
+        if lazy.factory_calls:
+            return True
+        for name in lazy.calls:
+            if name in spec_aliases:
+                return True
+            full = self.imports.resolve_dotted(name)
+            if full is None:
+                continue
+            if apis.api_name(full) in apis.SPEC_CLASSES + apis.ESTIMATOR_CLASSES \
+                    or ("." in name and apis.wrong_tpu_module(full) is not None):
+                return True
+        return False
+
     def invoked_modes(self, estimators) -> Optional[frozenset]:
         """The modes the model_fn given to these Estimator constructions is called in, when every
         use of every one of them is visible here (`syntax.estimator_uses`); None: any mode."""
@@ -353,12 +405,11 @@ class ModuleAnalyzer:
         "export"), when every use of every one is visible here; None: not known."""
         if not estimators:
             return None
-        scopes = self._call_scopes()
         out = set()
         for fact in estimators:
             key = id(fact.node)  # (one construction reached on many paths is judged once)
             if key not in self._uses_memo:
-                scope = scopes.get(key)
+                scope = self._scope_of(fact.node)
                 self._uses_memo[key] = estimator_uses(scope if scope is not None else self.module, fact.node,
                                                       follow=functools.partial(self._uses_in_callee, depth=0))
             uses = self._uses_memo[key]
@@ -403,6 +454,21 @@ class ModuleAnalyzer:
         if self._scopes is None:
             self._scopes = {id(call): fn for call, fn in self.calls}
         return self._scopes
+
+    def _scope_of(self, call: cst.Call):
+        """The function whose body holds `call`, None for the module body or a call not of this
+        module.  A lazy function's body read since the pre-pass (the analysis ran it) is looked
+        at when a call is not found: one not read cannot hold a call the analysis met."""
+        scopes = self._call_scopes()
+        if id(call) not in scopes:
+            for fn, _ in self._prepass.lazy:
+                if fn.parsed and id(fn) not in self._scanned:
+                    self._scanned.add(id(fn))
+                    walker = _Calls(fn)
+                    _walk_body(fn, walker)
+                    for c, f in walker.calls:
+                        scopes.setdefault(id(c), f)
+        return scopes.get(id(call))
 
     def _depth(self, fn) -> int:
         d = 0
@@ -546,6 +612,10 @@ def _api_value(full: str) -> Value:
         return UNKNOWN
     v = tfops.attribute(full)
     return v if v is not None else ApiRef(full)
+
+
+def _walk_body(fn: cst.FunctionDef, walker: Walker) -> None:
+    walk(fn.body, walker)
 
 
 def _body(fn: cst.FunctionDef):

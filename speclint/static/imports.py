@@ -85,13 +85,23 @@ class ImportTable:
                 return None
         else:
             return None
-        fulls = {".".join([c] + parts) for c in candidates}
-        if len(fulls) == 1:
-            return next(iter(fulls))
-        canon = {apis.canonical_path(f) for f in fulls}
-        named = {apis.api_name(f) for f in fulls}
-        if len(canon) == 1 or (len(named) == 1 and None not in named):
-            # Same API under different import paths (try/except imports): keep one spelling
-            # deterministically, preferring an explicit compat.v1 path.
-            return sorted(fulls, key=lambda f: ("compat.v1" not in f, f))[0]
-        return None
+        return _agreed(candidates, parts)
+
+    def resolve_dotted(self, name: str) -> Optional[str]:
+        """`resolve_expr` of the Name/Attribute chain spelt `name` (`tf.estimator.EstimatorSpec`)."""
+        root, *parts = name.split(".")
+        candidates = self.bindings.get(root)
+        return _agreed(candidates, parts) if candidates else None
+
+
+def _agreed(candidates, parts) -> Optional[str]:
+    fulls = {".".join([c] + parts) for c in candidates}
+    if len(fulls) == 1:
+        return next(iter(fulls))
+    canon = {apis.canonical_path(f) for f in fulls}
+    named = {apis.api_name(f) for f in fulls}
+    if len(canon) == 1 or (len(named) == 1 and None not in named):
+        # Same API under different import paths (try/except imports): keep one spelling
+        # deterministically, preferring an explicit compat.v1 path.
+        return sorted(fulls, key=lambda f: ("compat.v1" not in f, f))[0]
+    return None

@@ -42,6 +42,11 @@ class _RawBody(cst.CSTNode):
         state.add_token(self.text)
 
 
+class BodyRejected(ValueError):
+    """libcst rejects a lazy body that CPython accepted (libcst 1.x lags CPython in rare cases):
+    the file it is in cannot be parsed whole either (`engine._analyse` says so, as SL000)."""
+
+
 class _Later:
     """How to parse a lazy body: the function's text and the parser (`reparse`'s)."""
     __slots__ = ("text", "body_text", "info", "parse")
@@ -63,7 +68,7 @@ class LazyFunctionDef(cst.FunctionDef):
             later = self.__dict__["_later"]
             parsed = later.parse(later.text)
             if parsed is None:
-                raise ValueError("libcst rejects a function body CPython accepted")
+                raise BodyRejected("libcst rejects a function body CPython accepted")
             found = self.__dict__["_body"] = parsed.body
         return found
 
@@ -82,9 +87,10 @@ class LazyFunctionDef(cst.FunctionDef):
         return self.__dict__.get("_body") is not None
 
     def _codegen_impl(self, state) -> None:
-        if self.parsed or type(state) is not CodegenState:
-            # a state that records positions (`positions.py`, libcst's metadata) needs the body's
-            # nodes: the function's range ends where its last statement does, not at its text's end
+        if self.parsed or (type(state) is not CodegenState and not _text_will_do(state, self)):
+            # a state that records positions (libcst's metadata; `positions.py` when it wants this
+            # function's range or a node of its header) needs the body's nodes: the function's
+            # range ends where its last statement does, not at its text's end
             super()._codegen_impl(state)
             return
         # libcst's FunctionDef._codegen_impl (1.x), with the body's text
@@ -115,6 +121,13 @@ class LazyFunctionDef(cst.FunctionDef):
             self.whitespace_before_colon._codegen(state)
             state.add_token(":")
             raw._codegen(state)
+
+
+def _text_will_do(state, node: LazyFunctionDef) -> bool:
+    """Whether a code-generation state that records positions can be given the unparsed body's
+    text: one that says it wants nothing of this function but the positions after it."""
+    ask = getattr(state, "wants_nothing_in", None)
+    return ask is not None and ask(node)
 
 
 # dispatched as a FunctionDef by the name-keyed tables (`walk.py`'s visit_/leave_, the

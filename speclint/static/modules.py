@@ -255,9 +255,9 @@ def _analyse(path: str, index: ModuleIndex) -> tuple:
     # imported here, not at the top: the engine imports ModuleIndex before it knows whether any
     # file needs libcst
     from speclint.static.analyzer import ModuleAnalyzer
-    from speclint.static.parse import parse_library
+    from speclint.static.parse import parse
 
-    parsed = parse_library(data)
+    parsed = parse(data)
     if parsed.module is None:
         return digest, None
     try:

@@ -37,18 +37,26 @@ _MEMO_BYTES = 2 * 1024 * 1024
 _MEMO: "OrderedDict[bytes, Parsed]" = OrderedDict()
 
 
+# Without a key, the bodies of a file's eligible functions are parsed when first read
+# (`lazydefs.py`): most bodies of a model file are never run by the analysis.  Tests turn this
+# off to compare findings with whole parses.
+LAZY_BODIES = True
+
+
 def parse(data: bytes, key: Optional[str] = None) -> Parsed:
     """The file is parsed by its top-level statements (`reparse.py`: a fraction of libcst's
-    memory).  `key` names a document parsed again and again (a language server's): only the
-    statements whose text changed since its last parse are parsed.  Without a key, the same
-    bytes parsed recently give the same `Parsed`."""
+    memory), its eligible function bodies when first read (`LAZY_BODIES`).  `key` names a
+    document parsed again and again (a language server's): only the statements whose text
+    changed since its last parse are parsed, all of them at once.  Without a key, the same bytes
+    parsed recently give the same `Parsed` (a module followed from other files and checked as a
+    file of its own is parsed once)."""
     if key is not None:
         return _parse_file(data, key)
     hit = _MEMO.get(data)
     if hit is not None:
         _MEMO.move_to_end(data)
         return hit
-    parsed = _parse_file(data, None)
+    parsed = _parse_file(data, None, lazy=LAZY_BODIES)
     if parsed.module is not None and len(data) <= _MEMO_BYTES // 4:  # (SL000s: cheap, and the limits are settings)
         _MEMO[data] = parsed
         while len(_MEMO) > _MEMO_ENTRIES or sum(len(d) for d in _MEMO) > _MEMO_BYTES:
@@ -56,15 +64,10 @@ def parse(data: bytes, key: Optional[str] = None) -> Parsed:
     return parsed
 
 
-def parse_library(data: bytes) -> Parsed:
-    """A module parsed for its names (a helper imported from another linted file: `modules.py`):
-    the bodies of its eligible top-level functions are parsed when first read
-    (`lazydefs.py`).  A whole parse of the same bytes kept from earlier serves as it is."""
-    hit = _MEMO.get(data)
-    if hit is not None:
-        _MEMO.move_to_end(data)
-        return hit
-    return _parse_file(data, None, lazy=True)
+def parse_whole(data: bytes) -> Parsed:
+    """The file parsed at once, bodies included (what a lazy body libcst rejects means for the
+    file: `engine._analyse`)."""
+    return _parse_file(data, None)
 
 
 def clear() -> None:

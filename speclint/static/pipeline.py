@@ -12,7 +12,8 @@ from speclint.static.checks import runner
 from speclint.static.checks.base import CheckContext
 from speclint.static.analyzer import ModuleAnalyzer
 from speclint.static.syntax import source
-from speclint.static.parse import Parsed, parse  # noqa: F401 - the engine parses through here
+from speclint.static.lazydefs import BodyRejected  # noqa: F401 - (the engine's)
+from speclint.static.parse import Parsed, parse, parse_whole  # noqa: F401 - the engine parses through here
 from libcst._nodes.internal import CodegenState
 
 

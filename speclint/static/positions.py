@@ -14,6 +14,8 @@ from typing import Dict, Iterable, Tuple
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
+from speclint.static.walk import Walker, walk_header
+
 _NEWLINE = re.compile(r"\r\n?|\n")
 Range = Tuple[int, int, int, int]  # 1-based line, 0-based column, end line, end column
 
@@ -67,6 +69,15 @@ class _PositionState(CodegenState):
             if not self.pending:
                 raise _Done
 
+    def wants_nothing_in(self, fn: cst.FunctionDef) -> bool:
+        """Whether no node asked for is `fn` or in its header (a lazy function's, whose body is
+        then generated from its text: `lazydefs.py`; no node asked for is in an unparsed body)."""
+        if fn in self.targets:
+            return False
+        found = _Targets(self.targets)
+        walk_header(fn, found)
+        return not found.hit
+
     @contextmanager
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         start = (self.line, self.column)
@@ -79,6 +90,17 @@ class _PositionState(CodegenState):
             if end_node is not None and end_node in self.ranges:
                 end = self.ranges[end_node][2:]
             self.ranges[node] = (start[0], start[1], end[0], end[1])
+
+
+class _Targets(Walker):
+    def __init__(self, targets: set):
+        self.targets = targets
+        self.hit = False
+
+    def on_visit(self, node) -> bool:
+        if node in self.targets:
+            self.hit = True
+        return not self.hit
 
 
 def compute(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Tuple[Dict, Dict]:

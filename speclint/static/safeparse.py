@@ -178,15 +178,29 @@ def _outline(tree, lines: list, offset: int, lazy: bool = False) -> List[Top]:
 
 
 class LazyBody:
-    """What the analysis's pre-pass would collect in the body of a top-level function that it
-    does not walk (`static/lazydefs.py`): a body with no import, nested function or class."""
-    __slots__ = ("header_end", "attr_writes", "called", "attributes")
+    """What the analysis would collect in the body of a function that it does not parse unless
+    something reads it (`static/lazydefs.py`): a body with no import, nested function or class."""
+    __slots__ = ("header_end", "attr_writes", "called", "attributes", "calls", "factory_calls", "chains", "bound")
 
-    def __init__(self, header_end: int, attr_writes: frozenset, called: frozenset, attributes: frozenset):
+    def __init__(self, header_end: int, attr_writes: frozenset, called: frozenset, attributes: frozenset,
+                 calls: frozenset = frozenset(), factory_calls: bool = False, chains: frozenset = frozenset(),
+                 bound: frozenset = frozenset()):
         self.header_end = header_end  # the line of the header's colon (1-based)
-        self.attr_writes = attr_writes  # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`)
+        # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`): (the holder's name, or None
+        # when it is not a plain name, attribute)
+        self.attr_writes = attr_writes
         self.called = called  # names called (`f(...)`, `x.f(...)`)
         self.attributes = attributes  # (holder's last name, attribute) of every attribute read or written
+        self.calls = calls  # the dotted names called (`f`, `tf.estimator.EstimatorSpec`)
+        # a call of an attribute of a call with no arguments (`contrib.tpu().X(...)`: a name
+        # `imports.resolve_expr` may resolve through MODULE_FACTORIES)
+        self.factory_calls = factory_calls
+        # (name, attribute, attribute or None) of every outermost attribute chain on a name
+        # (`tf.contrib.layers.x` -> ("tf", "contrib", "layers")): `tfversion._scan`'s question
+        self.chains = chains
+        # names bound as `checks/fixes._Bindings` counts them: assignment, `for`, `with ... as`
+        # and `except ... as` targets, lambda parameters
+        self.bound = bound
 
 
 LAZY_MIN_LINES = 6  # a shorter body is parsed with its header (libcst costs ~1 ms a call)
@@ -194,7 +208,7 @@ _NOT_LAZY = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, 
 
 
 def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
-    """The `LazyBody` of a top-level function whose body starts on a line of its own, or None."""
+    """The `LazyBody` of a function whose body starts on a line of its own, or None."""
     if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or not st.body:
         return None
     end = st.end_lineno or st.lineno
@@ -203,20 +217,68 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
         header_end -= 1
     if header_end < st.lineno or end - header_end < LAZY_MIN_LINES:
         return None
-    writes, called, attributes = set(), set(), set()
+    writes, called, attributes, calls, chains, bound = set(), set(), set(), set(), set(), set()
+    factory = False
+    inner = set()  # ids of attributes inside a chain already recorded
     for node in (n for b in st.body for n in ast.walk(b)):
         if isinstance(node, _NOT_LAZY):
             return None
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             _attribute_targets(node.targets if isinstance(node, ast.Assign) else [node.target], writes)
+            if not isinstance(node, ast.AugAssign):
+                _names(node.targets if isinstance(node, ast.Assign) else [node.target], bound)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            _names([node.target], bound)
+        elif isinstance(node, ast.withitem):
+            _names([node.optional_vars] if node.optional_vars is not None else [], bound)
+        elif isinstance(node, ast.ExceptHandler):
+            bound.update([node.name] if node.name else [])
+        elif isinstance(node, ast.Lambda):
+            a = node.args
+            bound.update(p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None)
         elif isinstance(node, ast.Call):
             f = node.func
             called.add(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
+            parts, root = _chain(f)
+            if isinstance(root, ast.Name):
+                calls.add(".".join([root.id] + parts))
+            elif isinstance(root, ast.Call) and not root.args and not root.keywords:
+                factory = True
         elif isinstance(node, ast.Attribute):
             base = node.value
             holder = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
             attributes.add((holder, node.attr))
-    return LazyBody(header_end + offset, frozenset(writes), frozenset(called), frozenset(attributes))
+            if id(node) not in inner:  # (ast.walk meets the outermost attribute of a chain first)
+                parts, root = _chain(node)
+                n = node.value
+                while isinstance(n, ast.Attribute):
+                    inner.add(id(n))
+                    n = n.value
+                if isinstance(root, ast.Name):
+                    chains.add((root.id, parts[0], parts[1] if len(parts) > 1 else None))
+    return LazyBody(header_end + offset, frozenset(writes), frozenset(called), frozenset(attributes),
+                    frozenset(calls), factory, frozenset(chains), frozenset(bound))
+
+
+def _names(targets, out: set) -> None:
+    """The names of assignment targets (`a`, `a, (b, *c)`; not `x.a`, `x[0]`)."""
+    for t in targets:
+        if isinstance(t, ast.Name):
+            out.add(t.id)
+        elif isinstance(t, (ast.Tuple, ast.List)):
+            _names(t.elts, out)
+        elif isinstance(t, ast.Starred):
+            _names([t.value], out)
+
+
+def _chain(node):
+    """(the attribute names of an attribute chain, outermost last; the node under them)."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    parts.reverse()
+    return parts, node
 
 
 def _blank_or_comment(line: bytes) -> bool:
@@ -231,7 +293,7 @@ def _attribute_targets(targets, out: set) -> None:
         elif isinstance(t, ast.Starred):
             _attribute_targets([t.value], out)
         elif isinstance(t, ast.Attribute):
-            out.add(t.attr)
+            out.add((t.value.id if isinstance(t.value, ast.Name) else None, t.attr))
 
 
 def _first_indent(st, lines: list, offset: int) -> Optional[str]:

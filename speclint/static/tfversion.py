@@ -12,7 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static.walk import Walker, walk
+from speclint.static.walk import Walker, walk, walk_header
 
 
 def v1_summary_op(raw_path: str, an, keywords=()) -> Optional[str]:
@@ -65,6 +65,18 @@ def _scan(an) -> bool:
 
         def visit_Call(self, node: cst.Call) -> Optional[bool]:
             return not found
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
+            nonlocal found
+            lazy = getattr(node, "lazy", None)  # (a body not parsed yet: lazydefs.py)
+            if lazy is None or node.parsed:
+                return True
+            walk_header(node, self)
+            if any(root in plain and (
+                a in apis.TF1_ONLY_ATTRIBUTES or (b is not None and f"{a}.{b}" in apis.TF1_ONLY_ATTRIBUTES))
+                   for root, a, b in lazy.chains):
+                found = True
+            return False
 
     walk(an.module, V())
     return found

@@ -166,6 +166,18 @@ def walk(node: cst.CSTNode, walker: Walker) -> None:
     _walk(node, walker, table)
 
 
+_HEADER_FIELDS = tuple(f for f in FIELDS["FunctionDef"] if f != "body")
+
+
+def walk_header(node: cst.FunctionDef, walker: Walker) -> None:
+    """Visit everything under a function but its body (a lazy function's: `lazydefs.py`)."""
+    for name in _HEADER_FIELDS:
+        child = getattr(node, name)
+        for item in (child if isinstance(child, (tuple, list)) else (child,)):
+            if isinstance(item, cst.CSTNode):
+                walk(item, walker)
+
+
 _SKIP = (type(None), cst.MaybeSentinel, str)
 
 

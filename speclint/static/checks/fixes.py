@@ -18,7 +18,7 @@ from typing import Optional
 import libcst as cst
 
 from speclint.finding import SAFE, UNSAFE, Fix
-from speclint.static.walk import Walker, walk
+from speclint.static.walk import Walker, walk, walk_header
 
 _TF_MODULES = ("tensorflow", "tensorflow.compat.v1")
 
@@ -89,8 +89,14 @@ class _Bindings(Walker):
 
     _parent = None
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
         self.names.add(node.name.value)
+        lazy = getattr(node, "lazy", None)  # (a body not parsed yet: lazydefs.py)
+        if lazy is None or node.parsed:
+            return True
+        walk_header(node, self)
+        self.names.update(lazy.bound)
+        return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.names.add(node.name.value)
