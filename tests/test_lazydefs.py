@@ -4,6 +4,7 @@ the same; and a body nobody reads is never parsed."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import importlib.util
 import textwrap
 from pathlib import Path
@@ -56,14 +57,35 @@ def _lazy(data: bytes) -> cst.Module:
 
 
 def _plain(node: cst.CSTNode) -> cst.CSTNode:
-    """A lazy function as the FunctionDef it stands for (libcst's `deep_equals` compares types)."""
+    """A lazy function as the FunctionDef it stands for, and a class with lazy methods as the
+    ClassDef (libcst's `deep_equals` compares types)."""
     if isinstance(node, lazydefs.LazyFunctionDef):
         return cst.FunctionDef(**{f.name: getattr(node, f.name) for f in dataclasses.fields(cst.FunctionDef)})
+    if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+        return node.with_changes(body=node.body.with_changes(body=[_plain(s) for s in node.body.body]))
     return node
 
 
-def _lazies(module: cst.Module):
-    return [s for s in module.body if isinstance(s, lazydefs.LazyFunctionDef)]
+def _lazies(module: cst.Module, methods: bool = True):
+    """The lazy functions of a module, and of its top-level classes."""
+    out = []
+    for s in module.body:
+        if isinstance(s, lazydefs.LazyFunctionDef):
+            out.append(s)
+        elif methods and isinstance(s, cst.ClassDef) and isinstance(s.body, cst.IndentedBlock):
+            out.extend(m for m in s.body.body if isinstance(m, lazydefs.LazyFunctionDef))
+    return out
+
+
+def _defs(module: cst.Module):
+    """The top-level functions and the methods of top-level classes, in order."""
+    out = []
+    for s in module.body:
+        if isinstance(s, cst.FunctionDef):
+            out.append(s)
+        elif isinstance(s, cst.ClassDef) and isinstance(s.body, cst.IndentedBlock):
+            out.extend(m for m in s.body.body if isinstance(m, cst.FunctionDef))
+    return out
 
 
 @pytest.mark.parametrize("path", REAL, ids=_ids)
@@ -78,12 +100,13 @@ def test_read_through_it_is_the_whole_parse(path):
     # positions of every top-level statement and of each function's name (a function's range
     # ends where its last statement does: computing it reads the body)
     stmts = list(module.body)
+    pairs = [(a, b) for a, b in zip(_defs(module), _defs(whole), strict=True) if isinstance(a, lazydefs.LazyFunctionDef)]
+    assert [a for a, _ in pairs] == lazies
     names = [f.name for f in lazies]
     got, _ = positions.compute(module, stmts + names)
-    by_name = {s.name.value: s for s in whole.body if isinstance(s, cst.FunctionDef)}
-    want, _ = positions.compute(whole, list(whole.body) + [by_name[f.name.value].name for f in lazies])
+    want, _ = positions.compute(whole, list(whole.body) + [b.name for _, b in pairs])
     assert [got[s] for s in stmts] == [want[s] for s in whole.body]
-    assert [got[n] for n in names] == [want[by_name[f.name.value].name] for f in lazies]
+    assert [got[n] for n in names] == [want[b.name] for _, b in pairs]
     # each body, read, is node for node the whole parse's
     for stmt, full in zip(module.body, whole.body):
         assert _plain(stmt).deep_equals(full)
@@ -381,3 +404,69 @@ def test_a_body_libcst_rejects_in_the_file_checked_is_sl000(monkeypatch):
     with pytest.raises(lazydefs.BodyRejected):
         _check(FIRST)
     P.clear()
+
+
+# ---- methods ---------------------------------------------------------------------------------------
+MODEL = textwrap.dedent('''\
+    import tensorflow as tf
+
+
+    class Model(object):
+        """A model class (t2t, official/ models): most methods never run in an analysis."""
+
+        def __init__(self, hparams):
+            self.hparams = hparams
+            self.layers = 2
+            self.units = 10
+            self.cache = None
+            other = Model
+            other.shared = 1
+
+        # a comment between methods
+        @property
+        def depth(self):
+            d = self.layers
+            d = d * 2
+            d = d + 1
+            d = d - 1
+            d = d * 1
+            return d
+
+        def body(self, features):
+            x = tf.layers.dense(features, self.units)
+            x = tf.nn.relu(x)
+            x = tf.layers.dense(x, 2)
+            x = tf.identity(x)
+            self.cache = x
+            return x
+      ''').replace("  ''')", "")
+
+
+def test_methods_are_lazy_and_their_writes_recorded_by_method():
+    module = _lazy(MODEL.encode())
+    assert [f.name.value for f in _lazies(module)] == ["__init__", "depth", "body"]
+    assert module.code == MODEL
+    whole = ModuleAnalyzer(cst.parse_module(MODEL), path="model.py").analyze_library()
+    an = ModuleAnalyzer(module, path="model.py").analyze_library()
+    assert not any(f.parsed for f in _lazies(module))
+    assert _summary(an) == _summary(whole)
+    cls = next(iter(an.methods))
+    assert an.attr_writers[(cls, "hparams")] == {"__init__"}
+    assert an.attr_writers[(cls, "cache")] == {"__init__", "body"}
+    assert "shared" in an.foreign_attr_writes
+    assert set(an.methods[cls]) == {"__init__", "depth", "body"} and an.class_def[an.methods[cls]["body"]] is cls
+    # what `__init__` gives `self.units` (its body read when asked)
+    assert an.instance_attr(cls, "units") is not None and an.methods[cls]["__init__"].parsed
+    assert not an.methods[cls]["body"].parsed
+
+
+@pytest.mark.parametrize("src", [
+    re.sub(r"\n {8}(?=\S)", "\n      ", MODEL),  # method bodies indented by 2 more, not 4
+    MODEL.replace("class Model(object):", "if True:\n  class Model(object):").replace("\n    ", "\n      "),
+])
+def test_methods_indented_otherwise_are_parsed_with_their_class(src):
+    """Bad twins: bodies not indented by the file's unit past their class's (and a class not at
+    the top level) are parsed whole; the module is the same."""
+    module = _lazy(src.encode())
+    assert _lazies(module) == []
+    assert module.deep_equals(cst.parse_module(src))

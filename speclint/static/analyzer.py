@@ -61,9 +61,6 @@ class _Prepass(Walker):
         self.class_stack.pop()
 
     def visit_FunctionDef(self, node):
-        lazy = getattr(node, "lazy", None)  # (a LazyFunctionDef of a followed module: lazydefs.py)
-        if lazy is not None and not semantics.prepass_needs_body(lazy.called, lazy.attributes):
-            return self._lazy_function(node, lazy)
         self.an.parent_def[node] = self.fn_stack[-1] if self.fn_stack else None
         method = None
         if self.class_stack and self.class_stack[-1][1] == len(self.fn_stack):
@@ -75,26 +72,24 @@ class _Prepass(Walker):
                 method = (cls, node.name.value, names[0])
         self.fn_stack.append(node)
         self.method_stack.append(method)
+        lazy = getattr(node, "lazy", None)  # (a LazyFunctionDef: lazydefs.py)
+        if lazy is not None and not semantics.prepass_needs_body(lazy.called, lazy.attributes):
+            return self._lazy_function(node, lazy, method)
 
     def leave_FunctionDef(self, node):
         self.fn_stack.pop()
         self.method_stack.pop()
 
-    def _lazy_function(self, node, lazy) -> bool:
-        """A top-level function whose body is not parsed: its header walked as the body would
-        be, and what the body holds taken from CPython's tree (`safeparse.LazyBody`)."""
-        self.an.parent_def[node] = None
-        self.fn_stack.append(node)
-        self.method_stack.append(None)
+    def _lazy_function(self, node, lazy, method) -> bool:
+        """A function whose body is not parsed: its header walked as the body would be, and what
+        the body holds taken from CPython's tree (`safeparse.LazyBody`)."""
         walk_header(node, self)
         self.lazy.append((node, len(self.calls)))
         bare = {name for name in lazy.calls if "." not in name}
         if bare:
             self.callees[node] = bare
-        for attr in sorted({attr for _, attr in lazy.attr_writes}):  # (outside any method: `_attribute_writes`)
-            for key in [k for k in self.an.attr_writers if k[1] == attr]:
-                self.an.attr_writers[key].add("<elsewhere>")
-            self.an.foreign_attr_writes.add(attr)
+        for holder, attr in lazy.attr_writes:  # (as `_attribute_writes` meets them)
+            self._attribute_write(method, holder, attr)
         return False
 
     def _attribute_writes(self, targets) -> None:
@@ -103,12 +98,15 @@ class _Prepass(Walker):
             if isinstance(t, (cst.Tuple, cst.List)):
                 self._attribute_writes([e.value for e in t.elements])
             elif isinstance(t, cst.Attribute):
-                if method is not None and isinstance(t.value, cst.Name) and t.value.value == method[2]:
-                    self.an.attr_writers.setdefault((method[0], t.attr.value), set()).add(method[1])
-                else:  # written from elsewhere (`model.x = ...`, a nested def): never trusted
-                    for key in [k for k in self.an.attr_writers if k[1] == t.attr.value]:
-                        self.an.attr_writers[key].add("<elsewhere>")
-                    self.an.foreign_attr_writes.add(t.attr.value)
+                self._attribute_write(method, t.value.value if isinstance(t.value, cst.Name) else None, t.attr.value)
+
+    def _attribute_write(self, method, holder: Optional[str], attr: str) -> None:
+        if method is not None and holder == method[2]:
+            self.an.attr_writers.setdefault((method[0], attr), set()).add(method[1])
+        else:  # written from elsewhere (`model.x = ...`, a nested def): never trusted
+            for key in [k for k in self.an.attr_writers if k[1] == attr]:
+                self.an.attr_writers[key].add("<elsewhere>")
+            self.an.foreign_attr_writes.add(attr)
 
     def visit_Assign(self, node):
         self._attribute_writes([t.target for t in node.targets])

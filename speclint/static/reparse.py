@@ -136,48 +136,127 @@ def _assemble(lines: List[bytes], outline, indent: str, newline: str, key: Optio
 
 
 def _lazy_module(data: bytes, lines: List[bytes], outline, indent: str, newline: str) -> Optional[cst.Module]:
-    """The module with the bodies of its eligible functions replaced by `pass` for the parse (one
-    parse, in the usual batches), and those functions made `LazyFunctionDef`s."""
-    last_ok = data.endswith((b"\n", b"\r"))  # (a file without a final newline: libcst drops one)
-    skeleton: List[bytes] = []
+    """The module with the bodies of its eligible functions and methods replaced by `pass` for
+    the parse (one parse, in the usual batches), and those functions made `LazyFunctionDef`s."""
+    cut = _Skeleton(lines, indent, newline, data.endswith((b"\n", b"\r")))
     tops = []
-    later: List[Optional[tuple]] = []  # per top-level function, in order: its Top, or None
-    pos = 0  # lines of `lines` copied into `skeleton` so far
-    shift = 0  # a line of `skeleton` = its line in `lines` + shift
+    later: List[Optional[object]] = []  # per top-level function, in order: its Top, or None
+    methods: List[List[Optional[object]]] = []  # per top-level class, in order: per method likewise
     for top in outline:
-        info = top.lazy
-        ok = info is not None and top.indent == indent and (top.end < len(lines) or last_ok) \
-            and _first_newline(lines[top.first - 1:info.header_end]) in (None, newline)
-        if info is not None or (top.body is None and _is_def(lines, top)):
-            later.append(top if ok else None)
-        if not ok:
-            tops.append(top)  # (shifted below, once its shift is known)
+        if top.body is not None:  # a class: its methods
+            tops.append(cut.cls(top, methods))
             continue
-        skeleton.extend(lines[pos:info.header_end])
-        shift = len(skeleton) - info.header_end
-        tops = [t if isinstance(t, tuple) else (t, shift) for t in tops]
-        tops.append((safeparse.Top(top.first + shift, info.header_end + shift + 1, top.indent), 0))
-        skeleton.append((indent + "pass" + newline).encode("utf-8"))
-        pos = top.end
-    if not any(later):
+        info = top.lazy
+        ok = info is not None and top.indent == indent and cut.fits(top.first, info, top.end, indent)
+        if info is not None or _is_def(lines, top):
+            later.append(top if ok else None)
+        tops.append(cut.function(top) if ok else cut.keep(top))
+    if not cut.cuts:
         return _assemble(lines, outline, indent, newline, None)
-    shift = len(skeleton) - pos
-    skeleton.extend(lines[pos:])
-    tops = [_shifted(*t) if isinstance(t, tuple) else _shifted(t, shift) for t in tops]
-    module = _assemble(skeleton, tops, indent, newline, None)
+    module = _assemble(cut.skeleton + lines[cut.pos:], [cut.shifted(t) for t in tops], indent, newline, None)
     if module is None:
         return None
-    lazy_at = iter(later)
+    lazy_at, methods_at = iter(later), iter(methods)
     body = []
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef):
             top = next(lazy_at, None)
             if top is not None:
-                stmt = _lazy_def(stmt, lines, top, indent, newline)
-                if stmt is None:  # (not the shape expected: parse it all)
-                    return _assemble(lines, outline, indent, newline, None)
+                stmt = _lazy_def(stmt, lines, top.first, top.end, top.lazy, newline, _def_body_parser(indent, newline))
+        elif isinstance(stmt, cst.ClassDef):
+            stmt = _lazy_methods(stmt, next(methods_at, ()), lines, indent, newline)
+        if stmt is None:  # (not the shape expected: parse it all)
+            return _assemble(lines, outline, indent, newline, None)
         body.append(stmt)
     return module.with_changes(body=body)
+
+
+class _Skeleton:
+    """The lines of a file with eligible bodies cut to `pass`, and where its statements moved."""
+
+    def __init__(self, lines: List[bytes], indent: str, newline: str, last_ok: bool):
+        self.lines, self.indent, self.newline, self.last_ok = lines, indent, newline, last_ok
+        self.skeleton: List[bytes] = []
+        self.pos = 0  # lines of `lines` copied into `skeleton` so far
+        self.cuts = 0
+
+    def shift(self, line: int) -> int:
+        """Where line `line` (1-based, past every cut so far) is in the skeleton."""
+        return line + len(self.skeleton) - self.pos
+
+    def fits(self, first: int, info, end: int, body_indent: str) -> bool:
+        """Whether a body can be cut: indented by `body_indent` (what the `pass` gets), with the
+        file's newline in its header, and a final newline when it ends the file (libcst drops one
+        otherwise)."""
+        line = self.lines[info.body_line - 1]
+        want = body_indent.encode("utf-8")
+        return (end < len(self.lines) or self.last_ok) and line.startswith(want) \
+            and line[len(want):len(want) + 1] not in (b" ", b"\t") \
+            and _first_newline(self.lines[first - 1:info.header_end]) in (None, self.newline)
+
+    def _cut(self, info, end: int, body_indent: str) -> None:
+        self.skeleton.extend(self.lines[self.pos:info.header_end])
+        self.skeleton.append((body_indent + "pass" + self.newline).encode("utf-8"))
+        self.pos = end
+        self.cuts += 1
+
+    def keep(self, top) -> tuple:
+        return top, self.shift(top.first) - top.first
+
+    def function(self, top) -> tuple:
+        first = self.shift(top.first)
+        self._cut(top.lazy, top.end, self.indent)
+        return safeparse.Top(first, len(self.skeleton), top.indent), 0
+
+    def cls(self, top, methods: list) -> tuple:
+        """A class with its eligible methods cut (`methods` gets, per method in order, its
+        (first line, end line, LazyBody) or None)."""
+        own: List[Optional[tuple]] = []
+        methods.append(own)
+        if top.lazy is None or top.indent != self.indent:
+            for b_first, b_end, _ in top.body:
+                if _is_def(self.lines, safeparse.Top(b_first, b_end, None)):
+                    own.append(None)
+            return self.keep(top)
+        first = self.shift(top.first)
+        body = []
+        for (b_first, b_end, col), info in zip(top.body, top.lazy):
+            start = self.shift(b_first)
+            if info is not None and self.lines[b_first - 1][:col] == self.indent.encode("utf-8") \
+                    and self.fits(b_first, info, b_end, self.indent * 2):
+                own.append((b_first, b_end, info))
+                self._cut(info, b_end, self.indent * 2)
+                body.append((start, len(self.skeleton), col))
+                continue
+            if info is not None or _is_def(self.lines, safeparse.Top(b_first, b_end, None)):
+                own.append(None)
+            body.append((start, self.shift(b_end), col))
+        end = len(self.skeleton) if self.pos == top.end else self.shift(top.end)
+        return safeparse.Top(first, end, top.indent, tuple(body)), 0
+
+    def shifted(self, item: tuple):
+        top, shift = item
+        return _shifted(top, shift)
+
+
+def _lazy_methods(node: cst.ClassDef, own: list, lines: List[bytes], indent: str, newline: str):
+    """The class with its cut methods made `LazyFunctionDef`s (None: not the shape expected)."""
+    if not any(own):
+        return node
+    if not isinstance(node.body, cst.IndentedBlock):
+        return None
+    at = iter(own)
+    body = []
+    parser = _method_body_parser(indent, newline)
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.FunctionDef):
+            entry = next(at, None)
+            if entry is not None:
+                stmt = _lazy_def(stmt, lines, entry[0], entry[1], entry[2], newline, parser)
+                if stmt is None:
+                    return None
+        body.append(stmt)
+    return node.with_changes(body=node.body.with_changes(body=body))
 
 
 def _is_def(lines: List[bytes], top) -> bool:
@@ -205,17 +284,17 @@ def _first_newline(lines: List[bytes]) -> Optional[str]:
     return None
 
 
-def _lazy_def(shell: cst.FunctionDef, lines: List[bytes], top, indent: str, newline: str):
+def _lazy_def(shell: cst.FunctionDef, lines: List[bytes], first: int, end: int, info, newline: str, parse):
     """A `LazyFunctionDef` with the header of `shell` (its parse with a `pass` body), or None."""
-    info = top.lazy
     colon_line = lines[info.header_end - 1].decode("utf-8")
-    tail = cst.Module(body=[], default_newline=newline).code_for_node(shell.body.header)
-    if not isinstance(shell.body, cst.IndentedBlock) or not colon_line.endswith(tail) \
+    tail = cst.Module(body=[], default_newline=newline).code_for_node(shell.body.header) \
+        if isinstance(shell.body, cst.IndentedBlock) else None
+    if tail is None or not colon_line.endswith(tail) \
             or len(shell.body.body) != 1 or shell.body.footer or shell.body.indent is not None:
         return None
-    text = b"".join(lines[top.first - 1:top.end]).decode("utf-8")
-    body_text = tail + b"".join(lines[info.header_end:top.end]).decode("utf-8")
-    return lazydefs.from_shell(shell, lazydefs._Later(text, body_text, info, _def_body_parser(indent, newline)))
+    text = b"".join(lines[first - 1:end]).decode("utf-8")
+    body_text = tail + b"".join(lines[info.header_end:end]).decode("utf-8")
+    return lazydefs.from_shell(shell, lazydefs._Later(text, body_text, info, parse))
 
 
 def _def_body_parser(indent: str, newline: str):
@@ -229,6 +308,23 @@ def _def_body_parser(indent: str, newline: str):
                 or m.default_newline != newline:
             return None
         return m.body[0]
+    return parse
+
+
+def _method_body_parser(indent: str, newline: str):
+    """A method's text parsed inside a `class _:` of its own (as `_class_segment` parses a class's
+    body), its indentation the file's."""
+    def parse(source: str) -> Optional[cst.FunctionDef]:
+        try:
+            with parser_nodes():
+                m = cst.parse_module("class _:" + newline + source)
+        except Exception:  # noqa: BLE001 - reported by the caller
+            return None
+        if len(m.body) != 1 or m.default_indent != indent or m.default_newline != newline \
+                or not isinstance(m.body[0].body, cst.IndentedBlock) or m.body[0].body.indent is not None \
+                or len(m.body[0].body.body) != 1 or not isinstance(m.body[0].body.body[0], cst.FunctionDef):
+            return None
+        return m.body[0].body.body[0]
     return parse
 
 

@@ -81,7 +81,9 @@ class Top:
         self.end = end  # its last line
         self.indent = indent  # the indentation of its first indented block (libcst's first INDENT)
         self.body = body  # a class: its body's statements, (first line, end line, column)
-        self.lazy = lazy  # a function whose body libcst may parse later (`check(lazy=True)`)
+        # a function whose body libcst may parse later (`check(lazy=True)`): its LazyBody; a
+        # class: a LazyBody or None for each statement of its body
+        self.lazy = lazy
 
     def _key(self) -> tuple:
         return self.first, self.end, self.indent, self.body
@@ -172,7 +174,12 @@ def _outline(tree, lines: list, offset: int, lazy: bool = False) -> List[Top]:
         if isinstance(st, ast.ClassDef):
             body = tuple((min([b.lineno] + [d.lineno for d in getattr(b, "decorator_list", ())]) + offset,
                           (b.end_lineno or b.lineno) + offset, b.col_offset) for b in st.body)
-        later = _lazy_body(st, lines, offset) if lazy else None
+        later = None
+        if lazy and body is not None:  # a class: its methods' (LazyBody or None for each statement)
+            later = tuple(_lazy_body(b, lines, offset) for b in st.body)
+            later = later if any(later) else None
+        elif lazy:
+            later = _lazy_body(st, lines, offset)
         out.append(Top(first, (st.end_lineno or st.lineno) + offset, _first_indent(st, lines, offset), body, later))
     return out
 
@@ -180,14 +187,15 @@ def _outline(tree, lines: list, offset: int, lazy: bool = False) -> List[Top]:
 class LazyBody:
     """What the analysis would collect in the body of a function that it does not parse unless
     something reads it (`static/lazydefs.py`): a body with no import, nested function or class."""
-    __slots__ = ("header_end", "attr_writes", "called", "attributes", "calls", "factory_calls", "chains", "bound")
+    __slots__ = ("header_end", "body_line", "attr_writes", "called", "attributes", "calls", "factory_calls", "chains", "bound")
 
-    def __init__(self, header_end: int, attr_writes: frozenset, called: frozenset, attributes: frozenset,
+    def __init__(self, header_end: int, body_line: int, attr_writes: tuple, called: frozenset, attributes: frozenset,
                  calls: frozenset = frozenset(), factory_calls: bool = False, chains: frozenset = frozenset(),
                  bound: frozenset = frozenset()):
         self.header_end = header_end  # the line of the header's colon (1-based)
-        # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`): (the holder's name, or None
-        # when it is not a plain name, attribute)
+        self.body_line = body_line  # the line of the body's first statement
+        # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`), in source order: (the
+        # holder's name, or None when it is not a plain name; the attribute)
         self.attr_writes = attr_writes
         self.called = called  # names called (`f(...)`, `x.f(...)`)
         self.attributes = attributes  # (holder's last name, attribute) of every attribute read or written
@@ -217,10 +225,11 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
         header_end -= 1
     if header_end < st.lineno or end - header_end < LAZY_MIN_LINES:
         return None
-    writes, called, attributes, calls, chains, bound = set(), set(), set(), set(), set(), set()
+    called, attributes, calls, chains, bound = set(), set(), set(), set(), set()
     factory = False
     inner = set()  # ids of attributes inside a chain already recorded
-    for node in (n for b in st.body for n in ast.walk(b)):
+    writes = []  # (in source order, as the pre-pass meets them: methods' `self.x` writes)
+    for node in _preorder(st.body):
         if isinstance(node, _NOT_LAZY):
             return None
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
@@ -248,7 +257,7 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
             base = node.value
             holder = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
             attributes.add((holder, node.attr))
-            if id(node) not in inner:  # (ast.walk meets the outermost attribute of a chain first)
+            if id(node) not in inner:  # (the outermost attribute of a chain comes first)
                 parts, root = _chain(node)
                 n = node.value
                 while isinstance(n, ast.Attribute):
@@ -256,8 +265,18 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
                     n = n.value
                 if isinstance(root, ast.Name):
                     chains.add((root.id, parts[0], parts[1] if len(parts) > 1 else None))
-    return LazyBody(header_end + offset, frozenset(writes), frozenset(called), frozenset(attributes),
+    return LazyBody(header_end + offset, st.body[0].lineno + offset, tuple(writes), frozenset(called), frozenset(attributes),
                     frozenset(calls), factory, frozenset(chains), frozenset(bound))
+
+
+def _preorder(body):
+    """The nodes under these statements, each before its children, in source order (the order of
+    libcst's fields, which the pre-pass walks)."""
+    stack = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
 def _names(targets, out: set) -> None:
@@ -286,14 +305,14 @@ def _blank_or_comment(line: bytes) -> bool:
     return not text or text.startswith(b"#")
 
 
-def _attribute_targets(targets, out: set) -> None:
+def _attribute_targets(targets, out: list) -> None:
     for t in targets:
         if isinstance(t, (ast.Tuple, ast.List)):
             _attribute_targets(t.elts, out)
         elif isinstance(t, ast.Starred):
             _attribute_targets([t.value], out)
         elif isinstance(t, ast.Attribute):
-            out.add((t.value.id if isinstance(t.value, ast.Name) else None, t.attr))
+            out.append((t.value.id if isinstance(t.value, ast.Name) else None, t.attr))
 
 
 def _first_indent(st, lines: list, offset: int) -> Optional[str]:
