@@ -470,3 +470,19 @@ def test_methods_indented_otherwise_are_parsed_with_their_class(src):
     module = _lazy(src.encode())
     assert _lazies(module) == []
     assert module.deep_equals(cst.parse_module(src))
+
+
+def test_a_node_of_a_body_read_after_a_module_was_indexed_is_inside_it():
+    """The project view asks which followed module a finding is in (`project_view._inside`): its
+    index of a module's nodes leaves unread bodies unread, and takes in a body read since."""
+    from speclint.static import project_view
+
+    module = _lazy(MODEL.encode())
+    an = ModuleAnalyzer(module, path="model.py").analyze_library()
+    cls = next(iter(an.methods))
+    body = an.methods[cls]["body"]
+    assert project_view._inside(body.name, an) and not body.parsed
+    stmt = body.body.body[0]  # (read now)
+    assert project_view._inside(stmt, an) and project_view._inside(stmt.body[0].value, an)
+    assert not project_view._inside(cst.parse_module(MODEL).body[0], an)
+    project_view.clear()

@@ -31,6 +31,7 @@ from speclint.static.analyzer import ModuleAnalyzer, qualified_name
 from speclint.static.checks import runner
 from speclint.static.checks.base import CheckContext
 from speclint.static.parse import parse
+from speclint.static.walk import HEADER_FIELDS
 
 
 @dataclass
@@ -164,26 +165,51 @@ def fn_module(an, fn):
 
 
 def _inside(node, lib) -> bool:
-    return id(node) in _node_ids(lib)
+    ids, unread = _node_ids(lib)
+    if id(node) in ids:
+        return True
+    if any(fn.parsed for fn in unread):  # (bodies read since: an analysis ran them)
+        still: list = []
+        for fn in unread:
+            if fn.parsed:
+                _collect(fn.body, ids, still)
+            else:
+                still.append(fn)
+        unread[:] = still
+        return id(node) in ids
+    return False
 
 
 _IDS: "OrderedDict[int, tuple]" = OrderedDict()
 
 
-def _node_ids(lib) -> frozenset:
-    """ids of every node of a followed module (kept with the module, which keeps them alive)."""
+def _node_ids(lib) -> tuple:
+    """(ids of every node of a followed module, its lazy functions whose bodies are not parsed
+    yet: `lazydefs.py`), kept with the module, which keeps the nodes alive."""
     hit = _IDS.get(id(lib))
     if hit is None or hit[0] is not lib:
-        ids = set()
-        stack = [lib.module]
-        while stack:
-            n = stack.pop()
-            ids.add(id(n))
-            stack.extend(n.children)
-        hit = _IDS[id(lib)] = (lib, frozenset(ids))
+        ids: set = set()
+        unread: list = []
+        _collect(lib.module, ids, unread)
+        hit = _IDS[id(lib)] = (lib, ids, unread)
         while len(_IDS) > _MAX_RUNS * 4:
             _IDS.popitem(last=False)
-    return hit[1]
+    return hit[1], hit[2]
+
+
+def _collect(root, ids: set, unread: list) -> None:
+    """ids of the nodes under `root`; an unparsed lazy body is left unread (no finding is in it)."""
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        ids.add(id(n))
+        if getattr(n, "lazy", None) is not None and not n.parsed:
+            unread.append(n)
+            for child in (getattr(n, f) for f in HEADER_FIELDS):
+                stack.extend(c for c in (child if isinstance(child, (tuple, list)) else (child,))
+                             if isinstance(c, cst.CSTNode))
+        else:
+            stack.extend(n.children)
 
 
 def view(file: str, data: bytes, users: Sequence[Tuple[str, bool]], index, target: str, all_modes: bool,
@@ -226,7 +252,7 @@ def kept_analyses():
         yield run.an
         for _, lib in list(run.consulted.values()):
             yield lib
-    for lib, _ in list(_IDS.values()):
+    for lib, _, _ in list(_IDS.values()):
         yield lib
 
 

@@ -166,12 +166,12 @@ def walk(node: cst.CSTNode, walker: Walker) -> None:
     _walk(node, walker, table)
 
 
-_HEADER_FIELDS = tuple(f for f in FIELDS["FunctionDef"] if f != "body")
+HEADER_FIELDS = tuple(f for f in FIELDS["FunctionDef"] if f != "body")  # a function's but its body
 
 
 def walk_header(node: cst.FunctionDef, walker: Walker) -> None:
     """Visit everything under a function but its body (a lazy function's: `lazydefs.py`)."""
-    for name in _HEADER_FIELDS:
+    for name in HEADER_FIELDS:
         child = getattr(node, name)
         for item in (child if isinstance(child, (tuple, list)) else (child,)):
             if isinstance(item, cst.CSTNode):
