@@ -1,25 +1,30 @@
-"""Top-level functions whose bodies libcst parses only when something looks inside.
+"""Functions whose bodies libcst parses only when something looks inside.
 
-A module imported from a linted file (`modules.py`: a helper, `modeling.py`, t2t's
-`common_layers.py`) is analysed for its names: its body runs, and its functions run only when an
-importer calls them.  On the 19 repositories of the precision sweep, half the lines of those
-modules are bodies of functions no importer calls, and libcst's parse is most of a cold run.
+The analysis runs a file's model_fns, what constructs its specs and estimators, and what those
+call; a module imported from a linted file (`modules.py`: a helper, `modeling.py`, t2t's
+`common_layers.py`) is analysed for its names, and its functions run only when an importer calls
+them.  On the 19 repositories of the precision sweep, three quarters of the function and method
+bodies of the files analysed and followed are never run, and libcst's parse was most of a cold run.
 
-So a helper module is parsed with each eligible top-level function's body replaced by `pass`
-(`reparse.parse_module(..., lazy=True)`: one parse for the module, in the usual batches), and
-each such function becomes a `LazyFunctionDef`: the header nodes of that parse, and a `body`
-that parses the function's own text the first time it is read.  The node is a `FunctionDef`
-(a subclass, dispatched under that name by `walk.py`, the interpreter and the checks), and the
-body read is node for node the one a whole-file parse gives (`tests/test_lazydefs.py` compares
-them on real repositories), so every reader that looks inside gets what it would have got.
+So a file parsed without a document key (`parse.parse`) has each eligible top-level function's
+body, and each eligible method's of a top-level class, replaced by `pass` for the parse
+(`reparse._lazy_module`: one parse for the module, in the usual batches), and each such function
+becomes a `LazyFunctionDef`: the header nodes of that parse, and a `body` that parses the
+function's own text the first time it is read (a method's inside a `class _:` of its own).  The
+node is a `FunctionDef` (a subclass, dispatched under that name by `walk.py`, the interpreter and
+the checks), and the body read is node for node the one a whole-file parse gives
+(`tests/test_lazydefs.py` compares them on real repositories), so every reader that looks inside
+gets what it would have got.
 
-What never looks inside is the analysis's pre-pass, which would otherwise parse every body: for
-a lazy function it walks the header only and takes the rest from CPython's tree of the body
-(`safeparse.LazyBody`: attributes assigned, names called, attributes read).  A body that holds
-what the pre-pass records node by node (an import, a nested function or class) is never lazy,
-and one that holds a name the pre-pass reports on (`semantics.prepass_needs_body`) is walked
-whole.  Unparsed, the function's code is generated from its text (`_codegen_impl`), so
-`module.code` is the file's; code generation that records positions reads the body.
+What would otherwise read every body answers from CPython's tree of it (`safeparse.LazyBody`:
+attributes assigned, names called, attributes read, names bound, attribute chains on names) while
+it is unread: the analysis's pre-pass (which walks a body whose calls it needs:
+`ModuleAnalyzer._walk_lazy`), `tfversion`, `checks/fixes`, `positions` and `project_view`.  A
+body that holds what the pre-pass records node by node (an import, a nested function or class) is
+never lazy, and one that holds a name the pre-pass reports on (`semantics.prepass_needs_body`) is
+walked whole.  Unparsed, the function's code is generated from its text (`_codegen_impl`), so
+`module.code` is the file's; code generation that records positions reads the body unless it says
+it wants nothing inside (`positions._PositionState.wants_nothing_in`).
 """
 from __future__ import annotations
 
