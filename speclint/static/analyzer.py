@@ -366,10 +366,8 @@ class ModuleAnalyzer:
         for fn, index in pre.lazy:
             if not self._calls_matter(fn.lazy, spec_aliases):
                 continue
-            walker = _Calls(fn)
-            _walk_body(fn, walker)
             out.extend(pre.calls[at:index])
-            out.extend(walker.calls)
+            out.extend(_calls_of(fn))
             at, walked = index, True
         if walked:
             out.extend(pre.calls[at:])
@@ -462,9 +460,7 @@ class ModuleAnalyzer:
             for fn, _ in self._prepass.lazy:
                 if fn.parsed and id(fn) not in self._scanned:
                     self._scanned.add(id(fn))
-                    walker = _Calls(fn)
-                    _walk_body(fn, walker)
-                    for c, f in walker.calls:
+                    for c, f in _calls_of(fn):
                         scopes.setdefault(id(c), f)
         return scopes.get(id(call))
 
@@ -612,8 +608,11 @@ def _api_value(full: str) -> Value:
     return v if v is not None else ApiRef(full)
 
 
-def _walk_body(fn: cst.FunctionDef, walker: Walker) -> None:
+def _calls_of(fn: cst.FunctionDef) -> List[tuple]:
+    """(call, fn) for the calls of a lazy function's body, as the pre-pass records them (read)."""
+    walker = _Calls(fn)
     walk(fn.body, walker)
+    return walker.calls
 
 
 def _body(fn: cst.FunctionDef):

@@ -128,6 +128,14 @@ class LazyFunctionDef(cst.FunctionDef):
             raw._codegen(state)
 
 
+def unread(node: cst.CSTNode):
+    """The summary (`safeparse.LazyBody`) of a lazy function whose body is not parsed yet, else
+    None: what a reader that would walk every body takes instead of walking this one."""
+    if type(node) is not LazyFunctionDef or node.parsed:
+        return None
+    return node.lazy
+
+
 def _text_will_do(state, node: LazyFunctionDef) -> bool:
     """Whether a code-generation state that records positions can be given the unparsed body's
     text: one that says it wants nothing of this function but the positions after it."""

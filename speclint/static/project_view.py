@@ -26,12 +26,12 @@ from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 import libcst as cst
 
 from speclint import rulebook
-from speclint.static import modules, retire
+from speclint.static import lazydefs, modules, retire
 from speclint.static.analyzer import ModuleAnalyzer, qualified_name
 from speclint.static.checks import runner
 from speclint.static.checks.base import CheckContext
 from speclint.static.parse import parse
-from speclint.static.walk import HEADER_FIELDS
+from speclint.static.walk import header_children
 
 
 @dataclass
@@ -203,11 +203,9 @@ def _collect(root, ids: set, unread: list) -> None:
     while stack:
         n = stack.pop()
         ids.add(id(n))
-        if getattr(n, "lazy", None) is not None and not n.parsed:
+        if lazydefs.unread(n) is not None:
             unread.append(n)
-            for child in (getattr(n, f) for f in HEADER_FIELDS):
-                stack.extend(c for c in (child if isinstance(child, (tuple, list)) else (child,))
-                             if isinstance(c, cst.CSTNode))
+            stack.extend(header_children(n))
         else:
             stack.extend(n.children)
 

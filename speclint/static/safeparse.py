@@ -190,8 +190,7 @@ class LazyBody:
     __slots__ = ("header_end", "body_line", "attr_writes", "called", "attributes", "calls", "factory_calls", "chains", "bound")
 
     def __init__(self, header_end: int, body_line: int, attr_writes: tuple, called: frozenset, attributes: frozenset,
-                 calls: frozenset = frozenset(), factory_calls: bool = False, chains: frozenset = frozenset(),
-                 bound: frozenset = frozenset()):
+                 calls: frozenset, factory_calls: bool, chains: frozenset, bound: frozenset):
         self.header_end = header_end  # the line of the header's colon (1-based)
         self.body_line = body_line  # the line of the body's first statement
         # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`), in source order: (the
@@ -258,11 +257,7 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
             holder = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
             attributes.add((holder, node.attr))
             if id(node) not in inner:  # (the outermost attribute of a chain comes first)
-                parts, root = _chain(node)
-                n = node.value
-                while isinstance(n, ast.Attribute):
-                    inner.add(id(n))
-                    n = n.value
+                parts, root = _chain(node, inner)
                 if isinstance(root, ast.Name):
                     chains.add((root.id, parts[0], parts[1] if len(parts) > 1 else None))
     return LazyBody(header_end + offset, st.body[0].lineno + offset, tuple(writes), frozenset(called), frozenset(attributes),
@@ -290,12 +285,15 @@ def _names(targets, out: set) -> None:
             _names([t.value], out)
 
 
-def _chain(node):
-    """(the attribute names of an attribute chain, outermost last; the node under them)."""
+def _chain(node, inner: Optional[set] = None):
+    """(the attribute names of an attribute chain, outermost last; the node under them); `inner`
+    gets the ids of the attributes under the outermost one."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
+        if inner is not None and isinstance(node, ast.Attribute):
+            inner.add(id(node))
     parts.reverse()
     return parts, node
 

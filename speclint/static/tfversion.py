@@ -12,6 +12,7 @@ from typing import Optional
 import libcst as cst
 
 from speclint import apis
+from speclint.static import lazydefs
 from speclint.static.walk import Walker, walk, walk_header
 
 
@@ -68,8 +69,8 @@ def _scan(an) -> bool:
 
         def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
             nonlocal found
-            lazy = getattr(node, "lazy", None)  # (a body not parsed yet: lazydefs.py)
-            if lazy is None or node.parsed:
+            lazy = lazydefs.unread(node)
+            if lazy is None:
                 return True
             walk_header(node, self)
             if any(root in plain and (

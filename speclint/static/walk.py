@@ -169,13 +169,19 @@ def walk(node: cst.CSTNode, walker: Walker) -> None:
 HEADER_FIELDS = tuple(f for f in FIELDS["FunctionDef"] if f != "body")  # a function's but its body
 
 
-def walk_header(node: cst.FunctionDef, walker: Walker) -> None:
-    """Visit everything under a function but its body (a lazy function's: `lazydefs.py`)."""
+def header_children(node: cst.FunctionDef):
+    """The nodes directly under a function but its body (a lazy function's: `lazydefs.py`)."""
     for name in HEADER_FIELDS:
         child = getattr(node, name)
         for item in (child if isinstance(child, (tuple, list)) else (child,)):
             if isinstance(item, cst.CSTNode):
-                walk(item, walker)
+                yield item
+
+
+def walk_header(node: cst.FunctionDef, walker: Walker) -> None:
+    """Visit everything under a function but its body."""
+    for item in header_children(node):
+        walk(item, walker)
 
 
 _SKIP = (type(None), cst.MaybeSentinel, str)

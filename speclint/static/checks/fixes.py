@@ -18,6 +18,7 @@ from typing import Optional
 import libcst as cst
 
 from speclint.finding import SAFE, UNSAFE, Fix
+from speclint.static import lazydefs
 from speclint.static.walk import Walker, walk, walk_header
 
 _TF_MODULES = ("tensorflow", "tensorflow.compat.v1")
@@ -91,8 +92,8 @@ class _Bindings(Walker):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> Optional[bool]:
         self.names.add(node.name.value)
-        lazy = getattr(node, "lazy", None)  # (a body not parsed yet: lazydefs.py)
-        if lazy is None or node.parsed:
+        lazy = lazydefs.unread(node)
+        if lazy is None:
             return True
         walk_header(node, self)
         self.names.update(lazy.bound)
