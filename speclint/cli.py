@@ -10,10 +10,13 @@ import os
 import sys
 from typing import List, Optional
 
-import click
+from speclint import importcache
 
-from speclint import __version__, rulebook
-from speclint.config import MODES, TARGETS, ConfigError, Resolver, validate_selectors
+with importcache.generated_code("cli"):  # (start-up: the bytecode of generated dataclass methods)
+    import click
+
+    from speclint import __version__, rulebook
+    from speclint.config import MODES, TARGETS, ConfigError, Resolver, validate_selectors
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from speclint import files, heap, rulebook, schedule
+from speclint import files, heap, importcache, rulebook, schedule
 from speclint.config import Config, Resolver
 from speclint.diagnostics import Diagnostic
 from speclint.static import safeparse  # (standard library only: no libcst)
@@ -104,7 +104,7 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
         result.skipped = True
         return result
     enabled = config.enabled_codes(rel_path)
-    from speclint.static import pipeline, safeparse  # imports libcst: only for files that may matter
+    pipeline = importcache.analyser()  # imports libcst: only for files that may matter
 
     # the whole analysis runs on a thread with a big stack: deep trees, whatever the caller's stack
     return safeparse.run_with_big_stack(_analyse, pipeline, data, path, config, enabled, result, file, index,
@@ -350,7 +350,7 @@ def _start_pool(jobs: int, options: dict):
     if sys.platform.startswith("linux") and threading.active_count() == 1:
         # fork: workers inherit libcst and the rulebook, already loaded here (no re-import).
         method = "fork"
-        from speclint.static import pipeline  # noqa: F401
+        importcache.analyser()
         rulebook.load()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
                                initializer=_init_worker, initargs=(options, os.getpid()))

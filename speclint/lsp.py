@@ -138,8 +138,9 @@ def check_in_worker(data: bytes, path: str, config, rel: Optional[str], file: Op
 
 def warm_up() -> None:
     """Runs in the worker process once it starts: pay for the imports before the first keystroke."""
-    from speclint import heap, rulebook
-    from speclint.static import pipeline  # noqa: F401 - imports libcst
+    from speclint import heap, importcache, rulebook
+
+    importcache.analyser()  # imports libcst
 
     rulebook.load()
     heap.worker()  # the collector as in a run (the imports and the rulebook frozen: never garbage)

@@ -92,10 +92,11 @@ class LazyFunctionDef(cst.FunctionDef):
         return self.__dict__.get("_body") is not None
 
     def _codegen_impl(self, state) -> None:
-        if self.parsed or (type(state) is not CodegenState and not _text_will_do(state, self)):
+        if "_later" not in self.__dict__ or (type(state) is not CodegenState and not _text_will_do(state, self)):
             # a state that records positions (libcst's metadata; `positions.py` when it wants this
-            # function's range or a node of its header) needs the body's nodes: the function's
-            # range ends where its last statement does, not at its text's end
+            # function's range or a node in it) needs the body's nodes: the function's range ends
+            # where its last statement does, not at its text's end.  (A node made by `with_changes`
+            # has no text.)  Read or not, the body's text is the code of its nodes.
             super()._codegen_impl(state)
             return
         # libcst's FunctionDef._codegen_impl (1.x), with the body's text
@@ -137,8 +138,8 @@ def unread(node: cst.CSTNode):
 
 
 def _text_will_do(state, node: LazyFunctionDef) -> bool:
-    """Whether a code-generation state that records positions can be given the unparsed body's
-    text: one that says it wants nothing of this function but the positions after it."""
+    """Whether a code-generation state that records positions can be given the body's text (read
+    or not): one that says it wants nothing of this function but the positions after it."""
     ask = getattr(state, "wants_nothing_in", None)
     return ask is not None and ask(node)
 

@@ -14,7 +14,7 @@ from typing import Dict, Iterable, Tuple
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from speclint.static.walk import Walker, walk_header
+from speclint.static.walk import Walker, walk, walk_header
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 Range = Tuple[int, int, int, int]  # 1-based line, 0-based column, end line, end column
@@ -70,12 +70,15 @@ class _PositionState(CodegenState):
                 raise _Done
 
     def wants_nothing_in(self, fn: cst.FunctionDef) -> bool:
-        """Whether no node asked for is `fn` or in its header (a lazy function's, whose body is
-        then generated from its text: `lazydefs.py`; no node asked for is in an unparsed body)."""
+        """Whether no node asked for is `fn` or under it (a lazy function's, whose code is then
+        generated from its text: `lazydefs.py`; no node asked for is in an unread body).  Walking
+        a read body for the nodes asked for costs a fraction of generating its code."""
         if fn in self.targets:
             return False
         found = _Targets(self.targets)
         walk_header(fn, found)
+        if not found.hit and fn.parsed:
+            walk(fn.body, found)
         return not found.hit
 
     @contextmanager
