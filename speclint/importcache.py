@@ -31,9 +31,10 @@ MAX_ENTRIES = 5000  # a table past this is not grown (only what this process use
 
 _LOCK = threading.RLock()
 _active = 0
-_table: Optional[Dict[str, object]] = None
-_name = ""  # the table in use (one per import scope: the command line's, the analyser's)
-_added = 0
+_table: Optional[Dict[str, object]] = None  # the table in use, while a scope is active
+_name = ""  # its name (one per import scope: the command line's, the analyser's)
+_added = 0  # entries it gained in this scope
+_loaded: Dict[str, Dict[str, object]] = {}  # the tables this process loaded (each read once)
 
 
 def table_path(name: str) -> Optional[str]:
@@ -105,7 +106,9 @@ def generated_code(name: str):
         hooked = _active > 0 or "exec" not in vars(dataclasses)  # (not someone else's hook)
         if hooked:
             if _active == 0:
-                _table, _name, _added = _load(name), name, 0
+                if name not in _loaded:
+                    _loaded[name] = _load(name)
+                _table, _name, _added = _loaded[name], name, 0
                 dataclasses.exec = _exec
             _active += 1
     try:
@@ -123,7 +126,10 @@ def generated_code(name: str):
 
 
 def analyser():
-    """speclint.static.pipeline (which imports libcst), imported under `generated_code()`."""
-    with generated_code("analyser"):
-        from speclint.static import pipeline
+    """speclint.static.pipeline (which imports libcst), imported under `generated_code()` (once:
+    a run asks for it for every file)."""
+    pipeline = sys.modules.get("speclint.static.pipeline")
+    if pipeline is None:
+        with generated_code("analyser"):
+            from speclint.static import pipeline
     return pipeline

@@ -19,6 +19,7 @@ def table(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(importcache, "_table", None)
     monkeypatch.setattr(importcache, "_added", 0)
+    monkeypatch.setattr(importcache, "_loaded", {})
     return tmp_path
 
 
@@ -42,6 +43,7 @@ def test_generated_code_is_saved_then_served_from_the_table(table):
     assert magic == importlib.util.MAGIC_NUMBER
     assert any("def __init__(" in src for src in saved)
     assert "exec" not in vars(dataclasses)  # the hook is gone once the scope ends
+    importcache._loaded.clear()  # (as in a new process: the table is read from its file)
 
     compiled = []
     real = compile
@@ -139,3 +141,16 @@ def test_a_fresh_process_builds_the_analyser_the_same_with_and_without_the_table
         runs.append(done.stdout)
     assert (tmp_path / "analyser").exists()
     assert runs[0] == runs[1] and "SL" in runs[0]
+
+
+def test_a_table_is_read_once_per_process(table, monkeypatch):
+    with importcache.generated_code("t"):
+        _make()
+    reads = []
+    real = importcache._load
+    monkeypatch.setattr(importcache, "_load", lambda name: reads.append(name) or real(name))
+    importcache._loaded.clear()
+    for _ in range(3):
+        with importcache.generated_code("t"):
+            _make()
+    assert reads == ["t"]
