@@ -16,6 +16,7 @@ from speclint.static import lazydefs, positions, reparse, safeparse
 from speclint.static import parse as P
 from speclint.static.analyzer import ModuleAnalyzer
 from speclint.static.facts import FactLog
+from speclint.static.walk import Walker, walk
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -120,6 +121,20 @@ def test_the_real_files_have_lazy_bodies():
     assert sum(counted) >= 100 and sum(1 for c in counted if c) >= len(REAL) // 2
 
 
+def _defs(module) -> list:
+    """Every function of a module, nested ones included (reading every lazy body)."""
+    class Defs(Walker):
+        def __init__(self):
+            self.found = []
+
+        def visit_FunctionDef(self, node):
+            self.found.append(node)
+
+    walker = Defs()
+    walk(module, walker)
+    return walker.found
+
+
 def _summary(an: ModuleAnalyzer) -> dict:
     """What importers of a module get from its analysis, by name (the nodes differ)."""
     def name(node):
@@ -129,7 +144,8 @@ def _summary(an: ModuleAnalyzer) -> dict:
                    for facts in an.log._by_type.values() for f in facts)
     return {
         "imports": {k: sorted(v) for k, v in an.imports.bindings.items()},
-        "parents": sorted((name(fn), name(parent)) for fn, parent in an.parent_def.items()),
+        # (every function, nested ones in bodies read later too: `parent_of` takes them in)
+        "parents": sorted((name(fn), name(an.parent_of(fn))) for fn in _defs(an.module)),
         "methods": sorted((name(cls), sorted(ms)) for cls, ms in an.methods.items()),
         "attr_writers": sorted((name(k[0]), k[1], sorted(map(str, v))) for k, v in an.attr_writers.items()),
         "foreign_attr_writes": sorted(an.foreign_attr_writes),
@@ -204,12 +220,20 @@ def test_a_body_with_what_the_prepass_reports_is_walked_whole():
 @pytest.mark.parametrize("body, lazy", [
     ("    return x\n", False),  # short: not worth it
     ("    import os\n" + "    x = x + 1\n" * 6 + "    return os.sep\n", False),  # an import
-    ("    def inner():\n        return 1\n" + "    x = x + 1\n" * 6 + "    return inner\n", False),
+    ("    def inner():\n        return 1\n" + "    x = x + 1\n" * 6 + "    return inner\n", True),  # a nested def
+    # bad twins: a nested def with a model_fn's parameters (analyze() picks it by them), at any depth
+    ("    def model_fn(features, labels, mode):\n        return 1\n" + "    x = x + 1\n" * 6 + "    return model_fn\n",
+     False),
+    ("    def a():\n        def b(features, mode, *, params=None):\n            return 1\n        return b\n"
+     + "    x = x + 1\n" * 6 + "    return a\n", False),
     ("    class A:\n        pass\n" + "    x = x + 1\n" * 6 + "    return A\n", False),
     ("    x = x + 1\n" * 6 + "    return x\n", True),
 ])
-def test_which_bodies_are_left_for_later(body, lazy):
-    src = "def f(x):\n" + body + "\n\ny = f(1)\n"
+@pytest.mark.parametrize("header", ["def f(x):", "def f(x, features=None, mode=None):"])
+def test_which_bodies_are_left_for_later(body, lazy, header):
+    if "features" in header and "def inner" in body:
+        lazy = False  # a function with a model_fn's parameters that defines one: walked whole
+    src = header + "\n" + body + "\n\ny = f(1)\n"
     module = _lazy(src.encode())
     assert bool(_lazies(module)) is lazy
     assert module.code == src
@@ -449,7 +473,6 @@ def test_methods_are_lazy_and_their_writes_recorded_by_method():
     whole = ModuleAnalyzer(cst.parse_module(MODEL), path="model.py").analyze_library()
     an = ModuleAnalyzer(module, path="model.py").analyze_library()
     assert not any(f.parsed for f in _lazies(module))
-    assert _summary(an) == _summary(whole)
     cls = next(iter(an.methods))
     assert an.attr_writers[(cls, "hparams")] == {"__init__"}
     assert an.attr_writers[(cls, "cache")] == {"__init__", "body"}
@@ -458,6 +481,7 @@ def test_methods_are_lazy_and_their_writes_recorded_by_method():
     # what `__init__` gives `self.units` (its body read when asked)
     assert an.instance_attr(cls, "units") is not None and an.methods[cls]["__init__"].parsed
     assert not an.methods[cls]["body"].parsed
+    assert _summary(an) == _summary(whole)  # (reads every body)
 
 
 @pytest.mark.parametrize("src", [
@@ -486,3 +510,96 @@ def test_a_node_of_a_body_read_after_a_module_was_indexed_is_inside_it():
     assert project_view._inside(stmt, an) and project_view._inside(stmt.body[0].value, an)
     assert not project_view._inside(cst.parse_module(MODEL).body[0], an)
     project_view.clear()
+
+
+NESTED = textwrap.dedent('''\
+    import tensorflow.compat.v1 as tf
+
+
+    class Model(object):
+        def __init__(self, units):
+            self.units = units
+            self.cache = {}
+            self.built = False
+
+        def layer(self, x):
+            def act(y, scale=2):
+                self.cache["act"] = y
+                self.last = y  # written in a nested function: never trusted
+                return tf.nn.relu(y) * scale
+            h = tf.layers.dense(x, self.units)
+            h = act(h)
+            self.built = True
+            return h
+
+
+    def build_spec(mode, loss):
+        def _train_op():
+            return tf.train.AdamOptimizer(1e-3).minimize(loss, global_step=tf.train.get_global_step())
+
+        def _hooks():
+            return tf.train.LoggingTensorHook({"loss": loss}, every_n_iter=10)
+        if mode == tf.estimator.ModeKeys.TRAIN:
+            return tf.estimator.EstimatorSpec(mode, loss=loss, train_op=_train_op(), training_hooks=_hooks())
+        return tf.estimator.EstimatorSpec(mode, loss=loss)
+
+
+    def model_fn(features, labels, mode, params):
+        logits = Model(2).layer(features["x"])
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, logits)
+        return build_spec(mode, loss)
+
+
+    def unused(x):
+        def inner(a, *rest, key=None, **kw):
+            b = a + 1
+            return b
+        y = inner(x)
+        y = y * 2
+        y = y - 3
+        return tf.contrib.layers.flatten(y)
+    ''')
+
+
+def test_bodies_with_nested_functions_are_lazy_and_change_no_finding(monkeypatch):
+    """Functions that define functions (no model_fn among them) are lazy too: the one nobody
+    runs stays unparsed; the findings, positions and fixes are those of a whole parse."""
+    made = []
+    shell = lazydefs.from_shell
+    monkeypatch.setattr(lazydefs, "from_shell", lambda *a: made.append(shell(*a)) or made[-1])
+    lazy = _check(NESTED)
+    parsed = {f.name.value: f.parsed for f in made}
+    assert parsed["unused"] is False and parsed["build_spec"] is True
+    assert {"layer", "build_spec", "unused"} <= {f.name.value for f in made if f.lazy.nested}
+    monkeypatch.setattr(P, "LAZY_BODIES", False)
+    whole = _check(NESTED)
+    assert "SL030" in {d.code for d in lazy.diagnostics}
+
+    def key(d):
+        return d.line, d.column, d.end_line, d.end_column, d.code, d.message, repr(d.fix)
+    assert sorted(map(key, lazy.diagnostics)) == sorted(map(key, whole.diagnostics))
+
+
+def test_a_nested_function_read_later_has_its_parent_and_bindings():
+    """What the pre-pass records of a nested function (its parent, its qualified name, the names
+    it binds, `self.x` written in it) is the same whether its body was walked or read later."""
+    from speclint.static.analyzer import qualified_name
+    from speclint.static.checks import fixes
+
+    module = _lazy(NESTED.encode())
+    an = ModuleAnalyzer(module, path="m.py").analyze_library()
+    whole = ModuleAnalyzer(cst.parse_module(NESTED), path="m.py").analyze_library()
+    unused = {f.name.value: f for f in _lazies(module)}["unused"]
+    assert not unused.parsed
+    lazy_names, whole_names = fixes._Bindings(), fixes._Bindings()
+    walk(module, lazy_names)
+    walk(whole.module, whole_names)
+    assert not unused.parsed and lazy_names.names == whole_names.names
+    assert {"inner", "a", "rest", "key", "kw", "b", "y"} <= lazy_names.names
+    cls = next(iter(an.methods))
+    assert an.attr_writers[(cls, "built")] == {"__init__", "layer"} and "last" in an.foreign_attr_writes
+    assert (cls, "last") not in an.attr_writers
+    inner = unused.body.body[0]  # (read now)
+    assert isinstance(inner, cst.FunctionDef) and an.parent_of(inner) is unused
+    assert qualified_name(an, inner) == "unused.inner"
+    assert _summary(an) == _summary(whole)

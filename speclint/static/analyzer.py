@@ -130,16 +130,26 @@ class _Prepass(Walker):
 
 
 class _Calls(Walker):
-    """The calls of a lazy function's body, as the pre-pass records them (`_Prepass.visit_Call`:
-    the body holds nothing else the pre-pass records, or it would have been walked)."""
+    """The calls of a lazy function's body, as the pre-pass records them (`_Prepass.visit_Call`),
+    and the functions nested in it, with the function each is defined in (`parents`: the
+    pre-pass's `parent_def`).  The body holds nothing else the pre-pass records node by node, or it
+    would have been walked (`safeparse._lazy_body`)."""
 
-    def __init__(self, fn: cst.FunctionDef):
-        self.fn = fn
+    def __init__(self, fn: cst.FunctionDef, parents: dict):
+        self.stack = [fn]
+        self.parents = parents
         self.calls: List[tuple] = []
+
+    def visit_FunctionDef(self, node):
+        self.parents.setdefault(node, self.stack[-1])
+        self.stack.append(node)
+
+    def leave_FunctionDef(self, node):
+        self.stack.pop()
 
     def visit_Call(self, node):
         if isinstance(node.func, (cst.Name, cst.Attribute)):
-            self.calls.append((node, self.fn))
+            self.calls.append((node, self.stack[-1]))
 
 
 class ModuleAnalyzer:
@@ -159,7 +169,8 @@ class ModuleAnalyzer:
         self.estimator_facts: list = []
         self.log = FactLog()  # what the runs saw happen (facts.py), for the checks
         self._scopes: Optional[dict] = None  # id(call) -> enclosing function (invoked modes)
-        self._scanned: set = set()  # ids of lazy functions whose calls `_scopes` holds
+        self._scanned: set = set()  # ids of lazy functions read since the pre-pass, taken in
+        self._late_calls: List[tuple] = []  # their calls (`_take_in_read_bodies`)
         self._uses_memo: dict = {}  # id(Estimator construction) -> its uses (invoked modes)
         # retire.py: the runs recording here (while tracked), and the analyses this one loaded
         # (always: an analysis made before a run can be kept by a memo during it)
@@ -338,7 +349,7 @@ class ModuleAnalyzer:
         # functions with model_fn parameters that build a spec, or call a module-level helper
         # that does (`return _build_spec(mode, loss, ...)`)
         builders = {fn.name.value for fn in with_spec if self.parent_def.get(fn) is None}
-        for fn in self.parent_def:
+        for fn in list(self.parent_def):  # (qualified_name may take in bodies read since)
             names = param_names(fn.params)
             if fn in found or "features" not in names or "mode" not in names:
                 continue
@@ -367,7 +378,7 @@ class ModuleAnalyzer:
             if not self._calls_matter(fn.lazy, spec_aliases):
                 continue
             out.extend(pre.calls[at:index])
-            out.extend(_calls_of(fn))
+            out.extend(_calls_of(fn, self.parent_def))
             at, walked = index, True
         if walked:
             out.extend(pre.calls[at:])
@@ -449,30 +460,48 @@ class ModuleAnalyzer:
         """id(call) -> the function whose body holds it (None: the module body)."""
         if self._scopes is None:
             self._scopes = {id(call): fn for call, fn in self.calls}
+            for call, fn in self._late_calls:
+                self._scopes.setdefault(id(call), fn)
         return self._scopes
+
+    def _take_in_read_bodies(self) -> None:
+        """What the pre-pass would have recorded of the lazy bodies read since it ran (the
+        analysis ran them): their calls' scopes and the functions nested in them.  A body not read
+        holds no node the analysis met."""
+        for fn, _ in self._prepass.lazy:
+            if fn.parsed and id(fn) not in self._scanned:
+                self._scanned.add(id(fn))
+                found = _calls_of(fn, self.parent_def)
+                self._late_calls.extend(found)
+                if self._scopes is not None:
+                    for c, f in found:
+                        self._scopes.setdefault(id(c), f)
 
     def _scope_of(self, call: cst.Call):
         """The function whose body holds `call`, None for the module body or a call not of this
-        module.  A lazy function's body read since the pre-pass (the analysis ran it) is looked
-        at when a call is not found: one not read cannot hold a call the analysis met."""
+        module."""
         scopes = self._call_scopes()
         if id(call) not in scopes:
-            for fn, _ in self._prepass.lazy:
-                if fn.parsed and id(fn) not in self._scanned:
-                    self._scanned.add(id(fn))
-                    for c, f in _calls_of(fn):
-                        scopes.setdefault(id(c), f)
+            self._take_in_read_bodies()
         return scopes.get(id(call))
+
+    def parent_of(self, fn: cst.FunctionDef) -> Optional[cst.FunctionDef]:
+        """The function `fn` is defined in (None: at the top level, in a class, or not of this
+        module)."""
+        if fn not in self.parent_def:
+            self._take_in_read_bodies()
+        return self.parent_def.get(fn)
 
     def _depth(self, fn) -> int:
         d = 0
-        while self.parent_def.get(fn) is not None:
-            fn = self.parent_def[fn]
+        while True:
+            fn = self.parent_of(fn)
+            if fn is None:
+                return d
             d += 1
-        return d
 
     def _parent_run(self, fn) -> FunctionRun:
-        parent = self.parent_def.get(fn)
+        parent = self.parent_of(fn)
         if parent is None:
             return self.module_run
         return self.standalone(parent)
@@ -534,7 +563,7 @@ def qualified_name(an: "ModuleAnalyzer", fn: cst.FunctionDef) -> str:
         cls = an.class_def.get(node)
         if cls is not None:
             parts.append(cls.name.value)
-        node = an.parent_def.get(node)
+        node = an.parent_of(node)
     return ".".join(reversed(parts))
 
 
@@ -608,9 +637,10 @@ def _api_value(full: str) -> Value:
     return v if v is not None else ApiRef(full)
 
 
-def _calls_of(fn: cst.FunctionDef) -> List[tuple]:
-    """(call, fn) for the calls of a lazy function's body, as the pre-pass records them (read)."""
-    walker = _Calls(fn)
+def _calls_of(fn: cst.FunctionDef, parents: dict) -> List[tuple]:
+    """(call, the function holding it) for the calls of a lazy function's body, as the pre-pass
+    records them (read); `parents` gets the functions nested in it (`_Calls`)."""
+    walker = _Calls(fn, parents)
     walk(fn.body, walker)
     return walker.calls
 

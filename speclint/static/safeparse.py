@@ -186,15 +186,18 @@ def _outline(tree, lines: list, offset: int, lazy: bool = False) -> List[Top]:
 
 class LazyBody:
     """What the analysis would collect in the body of a function that it does not parse unless
-    something reads it (`static/lazydefs.py`): a body with no import, nested function or class."""
-    __slots__ = ("header_end", "body_line", "attr_writes", "called", "attributes", "calls", "factory_calls", "chains", "bound")
+    something reads it (`static/lazydefs.py`): a body with no import or class, and no nested
+    function that could be a model_fn (see `_lazy_body`)."""
+    __slots__ = ("header_end", "body_line", "attr_writes", "called", "attributes", "calls", "factory_calls", "chains", "bound",
+                 "nested")
 
     def __init__(self, header_end: int, body_line: int, attr_writes: tuple, called: frozenset, attributes: frozenset,
-                 calls: frozenset, factory_calls: bool, chains: frozenset, bound: frozenset):
+                 calls: frozenset, factory_calls: bool, chains: frozenset, bound: frozenset, nested: bool):
         self.header_end = header_end  # the line of the header's colon (1-based)
         self.body_line = body_line  # the line of the body's first statement
         # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`), in source order: (the
-        # holder's name, or None when it is not a plain name; the attribute)
+        # holder's name, or None when it is not a plain name or the write is in a nested
+        # function, where no holder is the method's `self`; the attribute)
         self.attr_writes = attr_writes
         self.called = called  # names called (`f(...)`, `x.f(...)`)
         self.attributes = attributes  # (holder's last name, attribute) of every attribute read or written
@@ -206,17 +209,26 @@ class LazyBody:
         # (`tf.contrib.layers.x` -> ("tf", "contrib", "layers")): `tfversion._scan`'s question
         self.chains = chains
         # names bound as `checks/fixes._Bindings` counts them: assignment, `for`, `with ... as`
-        # and `except ... as` targets, lambda parameters
+        # and `except ... as` targets, lambda parameters, nested functions and their parameters
         self.bound = bound
+        # whether the body defines functions (the analysis learns where they are nested when it
+        # reads the body: `ModuleAnalyzer.parent_of`)
+        self.nested = nested
 
 
 LAZY_MIN_LINES = 6  # a shorter body is parsed with its header (libcst costs ~1 ms a call)
-_NOT_LAZY = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_NOT_LAZY = (ast.Import, ast.ImportFrom, ast.ClassDef)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_MODEL_FN_PARAMS = {"features", "mode"}  # how the analysis picks a model_fn by its header
 
 
 def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
-    """The `LazyBody` of a function whose body starts on a line of its own, or None."""
-    if not isinstance(st, (ast.FunctionDef, ast.AsyncFunctionDef)) or not st.body:
+    """The `LazyBody` of a function whose body starts on a line of its own, or None: none for a
+    body that holds what the pre-pass records node by node (an import; a class, whose methods it
+    tables), nor for one that defines a function with a model_fn's parameters or is itself such a
+    function and defines one (analyze() picks model_fns among every function by their parameters,
+    and a model_fn's direct callees: those are walked whole, model_fn builders among them)."""
+    if not isinstance(st, _DEFS) or not st.body:
         return None
     end = st.end_lineno or st.lineno
     header_end = st.body[0].lineno - 1  # back over blank and comment lines to the colon's line
@@ -225,14 +237,21 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
     if header_end < st.lineno or end - header_end < LAZY_MIN_LINES:
         return None
     called, attributes, calls, chains, bound = set(), set(), set(), set(), set()
-    factory = False
+    factory = nested = False
     inner = set()  # ids of attributes inside a chain already recorded
     writes = []  # (in source order, as the pre-pass meets them: methods' `self.x` writes)
-    for node in _preorder(st.body):
+    for node, in_def in _preorder(st.body):
         if isinstance(node, _NOT_LAZY):
             return None
-        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            _attribute_targets(node.targets if isinstance(node, ast.Assign) else [node.target], writes)
+        if isinstance(node, _DEFS):
+            params = _param_names(node.args)
+            if _MODEL_FN_PARAMS <= set(params):
+                return None
+            nested = True
+            bound.add(node.name)
+            bound.update(params)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            _attribute_targets(node.targets if isinstance(node, ast.Assign) else [node.target], writes, in_def)
             if not isinstance(node, ast.AugAssign):
                 _names(node.targets if isinstance(node, ast.Assign) else [node.target], bound)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
@@ -260,18 +279,27 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
                 parts, root = _chain(node, inner)
                 if isinstance(root, ast.Name):
                     chains.add((root.id, parts[0], parts[1] if len(parts) > 1 else None))
+    if nested and _MODEL_FN_PARAMS <= set(_param_names(st.args)):
+        return None
     return LazyBody(header_end + offset, st.body[0].lineno + offset, tuple(writes), frozenset(called), frozenset(attributes),
-                    frozenset(calls), factory, frozenset(chains), frozenset(bound))
+                    frozenset(calls), factory, frozenset(chains), frozenset(bound), nested)
+
+
+def _param_names(a: ast.arguments) -> list:
+    return [p.arg for p in a.posonlyargs + a.args + [a.vararg] + a.kwonlyargs + [a.kwarg] if p is not None]
 
 
 def _preorder(body):
-    """The nodes under these statements, each before its children, in source order (the order of
-    libcst's fields, which the pre-pass walks)."""
-    stack = list(reversed(body))
+    """(node, whether it is inside a function defined in the body) for the nodes under these
+    statements, each before its children, in source order (the order of libcst's fields, which
+    the pre-pass walks, for the statements: a nested function's header is met after its body
+    here, and holds no statement)."""
+    stack = [(node, False) for node in reversed(body)]
     while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        node, in_def = stack.pop()
+        yield node, in_def
+        below = in_def or isinstance(node, _DEFS)
+        stack.extend((child, below) for child in reversed(list(ast.iter_child_nodes(node))))
 
 
 def _names(targets, out: set) -> None:
@@ -303,14 +331,14 @@ def _blank_or_comment(line: bytes) -> bool:
     return not text or text.startswith(b"#")
 
 
-def _attribute_targets(targets, out: list) -> None:
+def _attribute_targets(targets, out: list, in_def: bool = False) -> None:
     for t in targets:
         if isinstance(t, (ast.Tuple, ast.List)):
-            _attribute_targets(t.elts, out)
+            _attribute_targets(t.elts, out, in_def)
         elif isinstance(t, ast.Starred):
-            _attribute_targets([t.value], out)
+            _attribute_targets([t.value], out, in_def)
         elif isinstance(t, ast.Attribute):
-            out.append((t.value.id if isinstance(t.value, ast.Name) else None, t.attr))
+            out.append((t.value.id if isinstance(t.value, ast.Name) and not in_def else None, t.attr))
 
 
 def _first_indent(st, lines: list, offset: int) -> Optional[str]:
