@@ -603,3 +603,45 @@ def test_a_nested_function_read_later_has_its_parent_and_bindings():
     assert isinstance(inner, cst.FunctionDef) and an.parent_of(inner) is unused
     assert qualified_name(an, inner) == "unused.inner"
     assert _summary(an) == _summary(whole)
+
+
+FACTORY = textwrap.dedent('''\
+    from tensor2tensor.utils import contrib
+    import tensorflow as tf
+
+
+    def build(mode, loss):
+        g = tf.get_default_graph().get_collection("x")
+        loss = loss + 1
+        loss = loss + 2
+        loss = loss + 3
+        loss = loss + 4
+        return contrib.tpu().TPUEstimatorSpec(mode, loss=loss, eval_metric_ops={})
+
+
+    def helper(x):
+        y = x + 1
+        y = y + 2
+        y = y + 3
+        y = y + 4
+        y = y + 5
+        return tf.get_default_graph().get_tensor_by_name(y)
+    ''')
+
+
+def test_a_call_through_a_module_factory_is_walked_only_when_it_resolves(monkeypatch):
+    """`contrib.tpu().TPUEstimatorSpec(...)` (tensor2tensor's module factory) in a lazy body: the
+    body is walked and the spec found, as in a whole parse; `tf.get_default_graph().x(...)` (a
+    call of a call's attribute that resolves to nothing) leaves its body unparsed."""
+    made = []
+    shell = lazydefs.from_shell
+    monkeypatch.setattr(lazydefs, "from_shell", lambda *a: made.append(shell(*a)) or made[-1])
+    lazy = _check(FACTORY)
+    assert {f.name.value: f.parsed for f in made} == {"build": True, "helper": False}
+    assert {f.name.value: f.lazy.factory_calls for f in made} == {
+        "build": {("tf.get_default_graph", ("get_collection",)), ("contrib.tpu", ("TPUEstimatorSpec",))},
+        "helper": {("tf.get_default_graph", ("get_tensor_by_name",))}}
+    monkeypatch.setattr(P, "LAZY_BODIES", False)
+    whole = _check(FACTORY)
+    assert [d.code for d in lazy.diagnostics] == [d.code for d in whole.diagnostics] == ["SL018"]
+    assert [(d.line, d.column) for d in lazy.diagnostics] == [(d.line, d.column) for d in whole.diagnostics]

@@ -24,7 +24,7 @@ import libcst as cst
 from speclint import apis
 from speclint.static import extra_runs, retire, semantics, tfops
 from speclint.static.facts import FactLog, PairingCall
-from speclint.static.imports import ImportTable
+from speclint.static.imports import MODULE_FACTORIES, ImportTable
 from speclint.static.interpret import FunctionRun
 from speclint.static.state import ModelFnContext, State
 from speclint.static.scopes import param_names
@@ -387,17 +387,19 @@ class ModuleAnalyzer:
 
     def _calls_matter(self, lazy, spec_aliases: set) -> bool:
         """Whether a lazy body calls a name that resolves to a spec or Estimator class (or may: an
-        alias of one, a module factory) or to a TPU name in the wrong module (SL046)."""
-        if lazy.factory_calls:
-            return True
+        alias of one) or to a TPU name in the wrong module (SL046), spelt by name or through a
+        module factory (`contrib.tpu().TPUEstimator(...)`: `imports.resolve_expr`)."""
         for name in lazy.calls:
             if name in spec_aliases:
                 return True
             full = self.imports.resolve_dotted(name)
-            if full is None:
-                continue
-            if apis.api_name(full) in apis.SPEC_CLASSES + apis.ESTIMATOR_CLASSES \
-                    or ("." in name and apis.wrong_tpu_module(full) is not None):
+            if full is not None and _matters(full, "." in name):
+                return True
+        for inner, parts in lazy.factory_calls:
+            if not inner:
+                return True  # (a factory's factory, `f()()`: walked)
+            base = MODULE_FACTORIES.get(self.imports.resolve_dotted(inner) or "")
+            if base is not None and _matters(".".join((base,) + parts), True):
                 return True
         return False
 
@@ -635,6 +637,13 @@ def _api_value(full: str) -> Value:
         return UNKNOWN
     v = tfops.attribute(full)
     return v if v is not None else ApiRef(full)
+
+
+def _matters(full: str, attribute: bool) -> bool:
+    """Whether a call of `full` is one the pre-pass's list must hold: a spec or Estimator class,
+    or (spelt as an attribute) a TPU name in the wrong module."""
+    return apis.api_name(full) in apis.SPEC_CLASSES + apis.ESTIMATOR_CLASSES \
+        or (attribute and apis.wrong_tpu_module(full) is not None)
 
 
 def _calls_of(fn: cst.FunctionDef, parents: dict) -> List[tuple]:

@@ -192,7 +192,7 @@ class LazyBody:
                  "nested")
 
     def __init__(self, header_end: int, body_line: int, attr_writes: tuple, called: frozenset, attributes: frozenset,
-                 calls: frozenset, factory_calls: bool, chains: frozenset, bound: frozenset, nested: bool):
+                 calls: frozenset, factory_calls: frozenset, chains: frozenset, bound: frozenset, nested: bool):
         self.header_end = header_end  # the line of the header's colon (1-based)
         self.body_line = body_line  # the line of the body's first statement
         # attributes assigned (`x.a = ...`, `x.a += ...`, `x.a: T`), in source order: (the
@@ -202,8 +202,9 @@ class LazyBody:
         self.called = called  # names called (`f(...)`, `x.f(...)`)
         self.attributes = attributes  # (holder's last name, attribute) of every attribute read or written
         self.calls = calls  # the dotted names called (`f`, `tf.estimator.EstimatorSpec`)
-        # a call of an attribute of a call with no arguments (`contrib.tpu().X(...)`: a name
-        # `imports.resolve_expr` may resolve through MODULE_FACTORIES)
+        # the calls of an attribute of a call with no arguments (`contrib.tpu().X(...)`: a name
+        # `imports.resolve_expr` may resolve through MODULE_FACTORIES), as (the dotted name of
+        # the inner call's function, "" when it is not a name; the attributes after it)
         self.factory_calls = factory_calls
         # (name, attribute, attribute or None) of every outermost attribute chain on a name
         # (`tf.contrib.layers.x` -> ("tf", "contrib", "layers")): `tfversion._scan`'s question
@@ -237,7 +238,8 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
     if header_end < st.lineno or end - header_end < LAZY_MIN_LINES:
         return None
     called, attributes, calls, chains, bound = set(), set(), set(), set(), set()
-    factory = nested = False
+    nested = False
+    factories = set()
     inner = set()  # ids of attributes inside a chain already recorded
     writes = []  # (in source order, as the pre-pass meets them: methods' `self.x` writes)
     for node, in_def in _preorder(st.body):
@@ -270,7 +272,8 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
             if isinstance(root, ast.Name):
                 calls.add(".".join([root.id] + parts))
             elif isinstance(root, ast.Call) and not root.args and not root.keywords:
-                factory = True
+                names, base = _chain(root.func)
+                factories.add((".".join([base.id] + names) if isinstance(base, ast.Name) else "", tuple(parts)))
         elif isinstance(node, ast.Attribute):
             base = node.value
             holder = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
@@ -282,7 +285,7 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
     if nested and _MODEL_FN_PARAMS <= set(_param_names(st.args)):
         return None
     return LazyBody(header_end + offset, st.body[0].lineno + offset, tuple(writes), frozenset(called), frozenset(attributes),
-                    frozenset(calls), factory, frozenset(chains), frozenset(bound), nested)
+                    frozenset(calls), frozenset(factories), frozenset(chains), frozenset(bound), nested)
 
 
 def _param_names(a: ast.arguments) -> list:
