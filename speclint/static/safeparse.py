@@ -298,11 +298,24 @@ def _preorder(body):
     the pre-pass walks, for the statements: a nested function's header is met after its body
     here, and holds no statement)."""
     stack = [(node, False) for node in reversed(body)]
+    pop, push, ast_node, skip = stack.pop, stack.append, ast.AST, _LEAVES
     while stack:
-        node, in_def = stack.pop()
+        node, in_def = pop()
         yield node, in_def
         below = in_def or isinstance(node, _DEFS)
-        stack.extend((child, below) for child in reversed(list(ast.iter_child_nodes(node))))
+        children = []
+        for name in node._fields:  # (`ast.iter_child_nodes` without its generators)
+            value = getattr(node, name, None)
+            if type(value) is list:
+                children.extend(item for item in value if isinstance(item, ast_node) and not isinstance(item, skip))
+            elif isinstance(value, ast_node) and not isinstance(value, skip):
+                children.append(value)
+        for child in reversed(children):
+            push((child, below))
+
+
+# nodes with nothing a summary records under them (`Load`, `Add`, `Eq`, `And`...): not visited
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
 def _names(targets, out: set) -> None:
