@@ -44,7 +44,7 @@ def table_path(name: str) -> Optional[str]:
         return None
     try:
         pyc = importlib.util.cache_from_source(__file__)
-    except (NotImplementedError, ValueError):
+    except (NotImplementedError, ValueError, TypeError):  # (no bytecode cache, no file: frozen)
         return None
     return os.path.join(os.path.dirname(pyc), f"dataclass-code.{name}.{tag}.marshal")
 
