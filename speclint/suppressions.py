@@ -37,8 +37,8 @@ def _codes(text: str) -> frozenset:
 
 def parse(source: str) -> Dict[int, List[Suppression]]:
     """Suppression comments by line (only real comments: strings are not comments)."""
-    if "noqa" not in source.lower() and "speclint" not in source.lower():
-        return {}
+    if not _NOQA.search(source) and not _IGNORE.search(source):
+        return {}  # (no comment can hold a directive the text does not: tokenizing costs ~25 ms per 1,000 lines)
     out: Dict[int, List[Suppression]] = {}
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
