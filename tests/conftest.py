@@ -54,6 +54,26 @@ def _global_state_is_restored(request):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _temporary_directories_are_removed(tmp_path_factory):
+    """What the tests make with `tempfile` (`mkdtemp` in runtime_support and the simulation tests,
+    model directories, pools' own) lives in one directory per session, removed at its end: a run
+    used to leave about 600 directories in /tmp.  (pytest's own `tmp_path` base is fixed first and
+    stays where it was.)"""
+    import shutil
+    import tempfile
+
+    tmp_path_factory.getbasetemp()
+    root = tempfile.mkdtemp(prefix="speclint-tests-")
+    before = tempfile.tempdir
+    tempfile.tempdir = root
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _graphs_are_freed_before_pytest_reports():
     """Nothing after pytest's result line.  TF1 graphs built by the tests hold `tf_should_use`
     wrappers that are never run (the TPU simulation stops at the first Session.run, so e.g. the
