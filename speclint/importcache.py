@@ -27,7 +27,9 @@ import threading
 from contextlib import contextmanager
 from typing import Dict, Optional
 
-MAX_ENTRIES = 5000  # a table past this is not grown (only what this process used is saved)
+# A table past this is not grown (a libcst upgrade adds its classes' texts beside the old ones;
+# removing the file, like __pycache__, starts afresh).  libcst 1.9 and speclint need ~850.
+MAX_ENTRIES = 5000
 
 _LOCK = threading.RLock()
 _active = 0
