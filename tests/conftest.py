@@ -53,22 +53,30 @@ def _global_state_is_restored(request):
         pytest.fail(f"{request.node.name} left process state behind: {'; '.join(leaks)}", pytrace=False)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _temporary_directories_are_removed(tmp_path_factory):
-    """What the tests make with `tempfile` (`mkdtemp` in runtime_support and the simulation tests,
-    model directories, pools' own) lives in one directory per session, removed at its end: a run
-    used to leave about 600 directories in /tmp.  (pytest's own `tmp_path` base is fixed first and
-    stays where it was.)"""
+# What the tests make with `tempfile` (`mkdtemp` in runtime_support and the simulation tests, some
+# at import, model directories, pools' own) lives in one directory per session, removed at its
+# end: a run used to leave about 600 directories in /tmp.  pytest's own `tmp_path` base is fixed
+# first and stays where it is.
+_TEMPDIR_BEFORE = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    import tempfile
+
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is not None:
+        factory.getbasetemp()
+    _TEMPDIR_BEFORE.append((tempfile.tempdir, tempfile.mkdtemp(prefix="speclint-tests-")))
+    tempfile.tempdir = _TEMPDIR_BEFORE[-1][1]
+
+
+def pytest_unconfigure(config):
     import shutil
     import tempfile
 
-    tmp_path_factory.getbasetemp()
-    root = tempfile.mkdtemp(prefix="speclint-tests-")
-    before = tempfile.tempdir
-    tempfile.tempdir = root
-    try:
-        yield
-    finally:
+    if _TEMPDIR_BEFORE:
+        before, root = _TEMPDIR_BEFORE.pop()
         tempfile.tempdir = before
         shutil.rmtree(root, ignore_errors=True)
 
