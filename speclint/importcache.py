@@ -10,7 +10,7 @@ this module does the same for it.
 While `generated_code(name)` is active, `dataclasses` compiles through a table of code objects
 keyed by the exact source text: the same text gives the same bytecode, so every class is exactly the one
 `compile` would give, and text not in the table is compiled as usual.  The table is loaded from
-`__pycache__/dataclass-code.<name>.<cache tag>.marshal` beside this file (where Python puts this package's
+`__pycache__/dataclass-code.<format>.<name>.<cache tag>.marshal` beside this file (where Python puts this package's
 own .pyc files, or under `sys.pycache_prefix`) and saved there when it gained entries, unless
 `sys.dont_write_bytecode` (PYTHONDONTWRITEBYTECODE, `python -B`) is set, as for .pyc files.  A
 table that cannot be read, or was written by another Python, is ignored; the file is replaced
@@ -30,6 +30,7 @@ from typing import Dict, Optional
 # A table past this is not grown (a libcst upgrade adds its classes' texts beside the old ones;
 # removing the file, like __pycache__, starts afresh).  libcst 1.9 and speclint need ~850.
 MAX_ENTRIES = 5000
+FORMAT = "v2"  # in the file's name: a table written by another version of this module is not read
 
 _LOCK = threading.RLock()
 _active = 0
@@ -48,7 +49,7 @@ def table_path(name: str) -> Optional[str]:
         pyc = importlib.util.cache_from_source(__file__)
     except (NotImplementedError, ValueError, TypeError):  # (no bytecode cache, no file: frozen)
         return None
-    return os.path.join(os.path.dirname(pyc), f"dataclass-code.{name}.{tag}.marshal")
+    return os.path.join(os.path.dirname(pyc), f"dataclass-code.{FORMAT}.{name}.{tag}.marshal")
 
 
 def _load(name: str) -> Dict[str, object]:
@@ -83,15 +84,18 @@ def _save(name: str, table: Dict[str, object]) -> None:
 
 
 def _exec(source, globals=None, locals=None):
-    """`exec` for `dataclasses`: compiled source text comes from the table."""
+    """`exec` for `dataclasses`: compiled source text comes from the table.  Compiled as
+    `dataclasses` compiles it: with no `__future__` flag of this module or its caller
+    (`dont_inherit`: annotations stay objects, not strings)."""
     global _added
-    if not isinstance(source, str) or _table is None:
+    table = _table  # (another thread may close the scope meanwhile)
+    if not isinstance(source, str):
         return builtins.exec(source, globals, locals)
-    code = _table.get(source)
+    code = table.get(source) if table is not None else None
     if code is None:
-        code = compile(source, "<string>", "exec")
-        if len(_table) < MAX_ENTRIES:
-            _table[source] = code
+        code = compile(source, "<string>", "exec", dont_inherit=True)
+        if table is not None and len(table) < MAX_ENTRIES:
+            table[source] = code
             _added += 1
     return builtins.exec(code, globals, locals)
 

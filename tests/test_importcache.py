@@ -120,7 +120,7 @@ def test_nested_scopes_use_the_outer_table(table):
 
 def test_the_real_table_lives_beside_the_packages_bytecode():
     path = importcache.table_path("cli")
-    assert path.endswith(f"dataclass-code.cli.{sys.implementation.cache_tag}.marshal")
+    assert path.endswith(f"dataclass-code.{importcache.FORMAT}.cli.{sys.implementation.cache_tag}.marshal")
     assert "__pycache__" in path or sys.pycache_prefix
 
 
@@ -154,3 +154,17 @@ def test_a_table_is_read_once_per_process(table, monkeypatch):
         with importcache.generated_code("t"):
             _make()
     assert reads == ["t"]
+
+
+def test_generated_methods_are_compiled_as_dataclasses_compiles_them(table):
+    """No `__future__` flag of importcache (which has `annotations`) leaks into the generated
+    code: `__init__`'s annotations are the types, not strings, with the table and from it."""
+    import typing
+
+    plain = _make()
+    for _ in range(2):  # compiled into the table, then served from it
+        importcache._loaded.clear()
+        with importcache.generated_code("t"):
+            cls = _make()
+        assert cls.__init__.__annotations__ == plain.__init__.__annotations__ == {"x": int, "y": int, "return": None}
+        assert typing.get_type_hints(cls.__init__) == typing.get_type_hints(plain.__init__)

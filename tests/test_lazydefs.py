@@ -645,3 +645,17 @@ def test_a_call_through_a_module_factory_is_walked_only_when_it_resolves(monkeyp
     whole = _check(FACTORY)
     assert [d.code for d in lazy.diagnostics] == [d.code for d in whole.diagnostics] == ["SL018"]
     assert [(d.line, d.column) for d in lazy.diagnostics] == [(d.line, d.column) for d in whole.diagnostics]
+
+
+def test_the_code_of_a_read_method_is_its_nodes_code():
+    """A method generated on its own after its body was read: the code of a whole parse's
+    method (the body's text is at the file's indentation; its nodes' code is not)."""
+    module = _lazy(MODEL.encode())
+    whole = cst.parse_module(MODEL)
+    lazy_cls = next(s for s in module.body if isinstance(s, cst.ClassDef))
+    whole_cls = next(s for s in whole.body if isinstance(s, cst.ClassDef))
+    for lazy_fn, whole_fn in zip(lazy_cls.body.body, whole_cls.body.body):
+        if isinstance(lazy_fn, lazydefs.LazyFunctionDef):
+            lazy_fn.body  # (read)
+            assert cst.Module([]).code_for_node(lazy_fn) == cst.Module([]).code_for_node(whole_fn)
+    assert module.code == MODEL

@@ -94,11 +94,13 @@ class LazyFunctionDef(cst.FunctionDef):
         return self.__dict__.get("_body") is not None
 
     def _codegen_impl(self, state) -> None:
-        if "_later" not in self.__dict__ or (type(state) is not CodegenState and not _text_will_do(state, self)):
-            # a state that records positions (libcst's metadata; `positions.py` when it wants this
-            # function's range or a node in it) needs the body's nodes: the function's range ends
-            # where its last statement does, not at its text's end.  (A node made by `with_changes`
-            # has no text.)  Read or not, the body's text is the code of its nodes.
+        plain = type(state) is CodegenState
+        if "_later" not in self.__dict__ or (self.parsed if plain else not _text_will_do(state, self)):
+            # a read body's code is its nodes' (the text is at the file's indentation: a method
+            # generated on its own would differ); a state that records positions (libcst's
+            # metadata; `positions.py` when it wants this function's range or a node in it) needs
+            # the body's nodes: the function's range ends where its last statement does, not at
+            # its text's end.  (A node made by `with_changes` has no text.)
             super()._codegen_impl(state)
             return
         # libcst's FunctionDef._codegen_impl (1.x), with the body's text
