@@ -22,7 +22,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from speclint import apis
-from speclint.static import extra_runs, retire, semantics, tfops
+from speclint.static import extra_runs, retire, safeparse, semantics, tfops
 from speclint.static.facts import FactLog, PairingCall
 from speclint.static.imports import MODULE_FACTORIES, ImportTable
 from speclint.static.interpret import FunctionRun
@@ -351,7 +351,7 @@ class ModuleAnalyzer:
         builders = {fn.name.value for fn in with_spec if self.parent_def.get(fn) is None}
         for fn in list(self.parent_def):  # (qualified_name may take in bodies read since)
             names = param_names(fn.params)
-            if fn in found or "features" not in names or "mode" not in names:
+            if fn in found or not safeparse.MODEL_FN_HEADER <= set(names):
                 continue
             if self.claimed and qualified_name(self, fn) in self.claimed:
                 continue  # run by the modules that use it, with their estimators (the project view)

@@ -22,11 +22,12 @@ it is unread: the analysis's pre-pass (which walks a body whose calls it needs:
 `ModuleAnalyzer._walk_lazy`), `tfversion`, `checks/fixes`, `positions` and `project_view`.  A
 body that holds what the pre-pass records node by node (an import, a class) is never lazy, nor is
 one that defines a function with a model_fn's parameters (the analysis picks those by their
-header: `safeparse._lazy_body`); the functions nested in a lazy body are taken in when it is read
-(`ModuleAnalyzer.parent_of`), and one that holds a name the pre-pass reports on
-(`semantics.prepass_needs_body`) is walked whole.  Unparsed, the function's code is generated from its text (`_codegen_impl`), so
-`module.code` is the file's; code generation that records positions reads the body unless it says
-it wants nothing inside (`positions._PositionState.wants_nothing_in`).
+header: `safeparse._lazy_body`); the functions nested in a lazy body are taken in when it is
+read (`ModuleAnalyzer.parent_of`), and one that holds a name the pre-pass reports on
+(`semantics.prepass_needs_body`) is walked whole.  Unparsed, the function's code is generated
+from its text (`_codegen_impl`), so `module.code` is the file's; code generation that records
+positions reads the body unless it says it wants nothing inside
+(`positions._PositionState.wants_nothing_in`).
 """
 from __future__ import annotations
 

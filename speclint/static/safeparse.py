@@ -220,7 +220,9 @@ class LazyBody:
 LAZY_MIN_LINES = 6  # a shorter body is parsed with its header (libcst costs ~1 ms a call)
 _NOT_LAZY = (ast.Import, ast.ImportFrom, ast.ClassDef)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_MODEL_FN_PARAMS = {"features", "mode"}  # how the analysis picks a model_fn by its header
+# The parameters by which the analysis takes a function for a model_fn when no Estimator in sight
+# is given it (`ModuleAnalyzer.analyze`): a function that defines such a function is not lazy.
+MODEL_FN_HEADER = frozenset(("features", "mode"))
 
 
 def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
@@ -247,7 +249,7 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
             return None
         if isinstance(node, _DEFS):
             params = _param_names(node.args)
-            if _MODEL_FN_PARAMS <= set(params):
+            if MODEL_FN_HEADER <= set(params):
                 return None
             nested = True
             bound.add(node.name)
@@ -263,8 +265,7 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
         elif isinstance(node, ast.ExceptHandler):
             bound.update([node.name] if node.name else [])
         elif isinstance(node, ast.Lambda):
-            a = node.args
-            bound.update(p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None)
+            bound.update(_param_names(node.args))
         elif isinstance(node, ast.Call):
             f = node.func
             called.add(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
@@ -282,7 +283,7 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
                 parts, root = _chain(node, inner)
                 if isinstance(root, ast.Name):
                     chains.add((root.id, parts[0], parts[1] if len(parts) > 1 else None))
-    if nested and _MODEL_FN_PARAMS <= set(_param_names(st.args)):
+    if nested and MODEL_FN_HEADER <= set(_param_names(st.args)):
         return None
     return LazyBody(header_end + offset, st.body[0].lineno + offset, tuple(writes), frozenset(called), frozenset(attributes),
                     frozenset(calls), frozenset(factories), frozenset(chains), frozenset(bound), nested)
@@ -290,6 +291,10 @@ def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
 
 def _param_names(a: ast.arguments) -> list:
     return [p.arg for p in a.posonlyargs + a.args + [a.vararg] + a.kwonlyargs + [a.kwarg] if p is not None]
+
+
+# nodes with nothing a summary records under them (`Load`, `Add`, `Eq`, `And`...): not visited
+_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
 def _preorder(body):
@@ -313,9 +318,6 @@ def _preorder(body):
         for child in reversed(children):
             push((child, below))
 
-
-# nodes with nothing a summary records under them (`Load`, `Add`, `Eq`, `And`...): not visited
-_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
 
 def _names(targets, out: set) -> None:
