@@ -379,6 +379,7 @@ class ModuleAnalyzer:
                 continue
             out.extend(pre.calls[at:index])
             out.extend(_calls_of(fn, self.parent_def))
+            self._scanned.add(id(fn))  # (taken in here: `_take_in_read_bodies` need not walk it again)
             at, walked = index, True
         if walked:
             out.extend(pre.calls[at:])
