@@ -1,4 +1,4 @@
-from speclint.cli import main
+from speclint.launcher import main
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,11 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Dict, Optional
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib
-
 from speclint import rulebook
 
 DEFAULT_EXCLUDE = (
@@ -271,6 +266,7 @@ def parse(table: dict, source: Path, root: Path) -> Config:
 def load_file(path: Path) -> Config:
     """Load a config file: pyproject.toml ([tool.speclint]) or a speclint.toml (top level)."""
     path = Path(path)
+    tomllib = rulebook.toml()
     try:
         mode = os.stat(path).st_mode
         if stat.S_ISDIR(mode):
@@ -349,6 +345,7 @@ def _has_table(path: str) -> bool:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from None
     if b"speclint" not in data:
         return False
+    tomllib = rulebook.toml()
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -19,11 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - exercised on Python < 3.11
-    import tomli as tomllib
-
 _FRONT_MATTER = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n?(.*)\Z", re.S)
 _CODE_RE = re.compile(r"^SL\d{3}$")
 SEVERITIES = ("error", "warning")
@@ -152,7 +147,18 @@ def docs_url(code: Optional[str] = None, name: Optional[str] = None) -> str:
     return (directory / f"{code}-{name}.md").as_uri()
 
 
+def toml():
+    """tomllib (tomli before Python 3.11), imported when a TOML text is first read: a run that
+    reads no rule file and no config file never loads it (start-up of `speclint FILE`)."""
+    try:  # Python 3.11+
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - exercised on Python < 3.11
+        import tomli as tomllib
+    return tomllib
+
+
 def parse_rule(path: Path) -> Rule:
+    tomllib = toml()
     text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
     m = _FRONT_MATTER.match(text)
     if not m:

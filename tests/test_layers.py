@@ -44,7 +44,7 @@ LAYERS = [
     ("fixes", ["speclint.fixes.", "speclint.fixes"]),
     ("explain", ["speclint.explain.", "speclint.explain"]),
     ("front ends", ["speclint.cli", "speclint.lsp", "speclint.flake8_plugin", "speclint.settings",
-                    "speclint.__main__"]),
+                    "speclint.check_command", "speclint.launcher", "speclint.__main__"]),
 ]
 
 

@@ -26,10 +26,9 @@ import textwrap
 import unicodedata
 from typing import List, Optional
 
-import click
-
 from speclint.report import message, text
 from speclint.report.sources import Sources
+from speclint.report.style import style
 
 CONTEXT = 2  # lines shown before and after the flagged ones (blank lines at the edges dropped)
 FOLD_AFTER = 6  # a range over more lines shows only its first and last two
@@ -162,13 +161,13 @@ class _Style:
         self.fg = "red" if severity == "error" else "yellow"
 
     def code(self, s: str) -> str:
-        return click.style(s, fg=self.fg, bold=True) if self.color else s
+        return style(s, fg=self.fg, bold=True) if self.color else s
 
     def mark(self, s: str) -> str:
-        return click.style(s, fg=self.fg, bold=True) if self.color else s
+        return style(s, fg=self.fg, bold=True) if self.color else s
 
     def gutter(self, s: str) -> str:
-        return click.style(s, fg="blue", bold=True) if self.color else s
+        return style(s, fg="blue", bold=True) if self.color else s
 
     def label(self, s: str) -> str:
-        return click.style(s, bold=True) if self.color else s
+        return style(s, bold=True) if self.color else s

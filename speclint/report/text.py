@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import click
+from speclint.report.style import style
 
 
 def _plural(n: int, word: str) -> str:
@@ -16,7 +16,7 @@ def _plural(n: int, word: str) -> str:
 
 def location(d, color: bool) -> str:
     loc = f"{d.path}:{d.line}:{d.column}:"
-    return click.style(loc, bold=True) if color else loc
+    return style(loc, bold=True) if color else loc
 
 
 def marker(d, result) -> str:
@@ -34,7 +34,7 @@ def render(result, *, color: bool = False, quiet: bool = False, statistics: bool
         for d in diags:
             code = d.code
             if color:
-                code = click.style(code, fg="red" if d.severity == "error" else "yellow", bold=True)
+                code = style(code, fg="red" if d.severity == "error" else "yellow", bold=True)
             out.append(f"{location(d, color)} {code} {marker(d, result)}[{d.name}] {d.message}")
     if not quiet:
         out.append(summary(result))

@@ -1,0 +1,129 @@
+"""The `speclint` console script (and `python -m speclint`): a plain check run without click.
+
+`import click` and the command tree built on it cost about 15 ms, a quarter of what a run over a
+file with no Estimator code costs in all (a pre-commit hook over such files, an editor's save
+hook).  So the entry point reads the common shape of a command line itself:
+
+    speclint [check] [FLAG...] [PATH...]
+
+where every FLAG is one of check's on/off options (FLAGS) and no PATH starts with `-` (except `-`
+itself, stdin), and runs `check_command.run_check` with the same options click would pass.  Any
+other command line (a command, an option with a value, `--help`, a misspelt command, a `--`,
+shell completion) goes to `speclint.cli`, unchanged; so does a run whose standard streams are not
+UTF-8 (click.echo re-encodes those; `check_command.plain_echo` writes the same bytes only to UTF-8
+streams).  tests/test_launcher.py holds the two readings together: for every command line this
+module accepts, click's parse gives the same options, and the output and exit code are the same.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import List, Optional, Tuple
+
+# speclint.cli's commands besides `check` (a first argument naming one goes to click).
+COMMANDS = frozenset({"check", "clean", "explain", "rule", "rules", "run", "server", "version"})
+
+# check's on/off options: the flag, the option's name and the value it sets.
+FLAGS = {
+    "-q": ("quiet", True), "--quiet": ("quiet", True),
+    "--exit-zero": ("exit_zero", True),
+    "--no-cache": ("no_cache", True),
+    "--force-exclude": ("force_exclude", True),
+    "--statistics": ("statistics", True),
+    "--no-baseline": ("no_baseline", True),
+    "--respect-gitignore": ("respect_gitignore", True), "--no-respect-gitignore": ("respect_gitignore", False),
+    "--fix": ("fix", True), "--unsafe-fixes": ("unsafe_fixes", True),
+    "--diff": ("diff", True), "--show-fixes": ("show_fixes", True),
+    "--show-settings": ("show_settings", True), "--show-files": ("show_files", True),
+}
+
+COMPLETION_VARIABLE = "_SPECLINT_COMPLETE"  # click's shell completion for prog_name "speclint"
+
+
+def plain_command_line(args: List[str]) -> Optional[Tuple[List[str], dict]]:
+    """(paths, the options given) when `args` has the plain shape this module runs itself, else
+    None (speclint.cli reads it)."""
+    if args and args[0] == "check":
+        args = args[1:]
+    elif args and (args[0] in COMMANDS or (args[0].isidentifier() and not os.path.lexists(args[0]))):
+        return None  # a command, or perhaps a misspelt one (speclint.cli suggests the right one)
+    paths: List[str] = []
+    given: dict = {}
+    for arg in args:
+        if arg in FLAGS:
+            name, value = FLAGS[arg]
+            given[name] = value
+        elif arg.startswith("-") and arg != "-":
+            return None  # an option with a value, -h, --version, `--`, a bundle of short flags, ...
+        else:
+            paths.append(arg)
+    return paths, given
+
+
+def _utf8(stream) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(stream.encoding).name == "utf-8"
+    except (AttributeError, LookupError, TypeError):
+        return False
+
+
+def main() -> None:
+    plain = None
+    if COMPLETION_VARIABLE not in os.environ and _utf8(sys.stdout) and _utf8(sys.stderr):
+        plain = plain_command_line(sys.argv[1:])
+    if plain is None:
+        from speclint.cli import main as click_main
+
+        click_main()
+        return
+    paths, given = plain
+    from speclint import importcache
+
+    with importcache.generated_code("cli"):
+        from speclint import check_command
+    options = dict(check_command.CHECK_DEFAULTS, **given)
+    echo = check_command.plain_echo
+    try:
+        code = check_command.run_check(tuple(paths), echo, **options)
+    except KeyboardInterrupt:  # as click: a blank line closes the terminal's ^C, then "Aborted!"
+        echo(err=True)
+        echo("Aborted!", err=True)
+        code = 1
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise _internal_error(echo, exc)
+        # as click: the reader of the output went away; exit 1, without a traceback at exit
+        sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
+        code = 1
+    except Exception as exc:  # noqa: BLE001
+        raise _internal_error(echo, exc)
+    sys.exit(code)
+
+
+def _internal_error(echo, exc: BaseException) -> SystemExit:
+    """A bug in speclint (speclint.cli.main says it the same way): exit 2, as 1 means "found"."""
+    detail = " ".join(str(exc).split())
+    echo(f"speclint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
+         "(please report this)", err=True)
+    return SystemExit(2)
+
+
+class _Pacified:
+    """click's stand-in for a standard stream after a broken pipe: the stream, except that a flush
+    failing with EPIPE is quiet (the interpreter's last flush would print a traceback)."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        try:
+            self.wrapped.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, name):
+        return getattr(self.wrapped, name)
