@@ -19,13 +19,12 @@ atomically (pool workers may save at once: the last one wins, each table is whol
 from __future__ import annotations
 
 import builtins
-import importlib.util
-import marshal
-import os
 import sys
 import threading
 from contextlib import contextmanager
 from typing import Dict, Optional
+
+from speclint import bytecache
 
 # A table past this is not grown (a libcst upgrade adds its classes' texts beside the old ones;
 # removing the file, like __pycache__, starts afresh).  libcst 1.9 and speclint need ~850.
@@ -42,45 +41,16 @@ _loaded: Dict[str, Dict[str, object]] = {}  # the tables this process loaded (ea
 
 def table_path(name: str) -> Optional[str]:
     """Where the table `name` lives (None: this Python keeps no bytecode cache)."""
-    tag = sys.implementation.cache_tag
-    if tag is None:
-        return None
-    try:
-        pyc = importlib.util.cache_from_source(__file__)
-    except (NotImplementedError, ValueError, TypeError):  # (no bytecode cache, no file: frozen)
-        return None
-    return os.path.join(os.path.dirname(pyc), f"dataclass-code.{FORMAT}.{name}.{tag}.marshal")
+    return bytecache.path_for(f"dataclass-code.{FORMAT}.{name}")
 
 
 def _load(name: str) -> Dict[str, object]:
-    path = table_path(name)
-    if path is None:
-        return {}
-    try:
-        with open(path, "rb") as fh:
-            magic, table = marshal.load(fh)
-    except (OSError, EOFError, ValueError, TypeError):  # none yet, unreadable, truncated, not ours
-        return {}
-    if magic != importlib.util.MAGIC_NUMBER or not isinstance(table, dict):
-        return {}
-    return table
+    table = bytecache.read(table_path(name))
+    return table if isinstance(table, dict) else {}
 
 
 def _save(name: str, table: Dict[str, object]) -> None:
-    path = table_path(name)
-    if path is None or sys.dont_write_bytecode:
-        return
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as fh:
-            marshal.dump((importlib.util.MAGIC_NUMBER, table), fh)
-        os.replace(tmp, path)
-    except (OSError, ValueError):  # a read-only install, a full disk: run without the table
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    bytecache.write(table_path(name), table)
 
 
 def _exec(source, globals=None, locals=None):

@@ -86,6 +86,30 @@ _IMPORT = re.compile(rb"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]*(\([^)]
 _NAME = re.compile(r"^\.*[A-Za-z_][\w.]*$")
 
 
+def import_statements(data: bytes) -> list:
+    """The matches of `_IMPORT.finditer(data)`, found ~5x faster: a match starts a line that spells
+    `import` (`from X import`, `import X`: nothing but blanks between the words), so the pattern is
+    tried only at the start of such lines (`bytes.find` skips the rest), and as finditer does, never
+    inside the previous match (a parenthesised `from X import (...)` over several lines)."""
+    out = []
+    end = 0
+    pos = data.find(b"import")
+    while pos != -1:
+        start = data.rfind(b"\n", 0, pos) + 1
+        if start >= end:
+            m = _IMPORT.match(data, start)
+            if m is not None:
+                out.append(m)
+                end = m.end()
+                pos = data.find(b"import", max(end, pos + 6))
+                continue
+        newline = data.find(b"\n", pos)
+        if newline == -1:
+            break
+        pos = data.find(b"import", newline + 1)
+    return out
+
+
 def imports_of(data: bytes) -> List[str]:
     """Every module an import statement names, as the import table spells them (leading dots for
     relative imports); `from X import n` gives both X and X.n (n may be a submodule).
@@ -95,7 +119,7 @@ def imports_of(data: bytes) -> List[str]:
     (its analysis decides), and a `from X import a, \\` continued with a backslash lists only X and
     the names on its first line."""
     out = set()
-    for m in _IMPORT.finditer(data):
+    for m in import_statements(data):
         if m.group(3) is not None:
             for item in m.group(3).decode("latin-1").split(","):
                 name = item.split(" as ")[0].strip()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -440,3 +441,33 @@ def test_no_project_root_inside_site_packages(tmp_path):
     (pkg / "__init__.py").write_text("")
     assert project.project_root(str(pkg / "model.py")) is None
     assert project.users_for(str(pkg / "model.py")) is None
+
+
+TRICKY_IMPORTS = [
+    b"", b"import", b"import a", b"  import a; import b\nimport c", b"from x import (a,\n  import_b,\n c)\nimport d\n",
+    b"from x import (a,\n import y)\n", b"x = 'import a'\n  from . import b # import c\nimportlib.import_module('z')\n",
+    b"from\timport import a\r\nimport b\r\n", b"def f():\n\tfrom .m import (n)\n\timport o.p as q, r\n",
+    b"s = '''\nimport t\n'''\n", b"import u\\\n    , v\n", b"#import w\n  # from x import y\n", b"from . import (\n",
+    b"reimport z\nimports = 1\nfrom a import b import c\n",
+]
+
+
+@pytest.mark.parametrize("data", TRICKY_IMPORTS)
+def test_import_statements_are_the_patterns_matches(data):
+    want = [(m.start(), m.groups()) for m in project._IMPORT.finditer(data)]
+    assert [(m.start(), m.groups()) for m in project.import_statements(data)] == want
+
+
+def test_import_statements_on_real_modules():
+    """Over speclint's own modules and the standard library's: the same matches as finditer."""
+    import email
+    import json
+
+    paths = sorted(Path(project.__file__).parent.rglob("*.py"))
+    for pkg in (json, email):
+        paths += sorted(Path(pkg.__file__).parent.rglob("*.py"))
+    assert len(paths) > 100
+    for path in paths:
+        data = path.read_bytes()
+        want = [(m.start(), m.groups()) for m in project._IMPORT.finditer(data)]
+        assert [(m.start(), m.groups()) for m in project.import_statements(data)] == want, path
