@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import click
@@ -16,18 +15,10 @@ import pytest
 from speclint import check_command, cli, launcher
 from speclint.report.style import COLORS, style
 
+from samples import BAD as TPU, NOT_TF  # tests/ is on sys.path (conftest)
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-TPU = textwrap.dedent("""\
-    import tensorflow.compat.v1 as tf
-
-    def model_fn(features, labels, mode, params):
-        loss = tf.reduce_mean(features["x"])
-        def host_fn(loss):
-            return []
-        return tf.estimator.tpu.TPUEstimatorSpec(
-            mode, loss=loss, train_op=tf.no_op(), host_call=(host_fn, [loss]))
-    """)
 
 
 def click_reading(args, monkeypatch):
@@ -120,7 +111,7 @@ def run(args, cwd, via, env_extra=None):
 @pytest.fixture
 def project(tmp_path):
     (tmp_path / "tpu.py").write_text(TPU, encoding="utf-8")
-    (tmp_path / "plain.py").write_text("import os\nprint(os.getcwd())\n", encoding="utf-8")
+    (tmp_path / "plain.py").write_text(NOT_TF, encoding="utf-8")
     (tmp_path / "broken.py").write_text("def f(:\n    Estimator\n", encoding="utf-8")
     return tmp_path
 
