@@ -7,11 +7,13 @@ hook).  So the entry point reads the common shape of a command line itself:
     speclint [check] [FLAG...] [PATH...]
 
 where every FLAG is one of check's on/off options (FLAGS) and no PATH starts with `-` (except `-`
-itself, stdin), and runs `check_command.run_check` with the same options click would pass.  Any
-other command line (a command, an option with a value, `--help`, a misspelt command, a `--`,
-shell completion) goes to `speclint.cli`, unchanged; so does a run whose standard streams are not
-UTF-8 (click.echo re-encodes those; `check_command.plain_echo` writes the same bytes only to UTF-8
-streams).  tests/test_launcher.py holds the two readings together: for every command line this
+itself, stdin), and runs `check_command.run_check` with the same options click would pass; an
+interrupt, a broken pipe or a bug ends it as click and speclint.cli end theirs.  Any other command
+line (a command, an option with a value, `--help`, a misspelt command, a `--`, a path that exists
+but cannot be read: click's usage error, shell completion) goes to `speclint.cli`, unchanged; so
+does a run on Windows (click expands wildcards and variables in the arguments there) and one whose
+standard streams are not UTF-8 (click.echo re-encodes those; `check_command.plain_echo` writes the
+same bytes only to UTF-8 streams).  tests/test_launcher.py holds the two readings together: for every command line this
 module accepts, click's parse gives the same options, and the output and exit code are the same.
 """
 from __future__ import annotations
@@ -56,9 +58,20 @@ def plain_command_line(args: List[str]) -> Optional[Tuple[List[str], dict]]:
             given[name] = value
         elif arg.startswith("-") and arg != "-":
             return None  # an option with a value, -h, --version, `--`, a bundle of short flags, ...
+        elif arg != "-" and not _readable_or_absent(arg):
+            return None  # click's usage error: "Path '...' is not readable"
         else:
             paths.append(arg)
     return paths, given
+
+
+def _readable_or_absent(path: str) -> bool:
+    """click.Path(readable=True)'s test: a path that exists (following links) must be readable."""
+    try:
+        os.stat(path)
+    except (OSError, ValueError):
+        return True  # missing (or a broken link): check_command reports it
+    return os.access(path, os.R_OK)
 
 
 def _utf8(stream) -> bool:
@@ -72,7 +85,8 @@ def _utf8(stream) -> bool:
 
 def main() -> None:
     plain = None
-    if COMPLETION_VARIABLE not in os.environ and _utf8(sys.stdout) and _utf8(sys.stderr):
+    if (os.name != "nt"  # (click expands wildcards and variables in the arguments on Windows)
+            and COMPLETION_VARIABLE not in os.environ and _utf8(sys.stdout) and _utf8(sys.stderr)):
         plain = plain_command_line(sys.argv[1:])
     if plain is None:
         from speclint.cli import main as click_main
@@ -88,9 +102,12 @@ def main() -> None:
     echo = check_command.plain_echo
     try:
         code = check_command.run_check(tuple(paths), echo, **options)
-    except KeyboardInterrupt:  # as click: a blank line closes the terminal's ^C, then "Aborted!"
-        echo(err=True)
-        echo("Aborted!", err=True)
+    except (KeyboardInterrupt, EOFError):  # as click: a blank line closes the terminal's ^C, then "Aborted!"
+        try:
+            echo(err=True)
+            echo("Aborted!", err=True)
+        except (KeyboardInterrupt, EOFError):  # (a second ^C meanwhile: exit quietly, as click does)
+            pass
         code = 1
     except OSError as exc:
         if exc.errno != errno.EPIPE:

@@ -99,9 +99,9 @@ def run(args, cwd, via, env_extra=None):
              "atexit.register(lambda: sys.__stderr__.write('[click loaded]' if 'click' in sys.modules else ''))\n"
              f"{code}\nsys.argv = ['speclint'] + sys.argv[1:]\nmain()\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
-    env.update(env_extra or {})
     env.pop("FORCE_COLOR", None)
     env.pop("NO_COLOR", None)
+    env.update(env_extra or {})
     proc = subprocess.run([sys.executable, "-c", probe, *args], cwd=cwd, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=300)
     loaded = proc.stderr.endswith("[click loaded]")
@@ -212,3 +212,94 @@ def test_style_is_clicks():
         for bold in (None, True, False):
             assert style("text", fg=fg, bold=bold) == click.style("text", fg=fg, bold=bold)
     assert style(3, fg="red") == click.style(3, fg="red")
+
+
+# ---- what click does besides parsing -------------------------------------------------------
+def test_an_unreadable_path_goes_to_click(project, monkeypatch):
+    """click.Path(readable=True): an existing path that cannot be read is a usage error."""
+    monkeypatch.chdir(project)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: p != "tpu.py" and real(p, mode, **kw))
+    assert launcher.plain_command_line(["plain.py", "tpu.py"]) is None
+    assert launcher.plain_command_line(["plain.py", "missing.py"]) is not None
+    with pytest.raises(SystemExit) as exc:
+        cli.cli.main(["plain.py", "tpu.py"], prog_name="speclint")
+    assert exc.value.code == 2
+
+
+def both_ways(monkeypatch, capsys, raised):
+    """(exit code, stdout, stderr) of the launcher, then of click, when the check raises `raised`."""
+    def boom(paths, echo, **options):
+        raise raised
+
+    monkeypatch.setattr(check_command, "run_check", boom)
+    monkeypatch.setattr(sys, "argv", ["speclint", "x.py"])
+    got = []
+    for main in (launcher.main, cli.main):
+        with pytest.raises(SystemExit) as exc:
+            main()
+        got.append((exc.value.code, *capsys.readouterr()))
+    return got
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt(), EOFError("Ran out of input"), RuntimeError("boom,\n  twice"),
+                                    OSError(28, "No space left on device")])
+def test_interrupts_and_internal_errors_as_click_reports_them(raised, monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    plain, clicked = both_ways(monkeypatch, capsys, raised)
+    assert plain == clicked
+    assert plain[0] == (1 if isinstance(raised, (KeyboardInterrupt, EOFError)) else 2)
+
+
+def test_a_second_interrupt_while_aborting_exits_quietly(monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    real = check_command.plain_echo
+
+    def interrupted(message="", **kw):
+        if message == "Aborted!":
+            raise KeyboardInterrupt
+        real(message, **kw)
+
+    monkeypatch.setattr(check_command, "plain_echo", interrupted)
+    plain, _ = both_ways(monkeypatch, capsys, KeyboardInterrupt())
+    assert plain == (1, "", "\n")
+
+
+def test_windows_goes_to_click(monkeypatch):
+    """click expands wildcards and variables in the arguments on Windows; the launcher does not."""
+    calls = []
+    monkeypatch.setattr(cli, "main", lambda: calls.append("click"))
+    monkeypatch.setattr(sys, "argv", ["speclint", "x.py"])
+    monkeypatch.setattr(launcher.os, "name", "nt")
+    launcher.main()
+    assert calls == ["click"]
+
+
+def test_the_same_in_colour(project):
+    for args in (["tpu.py"], ["--statistics", "tpu.py", "plain.py"]):
+        plain = run(args, project, "launcher", {"FORCE_COLOR": "1"})
+        assert plain[:3] == run(args, project, "click", {"FORCE_COLOR": "1"})[:3]
+        assert ("\033[31m\033[1mSL005\033[0m" in plain[1]) == (args == ["tpu.py"])
+
+
+def test_the_same_with_a_baseline(project):
+    (project / "pyproject.toml").write_text("[tool.speclint]\nbaseline = 'known.json'\n", encoding="utf-8")
+    assert run(["--write-baseline", "known.json", "tpu.py"], project, "click")[0] == 0
+    plain = run(["tpu.py"], project, "launcher")
+    assert plain[0] == 0 and plain[:3] == run(["tpu.py"], project, "click")[:3]
+    (project / "tpu.py").write_text(TPU.replace("[loss]", "[tf.reshape(loss, [1])]"), encoding="utf-8")
+    plain = run(["tpu.py"], project, "launcher")
+    assert "no longer" in plain[2] and plain[:3] == run(["tpu.py"], project, "click")[:3]
+
+
+def test_stdin_is_the_same(project):
+    for via in ("launcher", "click"):
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8")
+        entry = {"launcher": "speclint.launcher", "click": "speclint.cli"}[via]
+        proc = subprocess.run([sys.executable, "-c", f"import sys\nfrom {entry} import main\n"
+                               "sys.argv = ['speclint', '-', 'plain.py']\nmain()"],
+                              cwd=project, env=env, input=TPU, capture_output=True, text=True, timeout=300)
+        if via == "launcher":
+            first = (proc.returncode, proc.stdout, proc.stderr)
+    assert first == (proc.returncode, proc.stdout, proc.stderr)
+    assert first[0] == 1 and "SL005" in first[1]
