@@ -339,21 +339,18 @@ def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file
 
 
 def _start_pool(jobs: int, options: dict):
-    """A pool whose workers hold `options` (the module index among them: sent once per worker,
-    not once per file)."""
-    import multiprocessing
+    """`jobs` worker processes (speclint.workers) holding `options` (the module index among them:
+    sent once per worker, not once per file)."""
     import sys
     import threading
-    from concurrent.futures import ProcessPoolExecutor
 
-    method = "spawn"
+    from speclint import workers
+
     if sys.platform.startswith("linux") and threading.active_count() == 1:
-        # fork: workers inherit libcst and the rulebook, already loaded here (no re-import).
-        method = "fork"
+        # forked: workers inherit libcst and the rulebook, loaded here once (no re-import).
         importcache.analyser()
         rulebook.load()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_init_worker, initargs=(options, os.getpid()))
+    return workers.Workers(jobs, _init_worker, (options, os.getpid()), _pool_batch)
 
 
 def check_paths(paths: Iterable[str], resolver: Resolver, *, jobs: int = 1, caches=None,
@@ -466,31 +463,37 @@ def _counting(report, total: int):
 
 
 def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str, progress) -> None:
-    """The works analysed by `jobs` worker processes, in batches (`schedule.batches`: files linked
-    by a user together, so that each user and most helpers are analysed by one worker only)."""
-    from concurrent.futures import FIRST_COMPLETED, wait
+    """The works analysed by `jobs` worker processes, each fed the chunks of its own range
+    (`schedule.Ranges`: the next chunk of a range goes to the worker that analysed the files before
+    it, and holds the helper modules they follow)."""
+    from speclint.workers import Died
 
-    tasks = schedule.batches(works, jobs)
-    if len(tasks) < 2:  # one batch (all linked, or small): a worker would only add its start-up
-        _run_here(schedule.users_first(works), options, slots, run_key, progress)
-        return
-    pool = _start_pool(min(jobs, len(tasks)), options)
+    jobs = min(jobs, len(works))
+    ranges = schedule.Ranges(works, jobs)
+    chunks: List[Optional[list]] = [None] * jobs
+    pool = _start_pool(jobs, options)
+
+    def feed(worker: int) -> None:
+        chunks[worker] = ranges.next_chunk(worker)
+        if chunks[worker]:
+            pool.submit(worker, [_task(w) for w in chunks[worker]])
+
     try:
-        futures = {pool.submit(_pool_batch, [_task(w) for w in batch]): batch for batch in tasks}
-        while futures:
-            done, _ = wait(futures, return_when=FIRST_COMPLETED)
-            for future in done:
-                batch = futures.pop(future)
-                try:
-                    results = future.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died (crash, out of memory):
-                    results = [_isolated(w, options, exc) for w in batch]  # isolate each file
-                for work, result in zip(batch, results):
+        for worker in range(jobs):
+            feed(worker)
+        while any(pool.busy):
+            for worker, results in pool.results():
+                chunk = chunks[worker]
+                if isinstance(results, Died):  # a crash, out of memory: isolate each file of the chunk
+                    results = [_isolated(w, options, results) for w in chunk]
+                    pool.restart(worker)
+                for work, result in zip(chunk, results):
                     _finish(work, result, slots, run_key)
                     if progress is not None:
                         progress()
+                feed(worker)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.close()
 
 
 def _run_here(works: List[_Work], options: dict, slots, run_key: str, progress) -> None:

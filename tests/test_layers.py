@@ -39,7 +39,7 @@ LAYERS = [
     ("runtime shim and simulation", ["speclint.runtime.", "speclint.runtime"]),
     ("files, config and cache", ["speclint.config", "speclint.files", "speclint.cache", "speclint.ondisk",
                                   "speclint.progress", "speclint.lifetime", "speclint.project", "speclint.schedule"]),
-    ("engine", ["speclint.engine", "speclint.importcache"]),
+    ("engine", ["speclint.engine", "speclint.importcache", "speclint.workers"]),
     ("reporters and baseline", ["speclint.report.", "speclint.report", "speclint.baseline"]),
     ("fixes", ["speclint.fixes.", "speclint.fixes"]),
     ("explain", ["speclint.explain.", "speclint.explain"]),

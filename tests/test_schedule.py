@@ -1,5 +1,6 @@
-"""The order of analysis and the pool's batches (speclint/schedule.py): users before the files they
-use, files linked by a user in one batch, every file exactly once."""
+"""The order of analysis and the pool's ranges (speclint/schedule.py): users before the files they
+use, each worker's range handed out in shrinking contiguous chunks, stealing when idle, every file
+exactly once."""
 from dataclasses import dataclass
 
 from pathlib import Path
@@ -42,40 +43,84 @@ def test_users_first_follows_a_cycle_of_users_once():
     assert [w.index for w in schedule.users_first([a, b])] == [1, 0]
 
 
-def test_a_linked_part_stays_in_one_batch():
-    works = [W(i, w.abspath, w.users, b"x" * 20_000) for i, w in enumerate(_works())]  # parts fit the limit (64 KiB)
-    tasks = schedule.batches(works, jobs=2)
-    where = {w.index: n for n, batch in enumerate(tasks) for w in batch}
-    assert sorted(where) == list(range(7))  # every file, once
-    assert where[0] == where[1]
-    assert where[2] == where[3] == where[4]
-    sizes = [sum(len(w.data) for w in b) for b in tasks]
-    assert sizes == sorted(sizes, reverse=True)  # the largest first
-    for batch in tasks:  # users first within a batch
-        seen = [w.abspath for w in batch]
-        for w in batch:
+def drain(ranges, order):
+    """Chunks handed out when the workers ask in `order` (cycled) until every one gets None."""
+    got = {w: [] for w in set(order)}
+    done = set()
+    i = 0
+    while len(done) < len(got):
+        worker = order[i % len(order)]
+        i += 1
+        if worker in done:
+            continue
+        chunk = ranges.next_chunk(worker)
+        if chunk is None:
+            done.add(worker)
+        else:
+            got[worker].append(chunk)
+    return got
+
+
+@pytest.mark.parametrize("jobs,order", [(2, [0, 1]), (2, [0, 0, 0, 1]), (3, [2, 1, 0, 0]), (4, [3, 3, 1, 0, 2])])
+def test_ranges_hand_out_every_work_once_in_contiguous_chunks(jobs, order):
+    works = [W(i, f"/p/{i // 7}/f{i}.py", data=b"x" * (1000 + (i * 7919) % 90_000)) for i in range(60)]
+    ranges = schedule.Ranges(works, jobs)
+    got = drain(ranges, order)
+    handed = [w.index for chunks in got.values() for c in chunks for w in c]
+    assert sorted(handed) == list(range(60))  # every work, once
+    position = {w.index: n for n, w in enumerate(ranges.works)}
+    for chunks in got.values():
+        for c in chunks:  # a chunk is a run of the users_first order
+            assert [position[w.index] for w in c] == list(range(position[c[0].index], position[c[0].index] + len(c)))
+
+
+def test_each_worker_starts_on_its_own_range_with_a_third_of_it():
+    works = [W(i, f"/f{i}.py", data=b"x" * 50_000) for i in range(24)]
+    ranges = schedule.Ranges(works, 2)
+    assert ranges.ranges == [[0, 12], [12, 24]]  # equal bytes, contiguous
+    first = ranges.next_chunk(0)
+    assert [w.index for w in first] == [0, 1, 2, 3]  # a third of 12 works of 50 KB
+    second = ranges.next_chunk(0)
+    assert [w.index for w in second] == [4, 5]  # a third of what is left: the chunks shrink
+    assert [w.index for w in ranges.next_chunk(1)] == [12, 13, 14, 15]
+
+
+def test_an_idle_worker_steals_the_back_half_of_the_largest_range():
+    works = [W(i, f"/f{i}.py", data=b"x" * 50_000) for i in range(24)]
+    ranges = schedule.Ranges(works, 3)
+    ranges.ranges = [[8, 8], [8, 16], [20, 24]]  # worker 0 is done; worker 1 has the most left
+    chunk = ranges.next_chunk(0)
+    assert ranges.ranges[1] == [8, 12] and chunk[0].index == 12  # the back half, from its front
+    ranges.ranges = [[0, 0], [5, 6], [6, 6]]  # one work left: the thief takes it
+    assert [w.index for w in ranges.next_chunk(2)] == [5]
+    assert ranges.next_chunk(0) is None and ranges.next_chunk(1) is None and ranges.next_chunk(2) is None
+
+
+def test_ranges_and_steals_do_not_cut_between_linked_files():
+    works = [W(i, w.abspath, w.users, b"x" * 20_000) for i, w in enumerate(_works())]
+    ranges = schedule.Ranges(works, 2)
+    assert [w.index for w in ranges.works] == [1, 0, 3, 4, 2, 5, 6]
+    # the middle byte is in run_test.py (users 3, 4 of lib.py 2): the cut moves past the part
+    assert ranges.ranges == [[0, 5], [5, 7]]
+    ranges.ranges = [[0, 0], [0, 7]]  # worker 0 steals from worker 1: half would be at 3 or 4
+    ranges.next_chunk(0)
+    cut = ranges.ranges[1][1]
+    assert cut == 2 and ranges.part[cut - 1] != ranges.part[cut]
+    for chunks in drain(schedule.Ranges(works, 2), [0, 0, 0, 0, 0, 0, 0, 1]).values():
+        seen = [w.abspath for c in chunks for w in c]  # users before the files they use, per worker
+        for w in works:
             for user, _ in w.users:
-                if user in seen:
+                if user in seen and w.abspath in seen:
                     assert seen.index(user) < seen.index(w.abspath)
 
 
-def test_a_part_larger_than_a_fair_share_is_cut():
-    big = [W(0, "/lib.py", users=tuple((f"/u{i}.py", True) for i in range(1, 9)), data=b"x" * 200_000)]
-    big += [W(i, f"/u{i}.py", data=b"x" * 200_000) for i in range(1, 9)]
-    tasks = schedule.batches(big, jobs=2)
-    assert len(tasks) > 1
-    assert sorted(w.index for b in tasks for w in b) == list(range(9))
-    limit = max(schedule.MIN_BATCH_BYTES, 9 * 200_000 // (2 * schedule.BATCHES_PER_WORKER))
-    assert all(sum(len(w.data) for w in b) <= max(limit, 200_000) for b in tasks)
+def test_one_huge_work_leaves_a_range_empty_not_a_work_lost():
+    works = [W(0, "/big.py", data=b"x" * 10_000_000)] + [W(i, f"/f{i}.py", data=b"x" * 1000) for i in range(1, 5)]
+    got = drain(schedule.Ranges(works, 2), [0, 1])
+    assert sorted(w.index for chunks in got.values() for c in chunks for w in c) == list(range(5))
 
 
-def test_small_unlinked_files_share_a_batch():
-    works = [W(i, f"/f{i}.py", data=b"x" * 1000) for i in range(10)]
-    tasks = schedule.batches(works, jobs=2)
-    assert len(tasks) == 1 and [w.index for w in tasks[0]] == list(range(10))
-
-
-# ---- the pool with batches, on real files ------------------------------------------------------
+# ---- the pool with ranges, on real files ------------------------------------------------------
 BAD = '''import tensorflow as tf
 
 
@@ -112,7 +157,7 @@ def test_the_pool_gives_the_serial_result_in_walk_order(tmp_path, monkeypatch):
     serial = _run(tmp_path, jobs=1)
     assert all(diags for _, _, diags in serial) and [p for p, _, _ in serial] == sorted(p for p, _, _ in serial)
     monkeypatch.setattr(engine, "POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(schedule, "MIN_BATCH_BYTES", 1)  # several batches
+    monkeypatch.setattr(schedule, "MIN_CHUNK_BYTES", 1)  # several chunks
     assert _run(tmp_path, jobs=2) == serial
 
 
@@ -139,13 +184,13 @@ retried = []
 isolated = engine._isolated
 engine._isolated = lambda work, *a: retried.append(work.shown) or isolated(work, *a)
 engine.POOL_MIN_BYTES = 0
-schedule.MIN_BATCH_BYTES = 1
+schedule.MIN_CHUNK_BYTES = 1
 pooled = run(2)
 print(json.dumps({"same": pooled == serial, "retried": retried, "findings": sum(len(d) for _, _, d in serial)}))
 """
 
 
-def test_a_batch_whose_worker_dies_is_analysed_again_file_by_file(tmp_path):
+def test_a_chunk_whose_worker_dies_is_analysed_again_file_by_file(tmp_path):
     # in a fresh interpreter: the pool forks only from a single-threaded process (this one may
     # have TensorFlow's threads), and the forked workers must inherit the dying batch function
     import json

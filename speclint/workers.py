@@ -1,0 +1,107 @@
+"""Worker processes of a pool run, each fed tasks of its own.
+
+`concurrent.futures` hands a task to whichever worker is free; the engine needs to say which
+worker does what (`schedule.Ranges`: the next chunk of a worker's range goes to that worker, which
+already holds the helper modules the chunk's files follow).  So each worker here has a pipe of its
+own: `submit(worker, task)`, then `results()` waits for any busy worker.
+
+Every worker is started at once, before any thread of this module exists: on Linux, from a process
+with no other thread, they are forked (they inherit libcst and the rulebook, already loaded); else,
+and for a worker started again, spawned (`init` and `run` must then be importable functions, their
+arguments picklable).  A worker that dies (a crash, out of memory) gives `Died` for its task;
+`restart(worker)` replaces it.  Workers exit when the run closes them, and die with the run
+(`init` binds them to their parent: engine._init_worker).
+"""
+from __future__ import annotations
+
+import multiprocessing
+import sys
+import threading
+from multiprocessing.connection import wait
+from typing import Callable, List, Tuple
+
+
+class Died(Exception):
+    """The worker process ended while it held a task (its exit code says how)."""
+
+
+def _serve(conn, init: Callable, init_args: tuple, run: Callable) -> None:
+    init(*init_args)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the run is gone
+            return
+        if task is None:
+            return
+        try:
+            result = run(task)
+        except Exception as exc:  # noqa: BLE001 - reported as the task's end, as a death is
+            result = Died(f"{type(exc).__name__}: {exc}")
+        conn.send(result)
+
+
+class Workers:
+    def __init__(self, jobs: int, init: Callable, init_args: tuple, run: Callable):
+        self.init, self.init_args, self.run = init, init_args, run
+        fork = sys.platform.startswith("linux") and threading.active_count() == 1
+        self.context = multiprocessing.get_context("fork" if fork else "spawn")
+        self.procs: list = []
+        self.conns: list = []
+        for _ in range(jobs):
+            proc, conn = self._start(self.context)
+            self.procs.append(proc)
+            self.conns.append(conn)
+        self.busy: List[bool] = [False] * jobs
+
+    def _start(self, context):
+        conn, child = context.Pipe()
+        proc = context.Process(target=_serve, args=(child, self.init, self.init_args, self.run), daemon=True)
+        proc.start()
+        child.close()
+        return proc, conn
+
+    def submit(self, worker: int, task) -> None:
+        self.busy[worker] = True
+        try:
+            self.conns[worker].send(task)
+        except OSError:  # (dead already: results() says so)
+            pass
+
+    def results(self) -> List[Tuple[int, object]]:
+        """(worker, its task's result or a `Died`) for each busy worker that is done, waiting for
+        at least one."""
+        busy = {self.conns[w]: w for w in range(len(self.conns)) if self.busy[w]}
+        out = []
+        for conn in wait(list(busy)):
+            worker = busy[conn]
+            self.busy[worker] = False
+            try:
+                out.append((worker, conn.recv()))
+            except (EOFError, OSError):
+                proc = self.procs[worker]
+                proc.join(5)
+                out.append((worker, Died(f"the analysis process died (exit code {proc.exitcode})")))
+        return out
+
+    def restart(self, worker: int) -> None:
+        """A new process in place of `worker` (spawned: threads may run by now)."""
+        self.conns[worker].close()
+        self.procs[worker], self.conns[worker] = self._start(multiprocessing.get_context("spawn"))
+
+    def close(self) -> None:
+        """Idle workers are told to exit; a busy one (the run was interrupted) is terminated."""
+        for worker, (proc, conn) in enumerate(zip(self.procs, self.conns)):
+            if self.busy[worker]:
+                proc.terminate()
+            else:
+                try:
+                    conn.send(None)
+                except OSError:
+                    pass
+        for proc, conn in zip(self.procs, self.conns):
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
+            conn.close()
