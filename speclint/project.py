@@ -156,7 +156,7 @@ class ProjectIndex:
         self.complete = True
         self.dirty = False
         self._resolver: Optional[ModuleIndex] = None
-        self._resolved: Dict[str, frozenset] = {}
+        self._resolved: Dict[Tuple[str, str], Optional[str]] = {}  # (file, import) -> the file it resolves to
         self._users: Dict[str, Tuple[Tuple[str, bool], ...]] = {}
         self._by_name: Optional[Dict[str, List[str]]] = None  # name in an import -> files spelling it
 
@@ -251,20 +251,22 @@ class ProjectIndex:
             self.dirty = True
         return None if len(users) > MAX_USERS else users
 
-    def _targets(self, p: str) -> frozenset:
-        """The project files the imports of `p` resolve to."""
-        got = self._resolved.get(p)
-        if got is None:
-            if self._resolver is None:
-                self._resolver = ModuleIndex(self.entries)
-            found = set()
-            for dotted in self.entries[p][3]:
-                hit = self._resolver.find(dotted, p)
-                if hit is not None:
-                    found.add(hit[0])
-            found.discard(p)
-            got = self._resolved[p] = frozenset(found)
-        return got
+    def _imports(self, p: str, target: str, stem: str) -> bool:
+        """Whether an import of `p` resolves to `target`.  Only the imports that spell `stem` (the
+        target's module or package name) are resolved: a dotted name resolves to a module whose
+        name is one of its parts (ModuleIndex.find), so no other can."""
+        for dotted in self.entries[p][3]:
+            if stem in dotted.lstrip(".").split("."):
+                key = (p, dotted)
+                hit = self._resolved.get(key, False)
+                if hit is False:
+                    if self._resolver is None:
+                        self._resolver = ModuleIndex(self.entries)
+                    found = self._resolver.find(dotted, p)
+                    hit = self._resolved[key] = found[0] if found is not None else None
+                if hit == target:
+                    return True
+        return False
 
     def _importers(self, target: str, only_matters: bool) -> List[str]:
         """Files that import `target` (only those mentioning the Estimator API, if asked); the
@@ -279,7 +281,7 @@ class ProjectIndex:
         found = []
         for stem in _stems(target):
             for p in self._by_name.get(stem, ()):
-                if p != target and (self.entries[p][2] or not only_matters) and target in self._targets(p):
+                if p != target and (self.entries[p][2] or not only_matters) and self._imports(p, target, stem):
                     found.append(p)
         return found
 
