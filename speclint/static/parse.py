@@ -17,6 +17,7 @@ class Parsed:
     error: Optional[str] = None
     error_range: Tuple[int, int, int, int] = (1, 0, 1, 0)
     data: bytes = b""  # the bytes parsed (for the source text, without regenerating it)
+    tops: tuple = ()  # (first line, last line) of each top-level statement, from CPython's tree
 
     def source(self) -> str:
         """The module's text.  `module.code` regenerates it from the tree (0.05 s for 1,000
@@ -84,11 +85,14 @@ def _parse_file(data: bytes, key: Optional[str], lazy: bool = False) -> Parsed:
 
 
 def _parse_checked(data: bytes, outline, key: Optional[str], lazy: bool = False) -> Parsed:
+    tops = tuple((t.first, t.end) for t in outline)
     if outline:
         module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key, lazy)
         if module is not None:
-            return Parsed(module, data=data)
+            return Parsed(module, data=data, tops=tops)
     parsed = _parse(data)
+    if parsed.module is not None:
+        parsed.tops = tops
     if parsed.error is not None and parsed.error.startswith("syntax error") and b"\f" in data:
         # libcst rejects a form feed in indentation ("no matching outer block for dedent"), which
         # Python accepts (it resets the column); retry with those form feeds removed.

@@ -111,7 +111,7 @@ def diagnose(parsed: Parsed, path: str, target: str, enabled: frozenset, *, file
     out: List[Diagnostic] = []
     module = analyzer.module  # (a shared analysis parsed the same bytes itself)
     ranges, stmts = positions.compute(module, [f.at for f, _, _ in unique] + [
-        n for f, _, _ in unique for n in _fix_nodes(f)]) if unique else ({}, {})
+        n for f, _, _ in unique for n in _fix_nodes(f)], parsed.tops) if unique else ({}, {})
     table = suppressions.parse(parsed.source())
     code_for = _code_for(module, parsed, stmts) if any(f.fix for f, _, _ in unique) else None
     out += _emit([u for u in unique if u[0].at in ranges and u[0].code in enabled], ranges, stmts, table, path,

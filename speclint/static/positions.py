@@ -106,17 +106,61 @@ class _Targets(Walker):
         return not self.hit
 
 
-def compute(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Tuple[Dict, Dict]:
-    """({node: range}, {node: enclosing statement}) for `nodes` of `module`."""
+class _TargetsRead(_Targets):
+    """`_Targets` that leaves the bodies not read yet alone (no node asked for is in one, and
+    walking it would parse it)."""
+
+    def on_visit(self, node) -> bool:
+        if isinstance(node, cst.FunctionDef) and not getattr(node, "parsed", True):
+            if node in self.targets:
+                self.hit = True
+            else:
+                walk_header(node, self)
+            return False
+        return super().on_visit(node)
+
+
+def compute(module: cst.Module, nodes: Iterable[cst.CSTNode], tops: tuple = ()) -> Tuple[Dict, Dict]:
+    """({node: range}, {node: enclosing statement}) for `nodes` of `module`.
+
+    `tops`: (first line, last line) of each of the module's top-level statements, from CPython's
+    tree of the same text (`parse.Parsed.tops`).  Then the code is generated from the first
+    top-level statement that holds a node asked for, not from the top of the file: it starts on
+    the line after the previous statement's last, which is right when its blank lines and
+    comments are exactly the lines in between (each is one line: checked, else from the top)."""
     targets = set(nodes)
     if not targets:
         return {}, {}
     state = _PositionState(module, targets)
+    start = _first_holding(module, targets, tops)
     try:
-        module._codegen(state)
+        if start is None:
+            module._codegen(state)
+        else:
+            state.line = tops[start - 1][1] + 1
+            for stmt in module.body[start:]:
+                stmt._codegen(state)
     except _Done:
         pass
     ranges = {n: state.ranges[n] for n in targets if n in state.ranges}
     stmts = {n: state.ranges.get(s) for n, s in state.stmt_of.items()}
     return ranges, stmts
+
+
+def _first_holding(module: cst.Module, targets: set, tops: tuple):
+    """The index of the first top-level statement holding a node of `targets`, when the code can
+    start there (see `compute`); None: from the top of the file."""
+    body = module.body
+    if len(tops) != len(body) or not body:
+        return None  # (`a = 1; b = 2` is two statements to CPython, one to libcst)
+    found = _TargetsRead(targets)
+    for k, stmt in enumerate(body):
+        walk(stmt, found)
+        if found.hit:
+            break
+    else:
+        return None
+    if k == 0 or tops[k - 1][1] + 1 + len(getattr(body[k], "leading_lines", ())) != tops[k][0]:
+        return None  # (the first statement, or lines between that libcst gave the one before)
+    return k
 
