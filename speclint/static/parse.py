@@ -85,7 +85,7 @@ def _parse_file(data: bytes, key: Optional[str], lazy: bool = False) -> Parsed:
 
 
 def _parse_checked(data: bytes, outline, key: Optional[str], lazy: bool = False) -> Parsed:
-    tops = tuple((t.first, t.end) for t in outline)
+    tops = tuple((t.first, t.end) for t in outline) if outline else ()
     if outline:
         module = safeparse.run_with_big_stack(reparse.parse_module, data, outline, key, lazy)
         if module is not None:
