@@ -659,3 +659,65 @@ def test_the_code_of_a_read_method_is_its_nodes_code():
             lazy_fn.body  # (read)
             assert cst.Module([]).code_for_node(lazy_fn) == cst.Module([]).code_for_node(whole_fn)
     assert module.code == MODEL
+
+
+MULTI_LINE_DECORATOR = '''import functools
+import tensorflow.compat.v1 as tf
+
+
+def _weighted_metric_fn(labels, logits, weights, num_classes):
+  return {'accuracy': tf.metrics.accuracy(labels, tf.argmax(logits, 1), weights=weights)}
+
+
+@decorate(
+    1)
+def short():
+  return 1
+
+
+class Holder:
+  @staticmethod
+  @decorate(
+      2)
+  def also_short():
+    return 2
+
+  def method(self, x):
+    a = x + 1
+    b = a + 2
+    c = b + 3
+    d = c + 4
+    return d
+
+
+def _fashion_model_fn(features, labels, mode, params):
+  logits = tf.layers.dense(features['image'], 10)
+  if mode == tf.estimator.ModeKeys.PREDICT:
+    return tf.estimator.tpu.TPUEstimatorSpec(mode, predictions={'logits': logits})
+  loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+  weighted_fn = functools.partial(_weighted_metric_fn, num_classes=10)
+  return tf.estimator.tpu.TPUEstimatorSpec(
+      mode=mode, loss=loss, eval_metrics=(weighted_fn, [labels, logits]))
+'''
+
+
+def test_a_decorator_over_several_lines_does_not_give_a_body_to_another_function():
+    """The text alone cannot tell a def under `@decorate(\\n    1)` from another statement: the
+    module is then parsed without lazy bodies (before, the bodies went to the wrong functions:
+    a model_fn became `pass`, its findings lost or misplaced)."""
+    from speclint import engine
+    from speclint.config import Config
+
+    data = MULTI_LINE_DECORATOR.encode()
+    lazy = P._parse_file(data, None, lazy=True)
+    assert lazy.module.code == MULTI_LINE_DECORATOR
+
+    def findings(lazy_bodies):
+        P.clear()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(P, "LAZY_BODIES", lazy_bodies)
+            result = engine.check_source(data, "m.py", Config(root=ROOT, select=("ALL",)))
+            return [(d.code, d.line, d.column, d.message) for d in result.diagnostics]
+
+    got, want = findings(True), findings(False)
+    assert got == want and any(code == "SL019" for code, *_ in want)

@@ -148,10 +148,13 @@ def _lazy_module(data: bytes, lines: List[bytes], outline, indent: str, newline:
             continue
         info = top.lazy
         ok = info is not None and top.indent == indent and cut.fits(top.first, info, top.end, indent)
-        if info is not None or _is_def(lines, top):
+        is_def = True if info is not None else _is_def(lines, top)
+        if is_def is None:  # (which functions the bodies go to would be a guess: no lazy bodies)
+            return _assemble(lines, outline, indent, newline, None)
+        if is_def:
             later.append(top if ok else None)
         tops.append(cut.function(top) if ok else cut.keep(top))
-    if not cut.cuts:
+    if not cut.cuts or cut.unsure:
         return _assemble(lines, outline, indent, newline, None)
     module = _assemble(cut.skeleton + lines[cut.pos:], [cut.shifted(t) for t in tops], indent, newline, None)
     if module is None:
@@ -179,6 +182,7 @@ class _Skeleton:
         self.skeleton: List[bytes] = []
         self.pos = 0  # lines of `lines` copied into `skeleton` so far
         self.cuts = 0
+        self.unsure = False  # a method the text cannot tell from another statement (`_is_def`)
 
     def shift(self, line: int) -> int:
         """Where line `line` (1-based, past every cut so far) is in the skeleton."""
@@ -215,7 +219,9 @@ class _Skeleton:
         methods.append(own)
         if top.lazy is None or top.indent != self.indent:
             for b_first, b_end, _ in top.body:
-                if _is_def(self.lines, safeparse.Top(b_first, b_end, None)):
+                is_def = _is_def(self.lines, safeparse.Top(b_first, b_end, None))
+                self.unsure = self.unsure or is_def is None
+                if is_def:
                     own.append(None)
             return self.keep(top)
         first = self.shift(top.first)
@@ -228,7 +234,9 @@ class _Skeleton:
                 self._cut(info, b_end, self.indent * 2)
                 body.append((start, len(self.skeleton), col))
                 continue
-            if info is not None or _is_def(self.lines, safeparse.Top(b_first, b_end, None)):
+            is_def = True if info is not None else _is_def(self.lines, safeparse.Top(b_first, b_end, None))
+            self.unsure = self.unsure or is_def is None
+            if is_def:
                 own.append(None)
             body.append((start, self.shift(b_end), col))
         end = len(self.skeleton) if self.pos == top.end else self.shift(top.end)
@@ -259,13 +267,20 @@ def _lazy_methods(node: cst.ClassDef, own: list, lines: List[bytes], indent: str
     return node.with_changes(body=node.body.with_changes(body=body))
 
 
-def _is_def(lines: List[bytes], top) -> bool:
-    """Whether a top-level statement is a function definition (decorators included)."""
+def _is_def(lines: List[bytes], top) -> Optional[bool]:
+    """Whether a top-level statement is a function definition (decorators included); None when
+    the text does not say (a decorator over several lines: `@dec(\n    1)`)."""
+    decorated = False
     for raw in lines[top.first - 1:top.end]:
         text = raw.lstrip()
-        if text.startswith(b"@") or not text or text.startswith(b"#"):
+        if not text or text.startswith(b"#"):
             continue
-        return re.match(rb"(async[ \t]+)?def\b", text) is not None
+        if text.startswith(b"@"):
+            decorated = True
+            continue
+        if re.match(rb"(async[ \t]+)?def\b", text) is not None:
+            return True
+        return None if decorated and re.match(rb"class\b", text) is None else False
     return False
 
 
