@@ -472,26 +472,37 @@ def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str,
     ranges = schedule.Ranges(works, jobs)
     chunks: List[Optional[list]] = [None] * jobs
     pool = _start_pool(jobs, options)
+    alive = set(range(jobs))
 
-    def feed(worker: int) -> None:
-        chunks[worker] = ranges.next_chunk(worker)
-        if chunks[worker]:
-            pool.submit(worker, [_task(w) for w in chunks[worker]])
+    def finish(chunk, results) -> None:
+        for work, result in zip(chunk, results):
+            _finish(work, result, slots, run_key)
+            if progress is not None:
+                progress()
+
+    def feed_idle() -> None:  # (a dead worker's range is taken over by the others)
+        for worker in sorted(alive):
+            if not pool.busy[worker]:
+                chunks[worker] = ranges.next_chunk(worker)
+                if chunks[worker]:
+                    pool.submit(worker, [_task(w) for w in chunks[worker]])
 
     try:
-        for worker in range(jobs):
-            feed(worker)
+        feed_idle()
         while any(pool.busy):
             for worker, results in pool.results():
-                chunk = chunks[worker]
                 if isinstance(results, Died):  # a crash, out of memory: isolate each file of the chunk
-                    results = [_isolated(w, options, results) for w in chunk]
-                    pool.restart(worker)
-                for work, result in zip(chunk, results):
-                    _finish(work, result, slots, run_key)
-                    if progress is not None:
-                        progress()
-                feed(worker)
+                    results = [_isolated(w, options, results) for w in chunks[worker]]
+                    if not pool.alive(worker):
+                        pool.stop(worker)
+                        alive.discard(worker)
+                finish(chunks[worker], results)
+            feed_idle()
+        for worker in range(jobs):  # every worker died: what is left, file by file
+            chunk = ranges.next_chunk(worker)
+            while chunk:
+                finish(chunk, [_isolated(w, options, RuntimeError("no analysis process left")) for w in chunk])
+                chunk = ranges.next_chunk(worker)
     finally:
         pool.close()
 

@@ -6,11 +6,12 @@ already holds the helper modules the chunk's files follow).  So each worker here
 own: `submit(worker, task)`, then `results()` waits for any busy worker.
 
 Every worker is started at once, before any thread of this module exists: on Linux, from a process
-with no other thread, they are forked (they inherit libcst and the rulebook, already loaded); else,
-and for a worker started again, spawned (`init` and `run` must then be importable functions, their
-arguments picklable).  A worker that dies (a crash, out of memory) gives `Died` for its task;
-`restart(worker)` replaces it.  Workers exit when the run closes them, and die with the run
-(`init` binds them to their parent: engine._init_worker).
+with no other thread, they are forked (they inherit libcst and the rulebook, already loaded); else
+spawned (`init` and `run` must then be importable functions, their arguments picklable).  A worker
+that dies (a crash, out of memory), or whose task raises, gives `Died` for its task; a dead one is
+not replaced (a spawned process that dies while it reads its start-up arguments would block the
+parent's write for ever), its work goes to the others (`stop`).  Workers exit when the run closes
+them, and die with the run (`init` binds them to their parent: engine._init_worker).
 """
 from __future__ import annotations
 
@@ -84,10 +85,18 @@ class Workers:
                 out.append((worker, Died(f"the analysis process died (exit code {proc.exitcode})")))
         return out
 
-    def restart(self, worker: int) -> None:
-        """A new process in place of `worker` (spawned: threads may run by now)."""
-        self.conns[worker].close()
-        self.procs[worker], self.conns[worker] = self._start(multiprocessing.get_context("spawn"))
+    def alive(self, worker: int) -> bool:
+        return self.procs[worker].is_alive()
+
+    def stop(self, worker: int) -> None:
+        """End `worker` (dead, or to be given no more work)."""
+        proc = self.procs[worker]
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
 
     def close(self) -> None:
         """Idle workers are told to exit; a busy one (the run was interrupted) is terminated."""

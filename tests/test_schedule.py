@@ -208,3 +208,23 @@ def test_a_chunk_whose_worker_dies_is_analysed_again_file_by_file(tmp_path):
     assert report["findings"] >= 6
     assert report["same"]  # nothing lost, nothing blamed
     assert any(p.endswith("m3.py") for p in report["retried"])  # the batch holding m3.py did die
+
+
+def test_when_every_worker_dies_the_rest_is_analysed_file_by_file(tmp_path):
+    """No worker is started again (a spawned one that dies at start-up would hang the run): the
+    others take over a dead worker's range, and when none is left the rest goes file by file."""
+    import json
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the pool forks only on Linux")
+    _tree(tmp_path)
+    for p in tmp_path.glob("m*.py"):
+        p.write_text(p.read_text() + "# CRASH_ME\n")
+    out = subprocess.run([sys.executable, "-c", _DYING_POOL, str(tmp_path)], capture_output=True, text=True,
+                         timeout=600, cwd=str(ROOT))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["same"] and report["findings"] >= 6
+    assert len(report["retried"]) == 6  # every file, once, each in a fresh process

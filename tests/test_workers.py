@@ -44,19 +44,20 @@ def test_each_worker_does_the_tasks_it_is_given():
         pool.close()
 
 
-def test_a_worker_that_dies_is_reported_and_can_be_restarted():
+def test_a_worker_that_dies_is_reported_and_the_others_go_on():
     pool = workers.Workers(2, _init, ("ready",), _run)
     try:
         pool.submit(0, "die")
         pool.submit(1, 5)
         got = _collect(pool)
         assert isinstance(got[0], workers.Died) and "exit code 7" in str(got[0])
-        assert got[1][2] == 10
-        pool.restart(0)  # spawned: _init and _run are imported by name
-        pool.submit(0, 4)
-        assert _collect(pool)[0][:3:2] == ("ready", 8)
+        assert got[1][2] == 10 and not pool.alive(0) and pool.alive(1)
+        pool.stop(0)
+        pool.submit(1, 4)
+        assert _collect(pool)[1][2] == 8
     finally:
         pool.close()
+    assert not any(p.is_alive() for p in pool.procs)
 
 
 def test_a_task_that_raises_is_reported_and_the_worker_goes_on():
@@ -65,10 +66,12 @@ def test_a_task_that_raises_is_reported_and_the_worker_goes_on():
         pool.submit(0, "raise")
         got = _collect(pool)[0]
         assert isinstance(got, workers.Died) and str(got) == "ValueError: bad task"
+        assert pool.alive(0)
         pool.submit(0, 2)
         assert _collect(pool)[0][2] == 4
     finally:
         pool.close()
+    assert not any(p.is_alive() for p in pool.procs)
 
 
 def test_closing_ends_a_busy_worker_at_once():
