@@ -91,3 +91,14 @@ def test_blank_lines_and_comments_before_a_statement_are_its_own():
     assert positions._first_holding(parsed.module, set(call), parsed.tops) == 2
     whole, shortcut = both(parsed, call)
     assert shortcut == whole and whole[0]
+
+
+def test_the_module_and_its_header_and_footer_lines_keep_their_ranges():
+    source = "# a header comment\n\nimport os\n\nx = os.getcwd()\n# a footer comment\n"
+    parsed = parse.parse_whole(source.encode())
+    module = parsed.module
+    call = _nodes(module.body[-1])[-1]
+    for extra in (module, module.header[0], module.footer[0]):
+        assert positions._first_holding(module, {call, extra}, parsed.tops) is None
+        whole, shortcut = both(parsed, [call, extra])
+        assert shortcut == whole and whole[0][extra]
