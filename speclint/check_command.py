@@ -63,6 +63,12 @@ def _isatty(stream) -> bool:
         return False
 
 
+def internal_error(exc: BaseException) -> str:
+    """How a bug in speclint is told (both front ends; exit code 2, as 1 means "found")."""
+    detail = " ".join(str(exc).split())
+    return f"speclint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} (please report this)"
+
+
 class Failed(Exception):
     """A usage or configuration error found while checking: the message is printed, exit code 2."""
 

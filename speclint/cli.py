@@ -368,7 +368,5 @@ def main() -> None:
     try:
         cli(prog_name="speclint")
     except Exception as exc:  # noqa: BLE001 - a bug in speclint: exit 2 (1 means "diagnostics found")
-        detail = " ".join(str(exc).split())
-        click.echo(f"speclint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
-                   "(please report this)", err=True)
+        click.echo(check_command.internal_error(exc), err=True)
         sys.exit(EXIT_ERROR)

@@ -341,13 +341,9 @@ def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file
 def _start_pool(jobs: int, options: dict):
     """`jobs` worker processes (speclint.workers) holding `options` (the module index among them:
     sent once per worker, not once per file)."""
-    import sys
-    import threading
-
     from speclint import workers
 
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        # forked: workers inherit libcst and the rulebook, loaded here once (no re-import).
+    if workers.forks():  # forked, they inherit libcst and the rulebook, loaded here once
         importcache.analyser()
         rulebook.load()
     return workers.Workers(jobs, _init_worker, (options, os.getpid()), _pool_batch)

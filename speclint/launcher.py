@@ -13,8 +13,9 @@ line (a command, an option with a value, `--help`, a misspelt command, a `--`, a
 but cannot be read: click's usage error, shell completion) goes to `speclint.cli`, unchanged; so
 does a run on Windows (click expands wildcards and variables in the arguments there) and one whose
 standard streams are not UTF-8 (click.echo re-encodes those; `check_command.plain_echo` writes the
-same bytes only to UTF-8 streams).  tests/test_launcher.py holds the two readings together: for every command line this
-module accepts, click's parse gives the same options, and the output and exit code are the same.
+same bytes only to UTF-8 streams).  tests/test_launcher.py holds the two readings together: for
+every command line this module accepts, click's parse gives the same options, and the output and
+exit code are the same.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import os
 import sys
 from typing import List, Optional, Tuple
 
-# speclint.cli's commands besides `check` (a first argument naming one goes to click).
+# speclint.cli's commands (a first argument naming one but `check` goes to click).
 COMMANDS = frozenset({"check", "clean", "explain", "rule", "rules", "run", "server", "version"})
 
 # check's on/off options: the flag, the option's name and the value it sets.
@@ -111,21 +112,15 @@ def main() -> None:
         code = 1
     except OSError as exc:
         if exc.errno != errno.EPIPE:
-            raise _internal_error(echo, exc)
-        # as click: the reader of the output went away; exit 1, without a traceback at exit
-        sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
-        code = 1
-    except Exception as exc:  # noqa: BLE001
-        raise _internal_error(echo, exc)
+            echo(check_command.internal_error(exc), err=True)
+            code = check_command.EXIT_ERROR
+        else:  # as click: the reader of the output went away; exit 1, without a traceback at exit
+            sys.stdout, sys.stderr = _Pacified(sys.stdout), _Pacified(sys.stderr)
+            code = 1
+    except Exception as exc:  # noqa: BLE001 - a bug in speclint, told as speclint.cli.main tells it
+        echo(check_command.internal_error(exc), err=True)
+        code = check_command.EXIT_ERROR
     sys.exit(code)
-
-
-def _internal_error(echo, exc: BaseException) -> SystemExit:
-    """A bug in speclint (speclint.cli.main says it the same way): exit 2, as 1 means "found"."""
-    detail = " ".join(str(exc).split())
-    echo(f"speclint: internal error: {type(exc).__name__}{': ' + detail if detail else ''} "
-         "(please report this)", err=True)
-    return SystemExit(2)
 
 
 class _Pacified:

@@ -42,25 +42,24 @@ def _serve(conn, init: Callable, init_args: tuple, run: Callable) -> None:
         conn.send(result)
 
 
+def forks() -> bool:
+    """Whether workers started now are forked (on Linux, from a process with no other thread)."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
 class Workers:
     def __init__(self, jobs: int, init: Callable, init_args: tuple, run: Callable):
-        self.init, self.init_args, self.run = init, init_args, run
-        fork = sys.platform.startswith("linux") and threading.active_count() == 1
-        self.context = multiprocessing.get_context("fork" if fork else "spawn")
+        context = multiprocessing.get_context("fork" if forks() else "spawn")
         self.procs: list = []
         self.conns: list = []
         for _ in range(jobs):
-            proc, conn = self._start(self.context)
+            conn, child = context.Pipe()
+            proc = context.Process(target=_serve, args=(child, init, init_args, run), daemon=True)
+            proc.start()
+            child.close()
             self.procs.append(proc)
             self.conns.append(conn)
         self.busy: List[bool] = [False] * jobs
-
-    def _start(self, context):
-        conn, child = context.Pipe()
-        proc = context.Process(target=_serve, args=(child, self.init, self.init_args, self.run), daemon=True)
-        proc.start()
-        child.close()
-        return proc, conn
 
     def submit(self, worker: int, task) -> None:
         self.busy[worker] = True
@@ -90,13 +89,8 @@ class Workers:
 
     def stop(self, worker: int) -> None:
         """End `worker` (dead, or to be given no more work)."""
-        proc = self.procs[worker]
-        if proc.is_alive():
-            proc.terminate()
-        proc.join(5)
-        if proc.is_alive():
-            proc.kill()
-            proc.join(5)
+        self.procs[worker].terminate()
+        _join(self.procs[worker], 5)
 
     def close(self) -> None:
         """Idle workers are told to exit; a busy one (the run was interrupted) is terminated."""
@@ -109,8 +103,13 @@ class Workers:
                 except OSError:
                     pass
         for proc, conn in zip(self.procs, self.conns):
-            proc.join(10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(5)
+            _join(proc, 10)
             conn.close()
+
+
+def _join(proc, seconds: float) -> None:
+    """Wait for `proc` to end, killing it after `seconds`."""
+    proc.join(seconds)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(5)

@@ -153,10 +153,10 @@ def _first_holding(module: cst.Module, targets: set, tops: tuple):
     body = module.body
     if len(tops) != len(body) or not body or module in targets:
         return None  # (`a = 1; b = 2` is two statements to CPython, one to libcst)
-    found = _TargetsRead(targets)
     for line in (*module.header, *module.footer):  # (lines outside every statement)
         if line in targets or line.comment in targets or line.newline in targets or line.whitespace in targets:
             return None
+    found = _TargetsRead(targets)
     for k, stmt in enumerate(body):
         walk(stmt, found)
         if found.hit:

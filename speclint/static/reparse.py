@@ -148,13 +148,10 @@ def _lazy_module(data: bytes, lines: List[bytes], outline, indent: str, newline:
             continue
         info = top.lazy
         ok = info is not None and top.indent == indent and cut.fits(top.first, info, top.end, indent)
-        is_def = True if info is not None else _is_def(lines, top)
-        if is_def is None:  # (which functions the bodies go to would be a guess: no lazy bodies)
-            return _assemble(lines, outline, indent, newline, None)
-        if is_def:
+        if cut.is_def(top.first, top.end, info):
             later.append(top if ok else None)
         tops.append(cut.function(top) if ok else cut.keep(top))
-    if not cut.cuts or cut.unsure:
+    if not cut.cuts or cut.unsure:  # (unsure: which functions the bodies go to would be a guess)
         return _assemble(lines, outline, indent, newline, None)
     module = _assemble(cut.skeleton + lines[cut.pos:], [cut.shifted(t) for t in tops], indent, newline, None)
     if module is None:
@@ -182,11 +179,20 @@ class _Skeleton:
         self.skeleton: List[bytes] = []
         self.pos = 0  # lines of `lines` copied into `skeleton` so far
         self.cuts = 0
-        self.unsure = False  # a method the text cannot tell from another statement (`_is_def`)
+        self.unsure = False  # a statement the text cannot tell from a function (`_is_def`)
 
     def shift(self, line: int) -> int:
         """Where line `line` (1-based, past every cut so far) is in the skeleton."""
         return line + len(self.skeleton) - self.pos
+
+    def is_def(self, first: int, end: int, info=None) -> bool:
+        """Whether the statement on lines first..end is a function (`info`: its LazyBody, known to
+        be one); a statement the text cannot tell makes the skeleton `unsure`."""
+        if info is not None:
+            return True
+        found = _is_def(self.lines, safeparse.Top(first, end, None))
+        self.unsure = self.unsure or found is None
+        return bool(found)
 
     def fits(self, first: int, info, end: int, body_indent: str) -> bool:
         """Whether a body can be cut: indented by `body_indent` (what the `pass` gets), with the
@@ -219,9 +225,7 @@ class _Skeleton:
         methods.append(own)
         if top.lazy is None or top.indent != self.indent:
             for b_first, b_end, _ in top.body:
-                is_def = _is_def(self.lines, safeparse.Top(b_first, b_end, None))
-                self.unsure = self.unsure or is_def is None
-                if is_def:
+                if self.is_def(b_first, b_end):
                     own.append(None)
             return self.keep(top)
         first = self.shift(top.first)
@@ -234,9 +238,7 @@ class _Skeleton:
                 self._cut(info, b_end, self.indent * 2)
                 body.append((start, len(self.skeleton), col))
                 continue
-            is_def = True if info is not None else _is_def(self.lines, safeparse.Top(b_first, b_end, None))
-            self.unsure = self.unsure or is_def is None
-            if is_def:
+            if self.is_def(b_first, b_end, info):
                 own.append(None)
             body.append((start, self.shift(b_end), col))
         end = len(self.skeleton) if self.pos == top.end else self.shift(top.end)
