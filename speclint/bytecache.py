@@ -15,10 +15,9 @@ import importlib.util
 import marshal
 import os
 import sys
-from typing import Optional
 
 
-def path_for(stem: str) -> Optional[str]:
+def path_for(stem: str) -> str | None:
     """Where the data `stem` lives (None: this Python keeps no bytecode cache)."""
     tag = sys.implementation.cache_tag
     if tag is None:
@@ -30,7 +29,7 @@ def path_for(stem: str) -> Optional[str]:
     return os.path.join(os.path.dirname(pyc), f"{stem}.{tag}.marshal")
 
 
-def read(path: Optional[str]):
+def read(path: str | None):
     if path is None:
         return None
     try:
@@ -41,7 +40,7 @@ def read(path: Optional[str]):
     return value if magic == importlib.util.MAGIC_NUMBER else None
 
 
-def write(path: Optional[str], value) -> None:
+def write(path: str | None, value) -> None:
     if path is None or sys.dont_write_bytecode:
         return
     tmp = f"{path}.{os.getpid()}.tmp"

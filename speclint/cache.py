@@ -39,13 +39,12 @@ entry's `deps` are only hashed, and only when they are regular files.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import errno
 import functools
 import os
 import stat
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Callable, Iterator
 
 from speclint import __version__
 from speclint.diagnostics import Diagnostic
@@ -112,7 +111,7 @@ def codes_key(enabled: frozenset) -> str:
     return hashlib.blake2b(",".join(sorted(enabled)).encode(), digest_size=8).hexdigest()
 
 
-def cache_root(project_root: Path, override: Optional[str] = None) -> Path:
+def cache_root(project_root: Path, override: str | None = None) -> Path:
     """Where the cache for a project lives: `--cache-dir`, else $SPECLINT_CACHE_DIR, else
     `<project root>/.speclint_cache`."""
     chosen = override or os.environ.get(ENV_CACHE_DIR)
@@ -136,11 +135,11 @@ class _Dir:
     """A directory below the cache root, named without following symbolic links: an open
     directory (fd) where the system has openat(), else a path checked with lstat()."""
 
-    def __init__(self, fd: Optional[int], path: str):
+    def __init__(self, fd: int | None, path: str):
         self.fd, self.path = fd, path
 
     @classmethod
-    def open(cls, parent: Optional["_Dir"], name: str, create: bool, follow: bool = False) -> "_Dir":
+    def open(cls, parent: _Dir | None, name: str, create: bool, follow: bool = False) -> _Dir:
         path = os.path.join(parent.path, name) if parent is not None else name
         if _AT:
             flags = os.O_RDONLY | os.O_DIRECTORY | (0 if follow else os.O_NOFOLLOW)
@@ -201,9 +200,9 @@ class Cache:
         self.follow_root = follow_root
         self.disabled = False
         self._prepared = False
-        self._dep_hashes: Dict[str, Optional[str]] = {}
+        self._dep_hashes: dict[str, str | None] = {}
 
-    def _entry_name(self, abspath: str, ckey: str) -> Tuple[str, str]:
+    def _entry_name(self, abspath: str, ckey: str) -> tuple[str, str]:
         """(shard directory, file name) of an entry below the version directory."""
         import hashlib
 
@@ -216,7 +215,7 @@ class Cache:
         return self.dir / shard / name
 
     @contextlib.contextmanager
-    def _shard(self, abspath: str, ckey: str, create: bool) -> Iterator[Tuple[_Dir, str]]:
+    def _shard(self, abspath: str, ckey: str, create: bool) -> Iterator[tuple[_Dir, str]]:
         """The entry's shard directory (opened) and the entry's name in it."""
         shard, name = self._entry_name(abspath, ckey)
         with self._version_dir(create) as version:
@@ -227,8 +226,8 @@ class Cache:
                 directory.close()
 
     def get(self, abspath: str, chash: str, ckey: str, rkey: str, shown: str, show=None,
-            codes_for: Optional[Callable[[str], str]] = None
-            ) -> Optional[Tuple[List[Diagnostic], Dict[str, Optional[str]]]]:
+            codes_for: Callable[[str], str] | None = None
+            ) -> tuple[list[Diagnostic], dict[str, str | None]] | None:
         """(diagnostics, deps) of a valid entry, else None.  `shown` is the file's reported path;
         `show` turns the absolute path of another module (a finding reported there) into its
         reported path; `codes_for(path)` is the `codes_key` of the rules now enabled for a
@@ -280,7 +279,7 @@ class Cache:
             return None  # (not there, unreadable, not JSON, nested beyond the parser's recursion...)
         return diags, dict(deps)
 
-    def _hash_of(self, path: str) -> Optional[str]:
+    def _hash_of(self, path: str) -> str | None:
         """The content hash of a regular file (streamed); None when it is absent, unreadable or
         not a regular file (a FIFO or /dev/zero named in a planted entry is never read)."""
         if path not in self._dep_hashes:
@@ -301,8 +300,8 @@ class Cache:
         return self._dep_hashes[path]
 
     def put(self, abspath: str, chash: str, ckey: str, rkey: str, shown: str,
-            diagnostics: List[Diagnostic], deps: Dict[str, Optional[str]],
-            dep_codes: Optional[Dict[str, str]] = None) -> None:
+            diagnostics: list[Diagnostic], deps: dict[str, str | None],
+            dep_codes: dict[str, str] | None = None) -> None:
         if self.disabled:
             return
         import json
@@ -325,7 +324,7 @@ class Cache:
 
     @contextlib.contextmanager
     def _version_dir(self, create: bool) -> Iterator[_Dir]:
-        opened: List[_Dir] = []
+        opened: list[_Dir] = []
         try:
             root = _Dir.open(None, str(self.root), create, follow=self.follow_root)
             opened.append(root)
@@ -398,14 +397,14 @@ class Cache:
         self._prepared = True
 
 
-_DIAGNOSTIC_FIELDS = {f.name: f for f in dataclasses.fields(Diagnostic)}
+_DIAGNOSTIC_FIELDS = frozenset(Diagnostic.FIELDS)
 _INT_FIELDS = ("line", "column", "end_line", "end_column")
 _STR_FIELDS = ("code", "name", "severity", "message", "engine")
 
 
-def _diagnostic_fields(d) -> Optional[dict]:
+def _diagnostic_fields(d) -> dict | None:
     """A cached diagnostic's fields, checked: every field of its type, or None."""
-    if not isinstance(d, dict) or not set(d) <= set(_DIAGNOSTIC_FIELDS):
+    if not isinstance(d, dict) or not set(d) <= _DIAGNOSTIC_FIELDS:
         return None
     if not all(type(d.get(k)) is int for k in _INT_FIELDS) or not all(type(d.get(k)) is str for k in _STR_FIELDS[:4]):
         return None
@@ -428,9 +427,9 @@ def _valid_fix(fix) -> bool:
 class Caches:
     """The caches of one run, one per project root."""
 
-    def __init__(self, override: Optional[str] = None):
+    def __init__(self, override: str | None = None):
         self.override = override
-        self._by_root: Dict[str, Cache] = {}
+        self._by_root: dict[str, Cache] = {}
 
     def for_project(self, project_root: Path) -> Cache:
         root = str(cache_root(project_root, self.override))
@@ -444,7 +443,7 @@ class NotACache(OSError):
     """`speclint clean` was pointed at a directory that is not a speclint cache."""
 
 
-def clean(directory: Path) -> Optional[str]:
+def clean(directory: Path) -> str | None:
     """Remove a cache directory.  None when there was none; else what was removed ("" for a cache
     directory; a note for a symbolic link, which is removed itself, its target left alone).
     OSError when it cannot be removed, NotACache for a directory that does not look like a
@@ -461,7 +460,7 @@ def clean(directory: Path) -> Optional[str]:
     if directory.name != CACHE_DIR_NAME and not _has_our_tag(directory):
         raise NotACache(0, "it does not look like a speclint cache (no CACHEDIR.TAG written by speclint); "
                            "not removed", str(directory))
-    failures: List[str] = []
+    failures: list[str] = []
     shutil.rmtree(directory, onerror=lambda fn, path, exc: failures.append(f"{path}: {exc[1]}"))
     if os.path.lexists(directory):
         raise OSError(0, failures[0] if failures else "could not remove it", str(directory))
@@ -480,7 +479,7 @@ def _has_our_tag(directory: Path) -> bool:
     return head.startswith(b"Signature: 8a477f597d28d172789f06886806bc55") and b"speclint" in head
 
 
-def _write_atomically(directory: "_Dir", name: str, data: bytes) -> None:
+def _write_atomically(directory: _Dir, name: str, data: bytes) -> None:
     """Write `name` in `directory` through a temporary file and a rename (readers never see half a
     file); the temporary file is removed on any failure."""
     import secrets

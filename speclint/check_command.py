@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Callable, List, Optional
+from collections.abc import Callable
 
 from speclint import rulebook
 from speclint.config import ConfigError, Resolver, validate_selectors
@@ -41,7 +41,7 @@ Echo = Callable[..., None]
 _ANSI = r"\033\[[0-?]*[ -/]*[@-~]"
 
 
-def plain_echo(message: str = "", nl: bool = True, err: bool = False, file=None, color: Optional[bool] = None) -> None:
+def plain_echo(message: str = "", nl: bool = True, err: bool = False, file=None, color: bool | None = None) -> None:
     """`click.echo` of a text message to a text stream whose encoding is UTF-8 (the launcher
     checks): colour escapes stripped off a non-terminal unless `color` is given, then written and
     flushed.  No stream (pythonw): nothing."""
@@ -77,12 +77,12 @@ def _fail(message: str) -> None:
     raise Failed(message)
 
 
-def parse_selectors(values, option: str = "") -> Optional[List[str]]:
+def parse_selectors(values, option: str = "") -> list[str] | None:
     """The selectors given to an option (None: not given).  `--select ''` (an unset variable in a CI
     script, say) would turn every rule off: a usage error, not "All checks passed"."""
     if not values:
         return None
-    out: List[str] = []
+    out: list[str] = []
     for v in values:
         out.extend(s for s in v.split(",") if s.strip())
     if not out and option == "--select":
@@ -108,7 +108,7 @@ class _KeptStream:
             self.over = len(self.kept) > self.limit
         return data
 
-    def text(self) -> Optional[str]:
+    def text(self) -> str | None:
         return None if self.over else bytes(self.kept).decode("utf-8", errors="replace")
 
 
@@ -162,10 +162,7 @@ def _run_check(paths, *, select, ignore, output_format, target, config_file, std
                quiet, statistics, color, jobs, no_cache, cache_dir, respect_gitignore, no_prefilter,
                force_exclude, extend_select, extend_ignore, output_file, baseline_file, write_baseline,
                no_baseline, show_settings, show_files, modes, fix, unsafe_fixes, diff, show_fixes, echo) -> int:
-    from speclint import importcache
-
-    with importcache.generated_code("cli"):  # (start-up: engine's, diagnostics' and files' dataclasses)
-        from speclint import engine
+    from speclint import engine
 
     paths = list(paths) or ["."]
     missing = []

@@ -9,17 +9,14 @@ import json
 import os
 import sys
 
-from speclint import importcache
+import click
 
-with importcache.generated_code("cli"):  # (start-up: the bytecode of generated dataclass methods)
-    import click
-
-    from speclint import __version__, check_command, rulebook
-    from speclint.check_command import EXIT_ERROR, EXIT_FOUND, OUTPUT_FORMATS, TEXT_FORMATS
-    from speclint.check_command import parse_selectors as _selectors
-    from speclint.check_command import use_color as _use_color
-    from speclint.check_command import width as _width
-    from speclint.config import MODES, TARGETS, ConfigError, Resolver, validate_selectors
+from speclint import __version__, check_command, rulebook
+from speclint.check_command import EXIT_ERROR, EXIT_FOUND, OUTPUT_FORMATS, TEXT_FORMATS
+from speclint.check_command import parse_selectors as _selectors
+from speclint.check_command import use_color as _use_color
+from speclint.check_command import width as _width
+from speclint.config import MODES, TARGETS, ConfigError, Resolver, validate_selectors
 
 
 class _DefaultToCheck(click.Group):

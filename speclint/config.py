@@ -13,11 +13,10 @@ import functools
 import os
 import re
 import stat
-from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Dict, Optional
 
 from speclint import rulebook
+from speclint.record import Frozen
 
 DEFAULT_EXCLUDE = (
     ".bzr", ".direnv", ".eggs", ".git", ".hg", ".mypy_cache", ".nox", ".pytest_cache",
@@ -35,24 +34,36 @@ class ConfigError(Exception):
     """A bad configuration or selector; the message is one line for the user."""
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Frozen):
+    FIELDS = ("root", "source", "select", "extend_select", "ignore", "extend_ignore", "per_file_ignores", "exclude",
+              "extend_exclude", "target", "modes", "respect_gitignore", "baseline")
+
     root: Path
-    source: Optional[Path] = None
-    select: Optional[tuple] = None  # selectors; None = every rule enabled by default
-    extend_select: tuple = ()  # added to select (or to the default rules)
-    ignore: tuple = ()
-    extend_ignore: tuple = ()
-    per_file_ignores: tuple = ()  # ((pattern, (selectors...)), ...)
-    exclude: tuple = DEFAULT_EXCLUDE
-    extend_exclude: tuple = ()
-    target: str = "auto"
-    modes: str = "invoked"  # "all": check every mode of every model_fn, invoked or not
-    respect_gitignore: bool = True
-    baseline: Optional[str] = None  # absolute path of the baseline file
+    source: Path | None
+    select: tuple | None  # selectors; None = every rule enabled by default
+    extend_select: tuple  # added to select (or to the default rules)
+    ignore: tuple
+    extend_ignore: tuple
+    per_file_ignores: tuple  # ((pattern, (selectors...)), ...)
+    exclude: tuple
+    extend_exclude: tuple
+    target: str
+    modes: str  # "all": check every mode of every model_fn, invoked or not
+    respect_gitignore: bool
+    baseline: str | None  # absolute path of the baseline file
+
+    def __init__(self, root: Path, source: Path | None = None, select: tuple | None = None,
+                 extend_select: tuple = (), ignore: tuple = (), extend_ignore: tuple = (),
+                 per_file_ignores: tuple = (), exclude: tuple = DEFAULT_EXCLUDE, extend_exclude: tuple = (),
+                 target: str = "auto", modes: str = "invoked", respect_gitignore: bool = True,
+                 baseline: str | None = None) -> None:
+        self._set(root=root, source=source, select=select, extend_select=extend_select, ignore=ignore,
+                  extend_ignore=extend_ignore, per_file_ignores=per_file_ignores, exclude=exclude,
+                  extend_exclude=extend_exclude, target=target, modes=modes, respect_gitignore=respect_gitignore,
+                  baseline=baseline)
 
     def with_overrides(self, select=None, ignore=None, target=None, respect_gitignore=None,
-                       extend_select=None, extend_ignore=None, baseline=None, modes=None) -> "Config":
+                       extend_select=None, extend_ignore=None, baseline=None, modes=None) -> Config:
         """Command-line values: each replaces the file's, except `extend_*`, which add to it;
         `baseline=""` turns the file's baseline off."""
         changes = {}
@@ -72,14 +83,14 @@ class Config:
             changes["target"] = target
         if modes is not None:
             changes["modes"] = modes
-        return replace(self, **changes) if changes else self
+        return self.replace(**changes) if changes else self
 
     # ---- which rules apply ----------------------------------------------------------------------
-    def enabled_codes(self, rel_path: Optional[str] = None) -> frozenset:
+    def enabled_codes(self, rel_path: str | None = None) -> frozenset:
         return _enabled(self.select, self.extend_select,
                         self.ignore + self.extend_ignore + self._file_ignores(rel_path))
 
-    def _file_ignores(self, rel_path: Optional[str]) -> tuple:
+    def _file_ignores(self, rel_path: str | None) -> tuple:
         if not rel_path or not self.per_file_ignores:
             return ()
         out: tuple = ()
@@ -111,7 +122,7 @@ class Config:
                 names.add(p.rstrip("/"))
         return frozenset(names), tuple(globs)
 
-    def relative(self, path) -> Optional[str]:
+    def relative(self, path) -> str | None:
         """`path` relative to the root, with forward slashes; None outside the root.  (String
         operations: this runs for every walked file.)"""
         abspath = os.path.abspath(path)
@@ -225,7 +236,7 @@ def parse(table: dict, source: Path, root: Path) -> Config:
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected one of: {', '.join(sorted(_KEYS))})")
-    kw: Dict[str, object] = {}
+    kw: dict[str, object] = {}
     for key in ("select", "extend-select", "ignore", "extend-ignore"):
         if key in table:
             kw[key.replace("-", "_")] = tuple(validate_selectors(_str_list(table[key], f"{where} {key}"), f"{where} {key}"))
@@ -291,10 +302,10 @@ def load_file(path: Path) -> Config:
 class Resolver:
     """Finds and caches the config that applies to each directory."""
 
-    def __init__(self, explicit: Optional[Path] = None, overrides: Optional[dict] = None):
+    def __init__(self, explicit: Path | None = None, overrides: dict | None = None):
         self.overrides = overrides or {}
         self._explicit = load_file(explicit).with_overrides(**self.overrides) if explicit else None
-        self._by_dir: Dict[str, Config] = {}
+        self._by_dir: dict[str, Config] = {}
 
     def for_dir(self, directory: str) -> Config:
         """The config for files in `directory` (no check that it is one)."""

@@ -12,38 +12,45 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from speclint import files, heap, importcache, rulebook, schedule
 from speclint.config import Config, Resolver
 from speclint.diagnostics import Diagnostic
+from speclint.record import Record
 from speclint.static import safeparse  # (standard library only: no libcst)
 
 
-@dataclass
-class FileResult:
-    path: str
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    skipped: bool = False  # no Estimator API mentioned: not parsed
-    internal_error: Optional[str] = None
-    # Other linted modules the analysis consulted (the module index), {absolute path: sha256 of
-    # the content} (cache.content_hash), and files whose absence decided where an import resolves
-    # (hash None); a cache entry is valid only while each still hashes so (or is still absent).
-    deps: Dict[str, Optional[str]] = field(default_factory=dict)
-    cached: bool = False  # served from the cache
+class FileResult(Record):
+    FIELDS = ("path", "diagnostics", "skipped", "internal_error", "deps", "cached")
+
+    def __init__(self, path: str, diagnostics: list[Diagnostic] | None = None, skipped: bool = False,
+                 internal_error: str | None = None, deps: dict[str, str | None] | None = None,
+                 cached: bool = False) -> None:
+        self.path = path
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.skipped = skipped  # no Estimator API mentioned: not parsed
+        self.internal_error = internal_error
+        # Other linted modules the analysis consulted (the module index), {absolute path: sha256
+        # of the content} (cache.content_hash), and files whose absence decided where an import
+        # resolves (hash None); a cache entry is valid only while each still hashes so (or is
+        # still absent).
+        self.deps = {} if deps is None else deps
+        self.cached = cached  # served from the cache
 
 
-@dataclass
-class RunResult:
-    files: List[FileResult] = field(default_factory=list)
-    baselined: int = 0  # diagnostics a baseline hid (speclint.baseline.apply)
+class RunResult(Record):
+    FIELDS = ("files", "baselined")
+
+    def __init__(self, files: list[FileResult] | None = None, baselined: int = 0) -> None:
+        self.files = [] if files is None else files
+        self.baselined = baselined  # diagnostics a baseline hid (speclint.baseline.apply)
 
     @property
-    def diagnostics(self) -> List[Diagnostic]:
+    def diagnostics(self) -> list[Diagnostic]:
         # a finding inside an imported module can be reported by each module that imports it
-        unique: Dict[tuple, Diagnostic] = {}
+        unique: dict[tuple, Diagnostic] = {}
         for f in self.files:
             for d in f.diagnostics:
                 key = _identity(d)
@@ -54,7 +61,7 @@ class RunResult:
         return out
 
     @property
-    def internal_errors(self) -> List[FileResult]:
+    def internal_errors(self) -> list[FileResult]:
         return [f for f in self.files if f.internal_error]
 
 
@@ -86,9 +93,9 @@ def _diag(code: str, path: str, message: str, rng=(1, 0, 1, 0)) -> Diagnostic:
                       message, "static")
 
 
-def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str] = None, *,
-                 file: Optional[str] = None, index=None, prefilter: bool = True,
-                 resolver: Optional[Resolver] = None, users: Sequence[Tuple[str, bool]] = (),
+def check_source(data: bytes, path: str, config: Config, rel_path: str | None = None, *,
+                 file: str | None = None, index=None, prefilter: bool = True,
+                 resolver: Resolver | None = None, users: Sequence[tuple[str, bool]] = (),
                  incremental: bool = False) -> FileResult:
     """Lint one file's bytes. `path` is the path to report; `file` the file on disk (if any) and
     `index` the run's module index, for helpers imported from other linted modules; `resolver`
@@ -111,7 +118,7 @@ def check_source(data: bytes, path: str, config: Config, rel_path: Optional[str]
                                         resolver, users, path if incremental else None)
 
 
-def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str) -> frozenset:
+def enabled_for_module(resolver: Resolver | None, config: Config, other: str) -> frozenset:
     """The rules that apply to findings located in another module `other`: its own configuration
     (a nested pyproject.toml, its per-file-ignores), else the importer's `config`."""
     from speclint.config import ConfigError
@@ -125,8 +132,8 @@ def enabled_for_module(resolver: Optional[Resolver], config: Config, other: str)
 
 
 def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozenset, result: FileResult,
-             file: Optional[str], index, resolver: Optional[Resolver] = None, users=(),
-             key: Optional[str] = None) -> FileResult:
+             file: str | None, index, resolver: Resolver | None = None, users=(),
+             key: str | None = None) -> FileResult:
     parsed = pipeline.parse(data, key) if key is not None else pipeline.parse(data)
     if parsed.error is not None:
         if "SL000" in enabled:
@@ -159,7 +166,7 @@ def _analyse(pipeline, data: bytes, path: str, config: Config, enabled: frozense
     return result
 
 
-def _sl000(shown: str, config: Config, rel: Optional[str], reason: str) -> FileResult:
+def _sl000(shown: str, config: Config, rel: str | None, reason: str) -> FileResult:
     result = FileResult(shown)
     if "SL000" in config.enabled_codes(rel):
         result.diagnostics.append(_diag("SL000", shown, rulebook.load()["SL000"].message(reason=reason)))
@@ -206,7 +213,7 @@ def _read(path: str) -> bytes:
         return read_limited(fh, st.st_size)
 
 
-def read_limited(fh, size: Optional[int] = None) -> bytes:
+def read_limited(fh, size: int | None = None) -> bytes:
     """Read a binary stream (a file of `size` bytes, or stdin) up to the parse limit; TooLarge
     beyond it, after streaming the rest through the prefilter."""
     limit = safeparse.MAX_PARSE_BYTES
@@ -218,7 +225,7 @@ def read_limited(fh, size: Optional[int] = None) -> bytes:
     return data
 
 
-def _too_large_stream(fh, head: bytes, size: Optional[int]):
+def _too_large_stream(fh, head: bytes, size: int | None):
     if files.may_matter(head):
         raise TooLarge(size or len(head), True, exact=size is not None)
     matters, read = _stream_matters(fh, head)
@@ -241,7 +248,7 @@ def _stream_matters(fh, head: bytes = b""):
         tail = chunk[-overlap:] if overlap else b""
 
 
-def _too_large(exc: TooLarge, shown: str, config: Config, rel: Optional[str]) -> FileResult:
+def _too_large(exc: TooLarge, shown: str, config: Config, rel: str | None) -> FileResult:
     if not exc.matters:
         return FileResult(shown, skipped=True)
     if exc.exact:
@@ -252,7 +259,7 @@ def _too_large(exc: TooLarge, shown: str, config: Config, rel: Optional[str]) ->
     return _sl000(shown, config, rel, reason)
 
 
-def _safe_check(data: bytes, shown: str, config: Config, rel: Optional[str], options: dict) -> FileResult:
+def _safe_check(data: bytes, shown: str, config: Config, rel: str | None, options: dict) -> FileResult:
     try:
         return check_source(data, shown, config, rel, **options)
     except Exception as exc:  # noqa: BLE001 - a bug in speclint must not stop the run
@@ -298,26 +305,30 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@dataclass
-class _Work:
-    index: int
-    data: bytes
-    shown: str
-    config: Config
-    rel: Optional[str]
-    file: str  # the path as walked (read by the module index)
-    abspath: str
-    cache: object = None  # cache.Cache
-    chash: str = ""
-    ckey: str = ""
-    codes_for: object = None  # consulted module -> cache.codes_key of its enabled rules
-    users: tuple = ()  # the project's modules using its model_fns, (path, narrows) (users_for)
+class _Work(Record):
+    FIELDS = ("index", "data", "shown", "config", "rel", "file", "abspath", "cache", "chash", "ckey", "codes_for",
+              "users")
+
+    def __init__(self, index: int, data: bytes, shown: str, config: Config, rel: str | None, file: str,
+                 abspath: str, cache=None, chash: str = "", ckey: str = "", codes_for=None, users: tuple = ()):
+        self.index = index
+        self.data = data
+        self.shown = shown
+        self.config = config
+        self.rel = rel
+        self.file = file  # the path as walked (read by the module index)
+        self.abspath = abspath
+        self.cache = cache  # cache.Cache
+        self.chash = chash
+        self.ckey = ckey
+        self.codes_for = codes_for  # consulted module -> cache.codes_key of its enabled rules
+        self.users = users  # the project's modules using its model_fns, (path, narrows) (users_for)
 
 
 _WORKER_OPTIONS: dict = {}  # a pool worker's check_source options (set once, by the initializer)
 
 
-def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
+def _init_worker(options: dict, parent_pid: int | None = None) -> None:
     global _WORKER_OPTIONS
     if parent_pid is not None:  # die with the run, even when it is killed (SIGTERM, SIGKILL)
         from speclint import lifetime
@@ -330,7 +341,7 @@ def _init_worker(options: dict, parent_pid: Optional[int] = None) -> None:
     heap.worker(heap.RETIRING_YOUNG_THRESHOLD)
 
 
-def _pool_task(data: bytes, shown: str, config: Config, rel: Optional[str], file: str, users=()) -> FileResult:
+def _pool_task(data: bytes, shown: str, config: Config, rel: str | None, file: str, users=()) -> FileResult:
     from speclint.static import retire
 
     result = _safe_check(data, shown, config, rel, dict(_WORKER_OPTIONS, file=file, users=users))
@@ -370,8 +381,8 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
 
         run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
     project = _RunProject()
-    slots: List[Optional[FileResult]] = [None] * len(entries)
-    works: List[_Work] = []
+    slots: list[FileResult | None] = [None] * len(entries)
+    works: list[_Work] = []
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
@@ -427,7 +438,7 @@ class _RunProject:
             project.save(store, root)
 
 
-def users_for(path: str, config: Optional[Config] = None) -> tuple:
+def users_for(path: str, config: Config | None = None) -> tuple:
     """The project's modules that use the model_fns of the file at `path` (`speclint.project`),
     for a check of that one file outside a run (the language server, flake8, stdin); the project
     index is persisted in the project's cache (`config.root`'s) unless caching is off."""
@@ -458,7 +469,7 @@ def _counting(report, total: int):
     return tick
 
 
-def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str, progress) -> None:
+def _run_pool(works: list[_Work], jobs: int, options: dict, slots, run_key: str, progress) -> None:
     """The works analysed by `jobs` worker processes, each fed the chunks of its own range
     (`schedule.Ranges`: the next chunk of a range goes to the worker that analysed the files before
     it, and holds the helper modules they follow)."""
@@ -466,7 +477,7 @@ def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str,
 
     jobs = min(jobs, len(works))
     ranges = schedule.Ranges(works, jobs)
-    chunks: List[Optional[list]] = [None] * jobs
+    chunks: list[list | None] = [None] * jobs
     pool = _start_pool(jobs, options)
     alive = set(range(jobs))
 
@@ -503,7 +514,7 @@ def _run_pool(works: List[_Work], jobs: int, options: dict, slots, run_key: str,
         pool.close()
 
 
-def _run_here(works: List[_Work], options: dict, slots, run_key: str, progress) -> None:
+def _run_here(works: list[_Work], options: dict, slots, run_key: str, progress) -> None:
     from speclint.static import retire
 
     with retire.tracking():
@@ -520,7 +531,7 @@ def _task(work: _Work) -> tuple:
     return work.data, work.shown, work.config, work.rel, work.file, work.users
 
 
-def _pool_batch(tasks: List[tuple]) -> List[FileResult]:
+def _pool_batch(tasks: list[tuple]) -> list[FileResult]:
     return [_pool_task(*t) for t in tasks]
 
 
@@ -528,7 +539,7 @@ def _submit(pool, work: _Work):
     return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file, work.users)
 
 
-def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> Optional[_Work]:
+def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> _Work | None:
     """Read, prefilter and look up one file; a _Work when it still needs analysing."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
@@ -588,7 +599,7 @@ def _finish(work: _Work, result: FileResult, slots, run_key: str) -> None:
                        dep_codes)
 
 
-def check_stdin(data, filename: Optional[str], resolver: Resolver, **options) -> RunResult:
+def check_stdin(data, filename: str | None, resolver: Resolver, **options) -> RunResult:
     """Lint code read from stdin: `data` is its bytes or a binary stream (read up to the parse
     limit, as a file is)."""
     name = filename or "-"

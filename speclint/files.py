@@ -10,9 +10,10 @@ ignored (like ruff).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+
+from speclint.record import Record
 
 # A file that never spells `Estimator` can neither construct a spec (EstimatorSpec,
 # TPUEstimatorSpec) nor hand a model_fn to an Estimator/TPUEstimator (aliases are imported by
@@ -27,10 +28,12 @@ def may_matter(data: bytes) -> bool:
     return any(tok in data for tok in PREFILTER_TOKENS)
 
 
-@dataclass
-class Entry:
-    path: str  # as given / walked (used for reading)
-    error: Optional[str] = None  # why it cannot be read (reported as SL000)
+class Entry(Record):
+    FIELDS = ("path", "error")
+
+    def __init__(self, path: str, error: str | None = None) -> None:
+        self.path = path  # as given / walked (used for reading)
+        self.error = error  # why it cannot be read (reported as SL000)
 
 
 def walk(paths, resolver) -> Iterator[Entry]:
@@ -63,7 +66,7 @@ def _walk_dir(top: Path, resolver, seen) -> Iterator[Entry]:
     """Depth-first, sorted, directories before their contents (os.walk's top-down order), with
     os.scandir: the directory entry's type needs no stat() for regular files, and paths stay
     strings (a 2,000-file tree is walked in a few tens of milliseconds)."""
-    ignores: Dict[str, Optional[GitIgnore]] = {}
+    ignores: dict[str, GitIgnore | None] = {}
     sep = os.sep
     stack = [str(top)]
     while stack:
@@ -142,7 +145,7 @@ class GitIgnore:
     as with git.
     """
 
-    def __init__(self, layers: Tuple[Tuple[str, object], ...]):
+    def __init__(self, layers: tuple[tuple[str, object], ...]):
         self.layers = layers  # ((base_dir, spec), ...) shallowest first
 
     def ignored(self, path: str, is_dir: bool) -> bool:
@@ -156,7 +159,7 @@ class GitIgnore:
         return False
 
 
-def _read_patterns(path: str) -> Optional[List[str]]:
+def _read_patterns(path: str) -> list[str] | None:
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -165,7 +168,7 @@ def _read_patterns(path: str) -> Optional[List[str]]:
     return data.decode("utf-8", "replace").splitlines()
 
 
-def _spec(lines: List[str]):
+def _spec(lines: list[str]):
     import pathspec  # only when a .gitignore exists
 
     try:
@@ -181,17 +184,17 @@ def _spec(lines: List[str]):
         return pathspec.GitIgnoreSpec.from_lines(good)
 
 
-def _gitignore_for(dirpath: str, memo: Dict[str, Optional[GitIgnore]]) -> Optional[GitIgnore]:
+def _gitignore_for(dirpath: str, memo: dict[str, GitIgnore | None]) -> GitIgnore | None:
     """The rules for `dirpath` (None outside a git work tree), built from its parent's."""
     d = os.path.abspath(dirpath)
     if d in memo:
         return memo[d]
     if os.path.lexists(os.path.join(d, ".git")):
-        layers: Tuple[Tuple[str, object], ...] = ()
+        layers: tuple[tuple[str, object], ...] = ()
         lines = _read_patterns(os.path.join(d, ".git", "info", "exclude"))
         if lines:
             layers += ((d, _spec(lines)),)
-        parent: Optional[GitIgnore] = GitIgnore(layers)
+        parent: GitIgnore | None = GitIgnore(layers)
     else:
         up = os.path.dirname(d)
         parent = _gitignore_for(up, memo) if up and up != d else None

@@ -22,7 +22,6 @@ import builtins
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Dict, Optional
 
 from speclint import bytecache
 
@@ -33,23 +32,23 @@ FORMAT = "v2"  # in the file's name: a table written by another version of this 
 
 _LOCK = threading.RLock()
 _active = 0
-_table: Optional[Dict[str, object]] = None  # the table in use, while a scope is active
+_table: dict[str, object] | None = None  # the table in use, while a scope is active
 _name = ""  # its name (one per import scope: the command line's, the analyser's)
 _added = 0  # entries it gained in this scope
-_loaded: Dict[str, Dict[str, object]] = {}  # the tables this process loaded (each read once)
+_loaded: dict[str, dict[str, object]] = {}  # the tables this process loaded (each read once)
 
 
-def table_path(name: str) -> Optional[str]:
+def table_path(name: str) -> str | None:
     """Where the table `name` lives (None: this Python keeps no bytecode cache)."""
     return bytecache.path_for(f"dataclass-code.{FORMAT}.{name}")
 
 
-def _load(name: str) -> Dict[str, object]:
+def _load(name: str) -> dict[str, object]:
     table = bytecache.read(table_path(name))
     return table if isinstance(table, dict) else {}
 
 
-def _save(name: str, table: Dict[str, object]) -> None:
+def _save(name: str, table: dict[str, object]) -> None:
     bytecache.write(table_path(name), table)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import List, Optional, Tuple
 
 # speclint.cli's commands (a first argument naming one but `check` goes to click).
 COMMANDS = frozenset({"check", "clean", "explain", "rule", "rules", "run", "server", "version"})
@@ -44,14 +43,14 @@ FLAGS = {
 COMPLETION_VARIABLE = "_SPECLINT_COMPLETE"  # click's shell completion for prog_name "speclint"
 
 
-def plain_command_line(args: List[str]) -> Optional[Tuple[List[str], dict]]:
+def plain_command_line(args: list[str]) -> tuple[list[str], dict] | None:
     """(paths, the options given) when `args` has the plain shape this module runs itself, else
     None (speclint.cli reads it)."""
     if args and args[0] == "check":
         args = args[1:]
     elif args and (args[0] in COMMANDS or (args[0].isidentifier() and not os.path.lexists(args[0]))):
         return None  # a command, or perhaps a misspelt one (speclint.cli suggests the right one)
-    paths: List[str] = []
+    paths: list[str] = []
     given: dict = {}
     for arg in args:
         if arg in FLAGS:
@@ -95,10 +94,7 @@ def main() -> None:
         click_main()
         return
     paths, given = plain
-    from speclint import importcache
-
-    with importcache.generated_code("cli"):
-        from speclint import check_command
+    from speclint import check_command
     options = dict(check_command.CHECK_DEFAULTS, **given)
     echo = check_command.plain_echo
     try:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+
+from speclint.record import Frozen
 
 _FRONT_MATTER = re.compile(r"\A\+\+\+\n(.*?)\n\+\+\+\n?(.*)\Z", re.S)
 _CODE_RE = re.compile(r"^SL\d{3}$")
@@ -30,26 +30,36 @@ ENGINES = ("static", "runtime")
 # file shipped inside the installed package (the same text `speclint rule CODE` prints): it opens
 # in an editor on the machine that produced it.  When the docs are published, set a template here,
 # e.g. "https://speclint.example/rules/{code}-{name}/" (fields: code, name, version).
-DOCS_URL: Optional[str] = None
+DOCS_URL: str | None = None
 
 
 class RulebookError(Exception):
     """A rule file is malformed (a bug in speclint's own data, reported as exit 2)."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Frozen):
+    FIELDS = ("code", "name", "severity", "summary", "engines", "doc", "path", "messages", "shorts", "tpu_only",
+              "default_enabled")
+    COMPARED = ("code", "name", "severity", "summary", "engines", "doc", "path", "tpu_only", "default_enabled")
+
     code: str
     name: str
     severity: str
     summary: str
-    engines: Tuple[str, ...]
+    engines: tuple[str, ...]
     doc: str
     path: Path
-    messages: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # whole templates
-    shorts: Dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # their statements
-    tpu_only: bool = False
-    default_enabled: bool = True
+    messages: dict[str, str]  # whole templates
+    shorts: dict[str, str]  # their statements
+    tpu_only: bool
+    default_enabled: bool
+
+    def __init__(self, code: str, name: str, severity: str, summary: str, engines: tuple[str, ...], doc: str,
+                 path: Path, messages: dict[str, str] | None = None, shorts: dict[str, str] | None = None,
+                 tpu_only: bool = False, default_enabled: bool = True) -> None:
+        self._set(code=code, name=name, severity=severity, summary=summary, engines=engines, doc=doc, path=path,
+                  messages={} if messages is None else messages, shorts={} if shorts is None else shorts,
+                  tpu_only=tpu_only, default_enabled=default_enabled)
 
     @property
     def url(self) -> str:
@@ -62,7 +72,7 @@ class Rule:
             raise KeyError(f"{self.code} has no message variant {variant!r}") from None
         return template.format(**params)
 
-    def short_of(self, message: str) -> Optional[str]:
+    def short_of(self, message: str) -> str | None:
         """The short statement of `message` (a message of this rule, formatted), as the full text
         format shows it (without the `;` or `.` that joins it to the explanation), or None when
         no template of the rule matches."""
@@ -72,9 +82,9 @@ class Rule:
                 return m.group("short").rstrip(";.")
         return None
 
-    def examples(self) -> Dict[str, list]:
+    def examples(self) -> dict[str, list]:
         """The ```python blocks of each `## Section` of the doc: {"Example": [...], ...}."""
-        out: Dict[str, list] = {}
+        out: dict[str, list] = {}
         section = None
         for m in re.finditer(r"^## ([^\n]+)$|^```python\n(.*?)^```", self.doc, re.S | re.M):
             if m.group(1):
@@ -110,7 +120,7 @@ def _template_re(code: str, variant: str, short: str, whole: str):
                       re.S)
 
 
-def _messages(name: str, table: dict) -> Tuple[Dict[str, str], Dict[str, str]]:
+def _messages(name: str, table: dict) -> tuple[dict[str, str], dict[str, str]]:
     whole, shorts = {}, {}
     for variant, value in table.items():
         if isinstance(value, str):
@@ -133,7 +143,7 @@ def rules_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=None)
-def docs_url(code: Optional[str] = None, name: Optional[str] = None) -> str:
+def docs_url(code: str | None = None, name: str | None = None) -> str:
     """The documentation URL of rule `code`/`name`, or of the rule index when both are None."""
     if DOCS_URL is not None:
         from speclint import __version__
@@ -157,7 +167,7 @@ def toml():
     return tomllib
 
 
-def parse_rule(path: Path, known: Optional[dict] = None, used: Optional[dict] = None) -> Rule:
+def parse_rule(path: Path, known: dict | None = None, used: dict | None = None) -> Rule:
     """The rule of the file at `path`.  `known`: {front matter text: its TOML, parsed} (load()
     keeps it between runs: tomllib costs ~15 ms for the whole rulebook); `used` is given the
     entry of this file."""
@@ -215,7 +225,7 @@ class Rulebook:
     def __getitem__(self, code: str) -> Rule:
         return self.by_code[code]
 
-    def lookup(self, code_or_name: str) -> Optional[Rule]:
+    def lookup(self, code_or_name: str) -> Rule | None:
         key = code_or_name.strip()
         return self.by_code.get(key.upper()) or self.by_name.get(key.lower())
 
@@ -232,7 +242,7 @@ class Rulebook:
         return []
 
 
-def markdown_table(book: "Rulebook") -> str:
+def markdown_table(book: Rulebook) -> str:
     """The rules table of the README (kept identical by a test)."""
     lines = ["| Code | Name | Severity | Engines | One line |", "| --- | --- | --- | --- | --- |"]
     for r in book:

@@ -16,7 +16,7 @@ Works are any objects with `index` (unique), `abspath`, `users` ((path, narrows)
 """
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from collections.abc import Sequence
 
 # A worker's next chunk is a third of what is left of its range (guided self-scheduling: large
 # chunks first, small ones at the end, so that the workers finish together), never below
@@ -74,7 +74,7 @@ class Ranges:
         cuts += [len(self.works)] * (jobs + 1 - len(cuts))
         for j in range(1, jobs):
             cuts[j] = self._snap(cuts[j], cuts[j - 1], cuts[j + 1])
-        self.ranges: List[List[int]] = [[cuts[j], cuts[j + 1]] for j in range(jobs)]
+        self.ranges: list[list[int]] = [[cuts[j], cuts[j + 1]] for j in range(jobs)]
 
     def _snap(self, cut: int, lo: int, hi: int) -> int:
         """The position nearest `cut`, strictly inside (lo, hi), that does not separate two files
@@ -88,7 +88,7 @@ class Ranges:
     def _bytes(self, lo: int, hi: int) -> int:
         return sum(self.sizes[lo:hi])
 
-    def next_chunk(self, worker: int) -> Optional[list]:
+    def next_chunk(self, worker: int) -> list | None:
         """The next works for `worker` (None: nothing is left for anyone)."""
         lo, hi = self.ranges[worker]
         if lo >= hi and not self._steal(worker):
@@ -121,7 +121,7 @@ class Ranges:
         return True
 
 
-def _parts(works: Sequence) -> List[int]:
+def _parts(works: Sequence) -> list[int]:
     """For each work, its part of the user graph (works linked by a user, directly or not)."""
     parent = list(range(len(works)))
 

@@ -14,7 +14,7 @@ MAX_LINES = 800
 # layers, never of a higher one.  Keys are module names or package prefixes ending in ".";
 # the longest matching key wins.
 LAYERS = [
-    ("core", ["speclint", "speclint.apis", "speclint.bytecache", "speclint.finding", "speclint.diagnostics", "speclint.heap",
+    ("core", ["speclint", "speclint.apis", "speclint.bytecache", "speclint.finding", "speclint.diagnostics", "speclint.heap", "speclint.record",
               "speclint.rulebook", "speclint.tpu_failures", "speclint.suppressions", "speclint.tfsig"]),
     ("rule families", ["speclint.families.", "speclint.families"]),
     ("static syntax", ["speclint.static", "speclint.static.safeparse", "speclint.static.parse",

@@ -5,7 +5,7 @@ Each format's module is imported only when it is used (start-up time of `speclin
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 _MODULES = {"full": "full", "concise": "text", "text": "text", "json": "json_report", "github": "github",
             "sarif": "sarif"}  # `text`: the old name of `concise`

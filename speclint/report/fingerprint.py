@@ -11,10 +11,11 @@ itself, renaming the file or fixing an identical finding above it does not.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Iterable, List, Optional
+from collections.abc import Callable
+from collections.abc import Iterable
 
 
-def key(d, path: str, lines: Optional[List[str]]) -> str:
+def key(d, path: str, lines: list[str] | None) -> str:
     """Hash of rule, file, flagged line and flagged text: independent of the line number."""
     line_text = flagged = ""
     if lines and 0 < d.line <= len(lines):
@@ -32,7 +33,7 @@ def key(d, path: str, lines: Optional[List[str]]) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
-def fingerprints(diagnostics: Iterable, path_of: Callable[[object], str], sources) -> List[str]:
+def fingerprints(diagnostics: Iterable, path_of: Callable[[object], str], sources) -> list[str]:
     """`HASH:N` for each diagnostic, in the order given (which must be the run's sorted order:
     N counts identical findings before this one).  `path_of(d)` is the path to hash;
     `sources` a `sources.Sources`."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
-from typing import List, Optional
 
 from speclint.report import message, text
 from speclint.report.sources import Sources
@@ -37,11 +36,11 @@ TAB = "    "
 
 
 def render(result, *, color: bool = False, quiet: bool = False, statistics: bool = False,
-           width: int = DEFAULT_WIDTH, sources: Optional[Sources] = None) -> str:
+           width: int = DEFAULT_WIDTH, sources: Sources | None = None) -> str:
     if statistics:
         return text.render(result, color=color, quiet=quiet, statistics=True)
     sources = sources or Sources()
-    out: List[str] = []
+    out: list[str] = []
     for d in result.diagnostics:
         out.extend(diagnostic(d, sources.lines(d.path), color=color, width=width, mark=text.marker(d, result)))
         out.append("")
@@ -53,8 +52,8 @@ def render(result, *, color: bool = False, quiet: bool = False, statistics: bool
     return "\n".join(out) + ("\n" if out else "")
 
 
-def diagnostic(d, lines: Optional[List[str]], *, color: bool = False, width: int = DEFAULT_WIDTH,
-               mark: str = "") -> List[str]:
+def diagnostic(d, lines: list[str] | None, *, color: bool = False, width: int = DEFAULT_WIDTH,
+               mark: str = "") -> list[str]:
     """The lines that show one diagnostic (`mark`: `[*] ` when it is fixable)."""
     short, helps = message.parts(d)
     st = _Style(color, d.severity)
@@ -72,7 +71,7 @@ def diagnostic(d, lines: Optional[List[str]], *, color: bool = False, width: int
     return out
 
 
-def _labelled(pad: str, label: str, body: str, width: int, st: "_Style") -> List[str]:
+def _labelled(pad: str, label: str, body: str, width: int, st: _Style) -> list[str]:
     head = f"{pad}= {label}: "
     lines = textwrap.wrap(body, width=max(width, len(head) + 20), initial_indent=head,
                           subsequent_indent=" " * len(head), break_long_words=False,
@@ -83,7 +82,7 @@ def _labelled(pad: str, label: str, body: str, width: int, st: "_Style") -> List
 
 
 # ---- the code frame ----------------------------------------------------------------------------
-def _frame(d, lines: List[str], st: "_Style"):
+def _frame(d, lines: list[str], st: _Style):
     """(gutter width, lines): the source around the diagnostic with its range marked; no lines
     when the diagnostic's line is not in the file."""
     n = len(lines)

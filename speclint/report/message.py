@@ -25,7 +25,6 @@ is one `help:` line.
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
 
 KEEP_WHOLE = 160
 
@@ -56,7 +55,7 @@ def _top_level(text: str):
             yield i, ch
 
 
-def _statement_end(text: str) -> Optional[Tuple[int, int]]:
+def _statement_end(text: str) -> tuple[int, int] | None:
     """(end of the statement, start of the rest) at the first top-level `: `, else the first
     sentence end; None when there is neither."""
     for i, ch in _top_level(text):
@@ -66,7 +65,7 @@ def _statement_end(text: str) -> Optional[Tuple[int, int]]:
     return (cut[0] - 1, cut[0] + 1) if cut else None
 
 
-def _sentence_ends(text: str) -> List[int]:
+def _sentence_ends(text: str) -> list[int]:
     """Indexes of the spaces after a top-level `.` that ends a sentence."""
     out = []
     for i, ch in _top_level(text):
@@ -75,7 +74,7 @@ def _sentence_ends(text: str) -> List[int]:
     return out
 
 
-def sentences(text: str) -> List[str]:
+def sentences(text: str) -> list[str]:
     parts, start = [], 0
     for cut in _sentence_ends(text):
         parts.append(text[start:cut].strip())
@@ -84,7 +83,7 @@ def sentences(text: str) -> List[str]:
     return [p for p in parts if p]
 
 
-def split(message: str, short: Optional[str] = None, keep_whole: bool = False) -> Tuple[str, List[str]]:
+def split(message: str, short: str | None = None, keep_whole: bool = False) -> tuple[str, list[str]]:
     """(header statement, help lines) for `message`.  `keep_whole`: a short message whose
     explanation is one sentence stays whole even though `short` is given (the templates')."""
     message = " ".join(message.split())
@@ -111,7 +110,7 @@ def split(message: str, short: Optional[str] = None, keep_whole: bool = False) -
     return head, [" ".join(parts[:-1]), parts[-1]]
 
 
-def parts(d) -> Tuple[str, List[str]]:
+def parts(d) -> tuple[str, list[str]]:
     """The split of a Diagnostic (see the module docstring)."""
     short, helps = getattr(d, "short", None), getattr(d, "help", None)
     if short and isinstance(helps, (list, tuple)):
@@ -121,7 +120,7 @@ def parts(d) -> Tuple[str, List[str]]:
     return split(d.message, _template_short(d), keep_whole=True)
 
 
-def _template_short(d) -> Optional[str]:
+def _template_short(d) -> str | None:
     from speclint import rulebook
 
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 
 def repository_root() -> Path:
@@ -23,7 +22,7 @@ def repository_root() -> Path:
     return cwd
 
 
-def relative_to_root(path: str, root: Path) -> Optional[str]:
+def relative_to_root(path: str, root: Path) -> str | None:
     """`path` (as reported) relative to `root` with forward slashes, or None when outside it."""
     if path == "-":
         return None

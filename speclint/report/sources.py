@@ -9,22 +9,21 @@ disk (stdin, an editor's buffer) is given as an override for its reported path.
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional
 
 NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-def split_lines(text: str) -> List[str]:
+def split_lines(text: str) -> list[str]:
     """Lines as the engine counts their columns (a byte-order mark is not part of the first)."""
     return NEWLINE.split(text[1:] if text.startswith("\ufeff") else text)
 
 
 class Sources:
-    def __init__(self, overrides: Optional[Dict[str, str]] = None):
-        self._lines: Dict[str, Optional[List[str]]] = {
+    def __init__(self, overrides: dict[str, str] | None = None):
+        self._lines: dict[str, list[str] | None] = {
             path: split_lines(text) for path, text in (overrides or {}).items()}
 
-    def lines(self, path: str) -> Optional[List[str]]:
+    def lines(self, path: str) -> list[str] | None:
         """The lines of the file reported as `path` (relative to the current directory or
         absolute), or None when it cannot be read (stdin, a file gone since)."""
         if path not in self._lines:

@@ -19,7 +19,6 @@ Errors TF raises only when the TPU program runs or compiles (XLA) are not observ
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import os
@@ -481,7 +480,7 @@ def _key(d: Diagnostic) -> tuple:
 def _confirmed(d: Diagnostic, mode: str, outcome: ModeOutcome) -> Diagnostic:
     text = rulebook.load()[UNMAPPED_CODE].message(
         "confirmed", mode=apis.MODE_DISPLAY[_MODE_KEY[mode]], error=outcome.error)
-    return dataclasses.replace(d, message=f"{d.message} {text}")
+    return d.replace(message=f"{d.message} {text}")
 
 
 def _merge(result: SimulationResult, shim_diags: List[Diagnostic], tf_diag: Optional[Diagnostic],

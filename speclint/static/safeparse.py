@@ -32,7 +32,6 @@ import re
 import sys
 import threading
 import warnings
-from typing import List, Optional
 
 PARSER_STACK_BYTES = 256 * 1024 * 1024
 # Parsing costs memory in proportion to the source (by statements, about 90 MiB per MiB at the peak:
@@ -56,7 +55,7 @@ def too_large(size: int) -> str:
             f"the limit is {MAX_PARSE_BYTES / 2**20:g} MiB)")
 
 
-def too_deep(data: bytes) -> Optional[str]:
+def too_deep(data: bytes) -> str | None:
     """Why libcst must not be given this file (None: it may): too large, or nested too deeply."""
     return check(data)[0]
 
@@ -75,8 +74,8 @@ class Top:
     run, before the prefilter.)"""
     __slots__ = ("first", "end", "indent", "body", "lazy")
 
-    def __init__(self, first: int, end: int, indent: Optional[str], body: Optional[tuple] = None,
-                 lazy: Optional["LazyBody"] = None):
+    def __init__(self, first: int, end: int, indent: str | None, body: tuple | None = None,
+                 lazy: LazyBody | None = None):
         self.first = first  # its first line (decorators included)
         self.end = end  # its last line
         self.indent = indent  # the indentation of its first indented block (libcst's first INDENT)
@@ -107,7 +106,7 @@ def check(data: bytes, lazy: bool = False):
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
-    outline: List[Top] = []
+    outline: list[Top] = []
     for start, deep, tree in _parts(data):
         if tree is None:
             if deep:
@@ -165,7 +164,7 @@ def _compile(data: bytes):
         return False, None
 
 
-def _outline(tree, lines: list, offset: int, lazy: bool = False) -> List[Top]:
+def _outline(tree, lines: list, offset: int, lazy: bool = False) -> list[Top]:
     """The `Top`s of a part's tree (`offset`: the lines before the part)."""
     out = []
     for st in tree.body:
@@ -225,7 +224,7 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 MODEL_FN_HEADER = frozenset(("features", "mode"))
 
 
-def _lazy_body(st, lines: list, offset: int) -> Optional[LazyBody]:
+def _lazy_body(st, lines: list, offset: int) -> LazyBody | None:
     """The `LazyBody` of a function whose body starts on a line of its own, or None: none for a
     body that holds what the pre-pass records node by node (an import; a class, whose methods it
     tables), nor for one that defines a function with a model_fn's parameters or is itself such a
@@ -331,7 +330,7 @@ def _names(targets, out: set) -> None:
             _names([t.value], out)
 
 
-def _chain(node, inner: Optional[set] = None):
+def _chain(node, inner: set | None = None):
     """(the attribute names of an attribute chain, outermost last; the node under them); `inner`
     gets the ids of the attributes under the outermost one."""
     parts = []
@@ -359,7 +358,7 @@ def _attribute_targets(targets, out: list, in_def: bool = False) -> None:
             out.append((t.value.id if isinstance(t.value, ast.Name) and not in_def else None, t.attr))
 
 
-def _first_indent(st, lines: list, offset: int) -> Optional[str]:
+def _first_indent(st, lines: list, offset: int) -> str | None:
     """The indentation of the first statement in `st` that starts a line of its own past column 0
     (where libcst's tokenizer gives its first INDENT), or None: the first statement of the first
     of its blocks, in source order, that is not on its header's line (a one-line suite holds no
