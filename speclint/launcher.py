@@ -116,7 +116,32 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - a bug in speclint, told as speclint.cli.main tells it
         echo(check_command.internal_error(exc), err=True)
         code = check_command.EXIT_ERROR
-    sys.exit(code)
+    _leave(code)
+
+
+def _leave(code: int) -> None:
+    """Exit with `code` as `sys.exit` would, less the interpreter's teardown.
+
+    After an analysis the interpreter frees the modules and objects one by one as it exits: ~45 ms
+    of a 1,150-line TPU script's ~300 ms (issue 12's 250 ms target), for nothing the user sees.
+    What an exit must still do is done here: the `atexit` functions run (multiprocessing's among
+    them), then the standard streams are flushed as the interpreter flushes them (a broken pipe is
+    quiet, as after `_Pacified`; another failure is exit code 120, as CPython's), then
+    `os._exit`.  Every file speclint writes (a fix, the cache, a baseline) is closed by then: each
+    is written and closed where it is made."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE and code == 0:
+                code = 120
+        except ValueError:  # (closed)
+            pass
+    os._exit(code)
 
 
 class _Pacified:

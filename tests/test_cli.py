@@ -331,19 +331,18 @@ def test_unknown_rule(run):
 def test_python_dash_m_and_static_path_imports_neither_tf_nor_libcst_needlessly(tmp_path):
     write(tmp_path, "bad.py", BAD)
     write(tmp_path, "plain.py", NOT_TF)
-    probe = ("import sys, runpy\n"
+    # (atexit: the launcher ends the process with os._exit after the atexit functions, no SystemExit)
+    probe = ("import sys, runpy, atexit\n"
              "sys.argv = ['speclint'] + sys.argv[1:]\n"
-             "try:\n    runpy.run_module('speclint', run_name='__main__')\n"
-             "except SystemExit as e:\n"
-             "    print('TF' if any(m.split('.')[0] == 'tensorflow' for m in sys.modules) else 'noTF',\n"
-             "          'CST' if 'libcst' in sys.modules else 'noCST', e.code)\n")
-    out = subprocess.run([sys.executable, "-c", probe, "-q", "plain.py"], cwd=tmp_path,
-                         capture_output=True, text=True).stdout
-    assert out.split() == ["noTF", "noCST", "0"]
-    out = subprocess.run([sys.executable, "-c", probe, "-q", "bad.py"], cwd=tmp_path,
-                         capture_output=True, text=True).stdout
-    assert out.splitlines()[-1].split() == ["noTF", "CST", "1"]
-
+             "atexit.register(lambda: print('TF' if any(m.split('.')[0] == 'tensorflow' for m in sys.modules)"
+             " else 'noTF', 'CST' if 'libcst' in sys.modules else 'noCST'))\n"
+             "runpy.run_module('speclint', run_name='__main__')\n")
+    proc = subprocess.run([sys.executable, "-c", probe, "-q", "plain.py"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.stdout.split() + [proc.returncode] == ["noTF", "noCST", 0]
+    proc = subprocess.run([sys.executable, "-c", probe, "-q", "bad.py"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.stdout.splitlines()[-1].split() + [proc.returncode] == ["noTF", "CST", 1]
 
 def test_version(run):
     code, out = run("--version")

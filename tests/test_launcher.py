@@ -234,6 +234,7 @@ def both_ways(monkeypatch, capsys, raised):
 
     monkeypatch.setattr(check_command, "run_check", boom)
     monkeypatch.setattr(sys, "argv", ["speclint", "x.py"])
+    monkeypatch.setattr(launcher, "_leave", sys.exit)  # (in this process: the real one ends it)
     got = []
     for main in (launcher.main, cli.main):
         with pytest.raises(SystemExit) as exc:
@@ -303,3 +304,18 @@ def test_stdin_is_the_same(project):
             first = (proc.returncode, proc.stdout, proc.stderr)
     assert first == (proc.returncode, proc.stdout, proc.stderr)
     assert first[0] == 1 and "SL005" in first[1]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_standard_output_ends_as_with_click(project):
+    """The launcher leaves with os._exit (no interpreter teardown): what the output could not take
+    is reported, and the exit code is click's."""
+    got = []
+    for via in ("launcher", "click"):
+        code = {"launcher": "from speclint.launcher import main", "click": "from speclint.cli import main"}[via]
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([sys.executable, "-c", f"import sys\n{code}\nsys.argv = ['speclint', 'tpu.py']\nmain()"],
+                                  cwd=project, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=full,
+                                  stderr=subprocess.PIPE, text=True, timeout=300)
+        got.append((proc.returncode, proc.stderr))
+    assert got[0] == got[1] and got[0][0] == 2 and "No space left on device" in got[0][1]
