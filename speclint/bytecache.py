@@ -34,7 +34,8 @@ def read(path: str | None):
         return None
     try:
         with open(path, "rb") as fh:
-            magic, value = marshal.load(fh)
+            data = fh.read()
+        magic, value = marshal.loads(data)  # (marshal.load(fh) reads piecemeal: 17 ms for 0.9 MB, not 3)
     except (OSError, EOFError, ValueError, TypeError):  # none yet, unreadable, truncated, not ours
         return None
     return value if magic == importlib.util.MAGIC_NUMBER else None
