@@ -228,3 +228,47 @@ def test_when_every_worker_dies_the_rest_is_analysed_file_by_file(tmp_path):
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["same"] and report["findings"] >= 6
     assert len(report["retried"]) == 6  # every file, once, each in a fresh process
+
+
+_KILLED_AT_START = """
+import os, signal, sys
+from multiprocessing import util
+from speclint import engine
+from speclint.config import Resolver
+from speclint.static.modules import ModuleIndex
+
+real = util.spawnv_passfds
+
+def killed_at_start(path, args, passfds):  # (the OOM killer, as the new process starts)
+    pid = real(path, args, passfds)
+    if any("spawn_main" in os.fsdecode(a) for a in args) and not any("resource_tracker" in os.fsdecode(a) for a in args):
+        os.kill(pid, signal.SIGKILL)
+    return pid
+
+if __name__ == "__main__":
+    util.spawnv_passfds = killed_at_start
+    file = sys.argv[1]
+    data = open(file, "rb").read()
+    work = engine._Work(0, data, "m.py", Resolver().for_file(file), "m.py", file, os.path.abspath(file))
+    # a module index of a big project: the options are far past a pipe's 64 KB
+    index = ModuleIndex([f"/nowhere/pkg{i}/module_{i}.py" for i in range(5000)], disk=False)
+    result = engine._isolated(work, {"index": index}, RuntimeError("first"))
+    print(result.internal_error)
+"""
+
+
+def test_a_retry_whose_process_is_killed_as_it_starts_does_not_hang(tmp_path):
+    """multiprocessing writes a spawned process's start-up data to a pipe whose reading end it
+    still holds itself: past the pipe's buffer, that write blocked for ever once the child was
+    gone.  The retry's options go through a file instead."""
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("kills the process through a Linux spawn")
+    (tmp_path / "m.py").write_text(BAD, encoding="utf-8")
+    (tmp_path / "probe.py").write_text(_KILLED_AT_START, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(tmp_path / "probe.py"), str(tmp_path / "m.py")], capture_output=True,
+                         text=True, timeout=120, cwd=str(ROOT), env=dict(__import__("os").environ, PYTHONPATH=str(ROOT)))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().startswith("the analysis process died (BrokenProcessPool"), out.stdout
