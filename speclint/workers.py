@@ -11,7 +11,8 @@ spawned (`init` and `run` must then be importable functions, their arguments pic
 that dies (a crash, out of memory), or whose task raises, gives `Died` for its task; a dead one is
 not replaced (a spawned process that dies while it reads its start-up arguments would block the
 parent's write for ever), its work goes to the others (`stop`).  Workers exit when the run closes
-them, and die with the run (`init` binds them to their parent: engine._init_worker).
+them, and die with the run (`init` binds them to their parent: engine._init_worker); a start that
+fails part-way (no process left to fork, an interrupt) ends the workers it had started.
 """
 from __future__ import annotations
 
@@ -52,14 +53,24 @@ class Workers:
         context = multiprocessing.get_context("fork" if forks() else "spawn")
         self.procs: list = []
         self.conns: list = []
-        for _ in range(jobs):
-            conn, child = context.Pipe()
-            proc = context.Process(target=_serve, args=(child, init, init_args, run), daemon=True)
-            proc.start()
-            child.close()
-            self.procs.append(proc)
-            self.conns.append(conn)
-        self.busy: List[bool] = [False] * jobs
+        self.busy: List[bool] = []
+        try:
+            for _ in range(jobs):
+                conn, child = context.Pipe()
+                try:
+                    proc = context.Process(target=_serve, args=(child, init, init_args, run), daemon=True)
+                    proc.start()
+                except BaseException:
+                    conn.close()
+                    raise
+                finally:
+                    child.close()
+                self.procs.append(proc)
+                self.conns.append(conn)
+                self.busy.append(False)
+        except BaseException:  # (no fork left, an interrupt): the workers started so far end with it
+            self.close()
+            raise
 
     def submit(self, worker: int, task) -> None:
         self.busy[worker] = True

@@ -82,3 +82,24 @@ def test_closing_ends_a_busy_worker_at_once():
     pool.close()
     assert time.monotonic() - start < 5
     assert not any(p.is_alive() for p in pool.procs)
+
+
+def test_a_start_that_fails_part_way_ends_the_workers_already_started(monkeypatch):
+    import multiprocessing
+
+    import pytest
+
+    started = []
+    context = multiprocessing.get_context("fork" if workers.forks() else "spawn")
+    real_start = type(context.Process(target=_run)).start
+
+    def start(self):
+        if len(started) == 2:
+            raise OSError(11, "Resource temporarily unavailable")  # (fork's EAGAIN: no process left)
+        real_start(self)
+        started.append(self)
+
+    monkeypatch.setattr(type(context.Process(target=_run)), "start", start)
+    with pytest.raises(OSError, match="temporarily unavailable"):
+        workers.Workers(3, _init, ("ready",), _run)
+    assert len(started) == 2 and not any(p.is_alive() for p in started)
