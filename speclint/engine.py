@@ -375,11 +375,14 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
     if progress is not None:
         progress = _counting(progress, len(entries))
     options = dict(options, prefilter=prefilter, resolver=resolver)
-    run_key = ""
-    if caches is not None:
-        from speclint import cache as cache_mod
+    keys: list = []  # the run's key, made when a file is first looked up (hashlib: ~4 ms)
 
-        run_key = cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None})
+    def run_key() -> str:
+        if not keys:
+            from speclint import cache as cache_mod
+
+            keys.append(cache_mod.run_key({os.path.abspath(e.path) for e in entries if e.error is None}))
+        return keys[0]
     project = _RunProject()
     slots: list[FileResult | None] = [None] * len(entries)
     works: list[_Work] = []
@@ -398,6 +401,7 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
         return RunResult([r for r in slots if r is not None])
     if "index" not in options:  # (not built for a run the prefilter skips entirely)
         options["index"] = module_index(entries)
+    run_key = run_key() if caches is not None else ""
     if jobs > 1 and len(works) > 1 and sum(len(w.data) for w in works) >= POOL_MIN_BYTES:
         _run_pool(works, jobs, options, slots, run_key, progress)
     else:
@@ -540,7 +544,8 @@ def _submit(pool, work: _Work):
 
 
 def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> _Work | None:
-    """Read, prefilter and look up one file; a _Work when it still needs analysing."""
+    """Read, prefilter and look up one file; a _Work when it still needs analysing.  `run_key()`:
+    the run's cache key."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
     if entry.error is not None:
@@ -570,7 +575,7 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None,
         if work.users:  # a new user, or one gone, changes the result (an edited one: its deps)
             work.ckey += "|users:" + cache_mod.run_key(f"{u}\0{int(n)}" for u, n in work.users)
         work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
-        hit = work.cache.get(abspath, work.chash, work.ckey, run_key, shown, display_path, work.codes_for)
+        hit = work.cache.get(abspath, work.chash, work.ckey, run_key(), shown, display_path, work.codes_for)
         if hit is not None:
             slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
             return None

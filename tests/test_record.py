@@ -99,10 +99,10 @@ def test_rule_equality_ignores_its_message_tables():
     assert twin == rule and hash(twin) == hash(rule) and rule.replace(severity="warning") != rule
 
 
-def test_a_plain_run_imports_neither_dataclasses_nor_typing(tmp_path):
+def test_a_plain_run_imports_neither_dataclasses_nor_typing_nor_hashlib(tmp_path):
     (tmp_path / "plain.py").write_text("x = 1\n", encoding="utf-8")
     probe = ("import sys, atexit\n"
-             "atexit.register(lambda: sys.__stderr__.write('[' + ','.join(sorted(m for m in ('dataclasses', 'inspect',"
+             "atexit.register(lambda: sys.__stderr__.write('[' + ','.join(sorted(m for m in ('dataclasses', 'inspect', 'hashlib',"
              " 'typing', 'click', 'tomllib') if m in sys.modules)) + ']'))\n"
              "from speclint.launcher import main\nsys.argv = ['speclint', 'plain.py']\nmain()\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
