@@ -11,10 +11,14 @@ speclint.importcache's tables of generated dataclass code, and the rulebook's pa
 """
 from __future__ import annotations
 
-import importlib.util
 import marshal
 import os
 import sys
+
+try:  # (loaded at every start-up; importlib.util imports typing on Python 3.9)
+    from importlib._bootstrap_external import MAGIC_NUMBER, cache_from_source
+except ImportError:  # pragma: no cover - another Python's layout
+    from importlib.util import MAGIC_NUMBER, cache_from_source
 
 
 def path_for(stem: str) -> str | None:
@@ -23,7 +27,7 @@ def path_for(stem: str) -> str | None:
     if tag is None:
         return None
     try:
-        pyc = importlib.util.cache_from_source(__file__)
+        pyc = cache_from_source(__file__)
     except (NotImplementedError, ValueError, TypeError):  # (no bytecode cache, no file: frozen)
         return None
     return os.path.join(os.path.dirname(pyc), f"{stem}.{tag}.marshal")
@@ -38,7 +42,7 @@ def read(path: str | None):
         magic, value = marshal.loads(data)  # (marshal.load(fh) reads piecemeal: 17 ms for 0.9 MB, not 3)
     except (OSError, EOFError, ValueError, TypeError):  # none yet, unreadable, truncated, not ours
         return None
-    return value if magic == importlib.util.MAGIC_NUMBER else None
+    return value if magic == MAGIC_NUMBER else None
 
 
 def write(path: str | None, value) -> None:
@@ -48,7 +52,7 @@ def write(path: str | None, value) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as fh:
-            marshal.dump((importlib.util.MAGIC_NUMBER, value), fh)
+            marshal.dump((MAGIC_NUMBER, value), fh)
         os.replace(tmp, path)
     except (OSError, ValueError):  # a read-only install, a full disk, a value marshal cannot write
         try:

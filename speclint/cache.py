@@ -43,8 +43,8 @@ import errno
 import functools
 import os
 import stat
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from speclint import __version__
 from speclint.diagnostics import Diagnostic

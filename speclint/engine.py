@@ -539,10 +539,6 @@ def _pool_batch(tasks: list[tuple]) -> list[FileResult]:
     return [_pool_task(*t) for t in tasks]
 
 
-def _submit(pool, work: _Work):
-    return pool.submit(_pool_task, work.data, work.shown, work.config, work.rel, work.file, work.users)
-
-
 def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> _Work | None:
     """Read, prefilter and look up one file; a _Work when it still needs analysing.  `run_key()`:
     the run's cache key."""
@@ -583,44 +579,25 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None,
 
 
 def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
-    """Retry one file in a fresh one-worker pool, so a file that kills a worker is named and the
-    others are not blamed.
+    """Retry one file in a fresh (spawned) worker of its own, so a file that kills a worker is
+    named and the others are not blamed."""
+    from speclint.workers import Died, Workers
 
-    The worker is spawned; its options (the module index among them: often past a pipe's 64 KB)
-    reach it through a file, not through the start-up pipe.  multiprocessing writes a spawned
-    process's start-up data to that pipe while it still holds the pipe's other end itself, so a
-    child killed before it has read them (the OOM killer) would leave that write, and the run,
-    blocked for ever; a few KB fit in the pipe whether the child reads them or not."""
-    import multiprocessing
-    import pickle
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor
-
-    path = None
     try:
-        fd, path = tempfile.mkstemp(prefix="speclint-options-", suffix=".pickle")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(options, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_init_worker_from, initargs=(path, os.getpid())) as pool:
-            return _submit(pool, work).result()
-    except Exception as exc:  # noqa: BLE001
-        return FileResult(work.shown, internal_error=f"the analysis process died ({type(exc).__name__}: {exc or first})")
+        pool = Workers(1, _init_worker, (options, os.getpid()), _pool_batch, fresh=True)
+    except Exception as exc:  # noqa: BLE001 - no process could be started: say so, go on
+        return FileResult(work.shown, internal_error=f"the analysis process died ({first}); no process could be "
+                                                     f"started to retry it ({type(exc).__name__}: {exc})")
+    try:
+        pool.submit(0, [_task(work)])
+        results = pool.results()[0][1]
     finally:
-        if path is not None:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-
-
-def _init_worker_from(path: str, parent_pid: int) -> None:
-    """`_init_worker` with the options read from the file at `path` (`_isolated`)."""
-    import pickle
-
-    with open(path, "rb") as fh:
-        options = pickle.load(fh)
-    _init_worker(options, parent_pid)
+        pool.close()
+    if isinstance(results, Died):
+        said = str(results) or str(first)
+        return FileResult(work.shown, internal_error=said if said.startswith("the analysis process died")
+                          else f"the analysis process died ({said})")
+    return results[0]
 
 
 def _finish(work: _Work, result: FileResult, slots, run_key: str) -> None:

@@ -125,23 +125,39 @@ def _leave(code: int) -> None:
     After an analysis the interpreter frees the modules and objects one by one as it exits: ~45 ms
     of a 1,150-line TPU script's ~300 ms (issue 12's 250 ms target), for nothing the user sees.
     What an exit must still do is done here: the `atexit` functions run (multiprocessing's among
-    them), then the standard streams are flushed as the interpreter flushes them (a broken pipe is
-    quiet, as after `_Pacified`; another failure is exit code 120, as CPython's), then
-    `os._exit`.  Every file speclint writes (a fix, the cache, a baseline) is closed by then: each
-    is written and closed where it is made."""
+    them; one that fails has printed its error, as at any exit), then the standard streams are
+    flushed as the interpreter flushes them (a broken pipe is quiet, as after `_Pacified`; another
+    failure is exit code 120, as CPython's), then `os._exit`.  Every file speclint writes (a fix,
+    the cache, a baseline) is closed by then: each is written and closed where it is made.
+
+    Under a profiler or a tracer (`python -m cProfile -m speclint`, coverage, a debugger), which
+    report when the interpreter exits, it is `sys.exit`."""
+    if _observed():
+        sys.exit(code)
     import atexit
 
-    atexit._run_exitfuncs()
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:  # noqa: BLE001 - (Python 3.9 raises the last failure again: printed already)
+        pass
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
                 stream.flush()
         except OSError as exc:
-            if exc.errno != errno.EPIPE and code == 0:
+            if exc.errno != errno.EPIPE:
                 code = 120
         except ValueError:  # (closed)
             pass
     os._exit(code)
+
+
+def _observed() -> bool:
+    """Whether a profiler or a tracer watches this process."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)  # (3.12: cProfile, coverage's sysmon core)
+    return monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6))
 
 
 class _Pacified:

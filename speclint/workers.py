@@ -6,18 +6,26 @@ already holds the helper modules the chunk's files follow).  So each worker here
 own: `submit(worker, task)`, then `results()` waits for any busy worker.
 
 Every worker is started at once, before any thread of this module exists: on Linux, from a process
-with no other thread, they are forked (they inherit libcst and the rulebook, already loaded); else
-spawned (`init` and `run` must then be importable functions, their arguments picklable).  A worker
-that dies (a crash, out of memory), or whose task raises, gives `Died` for its task; a dead one is
-not replaced (a spawned process that dies while it reads its start-up arguments would block the
-parent's write for ever), its work goes to the others (`stop`).  Workers exit when the run closes
-them, and die with the run (`init` binds them to their parent: engine._init_worker); a start that
-fails part-way (no process left to fork, an interrupt) ends the workers it had started.
+with no other thread, they are forked (they inherit libcst and the rulebook, already loaded); else,
+or when asked for `fresh` ones (engine._isolated), spawned (`init` and `run` must then be
+importable functions, their arguments picklable).  A spawned worker's `init_args` reach it through
+a private file (`_handed_over`), not through multiprocessing's start-up pipe: multiprocessing
+writes a spawned process's start-up data to that pipe while it still holds the pipe's reading end
+itself, so past the pipe's buffer (64 KB; a big project's module index is more) a child killed
+before it has read them (the OOM killer) would leave the parent blocked for ever.  A worker that
+dies (a crash, out of memory), or whose task raises, gives `Died` for its task; a dead one is not
+replaced, its work goes to the others (`stop`).  Workers exit when the run closes them, and die
+with the run (`init` binds them to their parent: engine._init_worker); a start that fails
+part-way (no process left to fork, an interrupt) ends the workers it had started.
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
+import shutil
 import sys
+import tempfile
 import threading
 from multiprocessing.connection import wait
 from typing import Callable, List, Tuple
@@ -27,7 +35,10 @@ class Died(Exception):
     """The worker process ended while it held a task (its exit code says how)."""
 
 
-def _serve(conn, init: Callable, init_args: tuple, run: Callable) -> None:
+def _serve(conn, init: Callable, init_args, run: Callable) -> None:
+    if isinstance(init_args, str):  # (spawned: the path of the file holding them)
+        with open(init_args, "rb") as fh:
+            init_args = pickle.load(fh)
     init(*init_args)
     while True:
         try:
@@ -49,25 +60,31 @@ def forks() -> bool:
 
 
 class Workers:
-    def __init__(self, jobs: int, init: Callable, init_args: tuple, run: Callable):
-        context = multiprocessing.get_context("fork" if forks() else "spawn")
+    def __init__(self, jobs: int, init: Callable, init_args: tuple, run: Callable, fresh: bool = False):
+        """`jobs` workers, each running `init(*init_args)` then `run(task)` for each task;
+        `fresh`: spawned (a new interpreter) even where they could be forked."""
+        spawned = fresh or not forks()
+        context = multiprocessing.get_context("spawn" if spawned else "fork")
         self.procs: list = []
         self.conns: list = []
         self.busy: List[bool] = []
+        self._directory = None
         try:
+            if spawned:
+                self._directory, init_args = _handed_over(init_args)
             for _ in range(jobs):
                 conn, child = context.Pipe()
                 try:
                     proc = context.Process(target=_serve, args=(child, init, init_args, run), daemon=True)
                     proc.start()
+                    self.procs.append(proc)
+                    self.conns.append(conn)
+                    self.busy.append(False)
                 except BaseException:
                     conn.close()
                     raise
                 finally:
                     child.close()
-                self.procs.append(proc)
-                self.conns.append(conn)
-                self.busy.append(False)
         except BaseException:  # (no fork left, an interrupt): the workers started so far end with it
             self.close()
             raise
@@ -116,6 +133,24 @@ class Workers:
         for proc, conn in zip(self.procs, self.conns):
             _join(proc, 10)
             conn.close()
+        if self._directory is not None:
+            shutil.rmtree(self._directory, ignore_errors=True)
+            self._directory = None
+
+
+def _handed_over(value) -> tuple:
+    """(a private directory, the path of a file in it holding `value`, pickled): what a spawned
+    worker reads in `_serve`.  The directory (mode 0700: no other user can read or replace the
+    file) is removed when the workers are closed."""
+    directory = tempfile.mkdtemp(prefix="speclint-workers-")
+    try:
+        path = os.path.join(directory, "init.pickle")
+        with open(path, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return directory, path
 
 
 def _join(proc, seconds: float) -> None:

@@ -344,6 +344,7 @@ def test_python_dash_m_and_static_path_imports_neither_tf_nor_libcst_needlessly(
                           capture_output=True, text=True)
     assert proc.stdout.splitlines()[-1].split() + [proc.returncode] == ["noTF", "CST", 1]
 
+
 def test_version(run):
     code, out = run("--version")
     assert code == 0 and "speclint" in out

@@ -319,3 +319,21 @@ def test_a_full_standard_output_ends_as_with_click(project):
                                   stderr=subprocess.PIPE, text=True, timeout=300)
         got.append((proc.returncode, proc.stderr))
     assert got[0] == got[1] and got[0][0] == 2 and "No space left on device" in got[0][1]
+
+
+def test_under_a_profiler_the_run_exits_as_usual(project):
+    """The plain path leaves with os._exit (no teardown), except under a profiler or tracer, which
+    report at exit: `python -m cProfile -m speclint` prints its profile."""
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-s", "cumtime", "-m", "speclint", "plain.py"],
+                          cwd=project, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "All checks passed" in proc.stdout and "function calls" in proc.stdout
+
+
+def test_a_failing_atexit_function_does_not_change_the_exit_code(project):
+    probe = ("import atexit, sys\nfrom speclint.launcher import main\n"
+             "atexit.register(lambda: 1 / 0)\nsys.argv = ['speclint', 'plain.py']\nmain()\n")
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=project, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr.count("ZeroDivisionError") == 1, proc.stderr

@@ -11,8 +11,7 @@ itself, renaming the file or fixing an identical finding above it does not.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 def key(d, path: str, lines: list[str] | None) -> str:

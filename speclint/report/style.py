@@ -3,7 +3,6 @@ without importing click (a plain `speclint FILE` run never loads it: speclint.la
 tests/test_launcher.py compares them with click's."""
 from __future__ import annotations
 
-
 COLORS = {"black": 30, "red": 31, "green": 32, "yellow": 33, "blue": 34, "magenta": 35, "cyan": 36, "white": 37}
 RESET = "\033[0m"
 
