@@ -217,8 +217,7 @@ class LazyBody:
 
 
 LAZY_MIN_LINES = 6  # a shorter body is parsed with its header (libcst costs ~1 ms a call)
-_NOT_LAZY = (ast.Import, ast.ImportFrom, ast.ClassDef)
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)  # (a tuple: `in` and isinstance both take it)
 # The parameters by which the analysis takes a function for a model_fn when no Estimator in sight
 # is given it (`ModuleAnalyzer.analyze`): a function that defines such a function is not lazy.
 MODEL_FN_HEADER = frozenset(("features", "mode"))
@@ -243,29 +242,53 @@ def _lazy_body(st, lines: list, offset: int) -> LazyBody | None:
     factories = set()
     inner = set()  # ids of attributes inside a chain already recorded
     writes = []  # (in source order, as the pre-pass meets them: methods' `self.x` writes)
-    for node, in_def in _preorder(st.body):
-        if isinstance(node, _NOT_LAZY):
+    # every node under the body, each before its children, in source order (the order of libcst's
+    # fields, which the pre-pass walks, for the statements: a nested function's header is met
+    # after its body here, and holds no statement); `in_def`: inside a function the body defines
+    kinds, fields, defs, ast_node = _KINDS, _FIELDS, _DEFS, ast.AST
+    stack = [(node, False) for node in reversed(st.body)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, in_def = pop()
+        cls = type(node)
+        names = fields.get(cls)
+        if names is None:
+            names = _fields_of(cls)
+        if names:
+            below = in_def or cls in defs
+            for name in names:  # (reversed: the first child is popped first)
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in reversed(value):
+                        if isinstance(item, ast_node):
+                            push((item, below))
+                elif isinstance(value, ast_node):
+                    push((value, below))
+        kind = kinds.get(cls)
+        if kind is None:
+            continue
+        if kind == _IMPORT_OR_CLASS:
             return None
-        if isinstance(node, _DEFS):
+        if kind == _DEF:
             params = _param_names(node.args)
             if MODEL_FN_HEADER <= set(params):
                 return None
             nested = True
             bound.add(node.name)
             bound.update(params)
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-            _attribute_targets(node.targets if isinstance(node, ast.Assign) else [node.target], writes, in_def)
-            if not isinstance(node, ast.AugAssign):
-                _names(node.targets if isinstance(node, ast.Assign) else [node.target], bound)
-        elif isinstance(node, (ast.For, ast.AsyncFor)):
+        elif kind == _ASSIGN:
+            _attribute_targets(node.targets if type(node) is ast.Assign else [node.target], writes, in_def)
+            if type(node) is not ast.AugAssign:
+                _names(node.targets if type(node) is ast.Assign else [node.target], bound)
+        elif kind == _FOR:
             _names([node.target], bound)
-        elif isinstance(node, ast.withitem):
+        elif kind == _WITHITEM:
             _names([node.optional_vars] if node.optional_vars is not None else [], bound)
-        elif isinstance(node, ast.ExceptHandler):
+        elif kind == _HANDLER:
             bound.update([node.name] if node.name else [])
-        elif isinstance(node, ast.Lambda):
+        elif kind == _LAMBDA:
             bound.update(_param_names(node.args))
-        elif isinstance(node, ast.Call):
+        elif kind == _CALL:
             f = node.func
             called.add(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
             parts, root = _chain(f)
@@ -274,7 +297,7 @@ def _lazy_body(st, lines: list, offset: int) -> LazyBody | None:
             elif isinstance(root, ast.Call) and not root.args and not root.keywords:
                 names, base = _chain(root.func)
                 factories.add((".".join([base.id] + names) if isinstance(base, ast.Name) else "", tuple(parts)))
-        elif isinstance(node, ast.Attribute):
+        else:  # an attribute
             base = node.value
             holder = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
             attributes.add((holder, node.attr))
@@ -292,31 +315,25 @@ def _param_names(a: ast.arguments) -> list:
     return [p.arg for p in a.posonlyargs + a.args + [a.vararg] + a.kwonlyargs + [a.kwarg] if p is not None]
 
 
-# nodes with nothing a summary records under them (`Load`, `Add`, `Eq`, `And`...): not visited
-_LEAVES = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+# What `_lazy_body` records, by node class (CPython's node classes are never subclassed in a tree).
+_IMPORT_OR_CLASS, _DEF, _ASSIGN, _FOR, _WITHITEM, _HANDLER, _LAMBDA, _CALL, _ATTRIBUTE = range(9)
+_KINDS = {ast.Import: _IMPORT_OR_CLASS, ast.ImportFrom: _IMPORT_OR_CLASS, ast.ClassDef: _IMPORT_OR_CLASS,
+          ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.Assign: _ASSIGN, ast.AugAssign: _ASSIGN,
+          ast.AnnAssign: _ASSIGN, ast.For: _FOR, ast.AsyncFor: _FOR, ast.withitem: _WITHITEM,
+          ast.ExceptHandler: _HANDLER, ast.Lambda: _LAMBDA, ast.Call: _CALL, ast.Attribute: _ATTRIBUTE}
+# Fields that never hold a node a summary looks at: names and flags (strings, numbers), and the
+# leaves with nothing under them (`ctx`: Load/Store, `op`/`ops`: Add, Eq, And...).
+_NOT_NODES = frozenset(("ctx", "op", "ops", "id", "attr", "arg", "module", "level", "kind", "conversion",
+                        "is_async", "simple", "type_comment", "lineno", "tag"))
+_FIELDS: dict = {}
 
 
-def _preorder(body):
-    """(node, whether it is inside a function defined in the body) for the nodes under these
-    statements, each before its children, in source order (the order of libcst's fields, which
-    the pre-pass walks, for the statements: a nested function's header is met after its body
-    here, and holds no statement)."""
-    stack = [(node, False) for node in reversed(body)]
-    pop, push, ast_node, skip = stack.pop, stack.append, ast.AST, _LEAVES
-    while stack:
-        node, in_def = pop()
-        yield node, in_def
-        below = in_def or isinstance(node, _DEFS)
-        children = []
-        for name in node._fields:  # (`ast.iter_child_nodes` without its generators)
-            value = getattr(node, name, None)
-            if type(value) is list:
-                children.extend(item for item in value if isinstance(item, ast_node) and not isinstance(item, skip))
-            elif isinstance(value, ast_node) and not isinstance(value, skip):
-                children.append(value)
-        for child in reversed(children):
-            push((child, below))
-
+def _fields_of(cls) -> tuple:
+    """The fields of a node class that may hold nodes `_lazy_body` looks at, last first."""
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = tuple(f for f in reversed(cls._fields) if f not in _NOT_NODES)
+    return fields
 
 
 def _names(targets, out: set) -> None:
@@ -413,11 +430,12 @@ def cpython_syntax_error(data: bytes):
 def _ast_depth(tree) -> int:
     """Nesting depth as libcst will build it (a chain of `and`/`or` operands nests there), with
     an early exit past the limit: the depth `ast.iter_child_nodes` gives, walked without its
-    generators (about a tenth of a libcst parse)."""
+    generators, each class's fields that hold no node (names, flags) not looked at."""
     stack = [(tree, 1)]
     deepest = 0
     node_type = ast.AST
     bool_op = ast.BoolOp
+    fields = _DEPTH_FIELDS
     pop, push = stack.pop, stack.append
     while stack:
         node, depth = pop()
@@ -429,7 +447,10 @@ def _ast_depth(tree) -> int:
             if depth > MAX_AST_DEPTH:
                 break
         depth += 1
-        for name in cls._fields:
+        names = fields.get(cls)
+        if names is None:
+            names = fields[cls] = tuple(f for f in cls._fields if f not in _NAMES_AND_FLAGS)
+        for name in names:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
@@ -438,6 +459,12 @@ def _ast_depth(tree) -> int:
             elif isinstance(value, node_type):
                 push((value, depth))
     return deepest
+
+
+# Fields that hold a name or a flag, never a node (`_ast_depth`; leaves such as `ctx` count there).
+_NAMES_AND_FLAGS = frozenset(("id", "attr", "arg", "module", "level", "kind", "conversion", "is_async", "simple",
+                              "type_comment", "lineno", "tag"))
+_DEPTH_FIELDS: dict = {}
 
 
 def _bracket_depth(data: bytes) -> int:
