@@ -248,6 +248,7 @@ def sweep(repos: list, mirror_root: Path, work: Path, log=print) -> dict:
             log(f"{r['name']}: {entry['status']}")
             result["repos"].append(entry)
             continue
+        (tree / ".git").mkdir(exist_ok=True)  # its own repository, as a clone is (its project root)
         entry["py_files"], entry["py_lines"] = count_python(tree)
         if absent:
             entry["absent_from_mirror"] = absent
