@@ -130,7 +130,7 @@ def use_color(mode: str, stream=None) -> bool:
         return False  # --output-file
     if os.environ.get("FORCE_COLOR"):
         return True
-    return sys.stdout.isatty()
+    return _isatty(sys.stdout)  # (None when stdout is closed: not a terminal)
 
 
 def width(stream) -> int:

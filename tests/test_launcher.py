@@ -337,3 +337,16 @@ def test_a_failing_atexit_function_does_not_change_the_exit_code(project):
     proc = subprocess.run([sys.executable, "-c", probe], cwd=project, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stderr.count("ZeroDivisionError") == 1, proc.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="closes the standard output before the run")
+def test_a_closed_standard_output_is_no_internal_error(project):
+    """`speclint x.py >&-`: Python's sys.stdout is None; the findings go nowhere, the exit code says
+    they exist (it was "internal error: ... 'NoneType' object has no attribute 'isatty'")."""
+    got = []
+    for via in ("from speclint.launcher import main", "from speclint.cli import main"):
+        proc = subprocess.run([sys.executable, "-c", f"import sys\n{via}\nsys.argv = ['speclint', 'tpu.py']\nmain()"],
+                              cwd=project, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, timeout=300, preexec_fn=lambda: os.close(1))
+        got.append((proc.returncode, proc.stderr))
+    assert got[0] == got[1] == (1, "")
