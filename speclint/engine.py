@@ -375,9 +375,9 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
     if progress is not None:
         progress = _counting(progress, len(entries))
     options = dict(options, prefilter=prefilter, resolver=resolver)
-    keys: list = []  # the run's key, made when a file is first looked up (hashlib: ~4 ms)
+    keys: list = []  # the run's cache key, made when a file is first looked up (hashlib: ~4 ms)
 
-    def run_key() -> str:
+    def key_of_run() -> str:
         if not keys:
             from speclint import cache as cache_mod
 
@@ -389,7 +389,7 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
     try:
         for i, entry in enumerate(entries):
             config = resolver.for_file(entry.path)
-            work = _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver, project)
+            work = _prepare(i, entry, config, caches, prefilter, key_of_run, slots, resolver, project)
             if work is None:
                 if progress is not None:
                     progress()
@@ -401,7 +401,7 @@ def _check_paths(paths, resolver: Resolver, jobs: int, caches, prefilter: bool, 
         return RunResult([r for r in slots if r is not None])
     if "index" not in options:  # (not built for a run the prefilter skips entirely)
         options["index"] = module_index(entries)
-    run_key = run_key() if caches is not None else ""
+    run_key = key_of_run() if caches is not None else ""
     if jobs > 1 and len(works) > 1 and sum(len(w.data) for w in works) >= POOL_MIN_BYTES:
         _run_pool(works, jobs, options, slots, run_key, progress)
     else:
@@ -539,8 +539,8 @@ def _pool_batch(tasks: list[tuple]) -> list[FileResult]:
     return [_pool_task(*t) for t in tasks]
 
 
-def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None, project=None) -> _Work | None:
-    """Read, prefilter and look up one file; a _Work when it still needs analysing.  `run_key()`:
+def _prepare(i, entry, config, caches, prefilter, key_of_run, slots, resolver=None, project=None) -> _Work | None:
+    """Read, prefilter and look up one file; a _Work when it still needs analysing.  `key_of_run()`:
     the run's cache key."""
     shown = display_path(entry.path)
     rel = config.relative(entry.path)
@@ -571,7 +571,7 @@ def _prepare(i, entry, config, caches, prefilter, run_key, slots, resolver=None,
         if work.users:  # a new user, or one gone, changes the result (an edited one: its deps)
             work.ckey += "|users:" + cache_mod.run_key(f"{u}\0{int(n)}" for u, n in work.users)
         work.codes_for = lambda other: cache_mod.codes_key(enabled_for_module(resolver, config, other))
-        hit = work.cache.get(abspath, work.chash, work.ckey, run_key(), shown, display_path, work.codes_for)
+        hit = work.cache.get(abspath, work.chash, work.ckey, key_of_run(), shown, display_path, work.codes_for)
         if hit is not None:
             slots[i] = FileResult(shown, diagnostics=hit[0], deps=hit[1], cached=True)
             return None
@@ -593,10 +593,9 @@ def _isolated(work: _Work, options: dict, first: Exception) -> FileResult:
         results = pool.results()[0][1]
     finally:
         pool.close()
-    if isinstance(results, Died):
-        said = str(results) or str(first)
-        return FileResult(work.shown, internal_error=said if said.startswith("the analysis process died")
-                          else f"the analysis process died ({said})")
+    if isinstance(results, Died):  # (a task that raised says only what it raised)
+        said = str(results) if results.exit_code is not None else f"the analysis process died ({results})"
+        return FileResult(work.shown, internal_error=said)
     return results[0]
 
 

@@ -32,7 +32,12 @@ from typing import Callable, List, Tuple
 
 
 class Died(Exception):
-    """The worker process ended while it held a task (its exit code says how)."""
+    """The worker process ended while it held a task (`exit_code` says how), or its task raised
+    (`exit_code` None: the worker goes on)."""
+
+    def __init__(self, message: str, exit_code: int | None = None):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def _serve(conn, init: Callable, init_args, run: Callable) -> None:
@@ -109,7 +114,7 @@ class Workers:
             except (EOFError, OSError):
                 proc = self.procs[worker]
                 proc.join(5)
-                out.append((worker, Died(f"the analysis process died (exit code {proc.exitcode})")))
+                out.append((worker, Died(f"the analysis process died (exit code {proc.exitcode})", proc.exitcode)))
         return out
 
     def alive(self, worker: int) -> bool:

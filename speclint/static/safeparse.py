@@ -321,10 +321,12 @@ _KINDS = {ast.Import: _IMPORT_OR_CLASS, ast.ImportFrom: _IMPORT_OR_CLASS, ast.Cl
           ast.FunctionDef: _DEF, ast.AsyncFunctionDef: _DEF, ast.Assign: _ASSIGN, ast.AugAssign: _ASSIGN,
           ast.AnnAssign: _ASSIGN, ast.For: _FOR, ast.AsyncFor: _FOR, ast.withitem: _WITHITEM,
           ast.ExceptHandler: _HANDLER, ast.Lambda: _LAMBDA, ast.Call: _CALL, ast.Attribute: _ATTRIBUTE}
-# Fields that never hold a node a summary looks at: names and flags (strings, numbers), and the
-# leaves with nothing under them (`ctx`: Load/Store, `op`/`ops`: Add, Eq, And...).
-_NOT_NODES = frozenset(("ctx", "op", "ops", "id", "attr", "arg", "module", "level", "kind", "conversion",
-                        "is_async", "simple", "type_comment", "lineno", "tag"))
+# Fields that hold a name or a flag (strings, numbers), never a node.
+_NAMES_AND_FLAGS = frozenset(("id", "attr", "arg", "module", "level", "kind", "conversion", "is_async", "simple",
+                              "type_comment", "lineno", "tag"))
+# Fields that never hold a node a summary looks at: those, and the leaves with nothing under them
+# (`ctx`: Load/Store, `op`/`ops`: Add, Eq, And...; `_ast_depth` counts these).
+_NOT_NODES = _NAMES_AND_FLAGS | {"ctx", "op", "ops"}
 _FIELDS: dict = {}
 
 
@@ -461,10 +463,7 @@ def _ast_depth(tree) -> int:
     return deepest
 
 
-# Fields that hold a name or a flag, never a node (`_ast_depth`; leaves such as `ctx` count there).
-_NAMES_AND_FLAGS = frozenset(("id", "attr", "arg", "module", "level", "kind", "conversion", "is_async", "simple",
-                              "type_comment", "lineno", "tag"))
-_DEPTH_FIELDS: dict = {}
+_DEPTH_FIELDS: dict = {}  # node class -> its fields but names and flags (`_ast_depth`)
 
 
 def _bracket_depth(data: bytes) -> int:
